@@ -1,0 +1,35 @@
+"""revshare: who gets the oil money under each way of governing a divided country.
+
+The public API; see README.md for a tour.
+"""
+
+__version__ = "0.1.0"
+
+from .dataset import Territory, load_dataset, territory_from_frames
+from .errors import (
+    InfeasibleError,
+    InputError,
+    NotOptimalError,
+    Problem,
+    RevshareError,
+    SolverUnavailableError,
+)
+from .optimize import Allocation, optimize
+from .structures import PRESETS, Structure
+
+__all__ = [
+    "PRESETS",
+    "Allocation",
+    "InfeasibleError",
+    "InputError",
+    "NotOptimalError",
+    "Problem",
+    "RevshareError",
+    "SolverUnavailableError",
+    "Structure",
+    "Territory",
+    "__version__",
+    "load_dataset",
+    "optimize",
+    "territory_from_frames",
+]

@@ -1,0 +1,81 @@
+"""The exception hierarchy: one class per exit code of DESIGN.md section 9.
+
+Every exception carries what the command line prints; the command line only formats it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One input problem: where it is, what is wrong, what to do, and a stable code.
+
+    ``line`` is the 1-based physical line of the file (the header is line 1); ``column`` is the
+    header name. Both are ``None`` for problems that concern the whole file.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    code: str
+    message: str
+    remedy: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        elif self.column is not None:
+            where += f": column {self.column}"
+        return f"{where}: {self.message}; {self.remedy} [{self.code}]"
+
+
+class RevshareError(Exception):
+    """Base of every error revshare raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(RevshareError):
+    """The input data, structure or options are wrong; nothing was solved (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = sorted([problems] if isinstance(problems, Problem) else problems, key=_key)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+
+def _key(p: Problem) -> tuple[str, int, str]:
+    return (p.file, p.line or 0, p.column or "")
+
+
+class InfeasibleError(RevshareError):
+    """The structure's rules cannot all hold on this dataset (exit 3)."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, conflict: list[str] | None = None, concession: str = "") -> None:
+        self.conflict = conflict or []
+        self.concession = concession
+        super().__init__(message)
+
+
+class NotOptimalError(RevshareError):
+    """The solver did not prove optimality, verification failed, or solvers disagree (exit 4)."""
+
+    exit_code = 4
+
+
+class SolverUnavailableError(RevshareError):
+    """The solver is missing or crashed (exit 5)."""
+
+    exit_code = 5

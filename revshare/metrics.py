@@ -1,0 +1,76 @@
+"""Pure functions on an allocation: per-head money, inequality and disproportionality indices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def round_money(amounts: np.ndarray, order: list[str]) -> np.ndarray:
+    """Whole dollars that sum exactly to the rounded total (largest remainder, Hamilton's rule).
+
+    Every amount moves by less than one dollar. Dollars left over after flooring go to the largest
+    remainders; equal remainders go in ``order`` (the sorted keys), so the rule is deterministic.
+    """
+    a = np.maximum(np.asarray(amounts, dtype=float), 0.0)
+    total = int(np.floor(a.sum() + 0.5))
+    floors = np.floor(a)
+    remainder = a - floors
+    short = total - int(floors.sum())
+    if not 0 <= short <= len(a):
+        raise ValueError(f"cannot round {len(a)} amounts to a total of {total}")
+    rank = sorted(range(len(a)), key=lambda i: (-remainder[i], order[i]))
+    out = floors.astype(np.int64)
+    out[rank[:short]] += 1
+    return out
+
+
+def gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Population-weighted Gini coefficient of per-head values (0 equal, towards 1 unequal)."""
+    v, w = np.asarray(values, float), np.asarray(weights, float)
+    if w.sum() <= 0 or np.allclose(v, v[0]):
+        return 0.0
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    mean = np.average(v, weights=w)
+    if mean <= 0:
+        return 0.0
+    diff = np.abs(v[:, None] - v[None, :])
+    return float((w[:, None] * w[None, :] * diff).sum() / (2 * w.sum() ** 2 * mean))
+
+
+def loosemore_hanby(money: np.ndarray, population: np.ndarray) -> float:
+    """Half the L1 distance between money shares and population shares (0 to 1)."""
+    m, p = np.asarray(money, float), np.asarray(population, float)
+    if m.sum() <= 0:
+        return 0.0
+    return float(0.5 * np.abs(m / m.sum() - p / p.sum()).sum())
+
+
+def summarise(cells: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Money and money per head grouped ``by`` region, faction or bloc."""
+    out = cells.groupby(by, sort=True).agg(population=("population", "sum"), usd=("usd", "sum"),
+                                           usd_rounded=("usd_rounded", "sum"))
+    out["usd_per_head"] = out["usd"] / out["population"]
+    out["share_of_distributed"] = out["usd"] / cells["usd"].sum() if cells["usd"].sum() > 0 else 0.0
+    out["share_of_population"] = out["population"] / cells["population"].sum()
+    return out.reset_index()
+
+
+def metrics(cells: pd.DataFrame, blocs: pd.DataFrame, revenue: float, centre: float,
+            region_revenue: pd.Series, regions: pd.DataFrame) -> dict[str, float | bool | dict[str, float]]:
+    """The headline metrics of DESIGN.md section 7."""
+    per_head = (cells["usd"] / cells["population"]).to_numpy()
+    positive = per_head[per_head > 0]
+    producing = region_revenue[region_revenue > 0]
+    retained = {str(r): float(regions.loc[r, "usd"] / v) for r, v in producing.items()}
+    return {
+        "gini": gini(per_head, cells["population"].to_numpy()),
+        "min_max_per_head_ratio": float(per_head.min() / per_head.max()) if per_head.max() > 0 else 1.0,
+        "lowest_per_head_usd": float(per_head.min()),
+        "highest_per_head_usd": float(per_head.max()) if len(positive) else 0.0,
+        "loosemore_hanby": loosemore_hanby(cells["usd"].to_numpy(), cells["population"].to_numpy()),
+        "centre_share": centre / revenue,
+        "producing_regions_retention": retained,
+        "secession_proof": bool((blocs["surplus_over_secession_usd"] >= -1e-6 * revenue).all()),
+    }

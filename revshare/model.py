@@ -1,0 +1,228 @@
+"""Build the named PuLP model of a Structure on a Territory (DESIGN.md section 4).
+
+Units. The model never sees raw dollars. Money is divided by ``scale``, a power of ten chosen so
+that total revenue ``v = V / scale`` lies in [100, 1000). The decision variable of a spending group
+(a region when it spends equally per head, else a cell) is ``z_k``: what the whole country would
+receive if everybody got group k's money per head, so ``x_k = pi_k * z_k`` with ``pi_k`` the group's
+population share. Per-head floors and caps then have coefficient 1, and the only small
+coefficients are the population shares in sums, which :func:`build_model` checks against the
+solvers' tolerances (RELIABILITY.md, finding 4).
+
+Each rule is a small function that adds its constraints, each named after the rule and its subject
+(``floor[Kirkuk]``), so that binding and conflicting rules can be named in the user's words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from .dataset import Territory
+from .errors import InputError, Problem
+from .structures import Structure
+
+MIN_POPULATION_SHARE = 1e-9
+
+
+@dataclass
+class Model:
+    """A built model: the PuLP problem, its variables, and the data in model units."""
+
+    territory: Territory
+    structure: Structure
+    price: float
+    prob: pulp.LpProblem
+    groups: pd.DataFrame  # one row per spending group: region, faction, bloc, population, pi, base
+    z: list[pulp.LpVariable]
+    g: pulp.LpVariable
+    scale: float
+    revenue: float  # V in USD
+    region_revenue: pd.Series  # V_r in USD
+    bloc_revenue: pd.Series  # V_b in USD
+    outside_option: pd.Series  # O_b in USD
+    labels: dict[str, str] = field(default_factory=dict)  # PuLP name -> "rule[subject]"
+
+    @property
+    def v(self) -> float:
+        return self.revenue / self.scale
+
+    def x(self, mask: np.ndarray) -> pulp.LpAffineExpression:
+        """The money, in model units, of the groups selected by ``mask``."""
+        pi = self.groups["pi"].to_numpy()
+        return pulp.lpSum(pi[k] * self.z[k] for k in np.flatnonzero(mask))
+
+    def cells_of(self, column: str, value: str) -> pulp.LpAffineExpression:
+        """Money of the cells whose ``column`` (region, bloc or faction) equals ``value``."""
+        if column == "faction" and self.structure.within_region == "equal":
+            cells = self.territory.cells
+            sel = cells[cells["faction"] == value]
+            region_pos = {r: k for k, r in enumerate(self.groups["region"])}
+            P = self.territory.population
+            return pulp.lpSum((p / P) * self.z[region_pos[r]]
+                              for r, p in zip(sel["region"], sel["population"], strict=True))
+        return self.x((self.groups[column] == value).to_numpy())
+
+    def add(self, constraint: pulp.LpConstraint, rule: str, subject: str = "") -> None:
+        label = f"{rule}[{subject}]" if subject else rule
+        safe = re.sub(r"[^A-Za-z0-9_]", "_", label)
+        name = safe if safe not in self.labels else f"{safe}_{len(self.labels)}"
+        self.prob.addConstraint(constraint, name)
+        self.labels[name] = label
+
+
+def _spending_groups(t: Territory, structure: Structure) -> pd.DataFrame:
+    cells = t.cells
+    if structure.within_region == "equal":
+        groups = pd.DataFrame({"region": t.regions.index, "faction": "",
+                               "population": t.regions["population"].to_numpy()})
+    else:
+        groups = cells[["region", "faction", "population"]].copy()
+    groups = groups.reset_index(drop=True)
+    groups["bloc"] = groups["region"].map(t.regions["bloc"])
+    groups["pi"] = groups["population"] / t.population
+    groups["baseline"] = groups["region"].map(t.regions["baseline_usd_per_capita"]).fillna(0.0)
+    groups["label"] = [r if not f else f"{r}/{f}" for r, f in zip(groups["region"], groups["faction"],
+                                                                 strict=True)]
+    return groups
+
+
+def choose_scale(revenue: float) -> float:
+    """The power of ten that brings ``revenue`` into [100, 1000) model units."""
+    return 10.0 ** (math.floor(math.log10(revenue)) - 2)
+
+
+def build_model(t: Territory, structure: Structure, price: float) -> Model:
+    """Build the PuLP model of ``structure`` on ``t`` at ``price`` USD a barrel, without objective.
+
+    Raises
+    ------
+    InputError
+        when there is nothing to allocate, or the data would push coefficients outside the
+        solvers' tolerances, or the structure names blocs or factions the dataset lacks.
+    """
+    revenue = float(t.field_revenue(price).sum())
+    if not revenue > 0:
+        raise InputError(Problem("fields", None, None, "E-ZERO-REVENUE",
+                                 f"total revenue at {price:g} USD a barrel is 0",
+                                 "raise --price above the fields' costs or check production"))
+    problems = _check_names(t, structure)
+    groups = _spending_groups(t, structure)
+    if groups["pi"].min() < MIN_POPULATION_SHARE:
+        small = groups.loc[groups["pi"].idxmin()]
+        problems.append(Problem("population", None, "population", "E-NUMERICS",
+                                f"{small['label']} holds {small['pi']:.2g} of the population, below "
+                                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
+                                "merge tiny cells into a neighbour or drop them"))
+    if problems:
+        raise InputError(problems)
+    scale = choose_scale(revenue)
+    lo, hi = structure.central_share
+    prob = pulp.LpProblem("revshare", pulp.LpMinimize)
+    z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
+    g = prob.add_variable("g", lowBound=lo * revenue / scale, upBound=hi * revenue / scale)
+    m = Model(
+        territory=t, structure=structure, price=price, prob=prob, groups=groups,
+        z=[z_dict[k] for k in range(len(groups))], g=g, scale=scale, revenue=revenue,
+        region_revenue=t.region_revenue(price), bloc_revenue=t.bloc_revenue(price),
+        outside_option=t.outside_options(price),
+    )
+    for rule in RULES:
+        rule(m)
+    return m
+
+
+def _check_names(t: Territory, s: Structure) -> list[Problem]:
+    problems = []
+    tables: list[tuple[str, set[str], object]] = [
+        ("bloc_share", set(t.blocs), s.bloc_share),
+        ("faction_share", set(t.factions), s.faction_share),
+        ("bloc_retention", set(t.blocs), s.bloc_retention),
+    ]
+    for key, known, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for name in sorted(set(table) - known):
+            problems.append(Problem(s.source, None, f"{s.name}.{key}.{name}", "E-UNKNOWN-NAME",
+                                    f"structure {s.name!r} names {name!r}, which this dataset "
+                                    f"does not have (it has {', '.join(sorted(known))})",
+                                    "rename it to match the dataset or remove it"))
+    return problems
+
+
+def _budget(m: Model) -> None:
+    m.add(m.x(np.ones(len(m.groups), bool)) + m.g == m.v, "budget")
+
+
+def _distributable(m: Model) -> pulp.LpAffineExpression:
+    return m.v - m.g
+
+
+def _derivation(m: Model) -> None:
+    d = m.structure.derivation
+    if d <= 0:
+        return
+    for region, v_r in m.region_revenue.items():
+        if v_r > 0:
+            m.add(m.cells_of("region", str(region)) >= d * v_r / m.scale, "derivation", str(region))
+
+
+def _bloc_retention(m: Model) -> None:
+    for bloc, v_b in m.bloc_revenue.items():
+        rho = m.structure.bloc_retention_for(str(bloc))
+        if rho > 0 and v_b > 0:
+            m.add(m.cells_of("bloc", str(bloc)) >= rho * v_b / m.scale, "bloc_retention", str(bloc))
+
+
+def _guaranteed_shares(m: Model) -> None:
+    for column, table in (("bloc", m.structure.bloc_share), ("faction", m.structure.faction_share)):
+        for name, share in sorted(table.items()):
+            if share > 0:
+                m.add(m.cells_of(column, name) >= share * _distributable(m), f"{column}_share", name)
+
+
+def _per_capita(m: Model) -> None:
+    floor, cap = m.structure.per_capita_floor, m.structure.per_capita_cap
+    for k, label in enumerate(m.groups["label"]):
+        if floor:
+            m.add(m.z[k] >= floor * _distributable(m), "floor", label)
+        if cap is not None:
+            m.add(m.z[k] <= cap * _distributable(m), "cap", label)
+
+
+def sharing_pool(m: Model) -> pulp.LpAffineExpression:
+    """What is shared after derivation: ``D - derivation * V``."""
+    return _distributable(m) - m.structure.derivation * m.v
+
+
+def damage_weights(m: Model) -> pd.Series:
+    w = m.territory.regions["damage"].astype(float)
+    return w / w.sum() if w.sum() > 0 else w * 0.0
+
+
+def _damage(m: Model) -> None:
+    alpha = m.structure.damage_allotment
+    if alpha <= 0:
+        return
+    for region, w in damage_weights(m).items():
+        if w > 0:
+            m.add(m.cells_of("region", str(region)) >= alpha * w * sharing_pool(m), "damage", str(region))
+
+
+def _secession(m: Model) -> None:
+    if not m.structure.secession_proof:
+        return
+    keep = 1.0 - m.structure.secession_cost
+    for bloc, o_b in m.outside_option.items():
+        if o_b > 0:
+            m.add(m.cells_of("bloc", str(bloc)) >= keep * o_b / m.scale, "secession", str(bloc))
+
+
+RULES: tuple[Callable[[Model], None], ...] = (
+    _budget, _derivation, _bloc_retention, _guaranteed_shares, _per_capita, _damage, _secession,
+)

@@ -1,0 +1,233 @@
+"""The library's main entry: solve one structure on one territory and return a verified result."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .dataset import Territory
+from .errors import InputError, NotOptimalError, Problem
+from .metrics import metrics, round_money, summarise
+from .model import build_model
+from .solve import SolverConfig, Solution, solve_model
+from .structures import Structure, apply_overrides, resolve
+from .verify import RELATIVE_TOLERANCE, Verification, require_verified, verify
+
+CROSS_CHECK_RELATIVE = 1e-7
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A proven, verified optimum with its tables, metrics and provenance.
+
+    ``cells``, ``regions``, ``factions`` and ``blocs`` are tidy tables with ``usd`` (exact),
+    ``usd_rounded`` (whole dollars summing exactly to the rounded total) and ``usd_per_head``.
+    """
+
+    structure: Structure
+    price: float
+    revenue_usd: float
+    centre_usd: float
+    centre_usd_rounded: int
+    cells: pd.DataFrame
+    regions: pd.DataFrame
+    factions: pd.DataFrame
+    blocs: pd.DataFrame
+    objective_value: float | None
+    metrics: Mapping[str, Any]
+    binding: pd.DataFrame
+    verification: Verification
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    optimal: bool = True
+
+
+def _versions() -> dict[str, str]:
+    out = {"revshare": __version__, "python": platform.python_version()}
+    for pkg in ("pulp", "highspy", "pandas", "numpy"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _cells_usd(territory: Territory, structure: Structure, sol: Solution, model_scale: float,
+               groups: pd.DataFrame) -> np.ndarray:
+    cells = territory.cells
+    P = territory.population
+    if structure.within_region == "equal":
+        z_of_region = dict(zip(groups["region"], sol.z, strict=True))
+        z = cells["region"].map(z_of_region).to_numpy()
+    else:
+        z = sol.z
+    return cells["population"].to_numpy() / P * z * model_scale
+
+
+# Verification tolerance relative to total revenue: 10 USD in 1e11 with HiGHS; CBC's 8-digit
+# solution file cannot promise better than 1e-7.
+VERIFY_RELATIVE = {"highs": 1e-10, "cbc": 1e-7}
+
+
+def verify_tolerance(config: SolverConfig) -> float:
+    return VERIFY_RELATIVE.get(config.name, RELATIVE_TOLERANCE)
+
+
+def resolve_price(territory: Territory, price: float | None) -> float:
+    if price is None:
+        price = territory.default_price
+    if price is None:
+        raise InputError(Problem("--price", None, None, "E-USAGE",
+                                 "no oil price given and the dataset has no default_price",
+                                 "pass --price USD or add default_price to structures.toml"))
+    if not np.isfinite(price) or price < 0:
+        raise InputError(Problem("--price", None, None, "E-RANGE", f"price must be >= 0, got {price}",
+                                 "pass a price in USD a barrel"))
+    return float(price)
+
+
+def optimize(
+    territory: Territory,
+    structure: Structure | str = "federation",
+    *,
+    price: float | None = None,
+    overrides: list[str] | None = None,
+    solver: str = "highs",
+    cross_check: bool = False,
+    time_limit: float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+) -> Allocation:
+    """Allocate the territory's oil revenue under ``structure`` at ``price`` USD a barrel.
+
+    Parameters
+    ----------
+    territory : from :func:`revshare.load_dataset` or :func:`revshare.territory_from_frames`.
+    structure : a :class:`Structure`, a preset or dataset structure name, or a ``.toml`` path.
+    overrides : ``PARAM=VALUE`` strings, as ``--set`` on the command line.
+    cross_check : also solve with the other solver and fail when the two disagree.
+
+    Raises
+    ------
+    InputError, InfeasibleError, NotOptimalError, SolverUnavailableError
+
+    Examples
+    --------
+    >>> import revshare
+    >>> t = revshare.load_dataset("data/iraq")
+    >>> a = revshare.optimize(t, "federation", overrides=["central_share=0", "derivation=0"])
+    >>> int(a.cells["usd_rounded"].sum()) == round(a.revenue_usd)
+    True
+    """
+    started = time.perf_counter()
+    if isinstance(structure, str):
+        structure = resolve(structure, territory.structures)
+    structure = apply_overrides(structure, overrides or [])
+    price = resolve_price(territory, price)
+    config = SolverConfig(solver, time_limit, dict(solver_options or {}))
+    built = time.perf_counter()
+    model = build_model(territory, structure, price)
+    build_seconds = time.perf_counter() - built
+    sol = solve_model(model, config)
+    x = _cells_usd(territory, structure, sol, model.scale, model.groups)
+    centre = sol.g * model.scale
+    checked = time.perf_counter()
+    verification = verify(territory, structure, price, x, centre, verify_tolerance(config))
+    require_verified(verification)
+    verify_seconds = time.perf_counter() - checked
+    if cross_check:
+        _cross_check(territory, structure, price, config, sol, x, model.scale)
+    alloc = assemble(territory, structure, price, model.revenue, x, centre, sol, verification,
+                     model.outside_option, model.region_revenue)
+    provenance = {
+        "dataset": territory.name,
+        "inputs": dict(territory.provenance.get("inputs", {})),
+        "notices": list(territory.provenance.get("notices", [])),
+        "versions": _versions(),
+        "solver": solver,
+        "cross_checked_with": ("cbc" if solver == "highs" else "highs") if cross_check else None,
+        "status": "optimal",
+        "model_scale_usd": model.scale,
+        "tolerances": {"stage_relative": config.precision,
+                       "verification_usd": verification.tolerance_usd},
+        "tie_break": "leximin over per-head levels after the objective"
+        + (" and a proportional step" if structure.objective in ("maxmin", "centre-residual") else ""),
+        "rounding": "whole dollars, largest remainder, ties by sorted key; totals exact",
+        "seconds": {"build": build_seconds, "solve": sol.seconds, "verify": verify_seconds,
+                    "total": time.perf_counter() - started},
+        "solver_stages": sol.stages,
+        "structure_hash": hashlib.sha256(repr(structure).encode()).hexdigest(),
+    }
+    return Allocation(**{**alloc.__dict__, "provenance": provenance})
+
+
+def _cross_check(territory: Territory, structure: Structure, price: float, config: SolverConfig,
+                 sol: Solution, x: np.ndarray, scale: float) -> None:
+    other = SolverConfig("cbc" if config.name == "highs" else "highs", config.time_limit, {})
+    model = build_model(territory, structure, price)
+    sol2 = solve_model(model, other)
+    x2 = _cells_usd(territory, structure, sol2, model.scale, model.groups)
+    require_verified(verify(territory, structure, price, x2, sol2.g * model.scale,
+                            verify_tolerance(other)))
+    a, b = sol.objective_value or 0.0, sol2.objective_value or 0.0
+    rel = abs(a - b) / max(1.0, abs(a), abs(b), model.v)
+    gap = float(np.max(np.abs(x - x2))) if len(x) else 0.0
+    total = float(territory.field_revenue(price).sum())
+    if rel > CROSS_CHECK_RELATIVE or gap > 1e-6 * total:
+        raise NotOptimalError(
+            f"solvers disagree: {config.name} objective {a:.10g}, {other.name} {b:.10g} (relative "
+            f"{rel:.2g}); largest difference in one cell {gap:,.2f} USD")
+
+
+def assemble(territory: Territory, structure: Structure, price: float, revenue: float, x: np.ndarray,
+             centre: float, sol: Solution, verification: Verification, outside: pd.Series,
+             region_revenue: pd.Series) -> Allocation:
+    """Tables, rounding and metrics from verified money per cell."""
+    cells = territory.cells.copy()
+    cells["bloc"] = cells["region"].map(territory.regions["bloc"])
+    cells["usd"] = x
+    keys = [f"{r}\x00{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
+    rounded = round_money(np.append(x, centre), [*keys, "\uffff centre"])
+    cells["usd_rounded"] = rounded[:-1]
+    cells["usd_per_head"] = cells["usd"] / cells["population"]
+    baseline = cells["region"].map(territory.regions["baseline_usd_per_capita"]).fillna(0.0)
+    cells["level_per_head"] = cells["usd_per_head"] + baseline
+    cells = cells[["region", "faction", "bloc", "population", "usd", "usd_rounded", "usd_per_head",
+                   "level_per_head"]]
+    regions = summarise(cells, "region")
+    regions["own_revenue_usd"] = regions["region"].map(region_revenue).fillna(0.0)
+    factions = summarise(cells, "faction")
+    blocs = summarise(cells, "bloc")
+    blocs["own_revenue_usd"] = blocs["bloc"].map(territory.bloc_revenue(price)).fillna(0.0)
+    blocs["outside_option_usd"] = blocs["bloc"].map(outside).fillna(0.0)
+    blocs["surplus_over_secession_usd"] = blocs["usd"] - blocs["outside_option_usd"]
+    scale_obj = 1.0
+    objective = sol.objective_value
+    if objective is not None:
+        per_head = structure.objective in ("maxmin", "leximin")
+        scale_obj = revenue_scale(revenue) / (territory.population if per_head else 1.0)
+        objective *= scale_obj
+    binding = pd.DataFrame(sol.binding, columns=["constraint", "dual", "slack"])
+    binding["objective_change_per_usd"] = binding["dual"] * scale_obj / revenue_scale(revenue)
+    binding = binding.drop(columns=["dual", "slack"]).sort_values("constraint").reset_index(drop=True)
+    return Allocation(
+        structure=structure, price=price, revenue_usd=revenue, centre_usd=centre,
+        centre_usd_rounded=int(rounded[-1]), cells=cells, regions=regions, factions=factions,
+        blocs=blocs, objective_value=objective,
+        metrics=metrics(cells, blocs, revenue, centre, region_revenue,
+                        regions.set_index("region")),
+        binding=binding, verification=verification,
+    )
+
+
+def revenue_scale(revenue: float) -> float:
+    from .model import choose_scale
+
+    return choose_scale(revenue)
