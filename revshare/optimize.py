@@ -231,3 +231,29 @@ def revenue_scale(revenue: float) -> float:
     from .model import choose_scale
 
     return choose_scale(revenue)
+
+
+def model_lp(territory: Territory, structure: Structure | str, *, price: float | None = None,
+             overrides: list[str] | None = None) -> str:
+    """The structure's model with its objective, in LP format, for inspection (``--write-lp``)."""
+    import os
+    import tempfile
+
+    from .objectives import OBJECTIVES
+
+    if isinstance(structure, str):
+        structure = resolve(structure, territory.structures)
+    structure = apply_overrides(structure, overrides or [])
+    model = build_model(territory, structure, resolve_price(territory, price))
+    objective = OBJECTIVES[structure.objective](model)
+    if objective.expression is not None:
+        model.prob.setObjective(objective.expression)
+        model.prob.sense = objective.sense
+    fd, path = tempfile.mkstemp(suffix=".lp")
+    os.close(fd)
+    try:
+        model.prob.writeLP(path)
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)

@@ -80,13 +80,14 @@ PRESETS: dict[str, Structure] = {
     ),
     "federation": Structure(
         name="federation",
-        description="Revenue pooled centrally and shared by population, with an allotment for "
-        "damaged regions (Iraq constitution 2005, art. 112).",
+        description="A quarter to the centre; producing regions keep 5% of their fields' revenue; "
+        "the rest shared in proportion to population.",
         citation="Constitution of Iraq (2005), art. 112(1): 'distribute its revenues in a fair "
-        "manner in proportion to the population distribution ... with an allotment for a "
-        "specified period for the damaged regions'.",
+        "manner in proportion to the population distribution'; the 5% derivation approximates "
+        "the USD 5 a barrel 'petrodollar' of Iraq's budget laws at 75-100 USD oil. The damaged-"
+        "regions allotment is left to dataset structures (data/iraq: iraq-2005).",
         central_share=(0.25, 0.25),
-        damage_allotment=0.05,
+        derivation=0.05,
         objective="proportional",
     ),
     "confederation": Structure(

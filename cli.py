@@ -1,0 +1,169 @@
+"""The ``revshare`` command line: parse, make one library call, print or write, map errors to exit codes.
+
+Exit codes (DESIGN.md section 9): 0 verified optimum written; 1 internal error; 2 bad input or
+usage; 3 infeasible; 4 not proven optimal or not verified; 5 solver unavailable.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+import revshare
+from revshare.errors import InfeasibleError, InputError, RevshareError
+
+EXAMPLES = {
+    "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
+    "validate": "revshare validate data/iraq",
+    "structures": "revshare structures data/iraq",
+}
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library exceptions into the exit-code contract; tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            _fail("\n".join(f"revshare: error: {p}" for p in exc.problems), 2)
+        except InfeasibleError as exc:
+            lines = [f"revshare: infeasible: {exc}"] + [f"  {c}" for c in exc.conflict]
+            if exc.concession:
+                lines.append(f"smallest fix: {exc.concession}")
+            _fail("\n".join(lines), 3)
+        except RevshareError as exc:
+            label = {4: "not optimal", 5: "solver unavailable"}.get(exc.exit_code, "error")
+            _fail(f"revshare: {label}: {exc}", exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _fail("revshare: interrupted; nothing written", 130)
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            _fail(f"revshare: internal error: {type(exc).__name__}: {exc} (run with --debug for "
+                  "the traceback and report it)", 1)
+
+    return wrapper
+
+
+def dataset_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("dataset", required=False, type=click.Path(path_type=Path)),
+        click.option("--fields", type=click.Path(path_type=Path), help="fields.csv (overrides DATASET's)."),
+        click.option("--population", type=click.Path(path_type=Path), help="population.csv."),
+        click.option("--regions", type=click.Path(path_type=Path), help="regions.csv."),
+        click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1256."),
+        click.option("--delimiter", default=",", show_default=True, help="CSV delimiter."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def load(dataset: Path | None, fields: Path | None, population: Path | None, regions: Path | None,
+         encoding: str, delimiter: str) -> revshare.Territory:
+    return revshare.load_dataset(dataset, fields=fields, population=population, regions=regions,
+                                 encoding=encoding, delimiter=delimiter)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(revshare.__version__, prog_name="revshare")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def main(debug: bool) -> None:
+    """Who gets the oil money under each way of governing a divided country.
+
+    \b
+    Example:
+      revshare optimize data/iraq --structure federation --price 75
+    """
+
+
+@main.command(epilog=f"Example: {EXAMPLES['optimize']}")
+@dataset_options
+@click.option("--structure", "-s", default="federation", show_default=True,
+              help="A preset or dataset structure name, or a .toml file.")
+@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@click.option("--set", "overrides", multiple=True, metavar="PARAM=VALUE",
+              help="Override a structure parameter; repeatable (e.g. --set central_share=0).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve.")
+@click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports into this folder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="What to print on stdout.")
+@click.option("--write-lp", is_flag=True, help="Also write model.lp into --out.")
+@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@handle_errors
+def optimize(dataset: Path | None, fields: Path | None, population: Path | None, regions: Path | None,
+             encoding: str, delimiter: str, structure: str, price: float | None,
+             overrides: tuple[str, ...], solver: str, cross_check: bool, time_limit: float | None,
+             outdir: Path | None, fmt: str, write_lp: bool, force: bool) -> None:
+    """Allocate the revenue under one structure and report the verified optimum."""
+    from revshare import reports
+    from revshare.optimize import model_lp
+    from revshare.reports.safe import check_outputs
+
+    if write_lp and outdir is None:
+        raise click.UsageError("--write-lp needs --out DIR")
+    if outdir is not None:
+        names = [*reports.REPORT_FILES, "manifest.json"] + (["model.lp"] if write_lp else [])
+        problems = check_outputs(outdir, names, force)
+        if problems:
+            raise InputError(problems)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    alloc = revshare.optimize(territory, structure, price=price, overrides=list(overrides),
+                              solver=solver, cross_check=cross_check, time_limit=time_limit)
+    if outdir is not None:
+        lp = model_lp(territory, alloc.structure, price=alloc.price) if write_lp else None
+        reports.write_reports(alloc, outdir, force=force, lp_text=lp)
+    if fmt == "table":
+        click.echo(reports.terminal_table(alloc))
+    elif fmt == "csv":
+        click.echo(reports.allocation_csv(alloc).decode("utf-8-sig"), nl=False)
+    else:
+        click.echo(reports.summary_json(alloc).decode("utf-8"), nl=False)
+
+
+@main.command(epilog=f"Example: {EXAMPLES['validate']}")
+@dataset_options
+@handle_errors
+def validate(dataset: Path | None, fields: Path | None, population: Path | None,
+             regions: Path | None, encoding: str, delimiter: str) -> None:
+    """Check a dataset and report every problem at once; solve nothing."""
+    t = load(dataset, fields, population, regions, encoding, delimiter)
+    for notice in t.provenance.get("notices", []):
+        click.echo(notice, err=True)
+    click.echo(f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
+               f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
+               f"{len(t.structures)} dataset structures")
+
+
+@main.command(epilog=f"Example: {EXAMPLES['structures']}")
+@click.argument("dataset", required=False, type=click.Path(path_type=Path))
+@handle_errors
+def structures(dataset: Path | None) -> None:
+    """List the built-in presets and the dataset's own structures."""
+    available = dict(revshare.PRESETS)
+    if dataset is not None:
+        available.update(revshare.load_dataset(dataset).structures)
+    for name, s in available.items():
+        click.echo(f"{name:<20} [{s.source}] objective={s.objective}  {s.description}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Report writers: CSV, JSON and Markdown, safe to open and written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..optimize import Allocation
+from .allocation import allocation_csv, report_md, summary, summary_json, terminal_table
+from .safe import write_bundle
+
+REPORT_FILES = ("allocation.csv", "summary.json", "report.md")
+
+
+def write_reports(a: Allocation, outdir: str | Path, *, force: bool = False,
+                  lp_text: str | None = None) -> Path:
+    """Write ``allocation.csv``, ``summary.json``, ``report.md`` (and ``model.lp``) into ``outdir``."""
+    files = {
+        "allocation.csv": allocation_csv(a),
+        "summary.json": summary_json(a),
+        "report.md": report_md(a).encode("utf-8"),
+    }
+    if lp_text is not None:
+        files["model.lp"] = lp_text.encode("utf-8")
+    return write_bundle(outdir, files, force=force)
+
+
+__all__ = [
+    "REPORT_FILES",
+    "allocation_csv",
+    "report_md",
+    "summary",
+    "summary_json",
+    "terminal_table",
+    "write_reports",
+]
