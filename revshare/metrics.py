@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 
 
-def round_money(amounts: np.ndarray, order: list[str]) -> np.ndarray:
-    """Whole dollars that sum exactly to the rounded total (largest remainder, Hamilton's rule).
+def round_money(amounts: np.ndarray, order: list[str], total: int | None = None) -> np.ndarray:
+    """Whole dollars that sum exactly to ``total`` (default: the rounded sum), by largest
+    remainder (Hamilton's rule).
 
     Every amount moves by less than one dollar. Dollars left over after flooring go to the largest
     remainders; equal remainders go in ``order`` (the sorted keys), so the rule is deterministic.
     """
     a = np.maximum(np.asarray(amounts, dtype=float), 0.0)
-    total = int(np.floor(a.sum() + 0.5))
+    if total is None:
+        total = int(np.floor(a.sum() + 0.5))
     floors = np.floor(a)
     remainder = a - floors
     short = total - int(floors.sum())

@@ -77,6 +77,23 @@ def _cells_usd(territory: Territory, structure: Structure, sol: Solution, model_
 VERIFY_RELATIVE = {"highs": 1e-10, "cbc": 1e-7}
 
 
+def conserve(x: np.ndarray, centre: float, revenue: float) -> tuple[np.ndarray, float]:
+    """Rescale the solver's amounts so that they add up to the revenue exactly.
+
+    CBC's values come back with 8 significant digits, so their sum can miss the budget by a
+    relative 1e-8; a common factor keeps every ratio (equal money per head stays equal). The
+    verifier then checks every rule on the rescaled amounts; a solver whose sum is off by more
+    than its tolerance is rejected there, not hidden here.
+    """
+    total = float(np.sum(x)) + centre
+    if total <= 0 or not np.isfinite(total):
+        return x, centre
+    factor = revenue / total
+    if abs(factor - 1) > 1e-6:
+        return x, centre
+    return x * factor, centre * factor
+
+
 def verify_tolerance(config: SolverConfig) -> float:
     return VERIFY_RELATIVE.get(config.name, RELATIVE_TOLERANCE)
 
@@ -136,8 +153,8 @@ def optimize(
     model = build_model(territory, structure, price)
     build_seconds = time.perf_counter() - built
     sol = solve_model(model, config)
-    x = _cells_usd(territory, structure, sol, model.scale, model.groups)
-    centre = sol.g * model.scale
+    x, centre = conserve(_cells_usd(territory, structure, sol, model.scale, model.groups),
+                         sol.g * model.scale, model.revenue)
     checked = time.perf_counter()
     verification = verify(territory, structure, price, x, centre, verify_tolerance(config))
     require_verified(verification)
@@ -173,9 +190,9 @@ def _cross_check(territory: Territory, structure: Structure, price: float, confi
     other = SolverConfig("cbc" if config.name == "highs" else "highs", config.time_limit, {})
     model = build_model(territory, structure, price)
     sol2 = solve_model(model, other)
-    x2 = _cells_usd(territory, structure, sol2, model.scale, model.groups)
-    require_verified(verify(territory, structure, price, x2, sol2.g * model.scale,
-                            verify_tolerance(other)))
+    x2, centre2 = conserve(_cells_usd(territory, structure, sol2, model.scale, model.groups),
+                           sol2.g * model.scale, model.revenue)
+    require_verified(verify(territory, structure, price, x2, centre2, verify_tolerance(other)))
     a, b = sol.objective_value or 0.0, sol2.objective_value or 0.0
     rel = abs(a - b) / max(1.0, abs(a), abs(b), model.v)
     gap = float(np.max(np.abs(x - x2))) if len(x) else 0.0
@@ -193,9 +210,7 @@ def assemble(territory: Territory, structure: Structure, price: float, revenue: 
     cells = territory.cells.copy()
     cells["bloc"] = cells["region"].map(territory.regions["bloc"])
     cells["usd"] = x
-    keys = [f"{r}\x00{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
-    rounded = round_money(np.append(x, centre), [*keys, "\uffff centre"])
-    cells["usd_rounded"] = rounded[:-1]
+    cells["usd_rounded"], centre_rounded = _round_hierarchically(cells["region"], x, centre, revenue)
     cells["usd_per_head"] = cells["usd"] / cells["population"]
     baseline = cells["region"].map(territory.regions["baseline_usd_per_capita"]).fillna(0.0)
     cells["level_per_head"] = cells["usd_per_head"] + baseline
@@ -219,12 +234,28 @@ def assemble(territory: Territory, structure: Structure, price: float, revenue: 
     binding = binding.drop(columns=["dual", "slack"]).sort_values("constraint").reset_index(drop=True)
     return Allocation(
         structure=structure, price=price, revenue_usd=revenue, centre_usd=centre,
-        centre_usd_rounded=int(rounded[-1]), cells=cells, regions=regions, factions=factions,
+        centre_usd_rounded=centre_rounded, cells=cells, regions=regions, factions=factions,
         blocs=blocs, objective_value=objective,
         metrics=metrics(cells, blocs, revenue, centre, region_revenue,
                         regions.set_index("region")),
         binding=binding, verification=verification,
     )
+
+
+def _round_hierarchically(region: pd.Series, x: np.ndarray, centre: float,
+                          revenue: float) -> tuple[np.ndarray, int]:
+    """Whole dollars: regions and the centre first, summing to the revenue rounded half to even,
+    each within a dollar of its exact amount; then each region's cells, summing to the region's
+    dollars."""
+    by_region = pd.Series(x).groupby(region.to_numpy()).sum()
+    names = [str(r) for r in by_region.index]
+    top = round_money(np.append(by_region.to_numpy(), centre), [*names, "\uffff"],
+                      total=round(revenue))
+    out = np.zeros(len(x), dtype=np.int64)
+    for i, r in enumerate(by_region.index):
+        idx = np.flatnonzero(region.to_numpy() == r)
+        out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
+    return out, int(top[-1])
 
 
 def revenue_scale(revenue: float) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,19 @@ with _stdout_silenced():
     highspy.Highs()
 
 
+def cbc_path() -> str | None:
+    """CBC through ``COIN_CMD`` (which PuLP 4 keeps): ``REVSHARE_CBC`` if set, else the binary
+    bundled with PuLP 3.x, else ``cbc`` on the PATH."""
+    from pulp.apis import coin_api
+
+    if os.environ.get("REVSHARE_CBC"):
+        return os.environ["REVSHARE_CBC"]
+    bundled = getattr(coin_api, "pulp_cbc_path", None)
+    if bundled and os.path.isfile(bundled):
+        return str(bundled)
+    return shutil.which("cbc")
+
+
 @dataclass(frozen=True)
 class SolverConfig:
     """Which solver and how: ``options`` go to the solver as they are (HiGHS option names, or CBC
@@ -129,12 +143,13 @@ class SolverConfig:
                     "small_matrix_value": 1e-12, **self.options}
             return pulp.HiGHS(msg=False, timeLimit=self.time_limit, **opts)
         if self.name == "cbc":
-            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=self.time_limit,
-                                       options=[f"{k} {v}" for k, v in self.options.items()])
-            if not solver.available():
+            path = cbc_path()
+            solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=self.time_limit,
+                                   options=[f"{k} {v}" for k, v in self.options.items()])
+            if not path or not solver.available():
                 raise SolverUnavailableError(
-                    "CBC is not available (PuLP's bundled binary is missing or not executable); "
-                    "use --solver highs or install CBC")
+                    f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
+                    "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])")
             return solver
         raise SolverUnavailableError(f"unknown solver {self.name!r}; use one of {', '.join(SOLVERS)}")
 
@@ -259,7 +274,7 @@ def _leximin(m: Model, config: SolverConfig, first_stage: bool) -> tuple[np.ndar
     free = list(range(len(m.z)))
     levels = np.zeros(len(m.z))
     binding: list[dict[str, Any]] = []
-    t = pulp.LpVariable("tiebreak_level")
+    t = m.prob.add_variable("tiebreak_level")
     rounds = 0
     while free:
         prob = m.prob.copy()
