@@ -103,6 +103,8 @@ def main(debug: bool) -> None:
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
 @click.option("--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve.")
+@click.option("--solver-option", "solver_options", multiple=True, metavar="NAME=VALUE",
+              help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.")
 @click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports into this folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="What to print on stdout.")
@@ -112,11 +114,12 @@ def main(debug: bool) -> None:
 def optimize(dataset: Path | None, fields: Path | None, population: Path | None, regions: Path | None,
              encoding: str, delimiter: str, structure: str, price: float | None,
              overrides: tuple[str, ...], solver: str, cross_check: bool, time_limit: float | None,
-             outdir: Path | None, fmt: str, write_lp: bool, force: bool) -> None:
+             solver_options: tuple[str, ...], outdir: Path | None, fmt: str, write_lp: bool, force: bool) -> None:
     """Allocate the revenue under one structure and report the verified optimum."""
     from revshare import reports
     from revshare.optimize import model_lp
     from revshare.reports.safe import check_outputs
+    from revshare.structures import parse_override
 
     if write_lp and outdir is None:
         raise click.UsageError("--write-lp needs --out DIR")
@@ -127,7 +130,8 @@ def optimize(dataset: Path | None, fields: Path | None, population: Path | None,
             raise InputError(problems)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     alloc = revshare.optimize(territory, structure, price=price, overrides=list(overrides),
-                              solver=solver, cross_check=cross_check, time_limit=time_limit)
+                              solver=solver, cross_check=cross_check, time_limit=time_limit,
+                              solver_options=dict(parse_override(o) for o in solver_options))
     if outdir is not None:
         lp = model_lp(territory, alloc.structure, price=alloc.price) if write_lp else None
         reports.write_reports(alloc, outdir, force=force, lp_text=lp)

@@ -40,7 +40,7 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, allow_nan=False, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|`*_[]<>#"})
+_MD_SPECIAL = str.maketrans({**{c: "\\" + c for c in "\\|`*_[]#"}, "<": "&lt;", ">": "&gt;"})
 
 
 def md_cell(text: str) -> str:
