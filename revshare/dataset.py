@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .structures import Structure, structures_from_toml
+from .structures import Structure, structures_from_toml, with_lines
 
 DAYS_PER_YEAR = 365
 
@@ -199,7 +199,10 @@ def load_dataset(
     raw = read_dataset(folder, fields=fields, population=population, regions=regions,
                        encoding=encoding, delimiter=delimiter)
     toml_source = raw.paths.get("structures", "structures.toml")
-    structures = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
+    try:
+        structures = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
+    except InputError as exc:
+        raise with_lines(exc, Path(toml_source).read_text(encoding="utf-8")) from None
     price = raw.structures.get("default_price")
     if price is not None and (isinstance(price, bool) or not isinstance(price, int | float) or price < 0):
         raise InputError(Problem(toml_source, None, "default_price", "E-RANGE",

@@ -30,7 +30,7 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         elif self.column is not None:
-            where += f": column {self.column}"
+            where += f": {self.column}"
         return f"{where}: {self.message}; {self.remedy} [{self.code}]"
 
 

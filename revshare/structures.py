@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -244,6 +245,32 @@ def _fraction_table(key: str, value: Any, bad: Any, fraction: Any) -> dict[str, 
     return out
 
 
+def locate(text: str, table: str | None, key: str) -> int | None:
+    """The line of ``key`` in the ``[structures.TABLE]`` table of a TOML text (``table=None``:
+    the top level), if it is there."""
+    inside = table is None
+    head = key.split(".")[0]
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.strip("[] ").replace('"', "") == f"structures.{table}"
+            if inside and not head:
+                return number
+        elif inside and stripped.split("=")[0].strip().strip('"') == head:
+            return number
+    return None
+
+
+def with_lines(error: InputError, text: str, top_level: bool = False) -> InputError:
+    """The same problems, each placed on its TOML line where it can be found."""
+    placed = []
+    for p in error.problems:
+        name, _, key = (p.column or "").partition(".")
+        line = p.line or (locate(text, None if top_level else name, key) if p.column else None)
+        placed.append(dataclasses.replace(p, line=line, column=key or p.column) if line else p)
+    return InputError(placed)
+
+
 def structures_from_toml(data: Mapping[str, Any], source: str) -> dict[str, Structure]:
     """Structures declared under ``[structures.NAME]`` in a parsed TOML document."""
     tables = data.get("structures", {})
@@ -275,14 +302,22 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
         raise InputError(Problem(str(path), None, None, "E-NOT-A-FILE", f"cannot read: {exc.strerror}",
                                  "check the path")) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
         raise InputError(Problem(str(path), line, None, "E-TOML", f"not valid TOML: {exc}",
                                  "fix the syntax")) from None
+    text = p.read_text(encoding="utf-8")
     if "structures" in data:
-        return structures_from_toml(data, str(path))
+        try:
+            return structures_from_toml(data, str(path))
+        except InputError as exc:
+            raise with_lines(exc, text) from None
     table = {k: v for k, v in data.items() if k != "name"}
     name = str(data.get("name", p.stem))
-    return {name: structure_from_table(name, table, source=str(path))}
+    try:
+        return {name: structure_from_table(name, table, source=str(path))}
+    except InputError as exc:
+        raise with_lines(exc, text, top_level=True) from None
 
 
 def resolve(name_or_path: str, dataset_structures: Mapping[str, Structure] | None = None) -> Structure:
