@@ -122,10 +122,9 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
     if problems:
         raise InputError(problems)
     scale = choose_scale(revenue)
-    lo, hi = structure.central_share
     prob = pulp.LpProblem("revshare", pulp.LpMinimize)
     z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
-    g = prob.add_variable("g", lowBound=lo * revenue / scale, upBound=hi * revenue / scale)
+    g = prob.add_variable("g", lowBound=0)
     m = Model(
         territory=t, structure=structure, price=price, prob=prob, groups=groups,
         z=[z_dict[k] for k in range(len(groups))], g=g, scale=scale, revenue=revenue,
@@ -157,6 +156,13 @@ def _check_names(t: Territory, s: Structure) -> list[Problem]:
 
 def _budget(m: Model) -> None:
     m.add(m.x(np.ones(len(m.groups), bool)) + m.g == m.v, "budget")
+
+
+def _central_share(m: Model) -> None:
+    lo, hi = m.structure.central_share
+    if lo > 0:
+        m.add(m.g >= lo * m.v, "central_share", "lower")
+    m.add(m.g <= hi * m.v, "central_share", "upper")
 
 
 def _distributable(m: Model) -> pulp.LpAffineExpression:
@@ -224,5 +230,5 @@ def _secession(m: Model) -> None:
 
 
 RULES: tuple[Callable[[Model], None], ...] = (
-    _budget, _derivation, _bloc_retention, _guaranteed_shares, _per_capita, _damage, _secession,
+    _budget, _central_share, _derivation, _bloc_retention, _guaranteed_shares, _per_capita, _damage, _secession,
 )

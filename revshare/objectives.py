@@ -142,6 +142,12 @@ def centre_residual(m: Model) -> Objective:
     return Objective(pulp.lpSum([m.g]), pulp.LpMaximize, "usd")
 
 
+def nash(m: Model) -> Objective:
+    """Population-weighted Nash bargaining with secession as the disagreement point; solved by
+    :mod:`revshare.nash` (the expression is not linear, so none is returned here)."""
+    return Objective(None, pulp.LpMaximize, "log_usd")
+
+
 OBJECTIVES: dict[str, Callable[[Model], Objective]] = {
     "proportional": proportional,
     "needs": needs,
@@ -149,7 +155,8 @@ OBJECTIVES: dict[str, Callable[[Model], Objective]] = {
     "maxmin": maxmin,
     "leximin": leximin,
     "centre-residual": centre_residual,
+    "nash": nash,
 }
 
 # Objectives whose optimum leaves whole regions' money free get a proportional step before leximin.
-NEEDS_PROPORTIONAL_TIE_BREAK = frozenset({"maxmin", "centre-residual"})
+NEEDS_PROPORTIONAL_TIE_BREAK = frozenset({"maxmin", "centre-residual", "nash"})

@@ -18,6 +18,7 @@ from .dataset import Territory
 from .errors import InputError, NotOptimalError, Problem
 from .metrics import metrics, round_money, summarise
 from .model import build_model
+from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
 from .solve import SolverConfig, Solution, solve_model
 from .structures import Structure, apply_overrides, resolve
 from .verify import RELATIVE_TOLERANCE, Verification, require_verified, verify
@@ -175,7 +176,8 @@ def optimize(
         "tolerances": {"stage_relative": config.precision,
                        "verification_usd": verification.tolerance_usd},
         "tie_break": "leximin over per-head levels after the objective"
-        + (" and a proportional step" if structure.objective in ("maxmin", "centre-residual") else ""),
+        + (" and a proportional step" if structure.objective in NEEDS_PROPORTIONAL_TIE_BREAK else ""),
+        "nash_gap": sol.nash_gap,
         "rounding": "whole dollars, largest remainder, ties by sorted key; totals exact",
         "seconds": {"build": build_seconds, "solve": sol.seconds, "verify": verify_seconds,
                     "total": time.perf_counter() - started},
@@ -225,7 +227,7 @@ def assemble(territory: Territory, structure: Structure, price: float, revenue: 
     blocs["surplus_over_secession_usd"] = blocs["usd"] - blocs["outside_option_usd"]
     scale_obj = 1.0
     objective = sol.objective_value
-    if objective is not None:
+    if objective is not None and structure.objective != "nash":
         per_head = structure.objective in ("maxmin", "leximin")
         scale_obj = revenue_scale(revenue) / (territory.population if per_head else 1.0)
         objective *= scale_obj

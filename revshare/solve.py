@@ -32,6 +32,7 @@ import pulp
 
 from .errors import InfeasibleError, NotOptimalError, SolverUnavailableError
 from .model import Model
+from .nash import keep_bloc_money, solve_nash
 from .objectives import (
     NEEDS_PROPORTIONAL_TIE_BREAK,
     OBJECTIVES,
@@ -183,6 +184,7 @@ class Solution:
     solver: str
     stages: int
     seconds: float
+    nash_gap: float | None = None
 
 
 def _require_optimal(status: Status, stage: str, m: Model) -> None:
@@ -241,7 +243,13 @@ def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
     stages = 0
     value: float | None = None
     binding: list[dict[str, Any]] = []
-    if objective.expression is not None:
+    gap: float | None = None
+    if m.structure.objective == "nash":
+        result = solve_nash(
+            m, lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage))
+        keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
+        value, gap, stages = result.value, result.gap, result.rounds
+    elif objective.expression is not None:
         value = _optimise(m, m.prob, objective.expression, objective.sense, config, "objective")
         binding = _binding(m, m.prob)
         _keep(m, objective.expression, objective.sense, value, "objective", config)
@@ -251,14 +259,15 @@ def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
         tie = _optimise(m, m.prob, expr, pulp.LpMinimize, config, "proportional tie-break")
         _keep(m, expr, pulp.LpMinimize, tie, "proportional", config)
         stages += 1
-    levels, lex_binding, rounds = _leximin(m, config, first_stage=objective.expression is None)
-    if objective.expression is None:
+    first = objective.expression is None and gap is None
+    levels, lex_binding, rounds = _leximin(m, config, first_stage=first)
+    if first:
         binding = lex_binding
         value = float(np.min(levels))
     return Solution(
         z=np.array([z.value() or 0.0 for z in m.z]), g=float(m.g.value() or 0.0),
         objective_value=value, binding=binding, solver=config.name, stages=stages + rounds,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, nash_gap=gap,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import InputError, Problem
 
-OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual")
+OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
 FORMULA_INDICATORS = ("equality", "population", "area", "need")
 
 

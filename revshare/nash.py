@@ -1,0 +1,124 @@
+"""The Nash bargaining objective, solved exactly by tangent cuts (Kelley's cutting-plane method).
+
+Maximise ``sum_b P_b * log(X_b - d_b)`` over the structure's rules, where ``d_b = (1 - sigma) * O_b``
+is bloc b's disagreement point: what it would keep by seceding, net of the cost of secession
+``sigma`` (``secession_cost``). This is the population-weighted (asymmetric) Nash bargaining
+solution (Nash, "The Bargaining Problem", *Econometrica* 18, 1950; Kalai, "Nonsymmetric Nash
+solutions", *Int. J. Game Theory* 6, 1977).
+
+``log`` is concave, so each tangent ``log(s0) + (s - s0) / s0`` lies above it: the LP with the
+tangents gathered so far bounds the optimum from above, and the log of its solution bounds it from
+below. New tangents at the solution are added until the two bounds meet within ``GAP`` (relative),
+and the gap is reported.
+
+Without a cost of secession the blocs' outside options add up to all the revenue, so no union
+leaves every bloc better off: the objective then has no finite optimum and revshare says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+from .errors import InfeasibleError, NotOptimalError
+from .model import Model
+
+GAP = 1e-9  # relative; money is then accurate to about sqrt(GAP) of each bloc's surplus
+MAX_ROUNDS = 500
+
+
+@dataclass(frozen=True)
+class NashResult:
+    """Bloc money (model units) at the optimum, the objective in USD terms, and the final gap."""
+
+    bloc_money: dict[str, float]
+    value: float
+    gap: float
+    rounds: int
+
+
+def disagreement(m: Model) -> dict[str, float]:
+    """Each bloc's disagreement point ``(1 - secession_cost) * O_b`` in model units."""
+    keep = 1.0 - m.structure.secession_cost
+    return {str(b): keep * o / m.scale for b, o in m.outside_option.items()}
+
+
+def weights(m: Model) -> dict[str, float]:
+    pop = m.territory.regions.groupby("bloc")["population"].sum()
+    return {str(b): float(p / pop.sum()) for b, p in pop.items()}
+
+
+Solve = Callable[[pulp.LpProblem, pulp.LpAffineExpression, int, str], float]
+
+
+def solve_nash(m: Model, solve: Solve) -> NashResult:
+    """Run the cutting-plane loop; ``solve(prob, expr, sense, stage)`` returns the optimum value
+    and raises on any non-optimal status."""
+    blocs = m.territory.blocs
+    d = disagreement(m)
+    w = weights(m)
+    money = {b: m.cells_of("bloc", b) for b in blocs}
+    prob = m.prob.copy()
+    floor = m.prob.add_variable("nash_min_surplus")
+    for k, b in enumerate(blocs):
+        prob.addConstraint(money[b] - d[b] >= floor, f"nash_surplus_{k}")
+    best_floor = solve(prob, pulp.lpSum([floor]), pulp.LpMaximize, "objective")
+    if best_floor <= 1e-9 * m.v:
+        poorest = min(blocs, key=lambda b: float(pulp.value(money[b])) - d[b])
+        raise InfeasibleError(
+            "the nash objective needs an allocation that gives every bloc more than its outside "
+            f"option; under these rules the best leaves {poorest} at most "
+            f"{best_floor * m.scale:,.0f} USD above it. Set secession_cost above 0 (secession is "
+            "costly) or relax the rules",
+            conflict=[f"secession surplus[{b}] > 0" for b in blocs],
+        )
+    surplus = {b: float(pulp.value(money[b])) - d[b] for b in blocs}
+    u = {b: m.prob.add_variable(f"nash_u_{k}") for k, b in enumerate(blocs)}
+    objective = pulp.lpSum(w[b] * u[b] for b in blocs)
+    cuts = 0
+    smallest = dict.fromkeys(blocs, math.inf)
+
+    def cut(b: str, s0: float) -> None:
+        nonlocal cuts
+        prob.addConstraint(u[b] <= math.log(s0) + (money[b] - d[b] - s0) / s0, f"nash_cut_{cuts}")
+        smallest[b] = min(smallest[b], s0)
+        cuts += 1
+
+    # start from tangents on a geometric grid between the max-min surplus and the whole revenue
+    for b in blocs:
+        for s0 in np.geomspace(best_floor / 10, m.v, 8):
+            cut(b, float(s0))
+        cut(b, surplus[b])
+    gap = math.inf
+    for rounds in range(1, MAX_ROUNDS + 1):
+        upper = solve(prob, objective, pulp.LpMaximize, "nash")
+        surplus = {b: float(pulp.value(money[b])) - d[b] for b in blocs}
+        if min(surplus.values()) <= 0:
+            for b in blocs:
+                if surplus[b] <= 0:
+                    cut(b, smallest[b] / 10)
+            continue
+        lower = sum(w[b] * math.log(surplus[b]) for b in blocs)
+        gap = (upper - lower) / max(1.0, abs(lower))
+        if gap <= GAP:
+            value = lower + math.log(m.scale) * sum(w.values())
+            return NashResult({b: surplus[b] + d[b] for b in blocs}, value, max(gap, 0.0), rounds)
+        for b in blocs:
+            if float(pulp.value(u[b])) - math.log(surplus[b]) > GAP * 1e-2:
+                cut(b, surplus[b])
+    raise NotOptimalError(f"the nash cutting planes did not close the gap ({gap:.2g}) in "
+                          f"{MAX_ROUNDS} rounds")
+
+
+def keep_bloc_money(m: Model, result: NashResult, tolerance: float) -> None:
+    """Hold each bloc at its Nash money (unique: the objective is strictly concave in it)."""
+    for b, x in result.bloc_money.items():
+        m.add(m.cells_of("bloc", b) >= x - tolerance, "keep_optimum", f"nash/{b}/lower")
+        m.add(m.cells_of("bloc", b) <= x + tolerance, "keep_optimum", f"nash/{b}/upper")
+
+
+__all__ = ["GAP", "NashResult", "keep_bloc_money", "solve_nash"]
