@@ -41,9 +41,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as exc:
             _fail("\n".join(f"revshare: error: {p}" for p in exc.problems), 2)
         except InfeasibleError as exc:
-            lines = [f"revshare: infeasible: {exc}"] + [f"  {c}" for c in exc.conflict]
+            lines = [f"revshare: infeasible: {exc}"] + [f"  {c}" if c else "" for c in exc.conflict]
             if exc.concession:
-                lines.append(f"smallest fix: {exc.concession}")
+                lines.append(f"cheapest concession: {exc.concession}")
+            if exc.overrides:
+                lines.append("apply it with: " + " ".join(f"--set '{o}'" for o in exc.overrides))
             _fail("\n".join(lines), 3)
         except RevshareError as exc:
             label = {4: "not optimal", 5: "solver unavailable"}.get(exc.exit_code, "error")

@@ -1,48 +1,44 @@
-"""CSV parsing with exact physical line numbers, and the parsers of single cells.
+"""From a path to typed rows: safe file access, strict decoding, exact physical line numbers.
 
-The stdlib :mod:`csv` module is used, never pandas' ``read_csv``: it keeps every value a string, so
-nothing (``NA``, ``007``, ``1e400``, an extra field in the first row) is silently reinterpreted, and
-``reader.line_num`` gives the physical line where each record starts and ends.
-
-The readers' error codes are listed in :mod:`revshare.readers`.
+The stdlib :mod:`csv` module is used, never pandas' ``read_csv``: every value stays a string, so
+nothing (``NA``, ``007``, ``1e400``, an extra field in the first row) is silently reinterpreted,
+and ``reader.line_num`` gives the physical line where each record starts, whatever quoted line
+breaks, blank lines or line endings come before it. Problem codes are listed in
+:mod:`revshare.readers`.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
+import os
 import re
-import unicodedata
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from revshare.errors import Problem
-from revshare.schema import MAX_NAME_LENGTH
+from revshare.schema import CellError, FileSchema, clean_cell, show
 
 CANDIDATE_DELIMITERS = ",;\t|"
-"""Delimiters recognised in a header that was not split by the configured one."""
+"""Delimiters recognised in a header that the configured delimiter did not split."""
 
-_MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx or .ods workbook?)"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"),
-    (b"\x1f\x8b", "gzip-compressed"),
-    (b"%PDF", "a PDF document"),
-)
+_MAGIC = ((b"PK\x03\x04", "a ZIP archive (an .xlsx or .ods workbook?)"),
+          (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"), (b"\x1f\x8b", "gzip-compressed"),
+          (b"%PDF", "a PDF document"))
 _MARKUP = re.compile(rb"\s*<(?:!doctype html|html|\?xml)", re.IGNORECASE)
 _EOL = re.compile(r"\r\n|\r|\n")
 _EOL_NAMES = {"\r\n": "CRLF", "\r": "CR", "\n": "LF"}
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_MARKS = re.compile("[\u200e\u200f\u061c]")  # LRM, RLM, ALM: invisible direction marks
-_JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ are part of Persian and Indic spelling
-_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "ARMENIAN", "GEORGIAN"})
-_WORD = re.compile(r"[^\W\d_]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_THOUSANDS = re.compile("[+-]?[0-9]{1,3}([, '\u00a0\u202f])[0-9]{3}(?:\\1[0-9]{3})*(?:\\.[0-9]*)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*),[0-9]+")
-_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
-_UNIT = re.compile(r"[^\W\d_]|[$€£¥%]")
-_TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+Row = dict[str, Any]
+"""One parsed record: column name to value (None where the cell was invalid), plus ``_line``."""
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
 
 
 @dataclass
@@ -70,7 +66,8 @@ class Log:
             where = ""
             if lines:
                 shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
-                where = f" ({len(lines)} {'time' if len(lines) == 1 else 'times'}: line {shown})"
+                many = len(lines) > 1
+                where = f" ({len(lines)} time{'s' * many}; line{'s' * many} {shown})"
             out.append(f"notice: {file}: {text}{where}")
         return out
 
@@ -91,27 +88,68 @@ class Table:
     header: list[str]
     header_line: int
     rows: list[Record]
+    complete: bool
 
 
-class CellError(Exception):
-    """A cell cannot be read; carries the problem's code, message and remedy."""
+def read_file(path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], str],
+              log: Log) -> bytes | None:
+    """Read a regular file within the size limit, refusing anything else before opening it.
 
-    def __init__(self, code: str, message: str, remedy: str) -> None:
-        super().__init__(message)
-        self.code, self.message, self.remedy = code, message, remedy
+    Parameters
+    ----------
+    path : str
+        The path as the user gave it.
+    role : str
+        What the file is for ("fields", ...), for messages.
+    max_bytes : int
+        Larger files are refused.
+    seen : dict
+        (device, inode) of the files already read, to their role; updated.
+    log : Log
+        Receives the problems.
+
+    Returns
+    -------
+    bytes or None
+        The file's bytes, or None after a problem.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        log.error(path, None, None, "E-NOT-FOUND", f"the {role} file does not exist",
+                  "check the path")
+        return None
+    except OSError as exc:
+        log.error(path, None, None, "E-UNREADABLE", f"cannot read the file: {exc.strerror}",
+                  "check the path and its permissions")
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "special")
+        log.error(path, None, None, "E-NOT-A-FILE", f"the path is {kind}, not a regular file",
+                  f"pass the {role} file itself")
+        return None
+    if (st.st_dev, st.st_ino) in seen:
+        log.error(path, None, None, "E-SAME-FILE", f"the same file is given as "
+                  f"{seen[st.st_dev, st.st_ino]} and as {role}", "give each role its own file")
+        return None
+    seen[st.st_dev, st.st_ino] = role
+    data = b""
+    try:
+        if st.st_size <= max_bytes:
+            with Path(path).open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        log.error(path, None, None, "E-UNREADABLE", f"cannot read the file: {exc.strerror}",
+                  "check its permissions")
+        return None
+    if st.st_size > max_bytes or len(data) > max_bytes:
+        log.error(path, None, None, "E-TOO-LARGE", f"the file is larger than the limit of "
+                  f"{max_bytes} bytes", "split the dataset, or raise the limit with --max-bytes")
+        return None
+    return data
 
 
-def show(value: str, limit: int = 60) -> str:
-    """Quote ``value`` for a message, escaping invisible characters and shortening long values."""
-    text = value if len(value) <= limit else value[:limit] + "..."
-    return "'" + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text) + "'"
-
-
-def _codepoint(ch: str) -> str:
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'CONTROL CHARACTER')}"
-
-
-def decode(path: str, data: bytes, encoding: str, log: Log) -> str | None:
+def decode(path: str, data: bytes, encoding: str, delimiter: str, log: Log) -> str | None:
     """Decode a CSV file's bytes strictly, or record why they are not text (None)."""
     if not data:
         log.error(path, None, None, "E-EMPTY", "the file is empty (0 bytes)",
@@ -136,12 +174,11 @@ def decode(path: str, data: bytes, encoding: str, log: Log) -> str | None:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        _bad_byte(path, data, exc, encoding, log)
+        _bad_byte(path, data, exc, encoding, delimiter, log)
         return None
     if text.startswith("\ufeff"):
-        text = text[1:]
         log.notice(path, "stripped a byte-order mark")
-    return text
+    return text.removeprefix("\ufeff")
 
 
 def _wide_encoding(data: bytes) -> str | None:
@@ -151,37 +188,49 @@ def _wide_encoding(data: bytes) -> str | None:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "UTF-16"
     head = data[:1024]
-    nul_share = max(head[0::2].count(0), head[1::2].count(0)) / max(len(head) // 2, 1)
-    return "UTF-16" if nul_share > 0.4 else None
+    nuls = max(head[0::2].count(0), head[1::2].count(0))
+    return "UTF-16" if nuls > 0.4 * max(len(head) // 2, 1) else None
 
 
-def _bad_byte(path: str, data: bytes, exc: UnicodeDecodeError, encoding: str, log: Log) -> None:
-    """Report the first byte that ``encoding`` cannot decode, by line, character and column."""
+def _bad_byte(path: str, data: bytes, exc: UnicodeDecodeError, encoding: str, delimiter: str,
+              log: Log) -> None:
+    """Report the first byte ``encoding`` cannot decode: its line, character and column."""
     prefix = data[: exc.start].decode(encoding, "replace")
     breaks = list(_EOL.finditer(prefix))
-    line = len(breaks) + 1
-    char = len(prefix) - (breaks[-1].end() if breaks else 0) + 1
+    line, char = len(breaks) + 1, len(prefix) - (breaks[-1].end() if breaks else 0) + 1
     column = None
-    reader = csv.reader(io.StringIO(data.decode(encoding, "surrogateescape"), newline=""))
     try:
+        reader = csv.reader(io.StringIO(data.decode(encoding, "surrogateescape"), newline=""),
+                            delimiter=delimiter)
         header = next(reader)
-        column = next((header[i].strip() for cells in reader for i, c in enumerate(cells)
-                       if _SURROGATE.search(c) and i < len(header)), None)
-    except (StopIteration, csv.Error):
+        if not _SURROGATE.search("".join(header)):
+            column = next((header[i].strip() for cells in reader for i, c in enumerate(cells)
+                           if i < len(header) and _SURROGATE.search(c)), None)
+    except (StopIteration, csv.Error, UnicodeDecodeError):
         pass
     if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
-        high = bytes(b for b in data if b >= 0x80).decode("cp1256")
-        arabic = sum(unicodedata.name(c, "").startswith("ARABIC") for c in high)
-        hint = f"or pass --encoding {'cp1256' if 2 * arabic > len(high) else 'cp1252'}"
+        # Arabic words in cp1256 are runs of high bytes; accents in cp1252 stand alone in words.
+        run = _HIGH_RUN.match(data, exc.start)
+        before = data[exc.start - 1] if exc.start else 0
+        arabic = run is not None and (run.end() - exc.start > 1 or before >= 0x80)
+        hint = f"or pass --encoding {'cp1256' if arabic else 'cp1252'}"
     else:
         hint = "or pass the file's real encoding with --encoding"
-    log.error(path, line, column, "E-ENCODING",
-              f"byte 0x{data[exc.start]:02X} at character {char} of line {line} is not valid "
-              f"{encoding}; the file was not read", f"save the file as CSV UTF-8, {hint}")
+    log.error(path, line, column, "E-ENCODING", f"byte 0x{data[exc.start]:02X} at character "
+              f"{char} of line {line} is not valid {encoding}; nothing of the file was read",
+              f"save the file as CSV UTF-8, {hint}")
 
 
-def read_records(path: str, text: str, delimiter: str, max_rows: int, log: Log) -> Table | None:
-    """Split ``text`` into a header and records, reporting shape problems; None if unusable."""
+def read_records(path: str, text: str, schema: FileSchema, delimiter: str, max_rows: int,
+                 log: Log) -> Table | None:
+    """Split ``text`` into a header and records, reporting shape problems.
+
+    Returns
+    -------
+    Table or None
+        None when the file is unusable (no header, wrong delimiter, too large); the table's
+        ``complete`` is False when records were dropped (broken quoting, wrong field count).
+    """
     kinds = {_EOL_NAMES[m] for m in _EOL.findall(text)}
     if kinds - {"LF"}:
         log.notice(path, f"read {'+'.join(sorted(kinds))} line endings")
@@ -189,6 +238,7 @@ def read_records(path: str, text: str, delimiter: str, max_rows: int, log: Log) 
         log.notice(path, "the last line has no line break")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[Record] = []
+    complete = True
     while True:
         start = reader.line_num + 1
         try:
@@ -198,12 +248,13 @@ def read_records(path: str, text: str, delimiter: str, max_rows: int, log: Log) 
         except csv.Error as exc:
             if _csv_error(path, start, reader.line_num, str(exc), log):
                 return None
+            complete = False
             continue
         if all(not c.strip() for c in cells):
             log.notice(path, "skipped a blank line", start)
         elif len(records) > max_rows:
-            log.error(path, start, None, "E-TOO-LARGE", f"the file has more than {max_rows} "
-                      "data rows", "split the dataset, or raise the limit with --max-rows")
+            log.error(path, start, None, "E-TOO-LARGE", f"the file has more than {max_rows} data "
+                      "rows", "split the dataset, or raise the limit with --max-rows")
             return None
         else:
             records.append(Record(start, reader.line_num, cells))
@@ -212,33 +263,39 @@ def read_records(path: str, text: str, delimiter: str, max_rows: int, log: Log) 
                   "export the table again, with a header line and data rows")
         return None
     head, rows = records[0], records[1:]
-    if len(head.cells) == 1:
-        seen = [d for d in CANDIDATE_DELIMITERS if d != delimiter and d in head.cells[0]]
-        if seen:
-            log.error(path, head.line, None, "E-DELIMITER", f"expected {delimiter!r} between "
-                      f"columns but the header is split by {seen[0]!r}",
-                      f"save as comma-separated CSV, or pass --delimiter {seen[0]!r}")
-            return None
+    seen = [d for d in CANDIDATE_DELIMITERS if d != delimiter and d in head.cells[0]]
+    if len(head.cells) == 1 and seen:
+        log.error(path, head.line, None, "E-DELIMITER", f"expected {delimiter!r} between columns "
+                  f"but the header is split by {seen[0]!r}",
+                  f"save the file as comma-separated CSV, or pass --delimiter {seen[0]!r}")
+        return None
+    known = schema.names
+    if not any(c.strip() in known or difflib.get_close_matches(c.strip(), known, 1)
+               for c in head.cells):
+        log.error(path, head.line, None, "E-NO-HEADER", f"line {head.line} has none of the "
+                  f"columns of {schema.filename}; found {', '.join(map(show, head.cells))}",
+                  f"make the header ({', '.join(known)}) the first line; delete lines above it")
+        return None
     if not rows:
         log.error(path, None, None, "E-NO-ROWS", "the file has a header line but no data rows",
                   "add one row per record below the header")
     width = len(head.cells)
     for rec in rows:
         if len(rec.cells) != width:
-            span = f" (the record spans lines {rec.line}-{rec.end}: an unclosed quote?)" \
-                if rec.end > rec.line else ""
+            span = f" (it spans lines {rec.line}-{rec.end}: an unclosed quote?)"
+            span *= rec.end > rec.line
             log.error(path, rec.line, None, "E-FIELD-COUNT", f"line {rec.line} has "
                       f"{len(rec.cells)} fields but the header has {width}{span}",
                       f"give every row {width} fields; quote values that contain {delimiter!r}")
-    return Table(_header(path, head, log), head.line,
-                 [rec for rec in rows if len(rec.cells) == width])
+    kept = [r for r in rows if len(r.cells) == width]
+    return Table(_header(path, head, log), head.line, kept, complete and len(kept) == len(rows))
 
 
 def _csv_error(path: str, start: int, end: int, error: str, log: Log) -> bool:
     """Report a csv module error; return whether the rest of the file is unusable."""
     if "field limit" in error:
-        log.error(path, start, None, "E-TOO-LARGE", f"a field starting on line {start} is "
-                  f"longer than {csv.field_size_limit()} characters (an unclosed quote?)",
+        log.error(path, start, None, "E-TOO-LARGE", f"a field starting on line {start} is longer "
+                  f"than {csv.field_size_limit()} characters (an unclosed quote?)",
                   "close the quote, or shorten the value")
         return True
     log.error(path, start, None, "E-QUOTE", f"the quoting of the record starting on line {start} "
@@ -248,12 +305,11 @@ def _csv_error(path: str, start: int, end: int, error: str, log: Log) -> bool:
 
 
 def _header(path: str, head: Record, log: Log) -> list[str]:
-    """Clean the header names and report blank and duplicated ones."""
-    names = []
+    """Clean the header names; report blank and duplicated ones."""
+    names: list[str] = []
     for i, raw in enumerate(head.cells, 1):
-        notes: list[str] = []
         try:
-            name = clean_cell(raw, notes)
+            name = clean_cell(raw, [])
         except CellError as exc:
             log.error(path, head.line, None, exc.code, f"column {i} of the header: {exc.message}",
                       exc.remedy)
@@ -261,128 +317,62 @@ def _header(path: str, head: Record, log: Log) -> list[str]:
         if name != raw:
             log.notice(path, f"stripped whitespace or marks around the column name {show(name)}")
         if not name:
-            log.error(path, head.line, None, "E-BLANK-HEADER", f"column {i} of the header has "
-                      "no name", "name the column, or delete it (a trailing delimiter?)")
+            log.error(path, head.line, None, "E-BLANK-HEADER", f"column {i} of the header has no "
+                      "name", "name the column, or delete it (a trailing delimiter?)")
         elif name in names:
-            log.error(path, head.line, name, "E-DUP-COLUMN", f"column {show(name)} appears "
-                      f"twice, at positions {names.index(name) + 1} and {i}",
-                      "delete or rename one of them")
+            log.error(path, head.line, name, "E-DUP-COLUMN", f"column {show(name)} appears twice, "
+                      f"at positions {names.index(name) + 1} and {i}", "delete or rename one")
         names.append(name)
     return names
 
 
-def clean_cell(raw: str, notes: list[str]) -> str:
-    """Reject control and bidi-override characters; strip direction marks and whitespace.
+def check_header(schema: FileSchema, path: str, table: Table, log: Log) -> dict[str, int]:
+    """Map each known column to its position (first occurrence); report unknown and missing ones."""
+    known, line, header = schema.names, table.header_line, table.header
+    found = ", ".join(map(show, header))
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in known:
+            index.setdefault(name, i)
+    unknown = [h for h in header if h and h not in known]
+    for name in unknown:
+        log.error(path, line, name, "E-UNKNOWN-COLUMN", f"{show(name)} is not a column of "
+                  f"{schema.filename}", f"rename it{did_you_mean(name, known)} or delete it; "
+                  f"the columns are {', '.join(known)}")
+    for col in schema.columns:
+        if col.required and col.name not in index and col.required_unless not in index:
+            alt = f" (or {col.required_unless})" * bool(col.required_unless)
+            log.error(path, line, col.name, "E-MISSING-COLUMN", f"the required column "
+                      f"{show(col.name)}{alt} is missing; found {found}",
+                      f"add the column{did_you_mean(col.name, unknown)}")
+    if sorted(index, key=index.__getitem__) != [n for n in known if n in index]:
+        log.notice(path, "read the columns by name; their order differs from the documented one")
+    return index
 
-    Parameters
-    ----------
-    raw : str
-        The cell as the CSV holds it.
-    notes : list of str
-        Receives one text per normalisation applied.
 
-    Returns
-    -------
-    str
-        The cleaned cell.
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, choices, 1)
+    return f" (did you mean {show(close[0])}?)" if close else ""
 
-    Raises
-    ------
-    CellError
-        ``E-CONTROL-CHAR`` or ``E-BIDI-CONTROL``.
+
+def parse_row(schema: FileSchema, path: str, line: int, cells: list[str], index: dict[str, int],
+         log: Log) -> Row:
+    """Parse one record into a row keyed by column name, plus ``_line``.
+
+    Absent columns take their default; an invalid cell is reported and becomes None.
     """
-    for i, ch in enumerate(raw, 1):
-        if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F:
-            raise CellError("E-CONTROL-CHAR", f"{show(raw)} holds the control character "
-                            f"{_codepoint(ch)} at character {i}",
-                            "delete it; values cannot hold control characters or line breaks")
-        if ch in _BIDI:
-            raise CellError("E-BIDI-CONTROL", f"{show(raw)} holds the bidi control "
-                            f"{_codepoint(ch)} at character {i}",
-                            "delete it; embedding and override controls can reorder text on screen")
-    text = _MARKS.sub("", raw)
-    if text != raw:
-        notes.append("removed left-to-right or right-to-left marks from a value")
-    if text.strip() != text:
-        notes.append("stripped whitespace around a value")
-    return text.strip()
-
-
-def parse_name(text: str, notes: list[str]) -> str:
-    """Check and NFC-normalise a cleaned, non-empty name (region, faction, field or bloc).
-
-    Raises
-    ------
-    CellError
-        ``E-INVISIBLE-CHAR``, ``E-TOO-LONG`` or ``E-MIXED-SCRIPT``.
-    """
-    for i, ch in enumerate(text, 1):
-        if unicodedata.category(ch) == "Cf" and ch not in _JOINERS:
-            raise CellError("E-INVISIBLE-CHAR", f"{show(text)} holds the invisible character "
-                            f"{_codepoint(ch)} at character {i}",
-                            "delete it; names that look alike must be alike")
-    name = unicodedata.normalize("NFC", text)
-    if name != text:
-        notes.append("NFC-normalised a name")
-    if len(name) > MAX_NAME_LENGTH:
-        raise CellError("E-TOO-LONG", f"the name {show(name)} is {len(name)} characters long",
-                        f"shorten it to at most {MAX_NAME_LENGTH} characters")
-    for word in _WORD.findall(name):
-        scripts = {s for c in word if (s := unicodedata.name(c, "").split(" ")[0]) in _SCRIPTS}
-        if len(scripts) > 1:
-            raise CellError("E-MIXED-SCRIPT", f"the word {show(word)} in {show(name)} mixes "
-                            f"{' and '.join(sorted(s.title() for s in scripts))} letters",
-                            "retype it in one script (a look-alike letter was pasted in?)")
-    return name
-
-
-def parse_number(text: str, notes: list[str]) -> float:
-    """Parse a cleaned, non-empty number strictly.
-
-    Raises
-    ------
-    CellError
-        ``E-FORMULA``, ``E-NON-ASCII-DIGIT``, ``E-NON-FINITE``, ``E-THOUSANDS``,
-        ``E-DECIMAL-COMMA``, ``E-UNIT-IN-VALUE`` or ``E-NOT-A-NUMBER``.
-    """
-    if _NUMBER.fullmatch(text):
-        value = float(text)
-        if value in (float("inf"), float("-inf")):
-            raise CellError("E-NON-FINITE", f"{show(text)} overflows a 64-bit float",
-                            "check the value; it is far beyond any plausible magnitude")
-        if text.startswith("+"):
-            notes.append("removed a leading '+' from a number")
-        if "e" in text.lower():
-            notes.append("read a number in scientific notation")
-        return value
-    if text.startswith("="):
-        raise CellError("E-FORMULA", f"{show(text)} is a spreadsheet formula, not a number",
-                        "paste the value instead of the formula")
-    if any(c.isdecimal() and not c.isascii() for c in text):
-        ascii_ = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
-        raise CellError("E-NON-ASCII-DIGIT", f"{show(text)} is written with non-ASCII digits",
-                        f"write it with ASCII digits: {show(ascii_)}")
-    if _NON_FINITE.fullmatch(text):
-        raise CellError("E-NON-FINITE", f"{show(text)} is not a finite number",
-                        "give the actual value")
-    if _THOUSANDS.fullmatch(text):
-        raise CellError("E-THOUSANDS", f"{show(text)} has a thousands separator",
-                        "remove the separators (write 1000, not 1,000); if the comma is a "
-                        "decimal comma, write a point")
-    if _DECIMAL_COMMA.fullmatch(text):
-        raise CellError("E-DECIMAL-COMMA", f"{show(text)} has a decimal comma",
-                        "use a point as the decimal separator (write 1.5, not 1,5)")
-    if any(c.isdigit() for c in text) and _UNIT.search(text):
-        raise CellError("E-UNIT-IN-VALUE", f"{show(text)} carries a unit, currency or scale",
-                        "write the plain number in the column's unit (see the column dictionary)")
-    raise CellError("E-NOT-A-NUMBER", f"{show(text)} is not a number", "write a decimal number")
-
-
-def parse_bool(text: str) -> bool:
-    """Parse a cleaned, non-empty yes/no value (``CellError`` ``E-NOT-A-BOOL`` if it is not)."""
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise CellError("E-NOT-A-BOOL", f"{show(text)} is not a yes/no value",
-                    "write true or false (yes/no and 1/0 are accepted too)")
+    row: Row = {"_line": line}
+    for col in schema.columns:
+        if col.name not in index:  # a missing required column is reported; its cells are invalid
+            missing = col.required and col.required_unless not in index
+            row[col.name] = None if missing else col.default
+            continue
+        notes: list[str] = []
+        try:
+            row[col.name] = col.parse(cells[index[col.name]], notes)
+        except CellError as exc:
+            log.error(path, line, col.name, exc.code, exc.message, exc.remedy)
+            row[col.name] = None
+        for note in notes:
+            log.notice(path, note, line)
+    return row

@@ -6,6 +6,7 @@ Every exception carries what the command line prints; the command line only form
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -63,9 +64,12 @@ class InfeasibleError(RevshareError):
 
     exit_code = 3
 
-    def __init__(self, message: str, conflict: list[str] | None = None, concession: str = "") -> None:
+    def __init__(self, message: str, conflict: list[str] | None = None, concession: str = "",
+                 overrides: list[str] | None = None, explanation: Any = None) -> None:
         self.conflict = conflict or []
         self.concession = concession
+        self.overrides = overrides or []
+        self.explanation = explanation
         super().__init__(message)
 
 

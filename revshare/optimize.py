@@ -15,7 +15,8 @@ import pandas as pd
 
 from . import __version__
 from .dataset import Territory
-from .errors import InputError, NotOptimalError, Problem
+from .errors import InfeasibleError, InputError, NotOptimalError, Problem
+from .explain import explain
 from .metrics import metrics, round_money, summarise
 from .model import build_model
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
@@ -153,7 +154,12 @@ def optimize(
     built = time.perf_counter()
     model = build_model(territory, structure, price)
     build_seconds = time.perf_counter() - built
-    sol = solve_model(model, config)
+    try:
+        sol = solve_model(model, config)
+    except InfeasibleError as exc:
+        if exc.explanation is not None or structure.objective == "nash" and exc.conflict:
+            raise
+        raise explain(territory, structure, price, config) from None
     x, centre = conserve(_cells_usd(territory, structure, sol, model.scale, model.groups),
                          sol.g * model.scale, model.revenue)
     checked = time.perf_counter()

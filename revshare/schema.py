@@ -1,4 +1,4 @@
-"""The columns of revshare's input files, declared once, as data.
+"""The columns of revshare's input files, declared once as data, and how each kind of cell parses.
 
 :mod:`revshare.readers` validates every CSV against these schemas, and
 :func:`column_dictionary_markdown` renders them for ``data/README.md``, so the documentation, the
@@ -6,18 +6,23 @@ validation and the test inputs cannot drift apart.
 
 Kinds of column:
 
-- ``text``: a name (a region, faction, field or bloc). Surrounding whitespace is stripped and the name
-  is NFC-normalised (both with a notice); it must be at most :data:`MAX_NAME_LENGTH` characters and
-  free of control, bidi-override and zero-width characters and of a script mix inside one word.
+- ``text``: a name (region, faction, field or bloc). Surrounding whitespace and left-to-right or
+  right-to-left marks are removed and the name is NFC-normalised (each with a notice). It must be
+  at most :data:`MAX_NAME_LENGTH` characters, free of control, bidi-override and zero-width
+  characters (ZWNJ and ZWJ are allowed: Persian needs them), with no word mixing scripts.
   ``NA``, ``N/A``, ``null`` and ``None`` are names like any other: only an empty cell is missing.
-- ``number``: a finite decimal number with ASCII digits and a ``.`` decimal point; a leading ``+``
-  and scientific notation are accepted; no thousands separators, units or formulas.
+- ``number``: a finite decimal number with ASCII digits and a ``.`` decimal point. A leading ``+``
+  and scientific notation are accepted (with a notice). Thousands separators, decimal commas,
+  units, percent signs, formulas and non-ASCII digits (Arabic-Indic included) are rejected, never
+  guessed or transliterated.
 - ``bool``: ``true``/``false``, ``yes``/``no`` or ``1``/``0``, in any case.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +35,14 @@ MAX_NAME_LENGTH = 200
 
 SHARE_TOLERANCE = 1e-9
 """How far the shares of one field may sum away from 1."""
+
+
+class CellError(Exception):
+    """A cell cannot be read; carries the problem's code, message and remedy."""
+
+    def __init__(self, code: str, message: str, remedy: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.remedy = code, message, remedy
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ class Column:
     why : str
         Why the bounds hold, quoted when a value breaks them.
     whole : bool
-        Whether a non-whole number deserves a notice.
+        Whether a number that is not whole deserves a notice.
     """
 
     name: str
@@ -87,18 +100,53 @@ class Column:
 
     def range_text(self) -> str:
         """Return the bounds as text, e.g. ``0 < x <= 1``, or "" when there are none."""
-        parts = []
-        if self.low is not None:
-            parts.append(f"{self.low:g} {'<' if self.low_open else '<='}")
-        parts.append("x")
-        if self.high is not None:
-            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
-        return " ".join(parts) if len(parts) > 1 else ""
+        low = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low is not None else ""
+        high = f" {'<' if self.high_open else '<='} {self.high:g}" if self.high is not None else ""
+        return f"{low}x{high}" if low or high else ""
+
+    def parse(self, raw: str, notes: list[str]) -> Value:
+        """Parse one cell of this column.
+
+        Parameters
+        ----------
+        raw : str
+            The cell as the CSV holds it.
+        notes : list of str
+            Receives one text per normalisation applied.
+
+        Returns
+        -------
+        str, float or bool
+            The value; the default for an empty cell where that is allowed.
+
+        Raises
+        ------
+        CellError
+            With the code, message and remedy of the first problem found.
+        """
+        text = clean_cell(raw, notes)
+        if not text:
+            if self.blank == "default":
+                return self.default
+            alt = "" if self.required else ", or delete the column to use the default everywhere"
+            raise CellError("E-MISSING-VALUE", f"the {self.name} cell is empty", f"fill it in{alt}")
+        if self.kind == "text":
+            return parse_name(text, notes)
+        if self.kind == "bool":
+            return parse_bool(text)
+        value = parse_number(text, notes)
+        if not self.in_range(value):
+            why = f"; {self.why}" if self.why else ""
+            raise CellError("E-RANGE", f"{show(text)} is outside {self.range_text()}{why}",
+                            f"give a value with {self.range_text()}")
+        if self.whole and not value.is_integer():
+            notes.append(f"kept a {self.name} that is not a whole number")
+        return value
 
 
 @dataclass(frozen=True)
 class FileSchema:
-    """One input file: its role, its default file name, its columns and its unique key."""
+    """One input file: its role, its file name, its columns and its unique key."""
 
     role: str
     filename: str
@@ -112,78 +160,55 @@ class FileSchema:
         """The column names in documented order."""
         return tuple(c.name for c in self.columns)
 
-    def column(self, name: str) -> Column:
-        """Return the column called ``name`` (KeyError if there is none)."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
-
 
 def _name(name: str, description: str, *, required: bool = True) -> Column:
-    blank: Blank = "error" if required else "default"
-    return Column(name, "text", description, required=required, default="", blank=blank)
+    return Column(name, "text", description, required=required, default="",
+                  blank="error" if required else "default")
 
 
-FIELDS = FileSchema(
-    "fields",
-    "fields.csv",
-    "One row per oil field and region it lies in; a cross-boundary field has one row per region.",
-    (
-        _name("field", "Name of the oil field."),
-        _name("region", "Region the field (or this share of it) lies in; must be in population.csv."),
-        Column("production_bpd", "number", "Production; each row needs it or annual_revenue_usd.",
-                unit="barrels a day", required=True, required_unless="annual_revenue_usd",
-                blank="default", low=0.0),
-        Column("share", "number", "Share of the field in this region; a field's shares sum to 1.",
-                unit="fraction", default=1.0, low=0.0, high=1.0, low_open=True),
-        Column("cost_usd_per_bbl", "number", "Production cost.", unit="USD a barrel", default=0.0, low=0.0),
-        Column("government_take", "number", "Share of the net revenue the state collects.", unit="fraction",
-                default=1.0, low=0.0, high=1.0),
-        Column("transit_fee_usd_per_bbl", "number", "Fee paid to the bloc exports cross (needs production).",
-                unit="USD a barrel", default=0.0, blank="default", low=0.0),
-        _name("export_via", "Bloc the exports cross under partition; a bloc of regions.csv.",
-              required=False),
-        Column("annual_revenue_usd", "number", "Annual revenue, replacing production and price.",
-                unit="USD a year", blank="default", low=0.0),
-    ),
-    key=("field", "region"),
-)
+FIELDS = FileSchema("fields", "fields.csv", "One row per oil field and region it lies in; a "
+                    "cross-boundary field has one row per region.", (
+    _name("field", "Name of the oil field."),
+    _name("region", "Region the field (or this share of it) lies in; must be in population.csv."),
+    Column("production_bpd", "number", "Production; each row needs it or annual_revenue_usd.",
+           "barrels a day", required=True, required_unless="annual_revenue_usd", blank="default",
+           low=0.0),
+    Column("share", "number", "Share of the field in this region; a field's shares sum to 1.",
+           "fraction", default=1.0, low=0.0, high=1.0, low_open=True),
+    Column("cost_usd_per_bbl", "number", "Production cost.", "USD a barrel", default=0.0, low=0.0),
+    Column("government_take", "number", "Share of the net revenue the state collects.",
+           "fraction", default=1.0, low=0.0, high=1.0),
+    Column("transit_fee_usd_per_bbl", "number", "Fee paid to the bloc the exports cross; needs "
+           "production_bpd.", "USD a barrel", default=0.0, blank="default", low=0.0),
+    _name("export_via", "Bloc the exports cross under partition; a bloc of regions.csv.",
+          required=False),
+    Column("annual_revenue_usd", "number", "Annual revenue, replacing production and price.",
+           "USD a year", blank="default", low=0.0),
+), key=("field", "region"))
 
-POPULATION = FileSchema(
-    "population",
-    "population.csv",
-    "One row per region and faction living there.",
-    (
-        _name("region", "Region name."),
-        _name("faction", "Faction (ethnic, sectarian or political group)."),
-        Column("population", "number", "Number of people of this faction in this region.", unit="people",
-                required=True, low=0.0, low_open=True, whole=True,
-                why="per-head rules divide by population"),
-    ),
-    key=("region", "faction"),
-)
+POPULATION = FileSchema("population", "population.csv", "One row per region and faction living "
+                        "there.", (
+    _name("region", "Region name."),
+    _name("faction", "Faction (ethnic, sectarian or political group)."),
+    Column("population", "number", "People of this faction in this region; not-whole numbers "
+           "are kept with a notice.", "people", required=True, low=0.0, low_open=True, whole=True,
+           why="per-head rules divide by population"),
+), key=("region", "faction"))
 
-REGIONS = FileSchema(
-    "regions",
-    "regions.csv",
-    "Optional: one row per region of population.csv, with its attributes.",
-    (
-        _name("region", "Region name; the same regions as population.csv."),
-        _name("bloc", "Bloc (group of regions acting as one government).", required=False),
-        Column("area_km2", "number", "Area.", unit="km²", blank="default", low=0.0, low_open=True),
-        Column("need_index", "number", "Relative need indicator.", unit="index", blank="default", low=0.0,
-                low_open=True),
-        Column("damage", "number", "Damage indicator (war, environment).", unit="index", blank="default",
-                low=0.0),
-        Column("baseline_usd_per_capita", "number", "Non-oil revenue a head already has.", unit="USD a head",
-                blank="default", low=0.0),
-        Column("coastal", "bool", "Whether the region has a coast (true/false/yes/no/1/0).",
-               default=False, blank="default"),
-    ),
-    key=("region",),
-    optional=True,
-)
+REGIONS = FileSchema("regions", "regions.csv", "One row per region of population.csv, with its "
+                     "attributes.", (
+    _name("region", "Region name; regions.csv and population.csv list the same regions."),
+    _name("bloc", "Bloc (group of regions acting as one government).", required=False),
+    Column("area_km2", "number", "Area.", "km²", blank="default", low=0.0, low_open=True),
+    Column("need_index", "number", "Relative need indicator.", "index", blank="default", low=0.0,
+           low_open=True),
+    Column("damage", "number", "Damage indicator (war, environment).", "index", blank="default",
+           low=0.0),
+    Column("baseline_usd_per_capita", "number", "Non-oil revenue a head already has.",
+           "USD a head", blank="default", low=0.0),
+    Column("coastal", "bool", "Whether the region has a coast: true/false, yes/no or 1/0.",
+           default=False, blank="default"),
+), key=("region",), optional=True)
 
 SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGIONS)}
 """The CSV schemas by role."""
@@ -191,12 +216,13 @@ SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGION
 
 def _default_text(col: Column) -> str:
     if col.required:
-        return "required"
-    if isinstance(col.default, float) and math.isnan(col.default):
-        return "empty"
+        unless = f" unless `{col.required_unless}` is given" if col.required_unless else ""
+        return "required" + unless
     if isinstance(col.default, bool):
-        return str(col.default).lower()
-    return f"`{col.default:g}`" if isinstance(col.default, float) else '""'
+        return f"`{str(col.default).lower()}`"
+    if isinstance(col.default, float):
+        return "empty" if math.isnan(col.default) else f"`{col.default:g}`"
+    return "empty"
 
 
 def column_dictionary_markdown() -> str:
@@ -205,22 +231,152 @@ def column_dictionary_markdown() -> str:
     Returns
     -------
     str
-        Markdown, with a ``###`` heading per file and one table row per column.
+        Markdown with a ``###`` heading per file and one table row per column.
     """
     out: list[str] = []
     for schema in SCHEMAS.values():
-        out += [f"### `{schema.filename}`{' (optional)' if schema.optional else ''}", "",
-                schema.description + f" Unique key: {', '.join(schema.key)}.", "",
+        out += [f"### `{schema.filename}`{' (optional)' * schema.optional}", "",
+                f"{schema.description} Unique key: {', '.join(schema.key)}.", "",
                 "| column | type | unit | default | allowed | description |",
                 "| --- | --- | --- | --- | --- | --- |"]
-        for c in schema.columns:
-            default = _default_text(c)
-            if c.required_unless:
-                default += f" unless `{c.required_unless}` is present"
-            allowed = c.range_text().replace("<", "&lt;")
-            out.append(f"| `{c.name}` | {c.kind} | {c.unit} | {default} | {allowed} | "
-                       f"{c.description} |")
+        out += [f"| `{c.name}` | {c.kind} | {c.unit} | {_default_text(c)} | "
+                f"{c.range_text()} | {c.description} |"
+                for c in schema.columns]
         out.append("")
-    out.append("`structures.toml` (optional) holds dataset-specific structures; see the structures "
-               "documentation.")
-    return "\n".join(out) + "\n"
+    return "\n".join(out)
+
+
+# Parsers of one cell, shared by every column of a kind.
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_MARKS = re.compile("[\u200e\u200f\u061c]")  # LRM, RLM, ALM: invisible direction marks
+# Space separators (NBSP included) and tab, stripped around values; other controls are errors.
+_SPACES = " \t" + "".join(c for c in map(chr, range(0x80, 0x3001))
+                          if unicodedata.category(c) == "Zs")
+_JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ belong to Persian and Indic spelling
+_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "ARMENIAN", "GEORGIAN"})
+_WORD = re.compile(r"[^\W\d_]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_THOUSANDS = re.compile("[+-]?[0-9]{1,3}([, '\u00a0\u202f])[0-9]{3}(?:\\1[0-9]{3})*(?:\\.[0-9]*)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*),[0-9]+")
+_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+_UNIT = re.compile(r"[^\W\d_]|[$€£¥%]")
+_TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
+
+
+def show(value: str, limit: int = 60) -> str:
+    """Quote ``value`` for a message, escaping invisible characters and shortening long values."""
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return "'" + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text) + "'"
+
+
+_CONTROL_NAMES = {0: "NULL", 9: "TAB", 10: "LINE FEED", 13: "CARRIAGE RETURN", 127: "DELETE"}
+
+
+def _codepoint(ch: str) -> str:
+    name = unicodedata.name(ch, _CONTROL_NAMES.get(ord(ch), "CONTROL CHARACTER"))
+    return f"U+{ord(ch):04X} {name}"
+
+
+def clean_cell(raw: str, notes: list[str]) -> str:
+    """Remove direction marks and outer spaces and tabs; reject control and bidi characters.
+
+    Raises
+    ------
+    CellError
+        ``E-CONTROL-CHAR`` (C0 but an outer tab, C1, DEL, NUL, line breaks, U+2028/2029) or
+        ``E-BIDI-CONTROL``.
+    """
+    text = _MARKS.sub("", raw)
+    if text != raw:
+        notes.append("removed left-to-right or right-to-left marks from a value")
+    if text.strip(_SPACES) != text:
+        notes.append("stripped whitespace around a value")
+    text = text.strip(_SPACES)
+    for i, ch in enumerate(text, 1):
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            raise CellError("E-CONTROL-CHAR", f"{show(raw)} holds the control character "
+                            f"{_codepoint(ch)} at character {i} of the trimmed value",
+                            "delete it; values cannot hold control characters or line breaks")
+        if ch in _BIDI:
+            raise CellError("E-BIDI-CONTROL", f"{show(raw)} holds the bidi control "
+                            f"{_codepoint(ch)} at character {i} of the trimmed value",
+                            "delete it; embedding and override controls reorder text on screen")
+    return text
+
+
+def parse_name(text: str, notes: list[str]) -> str:
+    """Check and NFC-normalise a cleaned, non-empty name.
+
+    Raises
+    ------
+    CellError
+        ``E-INVISIBLE-CHAR``, ``E-TOO-LONG`` or ``E-MIXED-SCRIPT``.
+    """
+    for i, ch in enumerate(text, 1):
+        if unicodedata.category(ch) == "Cf" and ch not in _JOINERS:
+            raise CellError("E-INVISIBLE-CHAR", f"{show(text)} holds the invisible character "
+                            f"{_codepoint(ch)} at character {i}",
+                            "delete it; names that look alike must be alike")
+    name = unicodedata.normalize("NFC", text)
+    if name != text:
+        notes.append("NFC-normalised a name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise CellError("E-TOO-LONG", f"the name {show(name)} is {len(name)} characters long",
+                        f"shorten it to at most {MAX_NAME_LENGTH} characters")
+    for word in _WORD.findall(name):
+        scripts = {s for c in word if (s := unicodedata.name(c, "").split(" ")[0]) in _SCRIPTS}
+        if len(scripts) > 1:
+            raise CellError("E-MIXED-SCRIPT", f"the word {show(word)} in {show(name)} mixes "
+                            f"{' and '.join(sorted(s.title() for s in scripts))} letters",
+                            "retype it in one script (a look-alike letter was pasted in?)")
+    return name
+
+
+def parse_number(text: str, notes: list[str]) -> float:
+    """Parse a cleaned, non-empty number strictly.
+
+    Raises
+    ------
+    CellError
+        ``E-NON-FINITE``, ``E-FORMULA``, ``E-NON-ASCII-DIGIT``, ``E-THOUSANDS``,
+        ``E-DECIMAL-COMMA``, ``E-UNIT-IN-VALUE`` or ``E-NOT-A-NUMBER``.
+    """
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if math.isinf(value):
+            raise CellError("E-NON-FINITE", f"{show(text)} overflows a 64-bit float",
+                            "check the value; it is far beyond any plausible magnitude")
+        if text.startswith("+"):
+            notes.append("removed a leading '+' from a number")
+        if "e" in text.lower():
+            notes.append("read a number in scientific notation")
+        return value
+    if text.startswith("="):
+        raise CellError("E-FORMULA", f"{show(text)} is a spreadsheet formula, not a number",
+                        "paste the value instead of the formula")
+    if any(c.isdecimal() and not c.isascii() for c in text):
+        digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+        raise CellError("E-NON-ASCII-DIGIT", f"{show(text)} is written with non-ASCII digits",
+                        f"write it with ASCII digits: {show(digits)}")
+    if _NON_FINITE.fullmatch(text):
+        raise CellError("E-NON-FINITE", f"{show(text)} is not a finite number",
+                        "give the actual value")
+    if _THOUSANDS.fullmatch(text):
+        raise CellError("E-THOUSANDS", f"{show(text)} has a thousands separator",
+                        "write 1000, not 1,000 (if the comma is a decimal comma, write a point)")
+    if _DECIMAL_COMMA.fullmatch(text):
+        raise CellError("E-DECIMAL-COMMA", f"{show(text)} has a decimal comma",
+                        "use a point as the decimal separator: 1.5, not 1,5")
+    if any(c.isdigit() for c in text) and _UNIT.search(text):
+        raise CellError("E-UNIT-IN-VALUE", f"{show(text)} carries a unit, currency or scale",
+                        "write the plain number in the column's unit (see the column dictionary)")
+    raise CellError("E-NOT-A-NUMBER", f"{show(text)} is not a number", "write a decimal number")
+
+
+def parse_bool(text: str) -> bool:
+    """Parse a cleaned, non-empty yes/no value (``CellError`` ``E-NOT-A-BOOL`` if it is not)."""
+    if text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise CellError("E-NOT-A-BOOL", f"{show(text)} is not a yes/no value",
+                    "write true or false (yes/no and 1/0 are accepted too)")

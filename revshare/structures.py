@@ -51,6 +51,12 @@ class Structure:
         default_factory=lambda: {"equality": 0.4, "population": 0.3, "area": 0.1, "need": 0.2}
     )
     source: str = "built-in"
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def origin(self, parameter: str) -> str:
+        """Where ``parameter`` was set: a TOML path, ``--set``, or ``preset NAME``."""
+        return self.origins.get(parameter, f"preset {self.name}" if self.source == "built-in"
+                                else self.source)
 
     def bloc_retention_for(self, bloc: str) -> float:
         """The share of its own revenue that ``bloc`` keeps."""
@@ -65,7 +71,7 @@ class Structure:
 
 
 def _as_table(s: Structure) -> dict[str, Any]:
-    table = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name not in ("name", "source")}
+    table = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name not in ("name", "source", "origins")}
     table["central_share"] = list(s.central_share)
     return table
 
@@ -153,12 +159,14 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
         problems.append(Problem(source, None, f"{name}.{key}", code, message, remedy))
 
     base: dict[str, Any] = {}
+    origins = {k: source for k in table if k != "extends"}
     if "extends" in table:
         parent = PRESETS.get(str(table["extends"]))
         if parent is None:
             bad("extends", f"unknown preset {table['extends']!r}", f"use one of {', '.join(PRESETS)}")
         else:
             base = _as_table(parent)
+            origins = {**{k: f"preset {parent.name}" for k in base}, **origins}
     values = {**base, **{k: v for k, v in table.items() if k != "extends"}}
     for key in values:
         if key not in _KNOWN_KEYS:
@@ -227,7 +235,7 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
             bad(key, "must be text", "quote it")
     if problems:
         raise InputError(problems)
-    return Structure(name=name, source=source, **kwargs)
+    return Structure(name=name, source=source, origins=origins, **kwargs)
 
 
 def _fraction_table(key: str, value: Any, bad: Any, fraction: Any) -> dict[str, float]:
@@ -365,4 +373,8 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
             table[head] = nested
         else:
             table[key] = value
-    return structure_from_table(structure.name, table, source="--set")
+    changed = {parse_override(text)[0].partition(".")[0] for text in pairs}
+    out = structure_from_table(structure.name, table, source="--set")
+    origins = {k: structure.origin(k) for k in table}
+    return dataclasses.replace(out, source=structure.source,
+                               origins={**origins, **dict.fromkeys(changed, "--set")})

@@ -1,0 +1,351 @@
+"""Infeasible structures explained in policy terms (RELIABILITY.md section 7).
+
+Two answers, both verified:
+
+1. **The conflicting rules**: an irreducible infeasible subset (IIS) found by a deletion filter,
+   first over whole rules (every floor at once), then over single constraints. The budget is
+   always in it: it is never negotiable. After one conflict is found, its members are set aside
+   and the search repeats, so independent conflicts are all reported.
+2. **The cheapest concession**: a weighted elastic relaxation. Every negotiable constraint gets a
+   slack in dollars at equal weight (a dollar of concession costs the same whoever makes it);
+   the budget gets none. The relaxed constraints are turned back into parameter values
+   (``bloc_share.Kurdistan Region`` from 0.17 to 0.141) and the structure is solved again with
+   them to prove that the concession works. When another set of concessions costs the same, the
+   answer says "one of several" and names an alternative.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulp
+
+from .dataset import Territory
+from .errors import InfeasibleError
+from .model import Model, build_model, damage_weights
+from .solve import SolverConfig, Status, run
+from .structures import Structure, apply_overrides, locate
+
+NEVER_RELAXED = ("budget",)
+MAX_CONFLICTS = 4
+
+
+@dataclass(frozen=True)
+class Change:
+    """One parameter's concession: ``--set`` text and a sentence."""
+
+    parameter: str
+    old: float
+    new: float
+    sentence: str
+
+    @property
+    def override(self) -> str:
+        return f"{self.parameter}={self.new:.6g}"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    conflicts: list[list[str]]
+    changes: list[Change]
+    cost_usd: float
+    unique: bool
+    alternative: list[str]
+    verified: bool
+
+    def concession_text(self) -> str:
+        if not self.changes:
+            return ""
+        text = "; ".join(c.sentence for c in self.changes)
+        text += f" (the least total shortfall across the rules is {self.cost_usd:,.0f} USD a year"
+        text += ")" if self.unique else "; one of several)"
+        if not self.unique and self.alternative:
+            text += f"; alternative: relax {', '.join(self.alternative)}"
+        if not self.verified:
+            text += " [could not be verified by re-solving]"
+        return text
+
+
+def _rule(label: str) -> str:
+    return label.split("[", 1)[0]
+
+
+def _subject(label: str) -> str:
+    return label.split("[", 1)[1].rstrip("]") if "[" in label else ""
+
+
+def _feasible(m: Model, names: Iterable[str], config: SolverConfig) -> bool:
+    prob = pulp.LpProblem("feasibility", pulp.LpMinimize)
+    for name in [*NEVER_RELAXED, *names]:
+        prob.addConstraint(m.prob.get_constraint_by_name(name), name)
+    prob.setObjective(pulp.lpSum([m.g]))
+    status = run(prob, config)
+    if status not in (Status.OPTIMAL, Status.INFEASIBLE):
+        raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
+    return status is Status.OPTIMAL
+
+
+def conflict_set(m: Model, candidates: list[str], config: SolverConfig) -> list[str]:
+    """An irreducible infeasible subset of ``candidates`` (plus the budget), by deletion."""
+    keep = list(candidates)
+    for rule in sorted({_rule(m.labels[n]) for n in keep}):
+        trial = [n for n in keep if _rule(m.labels[n]) != rule]
+        if not _feasible(m, trial, config):
+            keep = trial
+    for name in list(keep):
+        trial = [n for n in keep if n != name]
+        if not _feasible(m, trial, config):
+            keep = trial
+    return keep
+
+
+def _negotiable(m: Model) -> list[str]:
+    return [n for n in m.labels if m.labels[n] not in NEVER_RELAXED]
+
+
+def _describe(m: Model, name: str) -> str:
+    """A conflicting constraint in the user's words, with where its parameter was set."""
+    label = m.labels[name]
+    if label == "budget":
+        n = len(m.territory.fields)
+        return f"budget: everything allocated adds up to the revenue, {m.revenue:,.0f} USD a year ({n} field rows)"
+    parameter = PARAMETER.get(_rule(label), _rule(label))
+    origin = m.structure.origin(parameter)
+    if origin.endswith(".toml") and Path(origin).is_file():
+        table = None if m.structure.source == origin and not _in_tables(origin) else m.structure.name
+        line = locate(Path(origin).read_text(encoding="utf-8"), table, parameter)
+        origin = f"{origin}:{line}" if line else origin
+    value = _parameter_value(m.structure, parameter, _subject(label))
+    return f"{label}: {SENTENCE[_rule(label)].format(subject=_subject(label), value=value)} ({origin})"
+
+
+def _in_tables(path: str) -> bool:
+    return "[structures." in Path(path).read_text(encoding="utf-8")
+
+
+PARAMETER = {
+    "central_share": "central_share", "derivation": "derivation", "bloc_retention": "bloc_retention",
+    "bloc_share": "bloc_share", "faction_share": "faction_share", "floor": "per_capita_floor",
+    "cap": "per_capita_cap", "damage": "damage_allotment", "secession": "secession_cost",
+}
+SENTENCE = {
+    "central_share": "the centre's slice ({subject} bound) is {value} of revenue",
+    "derivation": "{subject} keeps at least {value} of its own fields' revenue",
+    "bloc_retention": "bloc {subject} keeps at least {value} of its territory's revenue",
+    "bloc_share": "bloc {subject} gets at least {value} of distributable revenue",
+    "faction_share": "faction {subject} gets at least {value} of distributable revenue",
+    "floor": "{subject} gets at least {value} times the national mean per head",
+    "cap": "{subject} gets at most {value} times the national mean per head",
+    "damage": "{subject} gets its damage allotment ({value} of the pool by damage weight)",
+    "secession": "bloc {subject} gets at least its outside option less a secession cost of {value}",
+}
+
+
+def _parameter_value(s: Structure, parameter: str, subject: str) -> str:
+    if parameter == "central_share":
+        lo, hi = s.central_share
+        return f"{lo if subject == 'lower' else hi:.4g}"
+    if parameter in ("bloc_share", "faction_share"):
+        return f"{getattr(s, parameter).get(subject, 0.0):.4g}"
+    if parameter == "bloc_retention":
+        return f"{s.bloc_retention_for(subject):.4g}"
+    value = getattr(s, parameter)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _elastic(m: Model, config: SolverConfig, forbidden: Iterable[str] = ()) -> tuple[float, dict[str, float]] | None:
+    """Minimum total slack (model money) making every rule hold; ``None`` if even that fails."""
+    prob = pulp.LpProblem("elastic", pulp.LpMinimize)
+    prob.addConstraint(m.prob.get_constraint_by_name("budget"), "budget")
+    slacks = {}
+    weight = {}
+    pi = dict(zip(m.groups["label"], m.groups["pi"], strict=True))
+    for k, name in enumerate(_negotiable(m)):
+        c = m.prob.get_constraint_by_name(name)
+        s = m.prob.add_variable(f"elastic_{k}", lowBound=0, upBound=0 if name in forbidden else None)
+        shifted = c.expr + s if c.sense == pulp.LpConstraintGE else c.expr - s
+        # c.expr carries the constant: the constraint is "expr (sense) 0"
+        prob.addConstraint(pulp.LpConstraint(shifted, sense=c.sense, rhs=0), name)
+        slacks[name] = s
+        # floors and caps are per head (z units); weigh their slack by population share = money
+        rule, subject = _rule(m.labels[name]), _subject(m.labels[name])
+        weight[name] = pi[subject] if rule in ("floor", "cap") else 1.0
+    prob.setObjective(pulp.lpSum(weight[n] * s for n, s in slacks.items()))
+    if run(prob, config) is not Status.OPTIMAL:
+        return None
+    return float(pulp.value(prob.objective)), {n: float(s.value() or 0.0) for n, s in slacks.items()}
+
+
+def _changes(m: Model, relaxed: list[str]) -> list[Change]:
+    """Parameter values that the elastic solution satisfies, rounded towards feasibility."""
+    s = m.structure
+    D = m.v - float(m.g.value())
+    pool = D - s.derivation * m.v
+    by_rule: dict[str, list[str]] = {}
+    for name in relaxed:
+        by_rule.setdefault(_rule(m.labels[name]), []).append(_subject(m.labels[name]))
+    out = []
+
+    def money(column: str, value: str) -> float:
+        return float(pulp.value(m.cells_of(column, value)))
+
+    z = {label: float(m.z[k].value()) for k, label in enumerate(m.groups["label"])}
+    for rule, subjects in sorted(by_rule.items()):
+        if rule == "central_share":
+            g = float(m.g.value()) / m.v
+            for bound, old in zip(("lower", "upper"), s.central_share, strict=True):
+                if bound in subjects:
+                    new = _down(g) if bound == "lower" else _up(g)
+                    verb = "lower" if bound == "lower" else "raise"
+                    out.append(Change(f"central_share.{bound}", old, new,
+                                      f"{verb} the centre's {bound} bound from {old:.2%} to {new:.2%} of revenue"))
+        elif rule in ("bloc_share", "faction_share"):
+            column = rule.split("_")[0]
+            for subject in subjects:
+                old = getattr(s, rule)[subject]
+                new = _down(money(column, subject) / D)
+                out.append(Change(f"{rule}.{subject}", old, new,
+                                  f"lower the {subject} {column} share from {old:.2%} to {new:.2%}"))
+        elif rule == "floor":
+            new = _down(min(z[k] / D for k in subjects))
+            out.append(Change("per_capita_floor", s.per_capita_floor or 0.0, new,
+                              f"lower the per-head floor from {s.per_capita_floor:.4g} to {new:.4g} times the mean"))
+        elif rule == "cap":
+            new = _up(max(z[k] / D for k in subjects))
+            out.append(Change("per_capita_cap", s.per_capita_cap or 0.0, new,
+                              f"raise the per-head cap from {s.per_capita_cap:.4g} to {new:.4g} times the mean"))
+        elif rule == "derivation":
+            new = _down(min(money("region", r) / (m.region_revenue[r] / m.scale) for r in subjects))
+            out.append(Change("derivation", s.derivation, new,
+                              f"lower derivation from {s.derivation:.2%} to {new:.2%}"))
+        elif rule == "bloc_retention":
+            table = {str(b): s.bloc_retention_for(str(b)) for b in m.territory.blocs}
+            for b in subjects:
+                new = _down(money("bloc", b) / (m.bloc_revenue[b] / m.scale))
+                out.append(Change(f"bloc_retention.{b}", table[b], new,
+                                  f"lower {b}'s retention from {table[b]:.2%} to {new:.2%}"))
+        elif rule == "damage":
+            w = damage_weights(m)
+            new = _down(min(money("region", r) / (w[r] * pool) for r in subjects))
+            out.append(Change("damage_allotment", s.damage_allotment, new,
+                              f"lower the damage allotment from {s.damage_allotment:.2%} to {new:.2%}"))
+        elif rule == "secession":
+            keep = min(money("bloc", b) / (m.outside_option[b] / m.scale) for b in subjects)
+            new = _up(1 - keep)
+            out.append(Change("secession_cost", s.secession_cost, new,
+                              f"raise the cost of secession from {s.secession_cost:.2%} to {new:.2%} "
+                              f"(blocs {', '.join(subjects)} accept less than their outside option)"))
+    return out
+
+
+def _down(x: float) -> float:
+    return math.floor(max(x, 0.0) * 1e6) / 1e6
+
+
+def _up(x: float) -> float:
+    return math.ceil(max(x, 0.0) * 1e6) / 1e6
+
+
+def _overrides(s: Structure, changes: list[Change], blocs: list[str]) -> list[str]:
+    """``--set`` texts that apply ``changes`` to ``s``."""
+    out = []
+    lo, hi = s.central_share
+    retention = {b: s.bloc_retention_for(b) for b in blocs}
+    for c in changes:
+        if c.parameter == "central_share.lower":
+            lo = c.new
+        elif c.parameter == "central_share.upper":
+            hi = c.new
+        elif c.parameter.startswith("bloc_retention."):
+            retention[c.parameter.partition(".")[2]] = c.new
+        else:
+            out.append(c.override)
+    if (lo, hi) != s.central_share:
+        out.append(f"central_share=[{lo!r}, {hi!r}]")
+    if any(c.parameter.startswith("bloc_retention.") for c in changes):
+        table = ", ".join(f'"{b}" = {v!r}' for b, v in retention.items())
+        out.append(f"bloc_retention={{ {table} }}")
+    return out
+
+
+def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> InfeasibleError:
+    """The conflicting rules and the cheapest verified concession, as an InfeasibleError."""
+    m = build_model(t, s, price)
+    remaining = _negotiable(m)
+    conflicts: list[list[str]] = []
+    while len(conflicts) < MAX_CONFLICTS and not _feasible(m, remaining, config):
+        found = conflict_set(m, remaining, config)
+        conflicts.append([_describe(m, n) for n in ["budget", *found]])
+        if not found:
+            break
+        remaining = [n for n in remaining if n not in found]
+    elastic = _elastic(m, config)
+    changes: list[Change] = []
+    cost, unique, alternative, verified = 0.0, True, [], False
+    if elastic is not None:
+        cost_model, slack = elastic
+        relaxed = [n for n, v in slack.items() if v > 1e-9 * m.v]
+        changes = _tighten(t, s, price, _changes(m, relaxed), config)
+        cost = cost_model * m.scale
+        verified = _works(t, s, price, changes, config)
+        for name in relaxed:
+            other = _elastic(m, config, forbidden=[name])
+            if other is not None and other[0] <= cost_model * (1 + 1e-7) + 1e-9:
+                unique = False
+                alternative = [m.labels[n] for n, v in other[1].items() if v > 1e-9 * m.v]
+                break
+    explanation = Explanation(conflicts, changes, cost, unique, alternative, verified)
+    lines = [line for conflict in conflicts for line in [*conflict, ""]][:-1]
+    return InfeasibleError(
+        f"structure {s.name!r} cannot hold on this dataset at {price:g} USD a barrel; "
+        f"{len(conflicts)} conflicting set(s) of rules, each minimal:",
+        conflict=lines, concession=explanation.concession_text(),
+        overrides=_overrides(s, changes, t.blocs), explanation=explanation)
+
+
+def _tighten(t: Territory, s: Structure, price: float, changes: list[Change],
+             config: SolverConfig) -> list[Change]:
+    """Move each change back towards its old value as far as feasibility allows (bisection),
+    holding the others: per-subject slacks become the least change of each rule's parameter."""
+    if not _works(t, s, price, changes, config):
+        return changes
+    out = list(changes)
+    for c in list(out):
+        without = [other for other in out if other is not c]
+        if without and _works(t, s, price, without, config):
+            out = without
+    for i, c in enumerate(out):
+        good, bad = 1.0, 0.0
+        for _ in range(20):
+            mid = (good + bad) / 2
+            trial = [*out[:i], _at(c, mid), *out[i + 1:]]
+            if _works(t, s, price, trial, config):
+                good = mid
+            else:
+                bad = mid
+        out[i] = _at(c, good)
+    return out
+
+
+def _at(c: Change, fraction: float) -> Change:
+    """``c`` with its new value a ``fraction`` of the way from old to new, rounded outward."""
+    value = c.old + fraction * (c.new - c.old)
+    value = _up(value) if c.new > c.old else _down(value)
+    sentence = c.sentence.replace(_fmt(c.parameter, c.new), _fmt(c.parameter, value))
+    return Change(c.parameter, c.old, value, sentence)
+
+
+def _fmt(parameter: str, value: float) -> str:
+    return f"{value:.4g}" if parameter in ("per_capita_floor", "per_capita_cap") else f"{value:.2%}"
+
+
+def _works(t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig) -> bool:
+    try:
+        relaxed = apply_overrides(s, _overrides(s, changes, t.blocs))
+        m = build_model(t, relaxed, price)
+    except Exception:
+        return False
+    return _feasible(m, _negotiable(m), config)
