@@ -49,7 +49,10 @@ class Change:
 
 @dataclass(frozen=True)
 class Explanation:
+    """Conflicts as sentences and as constraint labels (``floor[Kirkuk]``), and the concession."""
+
     conflicts: list[list[str]]
+    conflict_labels: list[list[str]]
     changes: list[Change]
     cost_usd: float
     unique: bool
@@ -86,6 +89,14 @@ def _feasible(m: Model, names: Iterable[str], config: SolverConfig) -> bool:
     if status not in (Status.OPTIMAL, Status.INFEASIBLE):
         raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
     return status is Status.OPTIMAL
+
+
+def feasible_labels(t: Territory, s: Structure, price: float, labels: Iterable[str],
+                    config: SolverConfig | None = None) -> bool:
+    """Whether the budget and the named rules (``floor[Kirkuk]``) can hold together."""
+    m = build_model(t, s, price)
+    by_label = {label: name for name, label in m.labels.items()}
+    return _feasible(m, [by_label[label] for label in labels], config or SolverConfig())
 
 
 def conflict_set(m: Model, candidates: list[str], config: SolverConfig) -> list[str]:
@@ -166,8 +177,9 @@ def _elastic(m: Model, config: SolverConfig, forbidden: Iterable[str] = ()) -> t
     for k, name in enumerate(_negotiable(m)):
         c = m.prob.get_constraint_by_name(name)
         s = m.prob.add_variable(f"elastic_{k}", lowBound=0, upBound=0 if name in forbidden else None)
-        shifted = c.expr + s if c.sense == pulp.LpConstraintGE else c.expr - s
-        # c.expr carries the constant: the constraint is "expr (sense) 0"
+        # canonical form "terms + constant (sense) 0"; c.expr may or may not carry the constant
+        lhs = pulp.LpAffineExpression(list(c.items()), constant=c.constant)
+        shifted = lhs + s if c.sense == pulp.LpConstraintGE else lhs - s
         prob.addConstraint(pulp.LpConstraint(shifted, sense=c.sense, rhs=0), name)
         slacks[name] = s
         # floors and caps are per head (z units); weigh their slack by population share = money
@@ -276,9 +288,11 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
     m = build_model(t, s, price)
     remaining = _negotiable(m)
     conflicts: list[list[str]] = []
+    labels: list[list[str]] = []
     while len(conflicts) < MAX_CONFLICTS and not _feasible(m, remaining, config):
         found = conflict_set(m, remaining, config)
         conflicts.append([_describe(m, n) for n in ["budget", *found]])
+        labels.append([m.labels[n] for n in found])
         if not found:
             break
         remaining = [n for n in remaining if n not in found]
@@ -297,7 +311,7 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
                 unique = False
                 alternative = [m.labels[n] for n, v in other[1].items() if v > 1e-9 * m.v]
                 break
-    explanation = Explanation(conflicts, changes, cost, unique, alternative, verified)
+    explanation = Explanation(conflicts, labels, changes, cost, unique, alternative, verified)
     lines = [line for conflict in conflicts for line in [*conflict, ""]][:-1]
     return InfeasibleError(
         f"structure {s.name!r} cannot hold on this dataset at {price:g} USD a barrel; "
