@@ -55,9 +55,11 @@ def weights(m: Model) -> dict[str, float]:
 Solve = Callable[[pulp.LpProblem, pulp.LpAffineExpression, int, str], float]
 
 
-def solve_nash(m: Model, solve: Solve) -> NashResult:
+def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
     """Run the cutting-plane loop; ``solve(prob, expr, sense, stage)`` returns the optimum value
-    and raises on any non-optimal status."""
+    and raises on any non-optimal status. The loop stops at a relative gap of ``GAP``, or of the
+    solver's ``precision`` when that is coarser (CBC's 8-digit solutions cannot close 1e-9)."""
+    target = max(GAP, precision)
     blocs = m.territory.blocs
     d = disagreement(m)
     w = weights(m)
@@ -104,11 +106,11 @@ def solve_nash(m: Model, solve: Solve) -> NashResult:
             continue
         lower = sum(w[b] * math.log(surplus[b]) for b in blocs)
         gap = (upper - lower) / max(1.0, abs(lower))
-        if gap <= GAP:
+        if gap <= target:
             value = lower + math.log(m.scale) * sum(w.values())
             return NashResult({b: surplus[b] + d[b] for b in blocs}, value, max(gap, 0.0), rounds)
         for b in blocs:
-            if float(pulp.value(u[b])) - math.log(surplus[b]) > GAP * 1e-2:
+            if float(pulp.value(u[b])) - math.log(surplus[b]) > target * 1e-2:
                 cut(b, surplus[b])
     raise NotOptimalError(f"the nash cutting planes did not close the gap ({gap:.2g}) in "
                           f"{MAX_ROUNDS} rounds")

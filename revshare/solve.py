@@ -246,7 +246,8 @@ def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
     gap: float | None = None
     if m.structure.objective == "nash":
         result = solve_nash(
-            m, lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage))
+            m, lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage),
+            precision=config.precision)
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
         value, gap, stages = result.value, result.gap, result.rounds
     elif objective.expression is not None:
