@@ -351,12 +351,13 @@ def check_header(schema: FileSchema, path: str, table: Table, log: Log) -> dict[
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest of ``choices``, or "" if none is close."""
     close = difflib.get_close_matches(name, choices, 1)
     return f" (did you mean {show(close[0])}?)" if close else ""
 
 
 def parse_row(schema: FileSchema, path: str, line: int, cells: list[str], index: dict[str, int],
-         log: Log) -> Row:
+              log: Log) -> Row:
     """Parse one record into a row keyed by column name, plus ``_line``.
 
     Absent columns take their default; an invalid cell is reported and becomes None.

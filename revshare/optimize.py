@@ -159,7 +159,13 @@ def optimize(
     except InfeasibleError as exc:
         if exc.explanation is not None or structure.objective == "nash" and exc.conflict:
             raise
-        raise explain(territory, structure, price, config) from None
+        explained = explain(territory, structure, price, config)
+        if not explained.conflict:
+            raise NotOptimalError(
+                "the solver reported the structure infeasible, but every rule holds together when "
+                "checked one conflict at a time: numerical trouble; try --solver cbc or rescale "
+                "the data") from None
+        raise explained from None
     x, centre = conserve(_cells_usd(territory, structure, sol, model.scale, model.groups),
                          sol.g * model.scale, model.revenue)
     checked = time.perf_counter()

@@ -61,10 +61,10 @@ E-TOO-MANY            more than 50 problems; the rest were cut
 ====================  ===========================================================================
 
 Normalisations (each listed once per file as a notice): a UTF-8 byte-order mark is stripped; CRLF
-and CR line endings, a missing final line break, blank lines and column order are accepted;
-whitespace around header names and values, and left-to-right and right-to-left marks, are removed;
-names are NFC-normalised; a leading ``+`` and scientific notation are accepted; a non-whole
-population is kept as given.
+and CR line endings, a missing final line break and column order are accepted; blank lines (and
+rows of empty cells) are skipped; spaces and tabs around header names and values, and
+left-to-right and right-to-left marks, are removed; names are NFC-normalised; a leading ``+`` and
+scientific notation are accepted; a population that is not whole is kept as given.
 """
 
 from __future__ import annotations
@@ -372,7 +372,8 @@ def _references(parsed: _Parsed, column: str, targets: set[str], code: str, wher
         if row[column] and row[column] not in targets:
             lines.setdefault(row[column], []).append(row["_line"])
     for name, at in lines.items():
-        also = f" (also on line {', '.join(map(str, at[1:]))})" * (len(at) > 1)
+        others = ", ".join(map(str, at[1:]))
+        also = f" (also on line{'s' * (len(at) > 2)} {others})" if others else ""
         log.error(parsed.path, at[0], column, code, f"{show(name)} is not in {where}{also}",
                   f"correct the name{did_you_mean(name, sorted(targets))} or add it to {where}")
 

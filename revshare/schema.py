@@ -214,15 +214,19 @@ SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGION
 """The CSV schemas by role."""
 
 
-def _default_text(col: Column) -> str:
+def _value_text(value: Value) -> str:
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return "no value" if math.isnan(value) else f"`{value:g}`"
+    return "empty" if not value else f"`{value}`"
+
+
+def _absent_text(col: Column) -> str:
     if col.required:
         unless = f" unless `{col.required_unless}` is given" if col.required_unless else ""
-        return "required" + unless
-    if isinstance(col.default, bool):
-        return f"`{str(col.default).lower()}`"
-    if isinstance(col.default, float):
-        return "empty" if math.isnan(col.default) else f"`{col.default:g}`"
-    return "empty"
+        return f"required{unless}"
+    return _value_text(col.default)
 
 
 def column_dictionary_markdown() -> str:
@@ -237,10 +241,11 @@ def column_dictionary_markdown() -> str:
     for schema in SCHEMAS.values():
         out += [f"### `{schema.filename}`{' (optional)' * schema.optional}", "",
                 f"{schema.description} Unique key: {', '.join(schema.key)}.", "",
-                "| column | type | unit | default | allowed | description |",
-                "| --- | --- | --- | --- | --- | --- |"]
-        out += [f"| `{c.name}` | {c.kind} | {c.unit} | {_default_text(c)} | "
-                f"{c.range_text()} | {c.description} |"
+                "| column | type | unit | if absent | empty cell | allowed | description |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        out += [f"| `{c.name}` | {c.kind} | {c.unit} | {_absent_text(c)} | "
+                f"{'error' if c.blank == 'error' else _value_text(c.default)} | "
+                f"{c.range_text()}{f' ({c.why})' * bool(c.why)} | {c.description} |"
                 for c in schema.columns]
         out.append("")
     return "\n".join(out)
