@@ -57,8 +57,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if debug:
                 traceback.print_exc()
-            _fail(f"revshare: internal error: {type(exc).__name__}: {exc} (run with --debug for "
-                  "the traceback and report it)", 1)
+            _fail(
+                f"revshare: internal error: {type(exc).__name__}: {exc} (run with --debug for "
+                "the traceback and report it)",
+                1,
+            )
 
     return wrapper
 
@@ -66,10 +69,14 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 def dataset_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("dataset", required=False, type=click.Path(path_type=Path)),
-        click.option("--fields", type=click.Path(path_type=Path), help="fields.csv (overrides DATASET's)."),
+        click.option(
+            "--fields", type=click.Path(path_type=Path), help="fields.csv (overrides DATASET's)."
+        ),
         click.option("--population", type=click.Path(path_type=Path), help="population.csv."),
         click.option("--regions", type=click.Path(path_type=Path), help="regions.csv."),
-        click.option("--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1256."),
+        click.option(
+            "--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1256."
+        ),
         click.option("--delimiter", default=",", show_default=True, help="CSV delimiter."),
     ]
     for option in reversed(options):
@@ -77,10 +84,22 @@ def dataset_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def load(dataset: Path | None, fields: Path | None, population: Path | None, regions: Path | None,
-         encoding: str, delimiter: str) -> revshare.Territory:
-    return revshare.load_dataset(dataset, fields=fields, population=population, regions=regions,
-                                 encoding=encoding, delimiter=delimiter)
+def load(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+) -> revshare.Territory:
+    return revshare.load_dataset(
+        dataset,
+        fields=fields,
+        population=population,
+        regions=regions,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,26 +116,68 @@ def main(debug: bool) -> None:
 
 @main.command(epilog=f"Example: {EXAMPLES['optimize']}")
 @dataset_options
-@click.option("--structure", "-s", default="federation", show_default=True,
-              help="A preset or dataset structure name, or a .toml file.")
+@click.option(
+    "--structure",
+    "-s",
+    default="federation",
+    show_default=True,
+    help="A preset or dataset structure name, or a .toml file.",
+)
 @click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
-@click.option("--set", "overrides", multiple=True, metavar="PARAM=VALUE",
-              help="Override a structure parameter; repeatable (e.g. --set central_share=0).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Override a structure parameter; repeatable (e.g. --set central_share=0).",
+)
 @click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
-@click.option("--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve.")
-@click.option("--solver-option", "solver_options", multiple=True, metavar="NAME=VALUE",
-              help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.")
-@click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports into this folder.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="What to print on stdout.")
+@click.option(
+    "--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree."
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per solve."
+)
+@click.option(
+    "--solver-option",
+    "solver_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.",
+)
+@click.option(
+    "--out", "outdir", type=click.Path(path_type=Path), help="Write reports into this folder."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="What to print on stdout.",
+)
 @click.option("--write-lp", is_flag=True, help="Also write model.lp into --out.")
 @click.option("--force", is_flag=True, help="Replace existing reports in --out.")
 @handle_errors
-def optimize(dataset: Path | None, fields: Path | None, population: Path | None, regions: Path | None,
-             encoding: str, delimiter: str, structure: str, price: float | None,
-             overrides: tuple[str, ...], solver: str, cross_check: bool, time_limit: float | None,
-             solver_options: tuple[str, ...], outdir: Path | None, fmt: str, write_lp: bool, force: bool) -> None:
+def optimize(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    structure: str,
+    price: float | None,
+    overrides: tuple[str, ...],
+    solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
+    outdir: Path | None,
+    fmt: str,
+    write_lp: bool,
+    force: bool,
+) -> None:
     """Allocate the revenue under one structure and report the verified optimum."""
     from revshare import reports
     from revshare.optimize import model_lp
@@ -131,9 +192,16 @@ def optimize(dataset: Path | None, fields: Path | None, population: Path | None,
         if problems:
             raise InputError(problems)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
-    alloc = revshare.optimize(territory, structure, price=price, overrides=list(overrides),
-                              solver=solver, cross_check=cross_check, time_limit=time_limit,
-                              solver_options=dict(parse_override(o) for o in solver_options))
+    alloc = revshare.optimize(
+        territory,
+        structure,
+        price=price,
+        overrides=list(overrides),
+        solver=solver,
+        cross_check=cross_check,
+        time_limit=time_limit,
+        solver_options=dict(parse_override(o) for o in solver_options),
+    )
     if outdir is not None:
         lp = model_lp(territory, alloc.structure, price=alloc.price) if write_lp else None
         reports.write_reports(alloc, outdir, force=force, lp_text=lp)
@@ -148,15 +216,23 @@ def optimize(dataset: Path | None, fields: Path | None, population: Path | None,
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")
 @dataset_options
 @handle_errors
-def validate(dataset: Path | None, fields: Path | None, population: Path | None,
-             regions: Path | None, encoding: str, delimiter: str) -> None:
+def validate(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+) -> None:
     """Check a dataset and report every problem at once; solve nothing."""
     t = load(dataset, fields, population, regions, encoding, delimiter)
     for notice in t.provenance.get("notices", []):
         click.echo(notice, err=True)
-    click.echo(f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
-               f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
-               f"{len(t.structures)} dataset structures")
+    click.echo(
+        f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
+        f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
+        f"{len(t.structures)} dataset structures"
+    )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['structures']}")

@@ -34,12 +34,23 @@ def main() -> None:
     parser.add_argument("--structure", default="iraq-2005")
     args = parser.parse_args()
     baseline = wall([sys.executable, "-c", "import pandas, pulp"], args.repeat)
-    cli = [sys.executable, str(ROOT / "cli.py"), "optimize", "data/iraq", "--structure", args.structure]
+    cli = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "optimize",
+        "data/iraq",
+        "--structure",
+        args.structure,
+    ]
     full = wall(cli, args.repeat)
-    out = subprocess.run([*cli, "--format", "json"], check=True, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "--format", "json"], check=True, cwd=ROOT, capture_output=True, text=True
+    )
     seconds = json.loads(out.stdout)["provenance"]["seconds"]
     print(f"import pandas, pulp          {baseline * 1000:8.1f} ms (baseline)")
-    print(f"revshare optimize data/iraq  {full * 1000:8.1f} ms  ratio {full / baseline:5.2f}x baseline")
+    print(
+        f"revshare optimize data/iraq  {full * 1000:8.1f} ms  ratio {full / baseline:5.2f}x baseline"
+    )
     for stage in ("build", "solve", "verify", "total"):
         print(f"  {stage:<8} {seconds[stage] * 1000:8.1f} ms (in process)")
 

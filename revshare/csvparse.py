@@ -26,9 +26,12 @@ from revshare.schema import CellError, FileSchema, clean_cell, show
 CANDIDATE_DELIMITERS = ",;\t|"
 """Delimiters recognised in a header that the configured delimiter did not split."""
 
-_MAGIC = ((b"PK\x03\x04", "a ZIP archive (an .xlsx or .ods workbook?)"),
-          (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"), (b"\x1f\x8b", "gzip-compressed"),
-          (b"%PDF", "a PDF document"))
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx or .ods workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"%PDF", "a PDF document"),
+)
 _MARKUP = re.compile(rb"\s*<(?:!doctype html|html|\?xml)", re.IGNORECASE)
 _EOL = re.compile(r"\r\n|\r|\n")
 _EOL_NAMES = {"\r\n": "CRLF", "\r": "CR", "\n": "LF"}
@@ -36,9 +39,13 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 Row = dict[str, Any]
 """One parsed record: column name to value (None where the cell was invalid), plus ``_line``."""
-_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-               (stat.S_ISSOCK, "a socket"))
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass
@@ -48,8 +55,9 @@ class Log:
     problems: list[Problem] = field(default_factory=list)
     notices: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
-    def error(self, file: str, line: int | None, column: str | None, code: str, message: str,
-              remedy: str) -> None:
+    def error(
+        self, file: str, line: int | None, column: str | None, code: str, message: str, remedy: str
+    ) -> None:
         """Record one problem."""
         self.problems.append(Problem(file, line, column, code, message, remedy))
 
@@ -91,8 +99,9 @@ class Table:
     complete: bool
 
 
-def read_file(path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], str],
-              log: Log) -> bytes | None:
+def read_file(
+    path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], str], log: Log
+) -> bytes | None:
     """Read a regular file within the size limit, refusing anything else before opening it.
 
     Parameters
@@ -116,21 +125,40 @@ def read_file(path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], 
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        log.error(path, None, None, "E-NOT-FOUND", f"the {role} file does not exist",
-                  "check the path")
+        log.error(
+            path, None, None, "E-NOT-FOUND", f"the {role} file does not exist", "check the path"
+        )
         return None
     except OSError as exc:
-        log.error(path, None, None, "E-UNREADABLE", f"cannot read the file: {exc.strerror}",
-                  "check the path and its permissions")
+        log.error(
+            path,
+            None,
+            None,
+            "E-UNREADABLE",
+            f"cannot read the file: {exc.strerror}",
+            "check the path and its permissions",
+        )
         return None
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "special")
-        log.error(path, None, None, "E-NOT-A-FILE", f"the path is {kind}, not a regular file",
-                  f"pass the {role} file itself")
+        log.error(
+            path,
+            None,
+            None,
+            "E-NOT-A-FILE",
+            f"the path is {kind}, not a regular file",
+            f"pass the {role} file itself",
+        )
         return None
     if (st.st_dev, st.st_ino) in seen:
-        log.error(path, None, None, "E-SAME-FILE", f"the same file is given as "
-                  f"{seen[st.st_dev, st.st_ino]} and as {role}", "give each role its own file")
+        log.error(
+            path,
+            None,
+            None,
+            "E-SAME-FILE",
+            f"the same file is given as {seen[st.st_dev, st.st_ino]} and as {role}",
+            "give each role its own file",
+        )
         return None
     seen[st.st_dev, st.st_ino] = role
     data = b""
@@ -139,12 +167,24 @@ def read_file(path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], 
             with Path(path).open("rb") as handle:
                 data = handle.read(max_bytes + 1)
     except OSError as exc:
-        log.error(path, None, None, "E-UNREADABLE", f"cannot read the file: {exc.strerror}",
-                  "check its permissions")
+        log.error(
+            path,
+            None,
+            None,
+            "E-UNREADABLE",
+            f"cannot read the file: {exc.strerror}",
+            "check its permissions",
+        )
         return None
     if st.st_size > max_bytes or len(data) > max_bytes:
-        log.error(path, None, None, "E-TOO-LARGE", f"the file is larger than the limit of "
-                  f"{max_bytes} bytes", "split the dataset, or raise the limit with --max-bytes")
+        log.error(
+            path,
+            None,
+            None,
+            "E-TOO-LARGE",
+            f"the file is larger than the limit of {max_bytes} bytes",
+            "split the dataset, or raise the limit with --max-bytes",
+        )
         return None
     return data
 
@@ -152,24 +192,42 @@ def read_file(path: str, role: str, max_bytes: int, seen: dict[tuple[int, int], 
 def decode(path: str, data: bytes, encoding: str, delimiter: str, log: Log) -> str | None:
     """Decode a CSV file's bytes strictly, or record why they are not text (None)."""
     if not data:
-        log.error(path, None, None, "E-EMPTY", "the file is empty (0 bytes)",
-                  "export the table again, with a header line and data rows")
+        log.error(
+            path,
+            None,
+            None,
+            "E-EMPTY",
+            "the file is empty (0 bytes)",
+            "export the table again, with a header line and data rows",
+        )
         return None
     what = next((w for magic, w in _MAGIC if data.startswith(magic)), None)
     if what is None and _MARKUP.match(data[:512]):
         what = "an HTML or XML document (a web page saved as .csv?)"
     if what is not None:
-        log.error(path, None, None, "E-BINARY", f"the file is {what}, not CSV text",
-                  "open it in its application and save or export it as CSV UTF-8")
+        log.error(
+            path,
+            None,
+            None,
+            "E-BINARY",
+            f"the file is {what}, not CSV text",
+            "open it in its application and save or export it as CSV UTF-8",
+        )
         return None
     codec = codecs.lookup(encoding).name
     wide = _wide_encoding(data)
     if wide and not codec.startswith(wide.lower()):
-        log.error(path, None, None, "E-ENCODING", f"the file is {wide}, not {encoding}",
-                  f"save it as CSV UTF-8, or pass --encoding {wide.lower()}")
+        log.error(
+            path,
+            None,
+            None,
+            "E-ENCODING",
+            f"the file is {wide}, not {encoding}",
+            f"save it as CSV UTF-8, or pass --encoding {wide.lower()}",
+        )
         return None
     if data.startswith(codecs.BOM_UTF8) and codec in ("utf-8", "utf-8-sig"):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
         log.notice(path, "stripped a UTF-8 byte-order mark")
     try:
         text = data.decode(encoding)
@@ -192,20 +250,29 @@ def _wide_encoding(data: bytes) -> str | None:
     return "UTF-16" if nuls > 0.4 * max(len(head) // 2, 1) else None
 
 
-def _bad_byte(path: str, data: bytes, exc: UnicodeDecodeError, encoding: str, delimiter: str,
-              log: Log) -> None:
+def _bad_byte(
+    path: str, data: bytes, exc: UnicodeDecodeError, encoding: str, delimiter: str, log: Log
+) -> None:
     """Report the first byte ``encoding`` cannot decode: its line, character and column."""
     prefix = data[: exc.start].decode(encoding, "replace")
     breaks = list(_EOL.finditer(prefix))
     line, char = len(breaks) + 1, len(prefix) - (breaks[-1].end() if breaks else 0) + 1
     column = None
     try:
-        reader = csv.reader(io.StringIO(data.decode(encoding, "surrogateescape"), newline=""),
-                            delimiter=delimiter)
+        reader = csv.reader(
+            io.StringIO(data.decode(encoding, "surrogateescape"), newline=""), delimiter=delimiter
+        )
         header = next(reader)
         if not _SURROGATE.search("".join(header)):
-            column = next((header[i].strip() for cells in reader for i, c in enumerate(cells)
-                           if i < len(header) and _SURROGATE.search(c)), None)
+            column = next(
+                (
+                    header[i].strip()
+                    for cells in reader
+                    for i, c in enumerate(cells)
+                    if i < len(header) and _SURROGATE.search(c)
+                ),
+                None,
+            )
     except (StopIteration, csv.Error, UnicodeDecodeError):
         pass
     if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
@@ -216,13 +283,20 @@ def _bad_byte(path: str, data: bytes, exc: UnicodeDecodeError, encoding: str, de
         hint = f"or pass --encoding {'cp1256' if arabic else 'cp1252'}"
     else:
         hint = "or pass the file's real encoding with --encoding"
-    log.error(path, line, column, "E-ENCODING", f"byte 0x{data[exc.start]:02X} at character "
-              f"{char} of line {line} is not valid {encoding}; nothing of the file was read",
-              f"save the file as CSV UTF-8, {hint}")
+    log.error(
+        path,
+        line,
+        column,
+        "E-ENCODING",
+        f"byte 0x{data[exc.start]:02X} at character "
+        f"{char} of line {line} is not valid {encoding}; nothing of the file was read",
+        f"save the file as CSV UTF-8, {hint}",
+    )
 
 
-def read_records(path: str, text: str, schema: FileSchema, delimiter: str, max_rows: int,
-                 log: Log) -> Table | None:
+def read_records(
+    path: str, text: str, schema: FileSchema, delimiter: str, max_rows: int, log: Log
+) -> Table | None:
     """Split ``text`` into a header and records, reporting shape problems.
 
     Returns
@@ -253,40 +327,75 @@ def read_records(path: str, text: str, schema: FileSchema, delimiter: str, max_r
         if all(not c.strip() for c in cells):
             log.notice(path, "skipped a blank line", start)
         elif len(records) > max_rows:
-            log.error(path, start, None, "E-TOO-LARGE", f"the file has more than {max_rows} data "
-                      "rows", "split the dataset, or raise the limit with --max-rows")
+            log.error(
+                path,
+                start,
+                None,
+                "E-TOO-LARGE",
+                f"the file has more than {max_rows} data rows",
+                "split the dataset, or raise the limit with --max-rows",
+            )
             return None
         else:
             records.append(Record(start, reader.line_num, cells))
     if not records:
-        log.error(path, None, None, "E-EMPTY", "the file holds only blank lines",
-                  "export the table again, with a header line and data rows")
+        log.error(
+            path,
+            None,
+            None,
+            "E-EMPTY",
+            "the file holds only blank lines",
+            "export the table again, with a header line and data rows",
+        )
         return None
     head, rows = records[0], records[1:]
     seen = [d for d in CANDIDATE_DELIMITERS if d != delimiter and d in head.cells[0]]
     if len(head.cells) == 1 and seen:
-        log.error(path, head.line, None, "E-DELIMITER", f"expected {delimiter!r} between columns "
-                  f"but the header is split by {seen[0]!r}",
-                  f"save the file as comma-separated CSV, or pass --delimiter {seen[0]!r}")
+        log.error(
+            path,
+            head.line,
+            None,
+            "E-DELIMITER",
+            f"expected {delimiter!r} between columns but the header is split by {seen[0]!r}",
+            f"save the file as comma-separated CSV, or pass --delimiter {seen[0]!r}",
+        )
         return None
     known = schema.names
-    if not any(c.strip() in known or difflib.get_close_matches(c.strip(), known, 1)
-               for c in head.cells):
-        log.error(path, head.line, None, "E-NO-HEADER", f"line {head.line} has none of the "
-                  f"columns of {schema.filename}; found {', '.join(map(show, head.cells))}",
-                  f"make the header ({', '.join(known)}) the first line; delete lines above it")
+    if not any(
+        c.strip() in known or difflib.get_close_matches(c.strip(), known, 1) for c in head.cells
+    ):
+        log.error(
+            path,
+            head.line,
+            None,
+            "E-NO-HEADER",
+            f"line {head.line} has none of the "
+            f"columns of {schema.filename}; found {', '.join(map(show, head.cells))}",
+            f"make the header ({', '.join(known)}) the first line; delete lines above it",
+        )
         return None
     if not rows:
-        log.error(path, None, None, "E-NO-ROWS", "the file has a header line but no data rows",
-                  "add one row per record below the header")
+        log.error(
+            path,
+            None,
+            None,
+            "E-NO-ROWS",
+            "the file has a header line but no data rows",
+            "add one row per record below the header",
+        )
     width = len(head.cells)
     for rec in rows:
         if len(rec.cells) != width:
             span = f" (it spans lines {rec.line}-{rec.end}: an unclosed quote?)"
             span *= rec.end > rec.line
-            log.error(path, rec.line, None, "E-FIELD-COUNT", f"line {rec.line} has "
-                      f"{len(rec.cells)} fields but the header has {width}{span}",
-                      f"give every row {width} fields; quote values that contain {delimiter!r}")
+            log.error(
+                path,
+                rec.line,
+                None,
+                "E-FIELD-COUNT",
+                f"line {rec.line} has {len(rec.cells)} fields but the header has {width}{span}",
+                f"give every row {width} fields; quote values that contain {delimiter!r}",
+            )
     kept = [r for r in rows if len(r.cells) == width]
     return Table(_header(path, head, log), head.line, kept, complete and len(kept) == len(rows))
 
@@ -294,13 +403,24 @@ def read_records(path: str, text: str, schema: FileSchema, delimiter: str, max_r
 def _csv_error(path: str, start: int, end: int, error: str, log: Log) -> bool:
     """Report a csv module error; return whether the rest of the file is unusable."""
     if "field limit" in error:
-        log.error(path, start, None, "E-TOO-LARGE", f"a field starting on line {start} is longer "
-                  f"than {csv.field_size_limit()} characters (an unclosed quote?)",
-                  "close the quote, or shorten the value")
+        log.error(
+            path,
+            start,
+            None,
+            "E-TOO-LARGE",
+            f"a field starting on line {start} is longer "
+            f"than {csv.field_size_limit()} characters (an unclosed quote?)",
+            "close the quote, or shorten the value",
+        )
         return True
-    log.error(path, start, None, "E-QUOTE", f"the quoting of the record starting on line {start} "
-              f"is broken ({error}, line {end})", 'close each quote; write a quote inside a '
-              'quoted value as ""')
+    log.error(
+        path,
+        start,
+        None,
+        "E-QUOTE",
+        f"the quoting of the record starting on line {start} is broken ({error}, line {end})",
+        'close each quote; write a quote inside a quoted value as ""',
+    )
     return False
 
 
@@ -311,17 +431,35 @@ def _header(path: str, head: Record, log: Log) -> list[str]:
         try:
             name = clean_cell(raw, [])
         except CellError as exc:
-            log.error(path, head.line, None, exc.code, f"column {i} of the header: {exc.message}",
-                      exc.remedy)
+            log.error(
+                path,
+                head.line,
+                None,
+                exc.code,
+                f"column {i} of the header: {exc.message}",
+                exc.remedy,
+            )
             name = raw.strip()
         if name != raw:
             log.notice(path, f"stripped whitespace or marks around the column name {show(name)}")
         if not name:
-            log.error(path, head.line, None, "E-BLANK-HEADER", f"column {i} of the header has no "
-                      "name", "name the column, or delete it (a trailing delimiter?)")
+            log.error(
+                path,
+                head.line,
+                None,
+                "E-BLANK-HEADER",
+                f"column {i} of the header has no name",
+                "name the column, or delete it (a trailing delimiter?)",
+            )
         elif name in names:
-            log.error(path, head.line, name, "E-DUP-COLUMN", f"column {show(name)} appears twice, "
-                      f"at positions {names.index(name) + 1} and {i}", "delete or rename one")
+            log.error(
+                path,
+                head.line,
+                name,
+                "E-DUP-COLUMN",
+                f"column {show(name)} appears twice, at positions {names.index(name) + 1} and {i}",
+                "delete or rename one",
+            )
         names.append(name)
     return names
 
@@ -336,15 +474,26 @@ def check_header(schema: FileSchema, path: str, table: Table, log: Log) -> dict[
             index.setdefault(name, i)
     unknown = [h for h in header if h and h not in known]
     for name in unknown:
-        log.error(path, line, name, "E-UNKNOWN-COLUMN", f"{show(name)} is not a column of "
-                  f"{schema.filename}", f"rename it{did_you_mean(name, known)} or delete it; "
-                  f"the columns are {', '.join(known)}")
+        log.error(
+            path,
+            line,
+            name,
+            "E-UNKNOWN-COLUMN",
+            f"{show(name)} is not a column of {schema.filename}",
+            f"rename it{did_you_mean(name, known)} or delete it; "
+            f"the columns are {', '.join(known)}",
+        )
     for col in schema.columns:
         if col.required and col.name not in index and col.required_unless not in index:
             alt = f" (or {col.required_unless})" * bool(col.required_unless)
-            log.error(path, line, col.name, "E-MISSING-COLUMN", f"the required column "
-                      f"{show(col.name)}{alt} is missing; found {found}",
-                      f"add the column{did_you_mean(col.name, unknown)}")
+            log.error(
+                path,
+                line,
+                col.name,
+                "E-MISSING-COLUMN",
+                f"the required column {show(col.name)}{alt} is missing; found {found}",
+                f"add the column{did_you_mean(col.name, unknown)}",
+            )
     if sorted(index, key=index.__getitem__) != [n for n in known if n in index]:
         log.notice(path, "read the columns by name; their order differs from the documented one")
     return index
@@ -356,8 +505,9 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     return f" (did you mean {show(close[0])}?)" if close else ""
 
 
-def parse_row(schema: FileSchema, path: str, line: int, cells: list[str], index: dict[str, int],
-              log: Log) -> Row:
+def parse_row(
+    schema: FileSchema, path: str, line: int, cells: list[str], index: dict[str, int], log: Log
+) -> Row:
     """Parse one record into a row keyed by column name, plus ``_line``.
 
     Absent columns take their default; an invalid cell is reported and becomes None.

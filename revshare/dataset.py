@@ -83,7 +83,11 @@ class Territory:
         f = self.fields
         bloc_of = self.regions["bloc"]
         payer = f["region"].map(bloc_of)
-        crosses = (f["export_via"] != "") & (f["export_via"] != payer) & (f["transit_fee_usd_per_bbl"] > 0)
+        crosses = (
+            (f["export_via"] != "")
+            & (f["export_via"] != payer)
+            & (f["transit_fee_usd_per_bbl"] > 0)
+        )
         barrels = f["production_bpd"].fillna(0.0) * DAYS_PER_YEAR * f["share"]
         fee = np.minimum(barrels * f["transit_fee_usd_per_bbl"], self.field_revenue(price))
         return pd.DataFrame(
@@ -138,14 +142,25 @@ def territory_from_frames(
     pop = population[["region", "faction", "population"]].copy()
     pop["population"] = pop["population"].astype(float)
     if (pop["population"] <= 0).any() or pop.empty:
-        problems.append(Problem("population", None, "population", "E-RANGE",
-                                "every population must be > 0 and there must be at least one row",
-                                "drop empty cells"))
+        problems.append(
+            Problem(
+                "population",
+                None,
+                "population",
+                "E-RANGE",
+                "every population must be > 0 and there must be at least one row",
+                "drop empty cells",
+            )
+        )
     f = fields.copy()
     for col, default in FIELD_DEFAULTS.items():
         if col not in f.columns:
             f[col] = default
-        f[col] = f[col].fillna(default) if col not in ("production_bpd", "annual_revenue_usd") else f[col]
+        f[col] = (
+            f[col].fillna(default)
+            if col not in ("production_bpd", "annual_revenue_usd")
+            else f[col]
+        )
     f["export_via"] = f["export_via"].astype(str)
     reg = pd.DataFrame({"region": sorted(pop["region"].unique())})
     if regions is not None and not regions.empty:
@@ -155,14 +170,23 @@ def territory_from_frames(
             reg[col] = default
         elif col in ("bloc", "damage", "baseline_usd_per_capita"):
             reg[col] = reg[col].fillna(default)
-    reg["bloc"] = [b if b else r for r, b in zip(reg["region"], reg["bloc"].astype(str), strict=True)]
+    reg["bloc"] = [
+        b if b else r for r, b in zip(reg["region"], reg["bloc"].astype(str), strict=True)
+    ]
     reg = reg.set_index("region").sort_index()
     reg["population"] = pop.groupby("region")["population"].sum().reindex(reg.index)
     unknown = sorted(set(f["region"]) - set(reg.index))
     if unknown:
-        problems.append(Problem("fields", None, "region", "E-UNKNOWN-REGION",
-                                f"regions with fields but no population: {', '.join(unknown)}",
-                                "add them to the population table"))
+        problems.append(
+            Problem(
+                "fields",
+                None,
+                "region",
+                "E-UNKNOWN-REGION",
+                f"regions with fields but no population: {', '.join(unknown)}",
+                "add them to the population table",
+            )
+        )
     if problems:
         raise InputError(problems)
     cells = pop.sort_values(["region", "faction"]).reset_index(drop=True)
@@ -196,22 +220,44 @@ def load_dataset(
     """
     from .readers import read_dataset
 
-    raw = read_dataset(folder, fields=fields, population=population, regions=regions,
-                       encoding=encoding, delimiter=delimiter)
+    raw = read_dataset(
+        folder,
+        fields=fields,
+        population=population,
+        regions=regions,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
     toml_source = raw.paths.get("structures", "structures.toml")
     try:
         structures = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
     except InputError as exc:
         raise with_lines(exc, Path(toml_source).read_text(encoding="utf-8")) from None
     price = raw.structures.get("default_price")
-    if price is not None and (isinstance(price, bool) or not isinstance(price, int | float) or price < 0):
-        raise InputError(Problem(toml_source, None, "default_price", "E-RANGE",
-                                 f"default_price must be a number >= 0, got {price!r}", "fix it"))
+    if price is not None and (
+        isinstance(price, bool) or not isinstance(price, int | float) or price < 0
+    ):
+        raise InputError(
+            Problem(
+                toml_source,
+                None,
+                "default_price",
+                "E-RANGE",
+                f"default_price must be a number >= 0, got {price!r}",
+                "fix it",
+            )
+        )
     name = Path(folder).name if folder is not None else Path(str(raw.paths.get("fields"))).stem
     return territory_from_frames(
-        raw.fields, raw.population, raw.regions,
+        raw.fields,
+        raw.population,
+        raw.regions,
         default_price=None if price is None else float(price),
         structures=structures,
-        provenance={"inputs": dict(raw.hashes), "paths": dict(raw.paths), "notices": list(raw.notices)},
+        provenance={
+            "inputs": dict(raw.hashes),
+            "paths": dict(raw.paths),
+            "notices": list(raw.notices),
+        },
         name=name,
     )

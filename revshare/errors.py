@@ -64,8 +64,14 @@ class InfeasibleError(RevshareError):
 
     exit_code = 3
 
-    def __init__(self, message: str, conflict: list[str] | None = None, concession: str = "",
-                 overrides: list[str] | None = None, explanation: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        conflict: list[str] | None = None,
+        concession: str = "",
+        overrides: list[str] | None = None,
+        explanation: Any = None,
+    ) -> None:
         self.conflict = conflict or []
         self.concession = concession
         self.overrides = overrides or []

@@ -91,8 +91,13 @@ def _feasible(m: Model, names: Iterable[str], config: SolverConfig) -> bool:
     return status is Status.OPTIMAL
 
 
-def feasible_labels(t: Territory, s: Structure, price: float, labels: Iterable[str],
-                    config: SolverConfig | None = None) -> bool:
+def feasible_labels(
+    t: Territory,
+    s: Structure,
+    price: float,
+    labels: Iterable[str],
+    config: SolverConfig | None = None,
+) -> bool:
     """Whether the budget and the named rules (``floor[Kirkuk]``) can hold together."""
     m = build_model(t, s, price)
     by_label = {label: name for name, label in m.labels.items()}
@@ -126,11 +131,15 @@ def _describe(m: Model, name: str) -> str:
     parameter = PARAMETER.get(_rule(label), _rule(label))
     origin = m.structure.origin(parameter)
     if origin.endswith(".toml") and Path(origin).is_file():
-        table = None if m.structure.source == origin and not _in_tables(origin) else m.structure.name
+        table = (
+            None if m.structure.source == origin and not _in_tables(origin) else m.structure.name
+        )
         line = locate(Path(origin).read_text(encoding="utf-8"), table, parameter)
         origin = f"{origin}:{line}" if line else origin
     value = _parameter_value(m.structure, parameter, _subject(label))
-    return f"{label}: {SENTENCE[_rule(label)].format(subject=_subject(label), value=value)} ({origin})"
+    return (
+        f"{label}: {SENTENCE[_rule(label)].format(subject=_subject(label), value=value)} ({origin})"
+    )
 
 
 def _in_tables(path: str) -> bool:
@@ -138,9 +147,15 @@ def _in_tables(path: str) -> bool:
 
 
 PARAMETER = {
-    "central_share": "central_share", "derivation": "derivation", "bloc_retention": "bloc_retention",
-    "bloc_share": "bloc_share", "faction_share": "faction_share", "floor": "per_capita_floor",
-    "cap": "per_capita_cap", "damage": "damage_allotment", "secession": "secession_cost",
+    "central_share": "central_share",
+    "derivation": "derivation",
+    "bloc_retention": "bloc_retention",
+    "bloc_share": "bloc_share",
+    "faction_share": "faction_share",
+    "floor": "per_capita_floor",
+    "cap": "per_capita_cap",
+    "damage": "damage_allotment",
+    "secession": "secession_cost",
 }
 SENTENCE = {
     "central_share": "the centre's slice ({subject} bound) is {value} of revenue",
@@ -167,7 +182,9 @@ def _parameter_value(s: Structure, parameter: str, subject: str) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _elastic(m: Model, config: SolverConfig, forbidden: Iterable[str] = ()) -> tuple[float, dict[str, float]] | None:
+def _elastic(
+    m: Model, config: SolverConfig, forbidden: Iterable[str] = ()
+) -> tuple[float, dict[str, float]] | None:
     """Minimum total slack (model money) making every rule hold; ``None`` if even that fails."""
     prob = pulp.LpProblem("elastic", pulp.LpMinimize)
     prob.addConstraint(m.prob.get_constraint_by_name("budget"), "budget")
@@ -176,7 +193,9 @@ def _elastic(m: Model, config: SolverConfig, forbidden: Iterable[str] = ()) -> t
     pi = dict(zip(m.groups["label"], m.groups["pi"], strict=True))
     for k, name in enumerate(_negotiable(m)):
         c = m.prob.get_constraint_by_name(name)
-        s = m.prob.add_variable(f"elastic_{k}", lowBound=0, upBound=0 if name in forbidden else None)
+        s = m.prob.add_variable(
+            f"elastic_{k}", lowBound=0, upBound=0 if name in forbidden else None
+        )
         # canonical form "terms + constant (sense) 0"; c.expr may or may not carry the constant
         lhs = pulp.LpAffineExpression(list(c.items()), constant=c.constant)
         shifted = lhs + s if c.sense == pulp.LpConstraintGE else lhs - s
@@ -188,7 +207,9 @@ def _elastic(m: Model, config: SolverConfig, forbidden: Iterable[str] = ()) -> t
     prob.setObjective(pulp.lpSum(weight[n] * s for n, s in slacks.items()))
     if run(prob, config) is not Status.OPTIMAL:
         return None
-    return float(pulp.value(prob.objective)), {n: float(s.value() or 0.0) for n, s in slacks.items()}
+    return float(pulp.value(prob.objective)), {
+        n: float(s.value() or 0.0) for n, s in slacks.items()
+    }
 
 
 def _changes(m: Model, relaxed: list[str]) -> list[Change]:
@@ -212,44 +233,92 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
                 if bound in subjects:
                     new = _down(g) if bound == "lower" else _up(g)
                     verb = "lower" if bound == "lower" else "raise"
-                    out.append(Change(f"central_share.{bound}", old, new,
-                                      f"{verb} the centre's {bound} bound from {old:.2%} to {new:.2%} of revenue"))
+                    out.append(
+                        Change(
+                            f"central_share.{bound}",
+                            old,
+                            new,
+                            f"{verb} the centre's {bound} bound from {old:.2%} to {new:.2%} of revenue",
+                        )
+                    )
         elif rule in ("bloc_share", "faction_share"):
             column = rule.split("_")[0]
             for subject in subjects:
                 old = getattr(s, rule)[subject]
                 new = _down(money(column, subject) / D)
-                out.append(Change(f"{rule}.{subject}", old, new,
-                                  f"lower the {subject} {column} share from {old:.2%} to {new:.2%}"))
+                out.append(
+                    Change(
+                        f"{rule}.{subject}",
+                        old,
+                        new,
+                        f"lower the {subject} {column} share from {old:.2%} to {new:.2%}",
+                    )
+                )
         elif rule == "floor":
             new = _down(min(z[k] / D for k in subjects))
-            out.append(Change("per_capita_floor", s.per_capita_floor or 0.0, new,
-                              f"lower the per-head floor from {s.per_capita_floor:.4g} to {new:.4g} times the mean"))
+            out.append(
+                Change(
+                    "per_capita_floor",
+                    s.per_capita_floor or 0.0,
+                    new,
+                    f"lower the per-head floor from {s.per_capita_floor:.4g} to {new:.4g} times the mean",
+                )
+            )
         elif rule == "cap":
             new = _up(max(z[k] / D for k in subjects))
-            out.append(Change("per_capita_cap", s.per_capita_cap or 0.0, new,
-                              f"raise the per-head cap from {s.per_capita_cap:.4g} to {new:.4g} times the mean"))
+            out.append(
+                Change(
+                    "per_capita_cap",
+                    s.per_capita_cap or 0.0,
+                    new,
+                    f"raise the per-head cap from {s.per_capita_cap:.4g} to {new:.4g} times the mean",
+                )
+            )
         elif rule == "derivation":
             new = _down(min(money("region", r) / (m.region_revenue[r] / m.scale) for r in subjects))
-            out.append(Change("derivation", s.derivation, new,
-                              f"lower derivation from {s.derivation:.2%} to {new:.2%}"))
+            out.append(
+                Change(
+                    "derivation",
+                    s.derivation,
+                    new,
+                    f"lower derivation from {s.derivation:.2%} to {new:.2%}",
+                )
+            )
         elif rule == "bloc_retention":
             table = {str(b): s.bloc_retention_for(str(b)) for b in m.territory.blocs}
             for b in subjects:
                 new = _down(money("bloc", b) / (m.bloc_revenue[b] / m.scale))
-                out.append(Change(f"bloc_retention.{b}", table[b], new,
-                                  f"lower {b}'s retention from {table[b]:.2%} to {new:.2%}"))
+                out.append(
+                    Change(
+                        f"bloc_retention.{b}",
+                        table[b],
+                        new,
+                        f"lower {b}'s retention from {table[b]:.2%} to {new:.2%}",
+                    )
+                )
         elif rule == "damage":
             w = damage_weights(m)
             new = _down(min(money("region", r) / (w[r] * pool) for r in subjects))
-            out.append(Change("damage_allotment", s.damage_allotment, new,
-                              f"lower the damage allotment from {s.damage_allotment:.2%} to {new:.2%}"))
+            out.append(
+                Change(
+                    "damage_allotment",
+                    s.damage_allotment,
+                    new,
+                    f"lower the damage allotment from {s.damage_allotment:.2%} to {new:.2%}",
+                )
+            )
         elif rule == "secession":
             keep = min(money("bloc", b) / (m.outside_option[b] / m.scale) for b in subjects)
             new = _up(1 - keep)
-            out.append(Change("secession_cost", s.secession_cost, new,
-                              f"raise the cost of secession from {s.secession_cost:.2%} to {new:.2%} "
-                              f"(blocs {', '.join(subjects)} accept less than their outside option)"))
+            out.append(
+                Change(
+                    "secession_cost",
+                    s.secession_cost,
+                    new,
+                    f"raise the cost of secession from {s.secession_cost:.2%} to {new:.2%} "
+                    f"(blocs {', '.join(subjects)} accept less than their outside option)",
+                )
+            )
     return out
 
 
@@ -316,12 +385,16 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
     return InfeasibleError(
         f"structure {s.name!r} cannot hold on this dataset at {price:g} USD a barrel; "
         f"{len(conflicts)} conflicting set(s) of rules, each minimal:",
-        conflict=lines, concession=explanation.concession_text(),
-        overrides=_overrides(s, changes, t.blocs), explanation=explanation)
+        conflict=lines,
+        concession=explanation.concession_text(),
+        overrides=_overrides(s, changes, t.blocs),
+        explanation=explanation,
+    )
 
 
-def _tighten(t: Territory, s: Structure, price: float, changes: list[Change],
-             config: SolverConfig) -> list[Change]:
+def _tighten(
+    t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig
+) -> list[Change]:
     """Move each change back towards its old value as far as feasibility allows (bisection),
     holding the others: per-subject slacks become the least change of each rule's parameter."""
     if not _works(t, s, price, changes, config):
@@ -335,7 +408,7 @@ def _tighten(t: Territory, s: Structure, price: float, changes: list[Change],
         good, bad = 1.0, 0.0
         for _ in range(20):
             mid = (good + bad) / 2
-            trial = [*out[:i], _at(c, mid), *out[i + 1:]]
+            trial = [*out[:i], _at(c, mid), *out[i + 1 :]]
             if _works(t, s, price, trial, config):
                 good = mid
             else:
@@ -356,7 +429,9 @@ def _fmt(parameter: str, value: float) -> str:
     return f"{value:.4g}" if parameter in ("per_capita_floor", "per_capita_cap") else f"{value:.2%}"
 
 
-def _works(t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig) -> bool:
+def _works(
+    t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig
+) -> bool:
     try:
         relaxed = apply_overrides(s, _overrides(s, changes, t.blocs))
         m = build_model(t, relaxed, price)

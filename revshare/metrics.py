@@ -51,16 +51,23 @@ def loosemore_hanby(money: np.ndarray, population: np.ndarray) -> float:
 
 def summarise(cells: pd.DataFrame, by: str) -> pd.DataFrame:
     """Money and money per head grouped ``by`` region, faction or bloc."""
-    out = cells.groupby(by, sort=True).agg(population=("population", "sum"), usd=("usd", "sum"),
-                                           usd_rounded=("usd_rounded", "sum"))
+    out = cells.groupby(by, sort=True).agg(
+        population=("population", "sum"), usd=("usd", "sum"), usd_rounded=("usd_rounded", "sum")
+    )
     out["usd_per_head"] = out["usd"] / out["population"]
     out["share_of_distributed"] = out["usd"] / cells["usd"].sum() if cells["usd"].sum() > 0 else 0.0
     out["share_of_population"] = out["population"] / cells["population"].sum()
     return out.reset_index()
 
 
-def metrics(cells: pd.DataFrame, blocs: pd.DataFrame, revenue: float, centre: float,
-            region_revenue: pd.Series, regions: pd.DataFrame) -> dict[str, float | bool | dict[str, float]]:
+def metrics(
+    cells: pd.DataFrame,
+    blocs: pd.DataFrame,
+    revenue: float,
+    centre: float,
+    region_revenue: pd.Series,
+    regions: pd.DataFrame,
+) -> dict[str, float | bool | dict[str, float]]:
     """The headline metrics of DESIGN.md section 7."""
     per_head = (cells["usd"] / cells["population"]).to_numpy()
     positive = per_head[per_head > 0]
@@ -68,7 +75,9 @@ def metrics(cells: pd.DataFrame, blocs: pd.DataFrame, revenue: float, centre: fl
     retained = {str(r): float(regions.loc[r, "usd"] / v) for r, v in producing.items()}
     return {
         "gini": gini(per_head, cells["population"].to_numpy()),
-        "min_max_per_head_ratio": float(per_head.min() / per_head.max()) if per_head.max() > 0 else 1.0,
+        "min_max_per_head_ratio": float(per_head.min() / per_head.max())
+        if per_head.max() > 0
+        else 1.0,
         "lowest_per_head_usd": float(per_head.min()),
         "highest_per_head_usd": float(per_head.max()) if len(positive) else 0.0,
         "loosemore_hanby": loosemore_hanby(cells["usd"].to_numpy(), cells["population"].to_numpy()),

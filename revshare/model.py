@@ -64,8 +64,10 @@ class Model:
             sel = cells[cells["faction"] == value]
             region_pos = {r: k for k, r in enumerate(self.groups["region"])}
             P = self.territory.population
-            return pulp.lpSum((p / P) * self.z[region_pos[r]]
-                              for r, p in zip(sel["region"], sel["population"], strict=True))
+            return pulp.lpSum(
+                (p / P) * self.z[region_pos[r]]
+                for r, p in zip(sel["region"], sel["population"], strict=True)
+            )
         return self.x((self.groups[column] == value).to_numpy())
 
     def add(self, constraint: pulp.LpConstraint, rule: str, subject: str = "") -> None:
@@ -79,16 +81,22 @@ class Model:
 def _spending_groups(t: Territory, structure: Structure) -> pd.DataFrame:
     cells = t.cells
     if structure.within_region == "equal":
-        groups = pd.DataFrame({"region": t.regions.index, "faction": "",
-                               "population": t.regions["population"].to_numpy()})
+        groups = pd.DataFrame(
+            {
+                "region": t.regions.index,
+                "faction": "",
+                "population": t.regions["population"].to_numpy(),
+            }
+        )
     else:
         groups = cells[["region", "faction", "population"]].copy()
     groups = groups.reset_index(drop=True)
     groups["bloc"] = groups["region"].map(t.regions["bloc"])
     groups["pi"] = groups["population"] / t.population
     groups["baseline"] = groups["region"].map(t.regions["baseline_usd_per_capita"]).fillna(0.0)
-    groups["label"] = [r if not f else f"{r}/{f}" for r, f in zip(groups["region"], groups["faction"],
-                                                                 strict=True)]
+    groups["label"] = [
+        r if not f else f"{r}/{f}" for r, f in zip(groups["region"], groups["faction"], strict=True)
+    ]
     return groups
 
 
@@ -108,17 +116,31 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
     """
     revenue = float(t.field_revenue(price).sum())
     if not revenue > 0:
-        raise InputError(Problem("fields", None, None, "E-ZERO-REVENUE",
-                                 f"total revenue at {price:g} USD a barrel is 0",
-                                 "raise --price above the fields' costs or check production"))
+        raise InputError(
+            Problem(
+                "fields",
+                None,
+                None,
+                "E-ZERO-REVENUE",
+                f"total revenue at {price:g} USD a barrel is 0",
+                "raise --price above the fields' costs or check production",
+            )
+        )
     problems = _check_names(t, structure)
     groups = _spending_groups(t, structure)
     if groups["pi"].min() < MIN_POPULATION_SHARE:
         small = groups.loc[groups["pi"].idxmin()]
-        problems.append(Problem("population", None, "population", "E-NUMERICS",
-                                f"{small['label']} holds {small['pi']:.2g} of the population, below "
-                                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
-                                "merge tiny cells into a neighbour or drop them"))
+        problems.append(
+            Problem(
+                "population",
+                None,
+                "population",
+                "E-NUMERICS",
+                f"{small['label']} holds {small['pi']:.2g} of the population, below "
+                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
+                "merge tiny cells into a neighbour or drop them",
+            )
+        )
     if problems:
         raise InputError(problems)
     scale = choose_scale(revenue)
@@ -126,9 +148,17 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
     z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
     g = prob.add_variable("g", lowBound=0)
     m = Model(
-        territory=t, structure=structure, price=price, prob=prob, groups=groups,
-        z=[z_dict[k] for k in range(len(groups))], g=g, scale=scale, revenue=revenue,
-        region_revenue=t.region_revenue(price), bloc_revenue=t.bloc_revenue(price),
+        territory=t,
+        structure=structure,
+        price=price,
+        prob=prob,
+        groups=groups,
+        z=[z_dict[k] for k in range(len(groups))],
+        g=g,
+        scale=scale,
+        revenue=revenue,
+        region_revenue=t.region_revenue(price),
+        bloc_revenue=t.bloc_revenue(price),
         outside_option=t.outside_options(price),
     )
     for rule in RULES:
@@ -147,10 +177,17 @@ def _check_names(t: Territory, s: Structure) -> list[Problem]:
         if not isinstance(table, dict):
             continue
         for name in sorted(set(table) - known):
-            problems.append(Problem(s.source, None, f"{s.name}.{key}.{name}", "E-UNKNOWN-NAME",
-                                    f"structure {s.name!r} names {name!r}, which this dataset "
-                                    f"does not have (it has {', '.join(sorted(known))})",
-                                    "rename it to match the dataset or remove it"))
+            problems.append(
+                Problem(
+                    s.source,
+                    None,
+                    f"{s.name}.{key}.{name}",
+                    "E-UNKNOWN-NAME",
+                    f"structure {s.name!r} names {name!r}, which this dataset "
+                    f"does not have (it has {', '.join(sorted(known))})",
+                    "rename it to match the dataset or remove it",
+                )
+            )
     return problems
 
 
@@ -189,7 +226,9 @@ def _guaranteed_shares(m: Model) -> None:
     for column, table in (("bloc", m.structure.bloc_share), ("faction", m.structure.faction_share)):
         for name, share in sorted(table.items()):
             if share > 0:
-                m.add(m.cells_of(column, name) >= share * _distributable(m), f"{column}_share", name)
+                m.add(
+                    m.cells_of(column, name) >= share * _distributable(m), f"{column}_share", name
+                )
 
 
 def _per_capita(m: Model) -> None:
@@ -217,7 +256,11 @@ def _damage(m: Model) -> None:
         return
     for region, w in damage_weights(m).items():
         if w > 0:
-            m.add(m.cells_of("region", str(region)) >= alpha * w * sharing_pool(m), "damage", str(region))
+            m.add(
+                m.cells_of("region", str(region)) >= alpha * w * sharing_pool(m),
+                "damage",
+                str(region),
+            )
 
 
 def _secession(m: Model) -> None:
@@ -230,5 +273,12 @@ def _secession(m: Model) -> None:
 
 
 RULES: tuple[Callable[[Model], None], ...] = (
-    _budget, _central_share, _derivation, _bloc_retention, _guaranteed_shares, _per_capita, _damage, _secession,
+    _budget,
+    _central_share,
+    _derivation,
+    _bloc_retention,
+    _guaranteed_shares,
+    _per_capita,
+    _damage,
+    _secession,
 )

@@ -112,8 +112,9 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
         for b in blocs:
             if float(pulp.value(u[b])) - math.log(surplus[b]) > target * 1e-2:
                 cut(b, surplus[b])
-    raise NotOptimalError(f"the nash cutting planes did not close the gap ({gap:.2g}) in "
-                          f"{MAX_ROUNDS} rounds")
+    raise NotOptimalError(
+        f"the nash cutting planes did not close the gap ({gap:.2g}) in {MAX_ROUNDS} rounds"
+    )
 
 
 def keep_bloc_money(m: Model, result: NashResult, tolerance: float) -> None:

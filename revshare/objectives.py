@@ -69,9 +69,17 @@ def _indicator(m: Model, column: str, objective: str) -> pd.Series:
     values = r[column].astype(float)
     if values.isna().any() or (values <= 0).any():
         missing = ", ".join(values.index[values.isna() | (values <= 0)].astype(str))
-        raise InputError(Problem("regions.csv", None, column, "E-MISSING-INDICATOR",
-                                 f"objective {objective!r} needs {column} > 0 for every region; "
-                                 f"missing for {missing}", f"add {column} to regions.csv"))
+        raise InputError(
+            Problem(
+                "regions.csv",
+                None,
+                column,
+                "E-MISSING-INDICATOR",
+                f"objective {objective!r} needs {column} > 0 for every region; "
+                f"missing for {missing}",
+                f"add {column} to regions.csv",
+            )
+        )
     return values
 
 
@@ -91,7 +99,8 @@ def formula_shares(m: Model) -> pd.Series:
         "need": lambda: need_shares(m),
     }
     total = sum(weights.values())
-    return sum((w / total) * indicators[k]() for k, w in weights.items())  # type: ignore[return-value]
+    parts = [(w / total) * indicators[k]() for k, w in weights.items()]
+    return pd.concat(parts, axis=1).sum(axis=1)
 
 
 def proportional(m: Model) -> Objective:

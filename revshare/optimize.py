@@ -20,7 +20,7 @@ from .explain import explain
 from .metrics import metrics, round_money, summarise
 from .model import build_model
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
-from .solve import SolverConfig, Solution, solve_model
+from .solve import Solution, SolverConfig, solve_model
 from .structures import Structure, apply_overrides, resolve
 from .verify import RELATIVE_TOLERANCE, Verification, require_verified, verify
 
@@ -62,8 +62,13 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _cells_usd(territory: Territory, structure: Structure, sol: Solution, model_scale: float,
-               groups: pd.DataFrame) -> np.ndarray:
+def _cells_usd(
+    territory: Territory,
+    structure: Structure,
+    sol: Solution,
+    model_scale: float,
+    groups: pd.DataFrame,
+) -> np.ndarray:
     cells = territory.cells
     P = territory.population
     if structure.within_region == "equal":
@@ -104,12 +109,27 @@ def resolve_price(territory: Territory, price: float | None) -> float:
     if price is None:
         price = territory.default_price
     if price is None:
-        raise InputError(Problem("--price", None, None, "E-USAGE",
-                                 "no oil price given and the dataset has no default_price",
-                                 "pass --price USD or add default_price to structures.toml"))
+        raise InputError(
+            Problem(
+                "--price",
+                None,
+                None,
+                "E-USAGE",
+                "no oil price given and the dataset has no default_price",
+                "pass --price USD or add default_price to structures.toml",
+            )
+        )
     if not np.isfinite(price) or price < 0:
-        raise InputError(Problem("--price", None, None, "E-RANGE", f"price must be >= 0, got {price}",
-                                 "pass a price in USD a barrel"))
+        raise InputError(
+            Problem(
+                "--price",
+                None,
+                None,
+                "E-RANGE",
+                f"price must be >= 0, got {price}",
+                "pass a price in USD a barrel",
+            )
+        )
     return float(price)
 
 
@@ -157,25 +177,39 @@ def optimize(
     try:
         sol = solve_model(model, config)
     except InfeasibleError as exc:
-        if exc.explanation is not None or structure.objective == "nash" and exc.conflict:
+        if exc.explanation is not None or (structure.objective == "nash" and exc.conflict):
             raise
         explained = explain(territory, structure, price, config)
         if not explained.conflict:
             raise NotOptimalError(
                 "the solver reported the structure infeasible, but every rule holds together when "
                 "checked one conflict at a time: numerical trouble; try --solver cbc or rescale "
-                "the data") from None
+                "the data"
+            ) from None
         raise explained from None
-    x, centre = conserve(_cells_usd(territory, structure, sol, model.scale, model.groups),
-                         sol.g * model.scale, model.revenue)
+    x, centre = conserve(
+        _cells_usd(territory, structure, sol, model.scale, model.groups),
+        sol.g * model.scale,
+        model.revenue,
+    )
     checked = time.perf_counter()
     verification = verify(territory, structure, price, x, centre, verify_tolerance(config))
     require_verified(verification)
     verify_seconds = time.perf_counter() - checked
     if cross_check:
         _cross_check(territory, structure, price, config, sol, x, model.scale)
-    alloc = assemble(territory, structure, price, model.revenue, x, centre, sol, verification,
-                     model.outside_option, model.region_revenue)
+    alloc = assemble(
+        territory,
+        structure,
+        price,
+        model.revenue,
+        x,
+        centre,
+        sol,
+        verification,
+        model.outside_option,
+        model.region_revenue,
+    )
     provenance = {
         "dataset": territory.name,
         "inputs": dict(territory.provenance.get("inputs", {})),
@@ -185,27 +219,47 @@ def optimize(
         "cross_checked_with": ("cbc" if solver == "highs" else "highs") if cross_check else None,
         "status": "optimal",
         "model_scale_usd": model.scale,
-        "tolerances": {"stage_relative": config.precision,
-                       "verification_usd": verification.tolerance_usd},
+        "tolerances": {
+            "stage_relative": config.precision,
+            "verification_usd": verification.tolerance_usd,
+        },
         "tie_break": "leximin over per-head levels after the objective"
-        + (" and a proportional step" if structure.objective in NEEDS_PROPORTIONAL_TIE_BREAK else ""),
+        + (
+            " and a proportional step"
+            if structure.objective in NEEDS_PROPORTIONAL_TIE_BREAK
+            else ""
+        ),
         "nash_gap": sol.nash_gap,
         "rounding": "whole dollars, largest remainder, ties by sorted key; totals exact",
-        "seconds": {"build": build_seconds, "solve": sol.seconds, "verify": verify_seconds,
-                    "total": time.perf_counter() - started},
+        "seconds": {
+            "build": build_seconds,
+            "solve": sol.seconds,
+            "verify": verify_seconds,
+            "total": time.perf_counter() - started,
+        },
         "solver_stages": sol.stages,
         "structure_hash": hashlib.sha256(repr(structure).encode()).hexdigest(),
     }
     return Allocation(**{**alloc.__dict__, "provenance": provenance})
 
 
-def _cross_check(territory: Territory, structure: Structure, price: float, config: SolverConfig,
-                 sol: Solution, x: np.ndarray, scale: float) -> None:
+def _cross_check(
+    territory: Territory,
+    structure: Structure,
+    price: float,
+    config: SolverConfig,
+    sol: Solution,
+    x: np.ndarray,
+    scale: float,
+) -> None:
     other = SolverConfig("cbc" if config.name == "highs" else "highs", config.time_limit, {})
     model = build_model(territory, structure, price)
     sol2 = solve_model(model, other)
-    x2, centre2 = conserve(_cells_usd(territory, structure, sol2, model.scale, model.groups),
-                           sol2.g * model.scale, model.revenue)
+    x2, centre2 = conserve(
+        _cells_usd(territory, structure, sol2, model.scale, model.groups),
+        sol2.g * model.scale,
+        model.revenue,
+    )
     require_verified(verify(territory, structure, price, x2, centre2, verify_tolerance(other)))
     a, b = sol.objective_value or 0.0, sol2.objective_value or 0.0
     rel = abs(a - b) / max(1.0, abs(a), abs(b), model.v)
@@ -214,22 +268,44 @@ def _cross_check(territory: Territory, structure: Structure, price: float, confi
     if rel > CROSS_CHECK_RELATIVE or gap > 1e-6 * total:
         raise NotOptimalError(
             f"solvers disagree: {config.name} objective {a:.10g}, {other.name} {b:.10g} (relative "
-            f"{rel:.2g}); largest difference in one cell {gap:,.2f} USD")
+            f"{rel:.2g}); largest difference in one cell {gap:,.2f} USD"
+        )
 
 
-def assemble(territory: Territory, structure: Structure, price: float, revenue: float, x: np.ndarray,
-             centre: float, sol: Solution, verification: Verification, outside: pd.Series,
-             region_revenue: pd.Series) -> Allocation:
+def assemble(
+    territory: Territory,
+    structure: Structure,
+    price: float,
+    revenue: float,
+    x: np.ndarray,
+    centre: float,
+    sol: Solution,
+    verification: Verification,
+    outside: pd.Series,
+    region_revenue: pd.Series,
+) -> Allocation:
     """Tables, rounding and metrics from verified money per cell."""
     cells = territory.cells.copy()
     cells["bloc"] = cells["region"].map(territory.regions["bloc"])
     cells["usd"] = x
-    cells["usd_rounded"], centre_rounded = _round_hierarchically(cells["region"], x, centre, revenue)
+    cells["usd_rounded"], centre_rounded = _round_hierarchically(
+        cells["region"], x, centre, revenue
+    )
     cells["usd_per_head"] = cells["usd"] / cells["population"]
     baseline = cells["region"].map(territory.regions["baseline_usd_per_capita"]).fillna(0.0)
     cells["level_per_head"] = cells["usd_per_head"] + baseline
-    cells = cells[["region", "faction", "bloc", "population", "usd", "usd_rounded", "usd_per_head",
-                   "level_per_head"]]
+    cells = cells[
+        [
+            "region",
+            "faction",
+            "bloc",
+            "population",
+            "usd",
+            "usd_rounded",
+            "usd_per_head",
+            "level_per_head",
+        ]
+    ]
     regions = summarise(cells, "region")
     regions["own_revenue_usd"] = regions["region"].map(region_revenue).fillna(0.0)
     factions = summarise(cells, "faction")
@@ -245,26 +321,37 @@ def assemble(territory: Territory, structure: Structure, price: float, revenue: 
         objective *= scale_obj
     binding = pd.DataFrame(sol.binding, columns=["constraint", "dual", "slack"])
     binding["objective_change_per_usd"] = binding["dual"] * scale_obj / revenue_scale(revenue)
-    binding = binding.drop(columns=["dual", "slack"]).sort_values("constraint").reset_index(drop=True)
+    binding = (
+        binding.drop(columns=["dual", "slack"]).sort_values("constraint").reset_index(drop=True)
+    )
     return Allocation(
-        structure=structure, price=price, revenue_usd=revenue, centre_usd=centre,
-        centre_usd_rounded=centre_rounded, cells=cells, regions=regions, factions=factions,
-        blocs=blocs, objective_value=objective,
-        metrics=metrics(cells, blocs, revenue, centre, region_revenue,
-                        regions.set_index("region")),
-        binding=binding, verification=verification,
+        structure=structure,
+        price=price,
+        revenue_usd=revenue,
+        centre_usd=centre,
+        centre_usd_rounded=centre_rounded,
+        cells=cells,
+        regions=regions,
+        factions=factions,
+        blocs=blocs,
+        objective_value=objective,
+        metrics=metrics(cells, blocs, revenue, centre, region_revenue, regions.set_index("region")),
+        binding=binding,
+        verification=verification,
     )
 
 
-def _round_hierarchically(region: pd.Series, x: np.ndarray, centre: float,
-                          revenue: float) -> tuple[np.ndarray, int]:
+def _round_hierarchically(
+    region: pd.Series, x: np.ndarray, centre: float, revenue: float
+) -> tuple[np.ndarray, int]:
     """Whole dollars: regions and the centre first, summing to the revenue rounded half to even,
     each within a dollar of its exact amount; then each region's cells, summing to the region's
     dollars."""
     by_region = pd.Series(x).groupby(region.to_numpy()).sum()
     names = [str(r) for r in by_region.index]
-    top = round_money(np.append(by_region.to_numpy(), centre), [*names, "\uffff"],
-                      total=round(revenue))
+    top = round_money(
+        np.append(by_region.to_numpy(), centre), [*names, "\uffff"], total=round(revenue)
+    )
     out = np.zeros(len(x), dtype=np.int64)
     for i, r in enumerate(by_region.index):
         idx = np.flatnonzero(region.to_numpy() == r)
@@ -278,8 +365,13 @@ def revenue_scale(revenue: float) -> float:
     return choose_scale(revenue)
 
 
-def model_lp(territory: Territory, structure: Structure | str, *, price: float | None = None,
-             overrides: list[str] | None = None) -> str:
+def model_lp(
+    territory: Territory,
+    structure: Structure | str,
+    *,
+    price: float | None = None,
+    overrides: list[str] | None = None,
+) -> str:
     """The structure's model with its objective, in LP format, for inspection (``--write-lp``)."""
     import os
     import tempfile

@@ -95,14 +95,32 @@ from revshare.errors import InputError, Problem
 from revshare.schema import SCHEMAS, SHARE_TOLERANCE, FileSchema, show
 
 MAX_PROBLEMS = 50
-FILENAMES = {"fields": "fields.csv", "population": "population.csv", "regions": "regions.csv",
-             "structures": "structures.toml"}
+FILENAMES = {
+    "fields": "fields.csv",
+    "population": "population.csv",
+    "regions": "regions.csv",
+    "structures": "structures.toml",
+}
 REQUIRED_ROLES = ("fields", "population")
 _DTYPES = {"text": "str", "number": "float64", "bool": "bool"}
 # Spelling variants that make two names look alike: tatweel, joiners, alef and yeh forms, teh
 # marbuta and heh, Persian keheh and yeh. Used to report near-duplicates, never to merge them.
-_FOLD = str.maketrans({"\u0640": "", "\u200c": "", "\u200d": "", "أ": "ا", "إ": "ا", "آ": "ا",
-                       "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه"})
+_FOLD = str.maketrans(
+    {
+        "\u0640": "",
+        "\u200c": "",
+        "\u200d": "",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ة": "ه",
+        "ۀ": "ه",
+    }
+)
 PathLike = str | os.PathLike[str]
 
 
@@ -149,11 +167,18 @@ class _Parsed:
     complete: bool
 
 
-def read_dataset(folder: PathLike | None = None, *, fields: PathLike | None = None,
-                 population: PathLike | None = None, regions: PathLike | None = None,
-                 structures: PathLike | None = None, encoding: str = "utf-8",
-                 delimiter: str = ",", max_bytes: int = 200_000_000,
-                 max_rows: int = 1_000_000) -> RawDataset:
+def read_dataset(
+    folder: PathLike | None = None,
+    *,
+    fields: PathLike | None = None,
+    population: PathLike | None = None,
+    regions: PathLike | None = None,
+    structures: PathLike | None = None,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    max_bytes: int = 200_000_000,
+    max_rows: int = 1_000_000,
+) -> RawDataset:
     """Read and validate a dataset folder or explicit files.
 
     Parameters
@@ -181,97 +206,174 @@ def read_dataset(folder: PathLike | None = None, *, fields: PathLike | None = No
     """
     log = Log()
     _check_options(encoding, delimiter, max_bytes, max_rows, log)
-    given = {"fields": fields, "population": population, "regions": regions,
-             "structures": structures}
+    given = {
+        "fields": fields,
+        "population": population,
+        "regions": regions,
+        "structures": structures,
+    }
     paths = {} if log.problems else _resolve(folder, given, log)
     seen: dict[tuple[int, int], str] = {}
-    blobs = {role: data for role, path in paths.items()
-             if (data := read_file(path, role, max_bytes, seen, log)) is not None}
+    blobs = {
+        role: data
+        for role, path in paths.items()
+        if (data := read_file(path, role, max_bytes, seen, log)) is not None
+    }
     parsed: dict[str, _Parsed | None] = {role: None for role in paths if role in SCHEMAS}
     toml: dict[str, Any] = {}
     for role, data in blobs.items():
         if role == "structures":
             toml = _read_toml(paths[role], data, log)
         else:
-            parsed[role] = _read_csv(SCHEMAS[role], paths[role], data, encoding, delimiter,
-                                     max_rows, log)
+            parsed[role] = _read_csv(
+                SCHEMAS[role], paths[role], data, encoding, delimiter, max_rows, log
+            )
     _cross_check(parsed, log)
     if log.problems:
         raise InputError(_capped(log.problems))
     frames = {role: _frame(schema, parsed.get(role)) for role, schema in SCHEMAS.items()}
-    return RawDataset(frames["fields"], frames["population"], frames["regions"], toml, paths,
-                      {role: hashlib.sha256(data).hexdigest() for role, data in blobs.items()},
-                      log.notice_lines())
+    return RawDataset(
+        frames["fields"],
+        frames["population"],
+        frames["regions"],
+        toml,
+        paths,
+        {role: hashlib.sha256(data).hexdigest() for role, data in blobs.items()},
+        log.notice_lines(),
+    )
 
 
-def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int,
-                   log: Log) -> None:
+def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int, log: Log) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        log.error("--encoding", None, None, "E-OPTION", f"unknown encoding {show(encoding)}",
-                  "name a Python codec, e.g. utf-8, cp1252 or cp1256")
-    if len(delimiter) != 1 or delimiter in "\"\r\n":
-        log.error("--delimiter", None, None, "E-OPTION", f"the delimiter {show(delimiter)} is not "
-                  "one character other than a quote or a line break", "pass e.g. ',' or ';'")
+        log.error(
+            "--encoding",
+            None,
+            None,
+            "E-OPTION",
+            f"unknown encoding {show(encoding)}",
+            "name a Python codec, e.g. utf-8, cp1252 or cp1256",
+        )
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        log.error(
+            "--delimiter",
+            None,
+            None,
+            "E-OPTION",
+            f"the delimiter {show(delimiter)} is not "
+            "one character other than a quote or a line break",
+            "pass e.g. ',' or ';'",
+        )
     for name, value in (("--max-bytes", max_bytes), ("--max-rows", max_rows)):
         if value <= 0:
-            log.error(name, None, None, "E-OPTION", f"the limit {value} is not positive",
-                      "pass a positive number")
+            log.error(
+                name,
+                None,
+                None,
+                "E-OPTION",
+                f"the limit {value} is not positive",
+                "pass a positive number",
+            )
 
 
-def _resolve(folder: PathLike | None, given: dict[str, PathLike | None],
-             log: Log) -> dict[str, str]:
+def _resolve(
+    folder: PathLike | None, given: dict[str, PathLike | None], log: Log
+) -> dict[str, str]:
     """Map each role to the path to read: explicit paths first, then the folder's files."""
     paths = {role: os.fspath(p) for role, p in given.items() if p is not None}
     if folder is None:
         if not paths:
-            log.error("dataset", None, None, "E-NO-INPUT", "no dataset folder and no files given",
-                      "pass a dataset folder, or --fields and --population")
+            log.error(
+                "dataset",
+                None,
+                None,
+                "E-NO-INPUT",
+                "no dataset folder and no files given",
+                "pass a dataset folder, or --fields and --population",
+            )
         for role in REQUIRED_ROLES:
             if paths and role not in paths:
-                log.error(role, None, None, "E-MISSING-FILE", f"no {role} file given",
-                          f"pass --{role}, or a dataset folder holding {FILENAMES[role]}")
+                log.error(
+                    role,
+                    None,
+                    None,
+                    "E-MISSING-FILE",
+                    f"no {role} file given",
+                    f"pass --{role}, or a dataset folder holding {FILENAMES[role]}",
+                )
         return paths
     base = os.fspath(folder)
     if not os.path.lexists(base):
-        log.error(base, None, None, "E-NOT-FOUND", "the dataset folder does not exist",
-                  "check the path")
+        log.error(
+            base, None, None, "E-NOT-FOUND", "the dataset folder does not exist", "check the path"
+        )
     elif not os.path.isdir(base):
-        log.error(base, None, None, "E-NOT-A-FOLDER", "the dataset path is not a folder",
-                  "pass the folder holding fields.csv and population.csv")
+        log.error(
+            base,
+            None,
+            None,
+            "E-NOT-A-FOLDER",
+            "the dataset path is not a folder",
+            "pass the folder holding fields.csv and population.csv",
+        )
     else:
         for role, name in FILENAMES.items():
             path = os.path.join(base, name)
             if role not in paths and os.path.lexists(path):
                 paths[role] = path
             elif role not in paths and role in REQUIRED_ROLES:
-                log.error(path, None, None, "E-MISSING-FILE", f"the dataset folder has no {name}",
-                          f"add {name}, or pass --{role}")
+                log.error(
+                    path,
+                    None,
+                    None,
+                    "E-MISSING-FILE",
+                    f"the dataset folder has no {name}",
+                    f"add {name}, or pass --{role}",
+                )
     return {role: paths[role] for role in FILENAMES if role in paths}
 
 
 def _read_toml(path: str, data: bytes, log: Log) -> dict[str, Any]:
     """Parse structures.toml; the structures module checks what it means."""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
         log.notice(path, "stripped a UTF-8 byte-order mark")
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        log.error(path, data[: exc.start].count(b"\n") + 1, None, "E-ENCODING",
-                  f"byte 0x{data[exc.start]:02X} is not valid UTF-8", "save the file as UTF-8")
+        log.error(
+            path,
+            data[: exc.start].count(b"\n") + 1,
+            None,
+            "E-ENCODING",
+            f"byte 0x{data[exc.start]:02X} is not valid UTF-8",
+            "save the file as UTF-8",
+        )
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at [^)]*\)$", "", str(exc))
         line = int(at[1]) if at else data.count(b"\n") + 1
-        log.error(path, line, at[2] if at else None, "E-TOML", f"TOML syntax error: {reason}",
-                  "fix the syntax there (see https://toml.io)")
+        log.error(
+            path,
+            line,
+            at[2] if at else None,
+            "E-TOML",
+            f"TOML syntax error: {reason}",
+            "fix the syntax there (see https://toml.io)",
+        )
     return {}
 
 
-def _read_csv(schema: FileSchema, path: str, data: bytes, encoding: str, delimiter: str,
-              max_rows: int, log: Log) -> _Parsed | None:
+def _read_csv(
+    schema: FileSchema,
+    path: str,
+    data: bytes,
+    encoding: str,
+    delimiter: str,
+    max_rows: int,
+    log: Log,
+) -> _Parsed | None:
     """Parse one CSV file and validate it against its schema; None if nothing is usable."""
     text = decode(path, data, encoding, delimiter, log)
     table = None if text is None else read_records(path, text, schema, delimiter, max_rows, log)
@@ -299,12 +401,23 @@ def _fields_rules(path: str, present: frozenset[str], rows: list[Row], log: Log)
         if prod is None or revenue is None or not math.isnan(prod):
             continue
         if math.isnan(revenue):
-            log.error(path, row["_line"], column, "E-MISSING-VALUE", "the row has neither "
-                      "production_bpd nor annual_revenue_usd", "give one of them")
+            log.error(
+                path,
+                row["_line"],
+                column,
+                "E-MISSING-VALUE",
+                "the row has neither production_bpd nor annual_revenue_usd",
+                "give one of them",
+            )
         elif fee:
-            log.error(path, row["_line"], "production_bpd", "E-MISSING-VALUE", f"the row has a "
-                      f"transit fee of {fee:g} USD a barrel but no production_bpd",
-                      "give production_bpd, or remove the fee")
+            log.error(
+                path,
+                row["_line"],
+                "production_bpd",
+                "E-MISSING-VALUE",
+                f"the row has a transit fee of {fee:g} USD a barrel but no production_bpd",
+                "give production_bpd, or remove the fee",
+            )
 
 
 def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> None:
@@ -315,8 +428,14 @@ def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> Non
             continue
         if key in first:
             what = ", ".join(f"{k} {show(v)}" for k, v in zip(schema.key, key, strict=True))
-            log.error(path, row["_line"], schema.key[0], "E-DUPLICATE", f"{what} repeats line "
-                      f"{first[key]}", "delete or merge the rows; revshare never sums them")
+            log.error(
+                path,
+                row["_line"],
+                schema.key[0],
+                "E-DUPLICATE",
+                f"{what} repeats line {first[key]}",
+                "delete or merge the rows; revshare never sums them",
+            )
         first.setdefault(key, row["_line"])
 
 
@@ -332,9 +451,15 @@ def _near_duplicates(path: str, column: str, rows: list[Row], log: Log) -> None:
         spelling, line = seen.setdefault(folded, (name, row["_line"]))
         if spelling != name:
             reported.add(name)
-            log.error(path, row["_line"], column, "E-NEAR-DUP", f"{show(name)} differs from "
-                      f"{show(spelling)} (line {line}) only by case or letter variants",
-                      "spell the name one way; revshare never merges names silently")
+            log.error(
+                path,
+                row["_line"],
+                column,
+                "E-NEAR-DUP",
+                f"{show(name)} differs from "
+                f"{show(spelling)} (line {line}) only by case or letter variants",
+                "spell the name one way; revshare never merges names silently",
+            )
 
 
 def _names(parsed: _Parsed | None, column: str) -> set[str] | None:
@@ -356,16 +481,18 @@ def _cross_check(parsed: dict[str, _Parsed | None], log: Log) -> None:
         no_blocs = regions is not None and "bloc" not in regions.present
         blocs = set() if "regions" not in parsed or no_blocs else _names(regions, "bloc")
         if blocs is not None:
-            _references(fields, "export_via", blocs, "E-UNKNOWN-BLOC", "the blocs of regions.csv",
-                        log)
+            _references(
+                fields, "export_via", blocs, "E-UNKNOWN-BLOC", "the blocs of regions.csv", log
+            )
     listed = _names(regions, "region")
     if population is not None and regions is not None and known is not None and listed is not None:
         _references(regions, "region", known, "E-UNKNOWN-REGION", "population.csv", log)
         _references(population, "region", listed, "E-MISSING-REGION", "regions.csv", log)
 
 
-def _references(parsed: _Parsed, column: str, targets: set[str], code: str, where: str,
-                log: Log) -> None:
+def _references(
+    parsed: _Parsed, column: str, targets: set[str], code: str, where: str, log: Log
+) -> None:
     """Report each name of ``column`` missing from ``targets`` once, at its first line."""
     lines: dict[str, list[int]] = {}
     for row in parsed.rows:
@@ -374,8 +501,14 @@ def _references(parsed: _Parsed, column: str, targets: set[str], code: str, wher
     for name, at in lines.items():
         others = ", ".join(map(str, at[1:]))
         also = f" (also on line{'s' * (len(at) > 2)} {others})" if others else ""
-        log.error(parsed.path, at[0], column, code, f"{show(name)} is not in {where}{also}",
-                  f"correct the name{did_you_mean(name, sorted(targets))} or add it to {where}")
+        log.error(
+            parsed.path,
+            at[0],
+            column,
+            code,
+            f"{show(name)} is not in {where}{also}",
+            f"correct the name{did_you_mean(name, sorted(targets))} or add it to {where}",
+        )
 
 
 def _share_sums(fields: _Parsed, log: Log) -> None:
@@ -387,16 +520,23 @@ def _share_sums(fields: _Parsed, log: Log) -> None:
         shares = [row["share"] for row in rows]
         if None in shares or abs(math.fsum(shares) - 1) <= SHARE_TOLERANCE:
             continue
-        log.error(fields.path, rows[0]["_line"], "share", "E-SHARE-SUM", f"the shares of field "
-                  f"{show(name)} sum to {math.fsum(shares):.10g} (lines "
-                  f"{', '.join(str(row['_line']) for row in rows)})",
-                  "make them sum to 1; a field in several regions needs a share column")
+        log.error(
+            fields.path,
+            rows[0]["_line"],
+            "share",
+            "E-SHARE-SUM",
+            f"the shares of field "
+            f"{show(name)} sum to {math.fsum(shares):.10g} (lines "
+            f"{', '.join(str(row['_line']) for row in rows)})",
+            "make them sum to 1; a field in several regions needs a share column",
+        )
 
 
 def _frame(schema: FileSchema, parsed: _Parsed | None) -> pd.DataFrame:
     rows = parsed.rows if parsed is not None else []
-    data = {c.name: pd.Series([r[c.name] for r in rows], dtype=_DTYPES[c.kind])
-            for c in schema.columns}
+    data = {
+        c.name: pd.Series([r[c.name] for r in rows], dtype=_DTYPES[c.kind]) for c in schema.columns
+    }
     data["_line"] = pd.Series([r["_line"] for r in rows], dtype="int64")
     return pd.DataFrame(data)
 
@@ -410,7 +550,14 @@ def _capped(problems: list[Problem]) -> list[Problem]:
     if len(ordered) <= MAX_PROBLEMS:
         return ordered
     last = ordered[MAX_PROBLEMS - 1]
-    return [*ordered[:MAX_PROBLEMS], Problem(
-        last.file, last.line, last.column, "E-TOO-MANY",
-        f"{len(ordered) - MAX_PROBLEMS} more problems were cut after the first {MAX_PROBLEMS}",
-        "fix these and run again to see the rest")]
+    return [
+        *ordered[:MAX_PROBLEMS],
+        Problem(
+            last.file,
+            last.line,
+            last.column,
+            "E-TOO-MANY",
+            f"{len(ordered) - MAX_PROBLEMS} more problems were cut after the first {MAX_PROBLEMS}",
+            "fix these and run again to see the rest",
+        ),
+    ]

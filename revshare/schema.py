@@ -137,8 +137,11 @@ class Column:
         value = parse_number(text, notes)
         if not self.in_range(value):
             why = f"; {self.why}" if self.why else ""
-            raise CellError("E-RANGE", f"{show(text)} is outside {self.range_text()}{why}",
-                            f"give a value with {self.range_text()}")
+            raise CellError(
+                "E-RANGE",
+                f"{show(text)} is outside {self.range_text()}{why}",
+                f"give a value with {self.range_text()}",
+            )
         if self.whole and not value.is_integer():
             notes.append(f"kept a {self.name} that is not a whole number")
         return value
@@ -162,53 +165,149 @@ class FileSchema:
 
 
 def _name(name: str, description: str, *, required: bool = True) -> Column:
-    return Column(name, "text", description, required=required, default="",
-                  blank="error" if required else "default")
+    return Column(
+        name,
+        "text",
+        description,
+        required=required,
+        default="",
+        blank="error" if required else "default",
+    )
 
 
-FIELDS = FileSchema("fields", "fields.csv", "One row per oil field and region it lies in; a "
-                    "cross-boundary field has one row per region.", (
-    _name("field", "Name of the oil field."),
-    _name("region", "Region the field (or this share of it) lies in; must be in population.csv."),
-    Column("production_bpd", "number", "Production; each row needs it or annual_revenue_usd.",
-           "barrels a day", required=True, required_unless="annual_revenue_usd", blank="default",
-           low=0.0),
-    Column("share", "number", "Share of the field in this region; a field's shares sum to 1.",
-           "fraction", default=1.0, low=0.0, high=1.0, low_open=True),
-    Column("cost_usd_per_bbl", "number", "Production cost.", "USD a barrel", default=0.0, low=0.0),
-    Column("government_take", "number", "Share of the net revenue the state collects.",
-           "fraction", default=1.0, low=0.0, high=1.0),
-    Column("transit_fee_usd_per_bbl", "number", "Fee paid to the bloc the exports cross; needs "
-           "production_bpd.", "USD a barrel", default=0.0, blank="default", low=0.0),
-    _name("export_via", "Bloc the exports cross under partition; a bloc of regions.csv.",
-          required=False),
-    Column("annual_revenue_usd", "number", "Annual revenue, replacing production and price.",
-           "USD a year", blank="default", low=0.0),
-), key=("field", "region"))
+FIELDS = FileSchema(
+    "fields",
+    "fields.csv",
+    "One row per oil field and region it lies in; a cross-boundary field has one row per region.",
+    (
+        _name("field", "Name of the oil field."),
+        _name(
+            "region", "Region the field (or this share of it) lies in; must be in population.csv."
+        ),
+        Column(
+            "production_bpd",
+            "number",
+            "Production; each row needs it or annual_revenue_usd.",
+            "barrels a day",
+            required=True,
+            required_unless="annual_revenue_usd",
+            blank="default",
+            low=0.0,
+        ),
+        Column(
+            "share",
+            "number",
+            "Share of the field in this region; a field's shares sum to 1.",
+            "fraction",
+            default=1.0,
+            low=0.0,
+            high=1.0,
+            low_open=True,
+        ),
+        Column(
+            "cost_usd_per_bbl", "number", "Production cost.", "USD a barrel", default=0.0, low=0.0
+        ),
+        Column(
+            "government_take",
+            "number",
+            "Share of the net revenue the state collects.",
+            "fraction",
+            default=1.0,
+            low=0.0,
+            high=1.0,
+        ),
+        Column(
+            "transit_fee_usd_per_bbl",
+            "number",
+            "Fee paid to the bloc the exports cross; needs production_bpd.",
+            "USD a barrel",
+            default=0.0,
+            blank="default",
+            low=0.0,
+        ),
+        _name(
+            "export_via",
+            "Bloc the exports cross under partition; a bloc of regions.csv.",
+            required=False,
+        ),
+        Column(
+            "annual_revenue_usd",
+            "number",
+            "Annual revenue, replacing production and price.",
+            "USD a year",
+            blank="default",
+            low=0.0,
+        ),
+    ),
+    key=("field", "region"),
+)
 
-POPULATION = FileSchema("population", "population.csv", "One row per region and faction living "
-                        "there.", (
-    _name("region", "Region name."),
-    _name("faction", "Faction (ethnic, sectarian or political group)."),
-    Column("population", "number", "People of this faction in this region; not-whole numbers "
-           "are kept with a notice.", "people", required=True, low=0.0, low_open=True, whole=True,
-           why="per-head rules divide by population"),
-), key=("region", "faction"))
+POPULATION = FileSchema(
+    "population",
+    "population.csv",
+    "One row per region and faction living there.",
+    (
+        _name("region", "Region name."),
+        _name("faction", "Faction (ethnic, sectarian or political group)."),
+        Column(
+            "population",
+            "number",
+            "People of this faction in this region; not-whole numbers are kept with a notice.",
+            "people",
+            required=True,
+            low=0.0,
+            low_open=True,
+            whole=True,
+            why="per-head rules divide by population",
+        ),
+    ),
+    key=("region", "faction"),
+)
 
-REGIONS = FileSchema("regions", "regions.csv", "One row per region of population.csv, with its "
-                     "attributes.", (
-    _name("region", "Region name; regions.csv and population.csv list the same regions."),
-    _name("bloc", "Bloc (group of regions acting as one government).", required=False),
-    Column("area_km2", "number", "Area.", "km²", blank="default", low=0.0, low_open=True),
-    Column("need_index", "number", "Relative need indicator.", "index", blank="default", low=0.0,
-           low_open=True),
-    Column("damage", "number", "Damage indicator (war, environment).", "index", blank="default",
-           low=0.0),
-    Column("baseline_usd_per_capita", "number", "Non-oil revenue a head already has.",
-           "USD a head", blank="default", low=0.0),
-    Column("coastal", "bool", "Whether the region has a coast: true/false, yes/no or 1/0.",
-           default=False, blank="default"),
-), key=("region",), optional=True)
+REGIONS = FileSchema(
+    "regions",
+    "regions.csv",
+    "One row per region of population.csv, with its attributes.",
+    (
+        _name("region", "Region name; regions.csv and population.csv list the same regions."),
+        _name("bloc", "Bloc (group of regions acting as one government).", required=False),
+        Column("area_km2", "number", "Area.", "km²", blank="default", low=0.0, low_open=True),
+        Column(
+            "need_index",
+            "number",
+            "Relative need indicator.",
+            "index",
+            blank="default",
+            low=0.0,
+            low_open=True,
+        ),
+        Column(
+            "damage",
+            "number",
+            "Damage indicator (war, environment).",
+            "index",
+            blank="default",
+            low=0.0,
+        ),
+        Column(
+            "baseline_usd_per_capita",
+            "number",
+            "Non-oil revenue a head already has.",
+            "USD a head",
+            blank="default",
+            low=0.0,
+        ),
+        Column(
+            "coastal",
+            "bool",
+            "Whether the region has a coast: true/false, yes/no or 1/0.",
+            default=False,
+            blank="default",
+        ),
+    ),
+    key=("region",),
+    optional=True,
+)
 
 SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGIONS)}
 """The CSV schemas by role."""
@@ -239,14 +338,20 @@ def column_dictionary_markdown() -> str:
     """
     out: list[str] = []
     for schema in SCHEMAS.values():
-        out += [f"### `{schema.filename}`{' (optional)' * schema.optional}", "",
-                f"{schema.description} Unique key: {', '.join(schema.key)}.", "",
-                "| column | type | unit | if absent | empty cell | allowed | description |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
-        out += [f"| `{c.name}` | {c.kind} | {c.unit} | {_absent_text(c)} | "
-                f"{'error' if c.blank == 'error' else _value_text(c.default)} | "
-                f"{c.range_text()}{f' ({c.why})' * bool(c.why)} | {c.description} |"
-                for c in schema.columns]
+        out += [
+            f"### `{schema.filename}`{' (optional)' * schema.optional}",
+            "",
+            f"{schema.description} Unique key: {', '.join(schema.key)}.",
+            "",
+            "| column | type | unit | if absent | empty cell | allowed | description |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        out += [
+            f"| `{c.name}` | {c.kind} | {c.unit} | {_absent_text(c)} | "
+            f"{'error' if c.blank == 'error' else _value_text(c.default)} | "
+            f"{c.range_text()}{f' ({c.why})' * bool(c.why)} | {c.description} |"
+            for c in schema.columns
+        ]
         out.append("")
     return "\n".join(out)
 
@@ -256,8 +361,9 @@ def column_dictionary_markdown() -> str:
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _MARKS = re.compile("[\u200e\u200f\u061c]")  # LRM, RLM, ALM: invisible direction marks
 # Space separators (NBSP included) and tab, stripped around values; other controls are errors.
-_SPACES = " \t" + "".join(c for c in map(chr, range(0x80, 0x3001))
-                          if unicodedata.category(c) == "Zs")
+_SPACES = " \t" + "".join(
+    c for c in map(chr, range(0x80, 0x3001)) if unicodedata.category(c) == "Zs"
+)
 _JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ belong to Persian and Indic spelling
 _SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "ARMENIAN", "GEORGIAN"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -300,13 +406,19 @@ def clean_cell(raw: str, notes: list[str]) -> str:
     text = text.strip(_SPACES)
     for i, ch in enumerate(text, 1):
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            raise CellError("E-CONTROL-CHAR", f"{show(raw)} holds the control character "
-                            f"{_codepoint(ch)} at character {i} of the trimmed value",
-                            "delete it; values cannot hold control characters or line breaks")
+            raise CellError(
+                "E-CONTROL-CHAR",
+                f"{show(raw)} holds the control character "
+                f"{_codepoint(ch)} at character {i} of the trimmed value",
+                "delete it; values cannot hold control characters or line breaks",
+            )
         if ch in _BIDI:
-            raise CellError("E-BIDI-CONTROL", f"{show(raw)} holds the bidi control "
-                            f"{_codepoint(ch)} at character {i} of the trimmed value",
-                            "delete it; embedding and override controls reorder text on screen")
+            raise CellError(
+                "E-BIDI-CONTROL",
+                f"{show(raw)} holds the bidi control "
+                f"{_codepoint(ch)} at character {i} of the trimmed value",
+                "delete it; embedding and override controls reorder text on screen",
+            )
     return text
 
 
@@ -320,21 +432,29 @@ def parse_name(text: str, notes: list[str]) -> str:
     """
     for i, ch in enumerate(text, 1):
         if unicodedata.category(ch) == "Cf" and ch not in _JOINERS:
-            raise CellError("E-INVISIBLE-CHAR", f"{show(text)} holds the invisible character "
-                            f"{_codepoint(ch)} at character {i}",
-                            "delete it; names that look alike must be alike")
+            raise CellError(
+                "E-INVISIBLE-CHAR",
+                f"{show(text)} holds the invisible character {_codepoint(ch)} at character {i}",
+                "delete it; names that look alike must be alike",
+            )
     name = unicodedata.normalize("NFC", text)
     if name != text:
         notes.append("NFC-normalised a name")
     if len(name) > MAX_NAME_LENGTH:
-        raise CellError("E-TOO-LONG", f"the name {show(name)} is {len(name)} characters long",
-                        f"shorten it to at most {MAX_NAME_LENGTH} characters")
+        raise CellError(
+            "E-TOO-LONG",
+            f"the name {show(name)} is {len(name)} characters long",
+            f"shorten it to at most {MAX_NAME_LENGTH} characters",
+        )
     for word in _WORD.findall(name):
         scripts = {s for c in word if (s := unicodedata.name(c, "").split(" ")[0]) in _SCRIPTS}
         if len(scripts) > 1:
-            raise CellError("E-MIXED-SCRIPT", f"the word {show(word)} in {show(name)} mixes "
-                            f"{' and '.join(sorted(s.title() for s in scripts))} letters",
-                            "retype it in one script (a look-alike letter was pasted in?)")
+            raise CellError(
+                "E-MIXED-SCRIPT",
+                f"the word {show(word)} in {show(name)} mixes "
+                f"{' and '.join(sorted(s.title() for s in scripts))} letters",
+                "retype it in one script (a look-alike letter was pasted in?)",
+            )
     return name
 
 
@@ -350,32 +470,51 @@ def parse_number(text: str, notes: list[str]) -> float:
     if _NUMBER.fullmatch(text):
         value = float(text)
         if math.isinf(value):
-            raise CellError("E-NON-FINITE", f"{show(text)} overflows a 64-bit float",
-                            "check the value; it is far beyond any plausible magnitude")
+            raise CellError(
+                "E-NON-FINITE",
+                f"{show(text)} overflows a 64-bit float",
+                "check the value; it is far beyond any plausible magnitude",
+            )
         if text.startswith("+"):
             notes.append("removed a leading '+' from a number")
         if "e" in text.lower():
             notes.append("read a number in scientific notation")
         return value
     if text.startswith("="):
-        raise CellError("E-FORMULA", f"{show(text)} is a spreadsheet formula, not a number",
-                        "paste the value instead of the formula")
+        raise CellError(
+            "E-FORMULA",
+            f"{show(text)} is a spreadsheet formula, not a number",
+            "paste the value instead of the formula",
+        )
     if any(c.isdecimal() and not c.isascii() for c in text):
         digits = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
-        raise CellError("E-NON-ASCII-DIGIT", f"{show(text)} is written with non-ASCII digits",
-                        f"write it with ASCII digits: {show(digits)}")
+        raise CellError(
+            "E-NON-ASCII-DIGIT",
+            f"{show(text)} is written with non-ASCII digits",
+            f"write it with ASCII digits: {show(digits)}",
+        )
     if _NON_FINITE.fullmatch(text):
-        raise CellError("E-NON-FINITE", f"{show(text)} is not a finite number",
-                        "give the actual value")
+        raise CellError(
+            "E-NON-FINITE", f"{show(text)} is not a finite number", "give the actual value"
+        )
     if _THOUSANDS.fullmatch(text):
-        raise CellError("E-THOUSANDS", f"{show(text)} has a thousands separator",
-                        "write 1000, not 1,000 (if the comma is a decimal comma, write a point)")
+        raise CellError(
+            "E-THOUSANDS",
+            f"{show(text)} has a thousands separator",
+            "write 1000, not 1,000 (if the comma is a decimal comma, write a point)",
+        )
     if _DECIMAL_COMMA.fullmatch(text):
-        raise CellError("E-DECIMAL-COMMA", f"{show(text)} has a decimal comma",
-                        "use a point as the decimal separator: 1.5, not 1,5")
+        raise CellError(
+            "E-DECIMAL-COMMA",
+            f"{show(text)} has a decimal comma",
+            "use a point as the decimal separator: 1.5, not 1,5",
+        )
     if any(c.isdigit() for c in text) and _UNIT.search(text):
-        raise CellError("E-UNIT-IN-VALUE", f"{show(text)} carries a unit, currency or scale",
-                        "write the plain number in the column's unit (see the column dictionary)")
+        raise CellError(
+            "E-UNIT-IN-VALUE",
+            f"{show(text)} carries a unit, currency or scale",
+            "write the plain number in the column's unit (see the column dictionary)",
+        )
     raise CellError("E-NOT-A-NUMBER", f"{show(text)} is not a number", "write a decimal number")
 
 
@@ -383,5 +522,8 @@ def parse_bool(text: str) -> bool:
     """Parse a cleaned, non-empty yes/no value (``CellError`` ``E-NOT-A-BOOL`` if it is not)."""
     if text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
-    raise CellError("E-NOT-A-BOOL", f"{show(text)} is not a yes/no value",
-                    "write true or false (yes/no and 1/0 are accepted too)")
+    raise CellError(
+        "E-NOT-A-BOOL",
+        f"{show(text)} is not a yes/no value",
+        "write true or false (yes/no and 1/0 are accepted too)",
+    )

@@ -69,8 +69,14 @@ def _highs_status_table() -> dict[Any, Status]:
         s.kUnbounded: Status.UNBOUNDED,
         s.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
     }
-    for limit in ("kTimeLimit", "kIterationLimit", "kInterrupt", "kObjectiveBound",
-                  "kObjectiveTarget", "kSolutionLimit"):
+    for limit in (
+        "kTimeLimit",
+        "kIterationLimit",
+        "kInterrupt",
+        "kObjectiveBound",
+        "kObjectiveTarget",
+        "kSolutionLimit",
+    ):
         if hasattr(s, limit):
             table[getattr(s, limit)] = Status.LIMIT
     return table
@@ -140,19 +146,30 @@ class SolverConfig:
 
     def make(self) -> pulp.LpSolver:
         if self.name == "highs":
-            opts = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9,
-                    "small_matrix_value": 1e-12, **self.options}
+            opts = {
+                "primal_feasibility_tolerance": 1e-9,
+                "dual_feasibility_tolerance": 1e-9,
+                "small_matrix_value": 1e-12,
+                **self.options,
+            }
             return pulp.HiGHS(msg=False, timeLimit=self.time_limit, **opts)
         if self.name == "cbc":
             path = cbc_path()
-            solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=self.time_limit,
-                                   options=[f"{k} {v}" for k, v in self.options.items()])
+            solver = pulp.COIN_CMD(
+                path=path,
+                msg=False,
+                timeLimit=self.time_limit,
+                options=[f"{k} {v}" for k, v in self.options.items()],
+            )
             if not path or not solver.available():
                 raise SolverUnavailableError(
                     f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
-                    "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])")
+                    "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])"
+                )
             return solver
-        raise SolverUnavailableError(f"unknown solver {self.name!r}; use one of {', '.join(SOLVERS)}")
+        raise SolverUnavailableError(
+            f"unknown solver {self.name!r}; use one of {', '.join(SOLVERS)}"
+        )
 
 
 def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
@@ -163,12 +180,16 @@ def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
     except pulp.PulpSolverError as exc:
         raise SolverUnavailableError(f"{config.name} failed: {exc}") from None
     except (IndexError, ValueError, OSError) as exc:
-        raise SolverUnavailableError(f"{config.name} crashed or wrote no usable solution: {exc}") from None
+        raise SolverUnavailableError(
+            f"{config.name} crashed or wrote no usable solution: {exc}"
+        ) from None
     if config.name == "highs":
         status = HIGHS_STATUS.get(prob.solverModel.getModelStatus(), Status.ERROR)
         if status is Status.INFEASIBLE_OR_UNBOUNDED and config.options.get("presolve") != "off":
-            return run(prob, SolverConfig(config.name, config.time_limit,
-                                          {**config.options, "presolve": "off"}))
+            return run(
+                prob,
+                SolverConfig(config.name, config.time_limit, {**config.options, "presolve": "off"}),
+            )
         return status
     return _cbc_status(prob)
 
@@ -193,16 +214,24 @@ def _require_optimal(status: Status, stage: str, m: Model) -> None:
     if status is Status.INFEASIBLE and stage == "objective":
         raise InfeasibleError(
             f"structure {m.structure.name!r} is infeasible on this dataset at "
-            f"{m.price:g} USD a barrel: its rules cannot all hold together")
+            f"{m.price:g} USD a barrel: its rules cannot all hold together"
+        )
     if status is Status.LIMIT:
         raise NotOptimalError(
             f"the solver stopped at a time or iteration limit during the {stage} stage before "
-            "proving optimality; the result would be unreliable. Re-run with a larger --time-limit")
+            "proving optimality; the result would be unreliable. Re-run with a larger --time-limit"
+        )
     raise NotOptimalError(f"the {stage} stage ended with status '{status.value}'")
 
 
-def _optimise(m: Model, prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int,
-              config: SolverConfig, stage: str) -> float:
+def _optimise(
+    m: Model,
+    prob: pulp.LpProblem,
+    expr: pulp.LpAffineExpression,
+    sense: int,
+    config: SolverConfig,
+    stage: str,
+) -> float:
     prob.setObjective(expr)
     prob.sense = sense
     _require_optimal(run(prob, config), stage, m)
@@ -214,8 +243,14 @@ def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:
     return config.precision * (m.v + abs(value)) + 1e-9
 
 
-def _keep(m: Model, expr: pulp.LpAffineExpression, sense: int, value: float, stage: str,
-          config: SolverConfig) -> None:
+def _keep(
+    m: Model,
+    expr: pulp.LpAffineExpression,
+    sense: int,
+    value: float,
+    stage: str,
+    config: SolverConfig,
+) -> None:
     tol = stage_tolerance(m, value, config)
     if sense == pulp.LpMinimize:
         m.add(expr <= value + tol, "keep_optimum", stage)
@@ -246,8 +281,10 @@ def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
     gap: float | None = None
     if m.structure.objective == "nash":
         result = solve_nash(
-            m, lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage),
-            precision=config.precision)
+            m,
+            lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage),
+            precision=config.precision,
+        )
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
         value, gap, stages = result.value, result.gap, result.rounds
     elif objective.expression is not None:
@@ -266,13 +303,20 @@ def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
         binding = lex_binding
         value = float(np.min(levels))
     return Solution(
-        z=np.array([z.value() or 0.0 for z in m.z]), g=float(m.g.value() or 0.0),
-        objective_value=value, binding=binding, solver=config.name, stages=stages + rounds,
-        seconds=time.perf_counter() - started, nash_gap=gap,
+        z=np.array([z.value() or 0.0 for z in m.z]),
+        g=float(m.g.value() or 0.0),
+        objective_value=value,
+        binding=binding,
+        solver=config.name,
+        stages=stages + rounds,
+        seconds=time.perf_counter() - started,
+        nash_gap=gap,
     )
 
 
-def _leximin(m: Model, config: SolverConfig, first_stage: bool) -> tuple[np.ndarray, list[dict[str, Any]], int]:
+def _leximin(
+    m: Model, config: SolverConfig, first_stage: bool
+) -> tuple[np.ndarray, list[dict[str, Any]], int]:
     """Lexicographic max-min of the groups' per-head levels ``z_k + baseline_k``.
 
     Each round maximises the lowest level ``t`` among the groups not yet fixed. A group whose
@@ -298,8 +342,9 @@ def _leximin(m: Model, config: SolverConfig, first_stage: bool) -> tuple[np.ndar
         if rounds == 0 and first_stage:
             binding = _binding(m, prob)
         rounds += 1
-        blocked = [k for k in free
-                   if abs(prob.get_constraint_by_name(rows[k]).pi or 0.0) > DUAL_EPSILON]
+        blocked = [
+            k for k in free if abs(prob.get_constraint_by_name(rows[k]).pi or 0.0) > DUAL_EPSILON
+        ]
         if not blocked:
             blocked = _probe_blocked(m, prob, t, level, free, offsets, config)
         tol = stage_tolerance(m, level, config)
@@ -310,8 +355,15 @@ def _leximin(m: Model, config: SolverConfig, first_stage: bool) -> tuple[np.ndar
     return levels, binding, rounds
 
 
-def _probe_blocked(m: Model, prob: pulp.LpProblem, t: pulp.LpVariable, level: float,
-                   free: list[int], offsets: np.ndarray, config: SolverConfig) -> list[int]:
+def _probe_blocked(
+    m: Model,
+    prob: pulp.LpProblem,
+    t: pulp.LpVariable,
+    level: float,
+    free: list[int],
+    offsets: np.ndarray,
+    config: SolverConfig,
+) -> list[int]:
     tol = stage_tolerance(m, level, config)
     probe = prob.copy()
     probe.addConstraint(t >= level - tol, "tiebreak_probe_floor")
@@ -321,6 +373,8 @@ def _probe_blocked(m: Model, prob: pulp.LpProblem, t: pulp.LpVariable, level: fl
         if best <= level + 2 * tol:
             blocked.append(k)
     if not blocked:
-        raise NotOptimalError("the leximin tie-break could not find a group to fix; the model is "
-                              "numerically unstable at this scale")
+        raise NotOptimalError(
+            "the leximin tie-break could not find a group to fix; the model is "
+            "numerically unstable at this scale"
+        )
     return blocked

@@ -55,8 +55,9 @@ class Structure:
 
     def origin(self, parameter: str) -> str:
         """Where ``parameter`` was set: a TOML path, ``--set``, or ``preset NAME``."""
-        return self.origins.get(parameter, f"preset {self.name}" if self.source == "built-in"
-                                else self.source)
+        return self.origins.get(
+            parameter, f"preset {self.name}" if self.source == "built-in" else self.source
+        )
 
     def bloc_retention_for(self, bloc: str) -> float:
         """The share of its own revenue that ``bloc`` keeps."""
@@ -71,7 +72,11 @@ class Structure:
 
 
 def _as_table(s: Structure) -> dict[str, Any]:
-    table = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name not in ("name", "source", "origins")}
+    table = {
+        f.name: getattr(s, f.name)
+        for f in dataclasses.fields(s)
+        if f.name not in ("name", "source", "origins")
+    }
     table["central_share"] = list(s.central_share)
     return table
 
@@ -163,7 +168,11 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
     if "extends" in table:
         parent = PRESETS.get(str(table["extends"]))
         if parent is None:
-            bad("extends", f"unknown preset {table['extends']!r}", f"use one of {', '.join(PRESETS)}")
+            bad(
+                "extends",
+                f"unknown preset {table['extends']!r}",
+                f"use one of {', '.join(PRESETS)}",
+            )
         else:
             base = _as_table(parent)
             origins = {**{k: f"preset {parent.name}" for k in base}, **origins}
@@ -177,7 +186,9 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
 
     def fraction(key: str, value: Any, lo: float = 0.0, hi: float = 1.0) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            bad(key, f"must be a number, got {value!r}", f"write a number between {lo:g} and {hi:g}")
+            bad(
+                key, f"must be a number, got {value!r}", f"write a number between {lo:g} and {hi:g}"
+            )
             return None
         if not lo <= float(value) <= hi:
             bad(key, f"must be between {lo:g} and {hi:g}, got {value!r}", "change it", "E-RANGE")
@@ -193,8 +204,12 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
             lo, hi = (fraction("central_share", v) for v in pair)
             if lo is not None and hi is not None:
                 if lo > hi:
-                    bad("central_share", f"lower bound {lo:g} is above upper bound {hi:g}",
-                        "swap them", "E-RANGE")
+                    bad(
+                        "central_share",
+                        f"lower bound {lo:g} is above upper bound {hi:g}",
+                        "swap them",
+                        "E-RANGE",
+                    )
                 kwargs["central_share"] = (lo, hi)
     for key in _FRACTION_KEYS:
         if key in kwargs:
@@ -206,30 +221,51 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
         br = kwargs["bloc_retention"]
         kwargs["bloc_retention"] = (
             _fraction_table("bloc_retention", br, bad, fraction)
-            if isinstance(br, Mapping) else fraction("bloc_retention", br)
+            if isinstance(br, Mapping)
+            else fraction("bloc_retention", br)
         )
     for key, total_label in (("bloc_share", "blocs"), ("faction_share", "factions")):
         shares = kwargs.get(key)
         if isinstance(shares, Mapping) and sum(shares.values()) > 1 + 1e-12:
-            bad(key, f"guaranteed shares of the {total_label} sum to {sum(shares.values()):.4g} > 1",
-                "lower them so that they sum to at most 1", "E-SHARE-SUM")
+            bad(
+                key,
+                f"guaranteed shares of the {total_label} sum to {sum(shares.values()):.4g} > 1",
+                "lower them so that they sum to at most 1",
+                "E-SHARE-SUM",
+            )
     for key, hi in (("per_capita_floor", 1.0), ("per_capita_cap", 1e6)):
         if kwargs.get(key) is not None:
             kwargs[key] = fraction(key, kwargs[key], 0.0, hi)
     floor, cap = kwargs.get("per_capita_floor"), kwargs.get("per_capita_cap")
     if floor is not None and cap is not None and floor > cap:
-        bad("per_capita_floor", f"floor {floor:g} is above cap {cap:g} (times the mean per head)",
-            "lower the floor or raise the cap", "E-FLOOR-ABOVE-CAP")
+        bad(
+            "per_capita_floor",
+            f"floor {floor:g} is above cap {cap:g} (times the mean per head)",
+            "lower the floor or raise the cap",
+            "E-FLOOR-ABOVE-CAP",
+        )
     if cap is not None and cap < 1:
-        bad("per_capita_cap", f"a cap of {cap:g} times the mean per head cannot all hold",
-            "use a cap of at least 1", "E-RANGE")
+        bad(
+            "per_capita_cap",
+            f"a cap of {cap:g} times the mean per head cannot all hold",
+            "use a cap of at least 1",
+            "E-RANGE",
+        )
     if kwargs.get("within_region", "equal") not in ("equal", "free"):
-        bad("within_region", f"must be 'equal' or 'free', got {kwargs['within_region']!r}", "fix it")
+        bad(
+            "within_region", f"must be 'equal' or 'free', got {kwargs['within_region']!r}", "fix it"
+        )
     if kwargs.get("objective", "proportional") not in OBJECTIVES:
-        bad("objective", f"unknown objective {kwargs['objective']!r}",
-            f"use one of {', '.join(OBJECTIVES)}", "E-UNKNOWN-OBJECTIVE")
+        bad(
+            "objective",
+            f"unknown objective {kwargs['objective']!r}",
+            f"use one of {', '.join(OBJECTIVES)}",
+            "E-UNKNOWN-OBJECTIVE",
+        )
     if not isinstance(kwargs.get("secession_proof", False), bool):
-        bad("secession_proof", f"must be true or false, got {kwargs['secession_proof']!r}", "fix it")
+        bad(
+            "secession_proof", f"must be true or false, got {kwargs['secession_proof']!r}", "fix it"
+        )
     for key in ("description", "citation"):
         if key in kwargs and not isinstance(kwargs[key], str):
             bad(key, "must be text", "quote it")
@@ -240,7 +276,11 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
 
 def _fraction_table(key: str, value: Any, bad: Any, fraction: Any) -> dict[str, float]:
     if not isinstance(value, Mapping):
-        bad(key, f"must be a table of name = fraction, got {value!r}", f"write e.g. {key} = {{ A = 0.1 }}")
+        bad(
+            key,
+            f"must be a table of name = fraction, got {value!r}",
+            f"write e.g. {key} = {{ A = 0.1 }}",
+        )
         return {}
     out: dict[str, float] = {}
     for k, v in value.items():
@@ -285,12 +325,28 @@ def structures_from_toml(data: Mapping[str, Any], source: str) -> dict[str, Stru
     problems: list[Problem] = []
     out: dict[str, Structure] = {}
     if not isinstance(tables, Mapping):
-        raise InputError(Problem(source, None, "structures", "E-STRUCTURE",
-                                 "'structures' must be a table of tables", "write [structures.NAME]"))
+        raise InputError(
+            Problem(
+                source,
+                None,
+                "structures",
+                "E-STRUCTURE",
+                "'structures' must be a table of tables",
+                "write [structures.NAME]",
+            )
+        )
     for name, table in tables.items():
         if not isinstance(table, Mapping):
-            problems.append(Problem(source, None, name, "E-STRUCTURE", "must be a table",
-                                    f"write [structures.{name}]"))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    name,
+                    "E-STRUCTURE",
+                    "must be a table",
+                    f"write [structures.{name}]",
+                )
+            )
             continue
         try:
             out[name] = structure_from_table(name, table, source=source)
@@ -307,13 +363,22 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(Problem(str(path), None, None, "E-NOT-A-FILE", f"cannot read: {exc.strerror}",
-                                 "check the path")) from None
+        raise InputError(
+            Problem(
+                str(path),
+                None,
+                None,
+                "E-NOT-A-FILE",
+                f"cannot read: {exc.strerror}",
+                "check the path",
+            )
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
-        raise InputError(Problem(str(path), line, None, "E-TOML", f"not valid TOML: {exc}",
-                                 "fix the syntax")) from None
+        raise InputError(
+            Problem(str(path), line, None, "E-TOML", f"not valid TOML: {exc}", "fix the syntax")
+        ) from None
     text = p.read_text(encoding="utf-8")
     if "structures" in data:
         try:
@@ -328,7 +393,9 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
         raise with_lines(exc, text, top_level=True) from None
 
 
-def resolve(name_or_path: str, dataset_structures: Mapping[str, Structure] | None = None) -> Structure:
+def resolve(
+    name_or_path: str, dataset_structures: Mapping[str, Structure] | None = None
+) -> Structure:
     """A structure by preset or dataset name, or from a ``.toml`` file path."""
     available = {**PRESETS, **(dataset_structures or {})}
     if name_or_path in available:
@@ -338,9 +405,16 @@ def resolve(name_or_path: str, dataset_structures: Mapping[str, Structure] | Non
         return next(iter(loaded.values()))
     close = difflib.get_close_matches(name_or_path, list(available), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise InputError(Problem("--structure", None, None, "E-UNKNOWN-STRUCTURE",
-                             f"unknown structure {name_or_path!r}",
-                             f"{hint}use one of {', '.join(available)} or a .toml file"))
+    raise InputError(
+        Problem(
+            "--structure",
+            None,
+            None,
+            "E-UNKNOWN-STRUCTURE",
+            f"unknown structure {name_or_path!r}",
+            f"{hint}use one of {', '.join(available)} or a .toml file",
+        )
+    )
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -349,8 +423,16 @@ def parse_override(text: str) -> tuple[str, Any]:
     A bare word that is not TOML (``free``) is taken as text."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise InputError(Problem("--set", None, None, "E-USAGE", f"expected PARAM=VALUE, got {text!r}",
-                                 "write e.g. --set central_share=0.2"))
+        raise InputError(
+            Problem(
+                "--set",
+                None,
+                None,
+                "E-USAGE",
+                f"expected PARAM=VALUE, got {text!r}",
+                "write e.g. --set central_share=0.2",
+            )
+        )
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -376,5 +458,6 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
     changed = {parse_override(text)[0].partition(".")[0] for text in pairs}
     out = structure_from_table(structure.name, table, source="--set")
     origins = {k: structure.origin(k) for k in table}
-    return dataclasses.replace(out, source=structure.source,
-                               origins={**origins, **dict.fromkeys(changed, "--set")})
+    return dataclasses.replace(
+        out, source=structure.source, origins={**origins, **dict.fromkeys(changed, "--set")}
+    )

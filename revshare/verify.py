@@ -40,8 +40,9 @@ def tolerance(revenue: float, relative: float = RELATIVE_TOLERANCE) -> float:
     return relative * revenue + ABSOLUTE_TOLERANCE
 
 
-def residuals(t: Territory, s: Structure, price: float, cells_usd: np.ndarray,
-              centre_usd: float) -> list[tuple[str, float]]:
+def residuals(
+    t: Territory, s: Structure, price: float, cells_usd: np.ndarray, centre_usd: float
+) -> list[tuple[str, float]]:
     """Each rule's shortfall in USD (positive means violated), one entry per rule and subject."""
     x = np.asarray(cells_usd, dtype=float)
     cells = t.cells
@@ -57,12 +58,23 @@ def residuals(t: Territory, s: Structure, price: float, cells_usd: np.ndarray,
     X_b = pd.Series(x).groupby(bloc_of_cell.to_numpy()).sum()
     X_f = pd.Series(x).groupby(cells["faction"].to_numpy()).sum()
     out: list[tuple[str, float]] = [("budget", abs(x.sum() + g - V))]
-    out += [(f"nonnegative[{r}/{f}]", -v) for r, f, v in zip(cells["region"], cells["faction"], x, strict=True)]
+    out += [
+        (f"nonnegative[{r}/{f}]", -v)
+        for r, f, v in zip(cells["region"], cells["faction"], x, strict=True)
+    ]
     lo, hi = s.central_share
-    out += [("central_share[lower]", lo * V - g), ("central_share[upper]", g - hi * V), ("centre[nonnegative]", -g)]
+    out += [
+        ("central_share[lower]", lo * V - g),
+        ("central_share[upper]", g - hi * V),
+        ("centre[nonnegative]", -g),
+    ]
     V_r = t.region_revenue(price)
     if s.derivation > 0:
-        out += [(f"derivation[{r}]", s.derivation * v - X_r.get(r, 0.0)) for r, v in V_r.items() if v > 0]
+        out += [
+            (f"derivation[{r}]", s.derivation * v - X_r.get(r, 0.0))
+            for r, v in V_r.items()
+            if v > 0
+        ]
     for b, v in t.bloc_revenue(price).items():
         rho = s.bloc_retention_for(str(b))
         if rho > 0:
@@ -79,22 +91,36 @@ def residuals(t: Territory, s: Structure, price: float, cells_usd: np.ndarray,
     w = t.regions["damage"].astype(float)
     if s.damage_allotment > 0 and w.sum() > 0:
         pool = D - s.derivation * V
-        out += [(f"damage[{r}]", s.damage_allotment * wr / w.sum() * pool - X_r.get(r, 0.0))
-                for r, wr in w.items() if wr > 0]
+        out += [
+            (f"damage[{r}]", s.damage_allotment * wr / w.sum() * pool - X_r.get(r, 0.0))
+            for r, wr in w.items()
+            if wr > 0
+        ]
     if s.secession_proof:
         keep = 1 - s.secession_cost
-        out += [(f"secession[{b}]", keep * o - X_b.get(b, 0.0))
-                for b, o in t.outside_options(price).items() if o > 0]
+        out += [
+            (f"secession[{b}]", keep * o - X_b.get(b, 0.0))
+            for b, o in t.outside_options(price).items()
+            if o > 0
+        ]
     if s.within_region == "equal":
         per_head = X_r / t.regions["population"]
         level = cells["region"].map(per_head).to_numpy()
-        out += [(f"within_region[{lab}]", abs(v - pc * lv))
-                for lab, v, pc, lv in zip(labels, x, p, level, strict=True)]
+        out += [
+            (f"within_region[{lab}]", abs(v - pc * lv))
+            for lab, v, pc, lv in zip(labels, x, p, level, strict=True)
+        ]
     return out
 
 
-def verify(t: Territory, s: Structure, price: float, cells_usd: np.ndarray,
-           centre_usd: float, relative_tolerance: float = RELATIVE_TOLERANCE) -> Verification:
+def verify(
+    t: Territory,
+    s: Structure,
+    price: float,
+    cells_usd: np.ndarray,
+    centre_usd: float,
+    relative_tolerance: float = RELATIVE_TOLERANCE,
+) -> Verification:
     """Check every rule; never raises, see :func:`require_verified`."""
     res = residuals(t, s, price, cells_usd, centre_usd)
     V = float(t.field_revenue(price).sum())
@@ -102,9 +128,14 @@ def verify(t: Territory, s: Structure, price: float, cells_usd: np.ndarray,
     worst_name, worst = max(res, key=lambda r: r[1] if np.isfinite(r[1]) else np.inf)
     bad = tuple((n, float(v)) for n, v in res if not v <= tol)  # NaN counts as a violation
     budget = next(v for n, v in res if n == "budget") if res[0][0] == "budget" else float("inf")
-    return Verification(max_violation_usd=float(max(worst, 0.0)), worst=worst_name,
-                        budget_error_usd=float(budget), tolerance_usd=tol, checks=len(res),
-                        violations=bad)
+    return Verification(
+        max_violation_usd=float(max(worst, 0.0)),
+        worst=worst_name,
+        budget_error_usd=float(budget),
+        tolerance_usd=tol,
+        checks=len(res),
+        violations=bad,
+    )
 
 
 def require_verified(v: Verification) -> None:
@@ -114,4 +145,5 @@ def require_verified(v: Verification) -> None:
         raise NotOptimalError(
             f"verification failed: {len(v.violations)} rule(s) violated beyond the tolerance of "
             f"{v.tolerance_usd:.6g} USD; worst {name} by {amount:.6g} USD. The solver's answer is "
-            "not trustworthy; try --solver cbc or check the data's magnitudes")
+            "not trustworthy; try --solver cbc or check the data's magnitudes"
+        )

@@ -24,18 +24,23 @@ def sudan() -> revshare.Territory:
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_federation_without_centre_or_derivation_is_exactly_proportional(iraq, solver):
-    a = revshare.optimize(iraq, "federation", overrides=["central_share=0", "derivation=0"],
-                          solver=solver)
+    a = revshare.optimize(
+        iraq, "federation", overrides=["central_share=0", "derivation=0"], solver=solver
+    )
     V = a.revenue_usd
     P = iraq.population
     expected = a.regions["population"] / P * V
     tol = 1.0 if solver == "highs" else a.verification.tolerance_usd
     assert np.max(np.abs(a.regions["usd"] - expected)) < tol
     # whole dollars: within one dollar of the exact share, and the total is exact
-    assert np.max(np.abs(a.regions["usd_rounded"] - expected)) <= (1.0 if solver == "highs" else tol + 1)
+    assert np.max(np.abs(a.regions["usd_rounded"] - expected)) <= (
+        1.0 if solver == "highs" else tol + 1
+    )
     assert int(a.cells["usd_rounded"].sum()) + a.centre_usd_rounded == round(V)
     krg = a.blocs.set_index("bloc").loc["Kurdistan Region"]
-    assert krg["usd"] / V == pytest.approx(krg["population"] / P, rel=1e-9 if solver == "highs" else 1e-6)
+    assert krg["usd"] / V == pytest.approx(
+        krg["population"] / P, rel=1e-9 if solver == "highs" else 1e-6
+    )
 
 
 def test_sudan_cpa_2005_pays_two_percent_and_halves_the_southern_net(sudan):
@@ -60,7 +65,7 @@ def test_sudan_cpa_2005_pays_two_percent_and_halves_the_southern_net(sudan):
     assert a.centre_usd == pytest.approx(half_net + 0.98 * north_revenue, abs=1.0)
 
 
-@pytest.mark.parametrize("name", sorted(revshare.PRESETS) + ["iraq-2005", "iraq-2005-krg17"])
+@pytest.mark.parametrize("name", [*sorted(revshare.PRESETS), "iraq-2005", "iraq-2005-krg17"])
 def test_every_structure_solves_and_verifies_on_iraq(iraq, name):
     if name == "sudan-cpa-2005":
         with pytest.raises(revshare.InputError) as err:

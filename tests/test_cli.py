@@ -35,17 +35,28 @@ def test_version():
 
 def test_optimize_writes_reports(tmp_path):
     out = tmp_path / "r"
-    code, stdout, _ = run("optimize", IRAQ, "--structure", "iraq-2005", "--out", str(out), "--write-lp")
+    code, stdout, _ = run(
+        "optimize", IRAQ, "--structure", "iraq-2005", "--out", str(out), "--write-lp"
+    )
     assert code == 0, stdout
     assert "Kurdistan Region" in stdout
-    assert {p.name for p in out.iterdir()} == {"allocation.csv", "summary.json", "report.md",
-                                               "model.lp", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "allocation.csv",
+        "summary.json",
+        "report.md",
+        "model.lp",
+        "manifest.json",
+    }
     assert "bloc_share_Kurdistan_Region" in (out / "model.lp").read_text()
 
 
 def test_json_on_stdout_is_strict_json_in_a_real_process():
-    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "optimize", IRAQ, "--format", "json"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "optimize", IRAQ, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     doc = json.loads(proc.stdout)
     assert doc["status"] == "optimal"
     assert proc.stderr == ""
@@ -57,7 +68,7 @@ def test_bad_input_is_exit_2_with_every_problem_and_nothing_written(tmp_path):
     (data / "fields.csv").write_text("field,region,production_bpd\nA,R1,abc\nB,R9,100\n")
     (data / "population.csv").write_text("region,faction,population\nR1,X,-5\n")
     out = tmp_path / "out"
-    code, stdout, stderr = run("optimize", str(data), "--price", "70", "--out", str(out))
+    code, _, stderr = run("optimize", str(data), "--price", "70", "--out", str(out))
     assert code == 2
     lines = [line for line in stderr.splitlines() if line.startswith("revshare: error: ")]
     assert len(lines) >= 3
@@ -77,8 +88,16 @@ def test_existing_report_is_left_untouched_without_force(tmp_path):
 
 def test_infeasible_is_exit_3_and_writes_nothing(tmp_path):
     out = tmp_path / "r"
-    code, _, stderr = run("optimize", IRAQ, "--set", "per_capita_floor=1",
-                          "--set", "bloc_share.Kurdistan Region=0.5", "--out", str(out))
+    code, _, stderr = run(
+        "optimize",
+        IRAQ,
+        "--set",
+        "per_capita_floor=1",
+        "--set",
+        "bloc_share.Kurdistan Region=0.5",
+        "--out",
+        str(out),
+    )
     assert code == 3, stderr
     assert stderr.startswith("revshare: infeasible:")
     assert not out.exists()
@@ -86,9 +105,18 @@ def test_infeasible_is_exit_3_and_writes_nothing(tmp_path):
 
 def test_iteration_limit_is_exit_4_never_a_report(tmp_path):
     out = tmp_path / "r"
-    code, _, stderr = run("optimize", IRAQ, "--structure", "iraq-2005", "--solver-option",
-                          "simplex_iteration_limit=1", "--solver-option", "presolve=off",
-                          "--out", str(out))
+    code, _, stderr = run(
+        "optimize",
+        IRAQ,
+        "--structure",
+        "iraq-2005",
+        "--solver-option",
+        "simplex_iteration_limit=1",
+        "--solver-option",
+        "presolve=off",
+        "--out",
+        str(out),
+    )
     assert code == 4, stderr
     assert "limit" in stderr
     assert not out.exists()

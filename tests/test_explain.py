@@ -19,8 +19,13 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def territory() -> revshare.Territory:
     """R1 holds all the oil and 60% of the people; R2 (bloc A) and R3 (bloc C) 20% each."""
     fields = pd.DataFrame({"field": ["F"], "region": ["R1"], "annual_revenue_usd": [1e9]})
-    pop = pd.DataFrame({"region": ["R1", "R2", "R3"], "faction": ["X", "Y", "Z"],
-                        "population": [600_000, 200_000, 200_000]})
+    pop = pd.DataFrame(
+        {
+            "region": ["R1", "R2", "R3"],
+            "faction": ["X", "Y", "Z"],
+            "population": [600_000, 200_000, 200_000],
+        }
+    )
     regions = pd.DataFrame({"region": ["R1", "R2", "R3"], "bloc": ["B", "A", "C"]})
     return revshare.territory_from_frames(fields, pop, regions)
 
@@ -30,9 +35,17 @@ CASES = {
     "floors above what the budget allows": [*BASE, "per_capita_floor=1", "derivation=0.9"],
     "caps below a guaranteed share": [*BASE, "per_capita_cap=1", "bloc_share.A=0.9"],
     "per-head floor against a bloc share": [*BASE, "per_capita_floor=1", "bloc_share.A=0.5"],
-    "secession against a centre share": ["central_share=0.1", "derivation=0", "secession_proof=true"],
-    "two independent conflicts": ["per_capita_cap=1", "bloc_share.A=0.9", "central_share=0.6",
-                                  "derivation=0.5"],
+    "secession against a centre share": [
+        "central_share=0.1",
+        "derivation=0",
+        "secession_proof=true",
+    ],
+    "two independent conflicts": [
+        "per_capita_cap=1",
+        "bloc_share.A=0.9",
+        "central_share=0.6",
+        "derivation=0.5",
+    ],
     "bloc retention against a faction share": [*BASE, "bloc_retention=0.9", "faction_share.Y=0.5"],
     "damage allotment against caps": [*BASE, "per_capita_cap=1", "bloc_share.C=0.5"],
     "non-unique concession": [*BASE, "per_capita_floor=1", "faction_share.Z=0.4"],
@@ -84,8 +97,11 @@ def test_conflict_lines_cite_where_each_rule_was_set():
 
 def test_rules_from_a_toml_file_cite_file_and_line(tmp_path):
     path = tmp_path / "deal.toml"
-    path.write_text('extends = "federation"\ncentral_share = 0\nderivation = 0\n'
-                    'per_capita_floor = 1\nbloc_share = { A = 0.5 }\n', encoding="utf-8")
+    path.write_text(
+        'extends = "federation"\ncentral_share = 0\nderivation = 0\n'
+        "per_capita_floor = 1\nbloc_share = { A = 0.5 }\n",
+        encoding="utf-8",
+    )
     error = explained_file(territory(), path)
     text = "\n".join(error.conflict)
     assert f"{path}:5" in text and f"{path}:4" in text
@@ -99,15 +115,20 @@ def explained_file(t, path):
 
 def test_floor_above_cap_is_caught_before_solving():
     with pytest.raises(revshare.InputError) as err:
-        revshare.optimize(territory(), "federation", price=0,
-                          overrides=["per_capita_floor=0.9", "per_capita_cap=0.8"])
+        revshare.optimize(
+            territory(),
+            "federation",
+            price=0,
+            overrides=["per_capita_floor=0.9", "per_capita_cap=0.8"],
+        )
     assert "E-FLOOR-ABOVE-CAP" in err.value.codes
 
 
 def test_shares_above_one_hundred_percent_are_caught_before_solving():
     with pytest.raises(revshare.InputError) as err:
-        revshare.optimize(territory(), "federation", price=0,
-                          overrides=["bloc_share.A=0.6", "bloc_share.C=0.6"])
+        revshare.optimize(
+            territory(), "federation", price=0, overrides=["bloc_share.A=0.6", "bloc_share.C=0.6"]
+        )
     assert err.value.codes == ["E-SHARE-SUM"]
 
 

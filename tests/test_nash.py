@@ -17,8 +17,9 @@ from revshare.reports import summary_json
 def blocs_territory(revenue: list[float], population: list[float], names: list[str] | None = None):
     names = names or [f"B{i}" for i in range(len(revenue))]
     regions = [f"R-{n}" for n in names]
-    fields = pd.DataFrame({"field": [f"F-{n}" for n in names], "region": regions,
-                           "annual_revenue_usd": revenue})
+    fields = pd.DataFrame(
+        {"field": [f"F-{n}" for n in names], "region": regions, "annual_revenue_usd": revenue}
+    )
     pop = pd.DataFrame({"region": regions, "faction": "X", "population": population})
     reg = pd.DataFrame({"region": regions, "bloc": names})
     return revshare.territory_from_frames(fields, pop, reg)
@@ -35,7 +36,11 @@ def surplus_tolerance(total: float) -> float:
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize(
     ("revenue", "population"),
-    [([6e9, 4e9], [1e6, 3e6]), ([6e9, 3e9, 1e9], [1e6, 2e6, 3e6]), ([1e8, 0.0, 5e9], [5e5, 5e5, 1e6])],
+    [
+        ([6e9, 4e9], [1e6, 3e6]),
+        ([6e9, 3e9, 1e9], [1e6, 2e6, 3e6]),
+        ([1e8, 0.0, 5e9], [5e5, 5e5, 1e6]),
+    ],
 )
 def test_matches_the_closed_form(solver, revenue, population):
     """With only the budget binding, bloc b gets d_b + w_b * (V - sum d): the surplus is split in
@@ -62,10 +67,14 @@ def scipy_nash(revenue, population, floors):
     x0 = x0 * V / x0.sum()
     # scipy works on money as a fraction of V: SLSQP is unreliable on values near 1e10
     dn, fn = d / V, np.array(floors) / V
-    res = minimize(lambda y: -np.sum(w * np.log(np.maximum(y - dn, 1e-300))), x0 / V,
-                   constraints=[{"type": "eq", "fun": lambda y: y.sum() - 1.0}],
-                   bounds=[(max(f, di) + 1e-12, 1.0) for f, di in zip(fn, dn, strict=True)],
-                   method="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+    res = minimize(
+        lambda y: -np.sum(w * np.log(np.maximum(y - dn, 1e-300))),
+        x0 / V,
+        constraints=[{"type": "eq", "fun": lambda y: y.sum() - 1.0}],
+        bounds=[(max(f, di) + 1e-12, 1.0) for f, di in zip(fn, dn, strict=True)],
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
     assert res.success
     x = res.x * V
     return x, float(np.sum(w * np.log(x - d)))
@@ -92,13 +101,24 @@ def test_matches_scipy_with_binding_bloc_shares(seed):
 
 def test_relabelling_changes_nobodys_money():
     revenue, population = [6e9, 3e9, 1e9], [1e6, 2e6, 3e6]
-    a = revshare.optimize(blocs_territory(revenue, population, ["north", "south", "east"]),
-                          "federation", price=0, overrides=NASH)
-    b = revshare.optimize(blocs_territory(revenue, population, ["شمال", "جنوب", "Zz"]),
-                          "federation", price=0, overrides=NASH)
+    a = revshare.optimize(
+        blocs_territory(revenue, population, ["north", "south", "east"]),
+        "federation",
+        price=0,
+        overrides=NASH,
+    )
+    b = revshare.optimize(
+        blocs_territory(revenue, population, ["شمال", "جنوب", "Zz"]),
+        "federation",
+        price=0,
+        overrides=NASH,
+    )
     tol = surplus_tolerance(sum(revenue))
-    assert np.allclose(a.blocs.set_index("bloc").loc[["north", "south", "east"], "usd"],
-                       b.blocs.set_index("bloc").loc[["شمال", "جنوب", "Zz"], "usd"], atol=tol)
+    assert np.allclose(
+        a.blocs.set_index("bloc").loc[["north", "south", "east"], "usd"],
+        b.blocs.set_index("bloc").loc[["شمال", "جنوب", "Zz"], "usd"],
+        atol=tol,
+    )
 
 
 def test_without_a_cost_of_secession_there_is_nothing_to_bargain_over():
@@ -110,8 +130,9 @@ def test_without_a_cost_of_secession_there_is_nothing_to_bargain_over():
 
 def test_gap_is_reported_in_the_summary_and_rules_hold():
     t = blocs_territory([6e9, 3e9, 1e9], [1e6, 2e6, 3e6])
-    a = revshare.optimize(t, "federation", price=0,
-                          overrides=[*NASH, "per_capita_floor=0.5", "secession_proof=true"])
+    a = revshare.optimize(
+        t, "federation", price=0, overrides=[*NASH, "per_capita_floor=0.5", "secession_proof=true"]
+    )
     doc = json.loads(summary_json(a))
     assert 0 <= doc["provenance"]["nash_gap"] <= GAP
     assert a.verification.ok

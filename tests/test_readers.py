@@ -30,8 +30,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "good" / "minimal"
 PLAIN = FIXTURES / "good" / "plain"  # fields and population only, no export blocs
 BAD = FIXTURES / "bad"
-ROLES = {"fields.csv": "fields", "population.csv": "population", "regions.csv": "regions",
-         "structures.toml": "structures"}
+ROLES = {
+    "fields.csv": "fields",
+    "population.csv": "population",
+    "regions.csv": "regions",
+    "structures.toml": "structures",
+}
 F, P, R, T = "fields.csv", "population.csv", "regions.csv", "structures.toml"
 Where = tuple[str, int | None, str | None, str]
 
@@ -68,52 +72,71 @@ BAD_CASES: dict[str, list[Where]] = {
     "b11_title_row": [(P, 1, None, "E-NO-HEADER")],
     "b12_duplicate_header": [(P, 1, "faction", "E-DUP-COLUMN")],
     # C: columns and headers
-    "c01_missing_required_column": [(P, 1, "pop", "E-UNKNOWN-COLUMN"),
-                                    (P, 1, "population", "E-MISSING-COLUMN")],
+    "c01_missing_required_column": [
+        (P, 1, "pop", "E-UNKNOWN-COLUMN"),
+        (P, 1, "population", "E-MISSING-COLUMN"),
+    ],
     "c01_no_production_or_revenue": [(F, 1, "production_bpd", "E-MISSING-COLUMN")],
     "c02_unknown_column": [(R, 1, "governor", "E-UNKNOWN-COLUMN")],
     "c04_header_case": [(P, 1, "Region", "E-UNKNOWN-COLUMN"), (P, 1, "region", "E-MISSING-COLUMN")],
-    "c05_arabic_header": [(P, 1, "region", "E-MISSING-COLUMN"),
-                          (P, 1, "المحافظة", "E-UNKNOWN-COLUMN")],
-    "c07_unit_in_header": [(F, 1, "production_bpd", "E-MISSING-COLUMN"),
-                           (F, 1, "production_kbpd", "E-UNKNOWN-COLUMN")],
-    "c08_blank_header_name": [(P, 1, None, "E-BLANK-HEADER"),
-                              (P, 1, "faction", "E-MISSING-COLUMN")],
+    "c05_arabic_header": [
+        (P, 1, "region", "E-MISSING-COLUMN"),
+        (P, 1, "المحافظة", "E-UNKNOWN-COLUMN"),
+    ],
+    "c07_unit_in_header": [
+        (F, 1, "production_bpd", "E-MISSING-COLUMN"),
+        (F, 1, "production_kbpd", "E-UNKNOWN-COLUMN"),
+    ],
+    "c08_blank_header_name": [
+        (P, 1, None, "E-BLANK-HEADER"),
+        (P, 1, "faction", "E-MISSING-COLUMN"),
+    ],
     # D: keys and references
     "d01_duplicate_region": [(R, 6, "region", "E-DUPLICATE")],
     "d02_duplicate_region_faction": [(P, 8, "region", "E-DUPLICATE")],
     "d03_duplicate_field_row": [(F, 2, "share", "E-SHARE-SUM"), (F, 3, "field", "E-DUPLICATE")],
     "d04_whitespace_collision": [(P, 8, "region", "E-DUPLICATE")],
-    "d05_case_near_duplicate": [(P, 8, "region", "E-NEAR-DUP"),
-                                (P, 8, "region", "E-MISSING-REGION")],
+    "d05_case_near_duplicate": [
+        (P, 8, "region", "E-NEAR-DUP"),
+        (P, 8, "region", "E-MISSING-REGION"),
+    ],
     "d07_arabic_variants": [(P, 3, "region", "E-NEAR-DUP")],
     "d08_unknown_region": [(F, 2, "region", "E-UNKNOWN-REGION")],
     "d10_empty_region": [(P, 4, "region", "E-MISSING-VALUE")],
     "d10_empty_faction": [(P, 4, "faction", "E-MISSING-VALUE")],
     "d13_share_sum": [(F, 3, "share", "E-SHARE-SUM")],
     "d13_split_field_without_share": [(F, 3, "share", "E-SHARE-SUM")],
-    "d14_share_out_of_range": [(F, 2, "share", "E-RANGE"), (F, 3, "share", "E-RANGE"),
-                               (F, 5, "share", "E-UNIT-IN-VALUE")],
+    "d14_share_out_of_range": [
+        (F, 2, "share", "E-RANGE"),
+        (F, 3, "share", "E-RANGE"),
+        (F, 5, "share", "E-UNIT-IN-VALUE"),
+    ],
     # E: numeric values
     "e01_empty_population": [(P, 3, "population", "E-MISSING-VALUE")],
     "e02_inf_nan": [(P, line, "population", "E-NON-FINITE") for line in (3, 4, 5)],
     "e03_overflow": [(P, 6, "population", "E-NON-FINITE")],
     "e04_negative_production": [(F, 2, "production_bpd", "E-RANGE")],
-    "e05_zero_and_negative_population": [(P, 3, "population", "E-RANGE"),
-                                         (P, 4, "population", "E-RANGE")],
+    "e05_zero_and_negative_population": [
+        (P, 3, "population", "E-RANGE"),
+        (P, 4, "population", "E-RANGE"),
+    ],
     "e07_thousands_comma": [(P, 2, "population", "E-THOUSANDS")],
     "e07_thousands_space": [(P, 2, "population", "E-THOUSANDS")],
     "e08_decimal_comma": [(R, 2, "area_km2", "E-DECIMAL-COMMA")],
     "e08_decimal_comma_semicolon_file": [(F, 2, "production_bpd", "E-DECIMAL-COMMA")],
-    "e09_units_and_currency": [(F, 2, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
-                               (F, 3, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
-                               (F, 4, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
-                               (F, 5, "production_bpd", "E-UNIT-IN-VALUE")],
+    "e09_units_and_currency": [
+        (F, 2, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
+        (F, 3, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
+        (F, 4, "cost_usd_per_bbl", "E-UNIT-IN-VALUE"),
+        (F, 5, "production_bpd", "E-UNIT-IN-VALUE"),
+    ],
     "e10_percent_take": [(F, 2, "government_take", "E-UNIT-IN-VALUE")],
     "e11_take_above_one": [(F, 2, "government_take", "E-RANGE")],
     "e13_text_in_number": [(P, line, "population", "E-NOT-A-NUMBER") for line in (2, 3, 4)],
-    "e16_arabic_indic_digits": [(P, 2, "population", "E-NON-ASCII-DIGIT"),
-                                (P, 3, "population", "E-NON-ASCII-DIGIT")],
+    "e16_arabic_indic_digits": [
+        (P, 2, "population", "E-NON-ASCII-DIGIT"),
+        (P, 3, "population", "E-NON-ASCII-DIGIT"),
+    ],
     "e17_formula": [(P, 5, "population", "E-FORMULA")],
     "e18_not_a_bool": [(R, 3, "coastal", "E-NOT-A-BOOL")],
     "e19_zero_area": [(R, 4, "area_km2", "E-RANGE")],
@@ -125,8 +148,10 @@ BAD_CASES: dict[str, list[Where]] = {
     "g08_name_too_long": [(F, 2, "field", "E-TOO-LONG")],
     "g09_mixed_script": [(P, 2, "region", "E-MIXED-SCRIPT")],
     # cross-file checks and structures.toml
-    "x01_regions_differ": [(R, 4, "region", "E-UNKNOWN-REGION"),
-                           (P, 6, "region", "E-MISSING-REGION")],
+    "x01_regions_differ": [
+        (R, 4, "region", "E-UNKNOWN-REGION"),
+        (P, 6, "region", "E-MISSING-REGION"),
+    ],
     "x02_unknown_bloc": [(F, 3, "export_via", "E-UNKNOWN-BLOC")],
     "x03_export_without_regions": [(F, 2, "export_via", "E-UNKNOWN-BLOC")],
     "x04_fee_without_production": [(F, 3, "production_bpd", "E-MISSING-VALUE")],
@@ -135,11 +160,15 @@ BAD_CASES: dict[str, list[Where]] = {
     "x07_toml_not_utf8": [(T, 1, None, "E-ENCODING")],
     "x08_regions_without_bloc_column": [(F, 3, "export_via", "E-UNKNOWN-BLOC")],
     # many problems across two files
-    "m01_multi_error": [(F, 2, "production_bpd", "E-THOUSANDS"), (F, 3, "share", "E-SHARE-SUM"),
-                        (F, 5, "production_bpd", "E-NON-FINITE"),
-                        (F, 5, "region", "E-UNKNOWN-REGION"), (P, 2, "population", "E-RANGE"),
-                        (P, 3, "faction", "E-BIDI-CONTROL"),
-                        (P, 4, "population", "E-UNIT-IN-VALUE")],
+    "m01_multi_error": [
+        (F, 2, "production_bpd", "E-THOUSANDS"),
+        (F, 3, "share", "E-SHARE-SUM"),
+        (F, 5, "production_bpd", "E-NON-FINITE"),
+        (F, 5, "region", "E-UNKNOWN-REGION"),
+        (P, 2, "population", "E-RANGE"),
+        (P, 3, "faction", "E-BIDI-CONTROL"),
+        (P, 4, "population", "E-UNIT-IN-VALUE"),
+    ],
 }
 CASE_OPTIONS: dict[str, dict[str, Any]] = {
     "a14_too_many_rows": {"max_rows": 5},
@@ -183,13 +212,21 @@ def test_bad_input(case: str) -> None:
         assert Path(problem.file).parent.name in (case, "minimal")
 
 
-@pytest.mark.parametrize(("case", "hint"), [
-    ("a03_cp1252", "--encoding cp1252"), ("a04_cp1256", "--encoding cp1256"),
-    ("a05_mixed_encodings", "--encoding cp1252"), ("b01_semicolon", "--delimiter ';'"),
-    ("b02_tab", "--delimiter '\\t'"), ("c04_header_case", "did you mean 'region'"),
-    ("c07_unit_in_header", "did you mean 'production_bpd'"), ("d08_unknown_region", "'Basra'"),
-    ("e16_arabic_indic_digits", "'2900000'"), ("a14_too_many_rows", "--max-rows"),
-])
+@pytest.mark.parametrize(
+    ("case", "hint"),
+    [
+        ("a03_cp1252", "--encoding cp1252"),
+        ("a04_cp1256", "--encoding cp1256"),
+        ("a05_mixed_encodings", "--encoding cp1252"),
+        ("b01_semicolon", "--delimiter ';'"),
+        ("b02_tab", "--delimiter '\\t'"),
+        ("c04_header_case", "did you mean 'region'"),
+        ("c07_unit_in_header", "did you mean 'production_bpd'"),
+        ("d08_unknown_region", "'Basra'"),
+        ("e16_arabic_indic_digits", "'2900000'"),
+        ("a14_too_many_rows", "--max-rows"),
+    ],
+)
 def test_remedy_names_the_fix(case: str, hint: str) -> None:
     with pytest.raises(InputError) as info:
         read_case(case)
@@ -209,7 +246,8 @@ def test_encoding_option_reads_the_legacy_file(tmp_path: Path) -> None:
     for name in (F, P):
         (tmp_path / name).write_bytes((PLAIN / name).read_text().encode("utf-16"))
     assert read_dataset(tmp_path, encoding="utf-16").population.equals(
-        read_dataset(PLAIN).population)
+        read_dataset(PLAIN).population
+    )
 
 
 def test_multi_error_report_lists_everything_in_file_then_line_order() -> None:
@@ -246,14 +284,18 @@ def lines_of(tmp_path: Path, data: bytes) -> list[tuple[int | None, str | None, 
 
 def test_line_after_a_quoted_multiline_field(tmp_path: Path) -> None:
     text = f'{POP_HEADER}\nBasra,"Shia\nArab",2900000\nKirkuk,Kurd,x\n'
-    assert lines_of(tmp_path, text.encode()) == [(2, "faction", "E-CONTROL-CHAR"),
-                                                 (4, "population", "E-NOT-A-NUMBER")]
+    assert lines_of(tmp_path, text.encode()) == [
+        (2, "faction", "E-CONTROL-CHAR"),
+        (4, "population", "E-NOT-A-NUMBER"),
+    ]
 
 
 def test_line_after_a_quoted_crlf_field(tmp_path: Path) -> None:
     text = f'{POP_HEADER}\r\nBasra,"Shia\r\nArab",2900000\r\nKirkuk,Kurd,x\r\n'
-    assert lines_of(tmp_path, text.encode()) == [(2, "faction", "E-CONTROL-CHAR"),
-                                                 (4, "population", "E-NOT-A-NUMBER")]
+    assert lines_of(tmp_path, text.encode()) == [
+        (2, "faction", "E-CONTROL-CHAR"),
+        (4, "population", "E-NOT-A-NUMBER"),
+    ]
 
 
 def test_line_after_blank_lines(tmp_path: Path) -> None:
@@ -300,6 +342,7 @@ def test_line_column_in_frames_skips_blank_lines(tmp_path: Path) -> None:
 
 # Normalisation twins: each gives the canonical frames plus a notice.
 
+
 def _reorder(text: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -313,20 +356,30 @@ TWINS: dict[str, tuple[Any, str]] = {
     "crlf": (lambda t: t.replace("\n", "\r\n"), "CRLF line endings"),
     "bom_and_crlf": (lambda t: "\ufeff" + t.replace("\n", "\r\n"), "CRLF line endings"),
     "cr_only": (lambda t: t.replace("\n", "\r"), "CR line endings"),
-    "blank_lines": (lambda t: t.replace("\nKirkuk,Turkmen", "\n\n \t \nKirkuk,Turkmen"),
-                    "skipped a blank line"),
+    "blank_lines": (
+        lambda t: t.replace("\nKirkuk,Turkmen", "\n\n \t \nKirkuk,Turkmen"),
+        "skipped a blank line",
+    ),
     "no_trailing_newline": (lambda t: t.rstrip("\n"), "no line break"),
-    "header_whitespace": (lambda t: t.replace(POP_HEADER, " region ,faction\t, population"),
-                          "around the column name"),
+    "header_whitespace": (
+        lambda t: t.replace(POP_HEADER, " region ,faction\t, population"),
+        "around the column name",
+    ),
     "reordered_columns": (_reorder, "order differs"),
     "plus_sign": (lambda t: t.replace(",2900000", ",+2900000"), "leading '+'"),
     "scientific_notation": (lambda t: t.replace(",1800000", ",1.8e6"), "scientific notation"),
-    "whitespace_around_names": (lambda t: t.replace("Erbil,Kurd,", "  Erbil\u00a0, Kurd ,"),
-                                "whitespace around a value"),
-    "direction_marks": (lambda t: t.replace("Kirkuk,Turkmen", "Kirkuk\u200f,\u200eTurkmen"),
-                        "right-to-left marks"),
-    "whitespace_around_numbers": (lambda t: t.replace(",600000", ", 600000 "),
-                                  "whitespace around a value"),
+    "whitespace_around_names": (
+        lambda t: t.replace("Erbil,Kurd,", "  Erbil\u00a0, Kurd ,"),
+        "whitespace around a value",
+    ),
+    "direction_marks": (
+        lambda t: t.replace("Kirkuk,Turkmen", "Kirkuk\u200f,\u200eTurkmen"),
+        "right-to-left marks",
+    ),
+    "whitespace_around_numbers": (
+        lambda t: t.replace(",600000", ", 600000 "),
+        "whitespace around a value",
+    ),
 }
 
 
@@ -340,8 +393,9 @@ def test_normalisation_twin(twin: str, canonical: RawDataset, tmp_path: Path) ->
     transform, notice = TWINS[twin]
     (tmp_path / P).write_bytes(transform((GOOD / P).read_text()).encode())
     data = read_dataset(GOOD, population=tmp_path / P)
-    pd.testing.assert_frame_equal(data.population.drop(columns="_line"),
-                                  canonical.population.drop(columns="_line"))
+    pd.testing.assert_frame_equal(
+        data.population.drop(columns="_line"), canonical.population.drop(columns="_line")
+    )
     assert [n for n in data.notices if notice in n and str(tmp_path / P) in n], data.notices
     assert canonical.notices == []
 
@@ -350,8 +404,9 @@ def test_nfd_names_are_nfc_normalised(tmp_path: Path) -> None:
     for form, folder in (("NFC", tmp_path / "nfc"), ("NFD", tmp_path / "nfd")):
         folder.mkdir()
         (folder / F).write_text("field,region,production_bpd\nF,Süleymaniye,1\n")
-        (folder / P).write_text(unicodedata.normalize(
-            form, "region,faction,population\nSüleymaniye,Kürd,1\n"))
+        (folder / P).write_text(
+            unicodedata.normalize(form, "region,faction,population\nSüleymaniye,Kürd,1\n")
+        )
     nfc, nfd = read_dataset(tmp_path / "nfc"), read_dataset(tmp_path / "nfd")
     pd.testing.assert_frame_equal(nfd.population, nfc.population)
     assert any("NFC-normalised" in n for n in nfd.notices) and nfc.notices == []
@@ -360,7 +415,8 @@ def test_nfd_names_are_nfc_normalised(tmp_path: Path) -> None:
 def test_quoted_values_are_plain_csv(canonical: RawDataset, tmp_path: Path) -> None:
     out = io.StringIO()
     csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-        csv.reader(io.StringIO((GOOD / P).read_text())))
+        csv.reader(io.StringIO((GOOD / P).read_text()))
+    )
     (tmp_path / P).write_text(out.getvalue())
     data = read_dataset(GOOD, population=tmp_path / P)
     pd.testing.assert_frame_equal(data.population, canonical.population)
@@ -375,6 +431,7 @@ def test_non_whole_population_is_kept_with_a_notice(tmp_path: Path) -> None:
 
 
 # The good dataset and the contract of RawDataset.
+
 
 def test_good_dataset_reads_without_problems(canonical: RawDataset) -> None:
     assert list(canonical.fields.columns) == [*SCHEMAS["fields"].names, "_line"]
@@ -427,6 +484,7 @@ def test_structures_toml_with_a_bom(tmp_path: Path) -> None:
 
 # Paths, special files, limits and options.
 
+
 def test_special_files_are_refused_before_opening(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
@@ -440,19 +498,24 @@ def test_dev_zero_is_refused() -> None:
     assert problems(folder=GOOD, fields="/dev/zero").codes == ["E-NOT-A-FILE"]
 
 
-@pytest.mark.parametrize(("kwargs", "codes"), [
-    ({}, ["E-NO-INPUT"]),
-    ({"fields": PLAIN / F}, ["E-MISSING-FILE"]),
-    ({"fields": GOOD / F}, ["E-UNKNOWN-BLOC", "E-MISSING-FILE"]),
-    ({"folder": FIXTURES / "no-such-folder"}, ["E-NOT-FOUND"]),
-    ({"folder": GOOD / F}, ["E-NOT-A-FOLDER"]),
-    ({"folder": BAD}, ["E-MISSING-FILE", "E-MISSING-FILE"]),
-    ({"folder": GOOD, "regions": GOOD / "missing.csv"}, ["E-NOT-FOUND"]),
-    ({"folder": GOOD, "population": GOOD / F}, ["E-SAME-FILE"]),
-    ({"folder": GOOD, "encoding": "no-such-codec", "delimiter": ";;", "max_rows": 0},
-     ["E-OPTION", "E-OPTION", "E-OPTION"]),
-    ({"folder": GOOD, "max_bytes": 100}, ["E-TOO-LARGE"] * 3),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "codes"),
+    [
+        ({}, ["E-NO-INPUT"]),
+        ({"fields": PLAIN / F}, ["E-MISSING-FILE"]),
+        ({"fields": GOOD / F}, ["E-UNKNOWN-BLOC", "E-MISSING-FILE"]),
+        ({"folder": FIXTURES / "no-such-folder"}, ["E-NOT-FOUND"]),
+        ({"folder": GOOD / F}, ["E-NOT-A-FOLDER"]),
+        ({"folder": BAD}, ["E-MISSING-FILE", "E-MISSING-FILE"]),
+        ({"folder": GOOD, "regions": GOOD / "missing.csv"}, ["E-NOT-FOUND"]),
+        ({"folder": GOOD, "population": GOOD / F}, ["E-SAME-FILE"]),
+        (
+            {"folder": GOOD, "encoding": "no-such-codec", "delimiter": ";;", "max_rows": 0},
+            ["E-OPTION", "E-OPTION", "E-OPTION"],
+        ),
+        ({"folder": GOOD, "max_bytes": 100}, ["E-TOO-LARGE"] * 3),
+    ],
+)
 def test_path_and_option_problems(kwargs: dict[str, Any], codes: list[str]) -> None:
     assert problems(**kwargs).codes == codes
 
@@ -483,6 +546,7 @@ def test_data_readme_documents_every_column() -> None:
 
 # Properties.
 
+
 @settings(max_examples=200, deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_parse_number_round_trips_every_finite_float(value: float) -> None:
@@ -490,8 +554,9 @@ def test_parse_number_round_trips_every_finite_float(value: float) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.binary(max_size=300) | st.text(max_size=200).map(lambda t: (POP_HEADER + "\n" + t)
-                                                            .encode()))
+@given(
+    st.binary(max_size=300) | st.text(max_size=200).map(lambda t: (POP_HEADER + "\n" + t).encode())
+)
 def test_any_bytes_give_a_dataset_or_located_problems(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / P

@@ -27,17 +27,32 @@ CSV_PAYLOADS = [
 
 
 def territory_named(names: list[str]) -> revshare.Territory:
-    fields = pd.DataFrame({"field": [f"F{i}" for i in range(len(names))], "region": names,
-                           "annual_revenue_usd": [1e6 * (i + 1) for i in range(len(names))]})
-    pop = pd.DataFrame({"region": names, "faction": names[::-1],
-                        "population": [1000 + i for i in range(len(names))]})
+    fields = pd.DataFrame(
+        {
+            "field": [f"F{i}" for i in range(len(names))],
+            "region": names,
+            "annual_revenue_usd": [1e6 * (i + 1) for i in range(len(names))],
+        }
+    )
+    pop = pd.DataFrame(
+        {
+            "region": names,
+            "faction": names[::-1],
+            "population": [1000 + i for i in range(len(names))],
+        }
+    )
     return revshare.territory_from_frames(fields, pop)
 
 
 @pytest.fixture(scope="module")
 def hostile() -> revshare.Allocation:
-    names = [*CSV_PAYLOADS, "<script>alert(1)</script>", "x|y", "<img src=x onerror=alert(1)>",
-             "بغداد"]
+    names = [
+        *CSV_PAYLOADS,
+        "<script>alert(1)</script>",
+        "x|y",
+        "<img src=x onerror=alert(1)>",
+        "بغداد",
+    ]
     return revshare.optimize(territory_named(names), "federation", price=0)
 
 
@@ -54,7 +69,7 @@ def test_csv_cells_never_start_with_a_formula_trigger(hostile, payload):
 
 def test_csv_numbers_stay_numbers():
     data = csv_bytes(["name", "value"], [["-5", -5.0]]).decode("utf-8-sig")
-    assert data.splitlines()[1] == "\"'-5\",-5.0"
+    assert data.splitlines()[1] == '"\'-5",-5.0'
 
 
 def test_neutralise_leaves_plain_text_alone():
@@ -82,7 +97,8 @@ def test_json_is_strict_and_round_trips_money(hostile):
     doc = json.loads(raw, parse_constant=lambda c: pytest.fail(f"non-finite {c}"))
     assert doc["schema_version"] == "1.0"
     assert sum(c["usd_rounded"] for c in doc["cells"]) + doc["centre_usd_rounded"] == round(
-        hostile.revenue_usd)
+        hostile.revenue_usd
+    )
     assert {c["region"] for c in doc["cells"]} >= {"<script>alert(1)</script>", "بغداد"}
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 import revshare
-from revshare.structures import PRESETS, apply_overrides, load_structure_file, parse_override, resolve
+from revshare.structures import (
+    PRESETS,
+    apply_overrides,
+    load_structure_file,
+    parse_override,
+    resolve,
+)
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -24,10 +30,20 @@ def write(tmp_path, text):
 @pytest.mark.parametrize(
     ("text", "code", "line", "column"),
     [
-        ("per_capita_floor = 0.9\nper_capita_cap = 1.0\nper_capita_floor = 0.5\n", "E-TOML", 3, None),
-        ("per_capita_floor = 0.9\nper_capita_cap = 0.8\n", "E-FLOOR-ABOVE-CAP", 1, "per_capita_floor"),
-        ('bloc_share = { A = 0.6, B = 0.5 }\n', "E-SHARE-SUM", 1, "bloc_share"),
-        ('faction_share = { X = 0.7, Y = 0.7 }\n', "E-SHARE-SUM", 1, "faction_share"),
+        (
+            "per_capita_floor = 0.9\nper_capita_cap = 1.0\nper_capita_floor = 0.5\n",
+            "E-TOML",
+            3,
+            None,
+        ),
+        (
+            "per_capita_floor = 0.9\nper_capita_cap = 0.8\n",
+            "E-FLOOR-ABOVE-CAP",
+            1,
+            "per_capita_floor",
+        ),
+        ("bloc_share = { A = 0.6, B = 0.5 }\n", "E-SHARE-SUM", 1, "bloc_share"),
+        ("faction_share = { X = 0.7, Y = 0.7 }\n", "E-SHARE-SUM", 1, "faction_share"),
         ("derivation = -0.1\n", "E-RANGE", 1, "derivation"),
         ("central_share = [0.4, 0.2]\n", "E-RANGE", 1, "central_share"),
         ("central_share = 1.5\n", "E-RANGE", 1, "central_share"),
@@ -37,7 +53,7 @@ def write(tmp_path, text):
         ('within_region = "some"\n', "E-STRUCTURE", 1, "within_region"),
         ('derivation = "lots"\n', "E-STRUCTURE", 1, "derivation"),
         ("per_capita_cap = 0.5\n", "E-RANGE", 1, "per_capita_cap"),
-        ('formula_weights = { wealth = 0.5 }\n', "E-STRUCTURE", 1, "formula_weights.wealth"),
+        ("formula_weights = { wealth = 0.5 }\n", "E-STRUCTURE", 1, "formula_weights.wealth"),
     ],
 )
 def test_bad_structure_files_name_line_and_parameter(tmp_path, text, code, line, column):
@@ -84,16 +100,22 @@ def test_dataset_structure_problems_point_at_their_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("central_share=0.2", ("central_share", 0.2)), ("central_share=[0, 0.3]", ("central_share", [0, 0.3])),
-     ("secession_proof=true", ("secession_proof", True)), ("within_region=free", ("within_region", "free")),
-     ("bloc_share.Kurdistan Region=0.17", ("bloc_share.Kurdistan Region", 0.17))],
+    [
+        ("central_share=0.2", ("central_share", 0.2)),
+        ("central_share=[0, 0.3]", ("central_share", [0, 0.3])),
+        ("secession_proof=true", ("secession_proof", True)),
+        ("within_region=free", ("within_region", "free")),
+        ("bloc_share.Kurdistan Region=0.17", ("bloc_share.Kurdistan Region", 0.17)),
+    ],
 )
 def test_parse_override(text, expected):
     assert parse_override(text) == expected
 
 
 def test_overrides_merge_tables_and_validate():
-    s = apply_overrides(PRESETS["federation"], ["bloc_share.A=0.1", "bloc_share.B=0.2", "derivation=0"])
+    s = apply_overrides(
+        PRESETS["federation"], ["bloc_share.A=0.1", "bloc_share.B=0.2", "derivation=0"]
+    )
     assert dict(s.bloc_share) == {"A": 0.1, "B": 0.2} and s.derivation == 0
     with pytest.raises(revshare.InputError) as err:
         apply_overrides(PRESETS["federation"], ["bloc_share.A=0.8", "bloc_share.B=0.8"])

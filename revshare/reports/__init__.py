@@ -11,8 +11,9 @@ from .safe import write_bundle
 REPORT_FILES = ("allocation.csv", "summary.json", "report.md")
 
 
-def write_reports(a: Allocation, outdir: str | Path, *, force: bool = False,
-                  lp_text: str | None = None) -> Path:
+def write_reports(
+    a: Allocation, outdir: str | Path, *, force: bool = False, lp_text: str | None = None
+) -> Path:
     """Write ``allocation.csv``, ``summary.json``, ``report.md`` (and ``model.lp``) into ``outdir``."""
     files = {
         "allocation.csv": allocation_csv(a),

@@ -18,9 +18,15 @@ CELL_COLUMNS = ["region", "faction", "bloc", "population", "usd_rounded", "usd_p
 def allocation_csv(a: Allocation) -> bytes:
     """One row per cell, and a last row for the centre's slice."""
     rows = [
-        [r.region, r.faction, r.bloc, int(r.population) if float(r.population).is_integer()
-         else float(r.population), int(r.usd_rounded), round(float(r.usd_per_head), 4),
-         round(float(r.usd), 4)]
+        [
+            r.region,
+            r.faction,
+            r.bloc,
+            int(r.population) if float(r.population).is_integer() else float(r.population),
+            int(r.usd_rounded),
+            round(float(r.usd_per_head), 4),
+            round(float(r.usd), 4),
+        ]
         for r in a.cells.itertuples()
     ]
     rows.append(["(centre)", "", "", 0, a.centre_usd_rounded, 0.0, round(a.centre_usd, 4)])
@@ -49,31 +55,33 @@ def summary(a: Allocation) -> dict[str, Any]:
         k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
         for k, v in dataclasses.asdict(a.structure).items()
     }
-    return _finite({
-        "schema_version": SCHEMA_VERSION,
-        "status": "optimal" if a.optimal else "NOT OPTIMAL",
-        "structure": structure,
-        "price_usd_per_bbl": a.price,
-        "revenue_usd": a.revenue_usd,
-        "revenue_usd_rounded": int(a.cells["usd_rounded"].sum()) + a.centre_usd_rounded,
-        "centre_usd": a.centre_usd,
-        "centre_usd_rounded": a.centre_usd_rounded,
-        "objective": {"name": a.structure.objective, "value": a.objective_value},
-        "metrics": dict(a.metrics),
-        "regions": _records(a.regions),
-        "factions": _records(a.factions),
-        "blocs": _records(a.blocs),
-        "cells": _records(a.cells),
-        "binding_constraints": _records(a.binding),
-        "verification": {
-            "max_violation_usd": a.verification.max_violation_usd,
-            "worst": a.verification.worst,
-            "budget_error_usd": a.verification.budget_error_usd,
-            "tolerance_usd": a.verification.tolerance_usd,
-            "checks": a.verification.checks,
-        },
-        "provenance": dict(a.provenance),
-    })
+    return _finite(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "status": "optimal" if a.optimal else "NOT OPTIMAL",
+            "structure": structure,
+            "price_usd_per_bbl": a.price,
+            "revenue_usd": a.revenue_usd,
+            "revenue_usd_rounded": int(a.cells["usd_rounded"].sum()) + a.centre_usd_rounded,
+            "centre_usd": a.centre_usd,
+            "centre_usd_rounded": a.centre_usd_rounded,
+            "objective": {"name": a.structure.objective, "value": a.objective_value},
+            "metrics": dict(a.metrics),
+            "regions": _records(a.regions),
+            "factions": _records(a.factions),
+            "blocs": _records(a.blocs),
+            "cells": _records(a.cells),
+            "binding_constraints": _records(a.binding),
+            "verification": {
+                "max_violation_usd": a.verification.max_violation_usd,
+                "worst": a.verification.worst,
+                "budget_error_usd": a.verification.budget_error_usd,
+                "tolerance_usd": a.verification.tolerance_usd,
+                "checks": a.verification.checks,
+            },
+            "provenance": dict(a.provenance),
+        }
+    )
 
 
 def summary_json(a: Allocation) -> bytes:
@@ -112,34 +120,78 @@ def report_md(a: Allocation) -> str:
     ]
     lines += _md_table(
         ["region", "bloc", "population", "USD", "USD per head", "own revenue USD"],
-        [[md_cell(r.region), md_cell(str(a.cells.loc[a.cells["region"] == r.region, "bloc"].iloc[0])),
-          f"{r.population:,.0f}", _usd(r.usd_rounded), f"{r.usd_per_head:,.2f}", _usd(r.own_revenue_usd)]
-         for r in a.regions.itertuples()])
+        [
+            [
+                md_cell(r.region),
+                md_cell(str(a.cells.loc[a.cells["region"] == r.region, "bloc"].iloc[0])),
+                f"{r.population:,.0f}",
+                _usd(r.usd_rounded),
+                f"{r.usd_per_head:,.2f}",
+                _usd(r.own_revenue_usd),
+            ]
+            for r in a.regions.itertuples()
+        ],
+    )
     lines += ["", "## Factions", ""]
-    lines += _md_table(["faction", "population", "USD", "USD per head"],
-                       [[md_cell(r.faction), f"{r.population:,.0f}", _usd(r.usd_rounded),
-                         f"{r.usd_per_head:,.2f}"] for r in a.factions.itertuples()])
+    lines += _md_table(
+        ["faction", "population", "USD", "USD per head"],
+        [
+            [
+                md_cell(r.faction),
+                f"{r.population:,.0f}",
+                _usd(r.usd_rounded),
+                f"{r.usd_per_head:,.2f}",
+            ]
+            for r in a.factions.itertuples()
+        ],
+    )
     lines += ["", "## Blocs", ""]
-    lines += _md_table(["bloc", "USD", "USD per head", "outside option USD", "surplus USD"],
-                       [[md_cell(r.bloc), _usd(r.usd_rounded), f"{r.usd_per_head:,.2f}",
-                         _usd(r.outside_option_usd), _usd(r.surplus_over_secession_usd)]
-                        for r in a.blocs.itertuples()])
+    lines += _md_table(
+        ["bloc", "USD", "USD per head", "outside option USD", "surplus USD"],
+        [
+            [
+                md_cell(r.bloc),
+                _usd(r.usd_rounded),
+                f"{r.usd_per_head:,.2f}",
+                _usd(r.outside_option_usd),
+                _usd(r.surplus_over_secession_usd),
+            ]
+            for r in a.blocs.itertuples()
+        ],
+    )
     if len(a.binding):
-        lines += ["", "## Binding rules", "",
-                  "Objective change per extra USD of each rule's bound (its shadow price).", ""]
-        lines += _md_table(["rule", "objective change per USD"],
-                           [[md_cell(r.constraint), f"{r.objective_change_per_usd:.6g}"]
-                            for r in a.binding.itertuples()])
+        lines += [
+            "",
+            "## Binding rules",
+            "",
+            "Objective change per extra USD of each rule's bound (its shadow price).",
+            "",
+        ]
+        lines += _md_table(
+            ["rule", "objective change per USD"],
+            [
+                [md_cell(r.constraint), f"{r.objective_change_per_usd:.6g}"]
+                for r in a.binding.itertuples()
+            ],
+        )
     v = a.verification
     p = a.provenance
     lines += [
-        "", "## Provenance", "",
+        "",
+        "## Provenance",
+        "",
         f"- Solver {md_cell(str(p.get('solver')))}, status {md_cell(str(p.get('status')))}; "
         f"verified {v.checks} rule checks, worst residual {v.max_violation_usd:.3g} USD "
         f"(tolerance {v.tolerance_usd:.3g} USD).",
         f"- Tie-break: {md_cell(str(p.get('tie_break')))}. Rounding: {md_cell(str(p.get('rounding')))}.",
-        *[f"- Input {md_cell(k)}: sha256 {md_cell(h)}" for k, h in sorted(p.get("inputs", {}).items())],
-        *[f"- Version {md_cell(k)} {md_cell(val)}" for k, val in sorted(p.get("versions", {}).items())],
+        *[
+            f"- Input {md_cell(k)}: sha256 {md_cell(h)}"
+            for k, h in sorted(p.get("inputs", {}).items())
+        ],
+        *[
+            f"- Version {md_cell(k)} {md_cell(val)}"
+            for k, val in sorted(p.get("versions", {}).items())
+        ],
         "",
     ]
     return "\n".join(lines)
@@ -153,20 +205,26 @@ def terminal_table(a: Allocation) -> str:
     blocs.columns = ["bloc", "USD", "USD/head", "surplus over secession"]
     factions = a.factions[["faction", "usd_rounded", "usd_per_head"]].copy()
     factions.columns = ["faction", "USD", "USD/head"]
-    fmt = {"population": "{:,.0f}".format, "USD": "{:,.0f}".format, "USD/head": "{:,.2f}".format,
-           "surplus over secession": "{:,.0f}".format}
+    fmt = {
+        "population": "{:,.0f}".format,
+        "USD": "{:,.0f}".format,
+        "USD/head": "{:,.2f}".format,
+        "surplus over secession": "{:,.0f}".format,
+    }
     m = a.metrics
-    return "\n".join([
-        f"{a.structure.name} at {a.price:g} USD/bbl: revenue {_usd(a.revenue_usd)} USD, "
-        f"centre {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
-        "",
-        regions.to_string(index=False, formatters=fmt),
-        "",
-        factions.to_string(index=False, formatters=fmt),
-        "",
-        blocs.to_string(index=False, formatters=fmt),
-        "",
-        f"Gini {m['gini']:.4f}  min/max per head {m['min_max_per_head_ratio']:.3f}  "
-        f"Loosemore-Hanby {m['loosemore_hanby']:.4f}  secession-proof "
-        f"{'yes' if m['secession_proof'] else 'no'}  verified ({a.verification.checks} checks)",
-    ])
+    return "\n".join(
+        [
+            f"{a.structure.name} at {a.price:g} USD/bbl: revenue {_usd(a.revenue_usd)} USD, "
+            f"centre {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
+            "",
+            regions.to_string(index=False, formatters=fmt),
+            "",
+            factions.to_string(index=False, formatters=fmt),
+            "",
+            blocs.to_string(index=False, formatters=fmt),
+            "",
+            f"Gini {m['gini']:.4f}  min/max per head {m['min_max_per_head_ratio']:.3f}  "
+            f"Loosemore-Hanby {m['loosemore_hanby']:.4f}  secession-proof "
+            f"{'yes' if m['secession_proof'] else 'no'}  verified ({a.verification.checks} checks)",
+        ]
+    )

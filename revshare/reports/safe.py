@@ -56,18 +56,41 @@ def check_outputs(outdir: Path, names: Iterable[str], force: bool) -> list[Probl
     symbolic link at a report's path is never followed."""
     problems = []
     if outdir.exists() and not outdir.is_dir():
-        problems.append(Problem(str(outdir), None, None, "E-OUTPUT", "exists and is not a directory",
-                                "choose another --out"))
+        problems.append(
+            Problem(
+                str(outdir),
+                None,
+                None,
+                "E-OUTPUT",
+                "exists and is not a directory",
+                "choose another --out",
+            )
+        )
         return problems
     for name in names:
         target = outdir / name
         if target.is_symlink():
-            problems.append(Problem(str(target), None, None, "E-OUTPUT-SYMLINK",
-                                    "is a symbolic link; revshare does not write through links",
-                                    "remove the link or choose another --out"))
+            problems.append(
+                Problem(
+                    str(target),
+                    None,
+                    None,
+                    "E-OUTPUT-SYMLINK",
+                    "is a symbolic link; revshare does not write through links",
+                    "remove the link or choose another --out",
+                )
+            )
         elif target.exists() and not force:
-            problems.append(Problem(str(target), None, None, "E-OUTPUT-EXISTS",
-                                    "a report is already there", "pass --force to replace it"))
+            problems.append(
+                Problem(
+                    str(target),
+                    None,
+                    None,
+                    "E-OUTPUT-EXISTS",
+                    "a report is already there",
+                    "pass --force to replace it",
+                )
+            )
     return problems
 
 
