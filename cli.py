@@ -22,6 +22,7 @@ EXAMPLES = {
     "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
     "validate": "revshare validate data/iraq",
     "structures": "revshare structures data/iraq",
+    "compare": "revshare compare data/iraq --structures all --out out/compare",
 }
 
 
@@ -211,6 +212,64 @@ def optimize(
         click.echo(reports.allocation_csv(alloc).decode("utf-8-sig"), nl=False)
     else:
         click.echo(reports.summary_json(alloc).decode("utf-8"), nl=False)
+
+
+@main.command(epilog=f"Example: {EXAMPLES['compare']}")
+@dataset_options
+@click.option(
+    "--structures",
+    "names",
+    default="all",
+    show_default=True,
+    help="Comma-separated structure names or .toml files, or 'all'.",
+)
+@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Override a parameter in every structure; repeatable.",
+)
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path),
+    help="Write comparison.csv, comparison.json, report.md and report.html here.",
+)
+@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@handle_errors
+def compare(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    names: str,
+    price: float | None,
+    overrides: tuple[str, ...],
+    solver: str,
+    outdir: Path | None,
+    force: bool,
+) -> None:
+    """Solve several structures side by side: who gets what, who prefers which, who would leave."""
+    from revshare.reports.comparison import COMPARISON_FILES, comparison_table, write_comparison
+    from revshare.reports.safe import check_outputs
+
+    if outdir is not None:
+        problems = check_outputs(outdir, [*COMPARISON_FILES, "manifest.json"], force)
+        if problems:
+            raise InputError(problems)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    chosen = "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    result = revshare.compare(
+        territory, chosen, price=price, overrides=list(overrides), solver=solver
+    )
+    if outdir is not None:
+        write_comparison(result, outdir, force=force)
+    click.echo(comparison_table(result))
 
 
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")

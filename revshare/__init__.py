@@ -5,6 +5,7 @@ The public API; see README.md for a tour.
 
 __version__ = "0.1.0"
 
+from .compare import Comparison, compare
 from .dataset import Territory, load_dataset, territory_from_frames
 from .errors import (
     InfeasibleError,
@@ -20,6 +21,7 @@ from .structures import PRESETS, Structure
 __all__ = [
     "PRESETS",
     "Allocation",
+    "Comparison",
     "InfeasibleError",
     "InputError",
     "NotOptimalError",
@@ -29,6 +31,7 @@ __all__ = [
     "Structure",
     "Territory",
     "__version__",
+    "compare",
     "load_dataset",
     "optimize",
     "territory_from_frames",

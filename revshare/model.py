@@ -126,7 +126,7 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
                 "raise --price above the fields' costs or check production",
             )
         )
-    problems = _check_names(t, structure)
+    problems = check_names(t, structure)
     groups = _spending_groups(t, structure)
     if groups["pi"].min() < MIN_POPULATION_SHARE:
         small = groups.loc[groups["pi"].idxmin()]
@@ -166,7 +166,7 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
     return m
 
 
-def _check_names(t: Territory, s: Structure) -> list[Problem]:
+def check_names(t: Territory, s: Structure) -> list[Problem]:
     problems = []
     tables: list[tuple[str, set[str], object]] = [
         ("bloc_share", set(t.blocs), s.bloc_share),

@@ -52,7 +52,7 @@ class Allocation:
     optimal: bool = True
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {"revshare": __version__, "python": platform.python_version()}
     for pkg in ("pulp", "highspy", "pandas", "numpy"):
         try:
@@ -214,7 +214,7 @@ def optimize(
         "dataset": territory.name,
         "inputs": dict(territory.provenance.get("inputs", {})),
         "notices": list(territory.provenance.get("notices", [])),
-        "versions": _versions(),
+        "versions": versions(),
         "solver": solver,
         "cross_checked_with": ("cbc" if solver == "highs" else "highs") if cross_check else None,
         "status": "optimal",

@@ -66,11 +66,13 @@ def _matrix(per_head: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.nda
     m = np.asarray(per_head, dtype=float)
     w = np.asarray(weights, dtype=float)
     if m.ndim != 2:
-        raise ValueError(f"`per_head` must be a 2-D array (groups x structures), got {m.ndim} "
-                         "dimensions")
+        raise ValueError(
+            f"`per_head` must be a 2-D array (groups x structures), got {m.ndim} dimensions"
+        )
     if w.shape != (m.shape[0],):
-        raise ValueError(f"`weights` must have one entry per group ({m.shape[0]}), got shape "
-                         f"{w.shape}")
+        raise ValueError(
+            f"`weights` must have one entry per group ({m.shape[0]}), got shape {w.shape}"
+        )
     if not np.isfinite(m).all():
         raise ValueError("`per_head` must be finite, got NaN or infinity")
     if not np.isfinite(w).all() or (w < 0).any():
@@ -109,8 +111,9 @@ def beats(counts: ArrayLike) -> np.ndarray:
     return c > c.T
 
 
-def pairwise_majority(per_head: ArrayLike, weights: ArrayLike, names: Sequence[str],
-                      tol: float = 0.0) -> pd.DataFrame:
+def pairwise_majority(
+    per_head: ArrayLike, weights: ArrayLike, names: Sequence[str], tol: float = 0.0
+) -> pd.DataFrame:
     """Every pair of structures, with the weight preferring each and the majority's choice.
 
     Returns
@@ -129,8 +132,16 @@ def pairwise_majority(per_head: ArrayLike, weights: ArrayLike, names: Sequence[s
             indifferent = float(w[np.abs(m[:, i] - m[:, j]) <= tol].sum())
             a, b = counts[i, j], counts[j, i]
             winner = labels[i] if a > b else labels[j] if b > a else None
-            rows.append({"a": labels[i], "b": labels[j], "prefer_a": float(a),
-                         "prefer_b": float(b), "indifferent": indifferent, "winner": winner})
+            rows.append(
+                {
+                    "a": labels[i],
+                    "b": labels[j],
+                    "prefer_a": float(a),
+                    "prefer_b": float(b),
+                    "indifferent": indifferent,
+                    "winner": winner,
+                }
+            )
     return pd.DataFrame(rows, columns=["a", "b", "prefer_a", "prefer_b", "indifferent", "winner"])
 
 
@@ -154,8 +165,9 @@ def smith_set(counts: ArrayLike, names: Sequence[str]) -> tuple[str, ...]:
     return tuple(name for i, name in enumerate(labels) if reach[i].all())
 
 
-def find_cycle(counts: ArrayLike, names: Sequence[str],
-               among: Sequence[str] | None = None) -> tuple[str, ...] | None:
+def find_cycle(
+    counts: ArrayLike, names: Sequence[str], among: Sequence[str] | None = None
+) -> tuple[str, ...] | None:
     """A shortest cycle of strict majorities among ``among`` (default: all), or ``None``.
 
     The cycle starts at the earliest structure of ``names`` that lies on a shortest cycle, so the
@@ -199,8 +211,9 @@ def condorcet(counts: ArrayLike, names: Sequence[str]) -> Condorcet:
     return Condorcet(winner=winner, smith_set=top, cycle=cycle)
 
 
-def rankings(per_head: ArrayLike, groups: Sequence[str], names: Sequence[str],
-             tol: float = 0.0) -> pd.DataFrame:
+def rankings(
+    per_head: ArrayLike, groups: Sequence[str], names: Sequence[str], tol: float = 0.0
+) -> pd.DataFrame:
     """Each group's ranking of the structures, best first.
 
     A structure's rank is one plus the number of structures that give the group more than
@@ -216,13 +229,21 @@ def rankings(per_head: ArrayLike, groups: Sequence[str], names: Sequence[str],
     labels = _names(names, m.shape[1])
     group_labels = [str(g) for g in groups]
     if len(group_labels) != m.shape[0]:
-        raise ValueError(f"`groups` must have one entry per row ({m.shape[0]}), got "
-                         f"{len(group_labels)}")
+        raise ValueError(
+            f"`groups` must have one entry per row ({m.shape[0]}), got {len(group_labels)}"
+        )
     rows = []
     for g, name in enumerate(group_labels):
         better = (m[g][None, :] - m[g][:, None]) > tol
         ranks = 1 + better.sum(axis=1)
-        order = sorted(range(len(labels)), key=lambda j, r=ranks: (r[j], j))
-        rows += [{"group": name, "structure": labels[j], "usd_per_head": float(m[g, j]),
-                  "rank": int(ranks[j])} for j in order]
+        order = np.lexsort((np.arange(len(labels)), ranks))
+        rows += [
+            {
+                "group": name,
+                "structure": labels[j],
+                "usd_per_head": float(m[g, j]),
+                "rank": int(ranks[j]),
+            }
+            for j in order
+        ]
     return pd.DataFrame(rows, columns=["group", "structure", "usd_per_head", "rank"])

@@ -437,7 +437,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return key.strip(), value
+    head, dot, sub = key.strip().partition(".")
+    return head + dot + sub.strip().strip('"').strip("'"), value
 
 
 def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:

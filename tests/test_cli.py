@@ -44,6 +44,7 @@ def test_optimize_writes_reports(tmp_path):
         "allocation.csv",
         "summary.json",
         "report.md",
+        "report.html",
         "model.lp",
         "manifest.json",
     }
@@ -155,6 +156,29 @@ def test_bad_override_value_is_exit_2_naming_the_parameter():
 
 def test_usage_error_is_exit_2():
     assert run("optimize", IRAQ, "--time-limit", "-1")[0] == 2
+
+
+def test_compare_writes_four_reports_and_a_readable_table(tmp_path):
+    out = tmp_path / "c"
+    code, stdout, stderr = run(
+        "compare", IRAQ, "--structures", "federation,partition,iraq-2005", "--out", str(out)
+    )
+    assert code == 0, stderr
+    assert "Condorcet" in stdout and "partition" in stdout
+    assert {p.name for p in out.iterdir()} == {
+        "comparison.csv",
+        "comparison.json",
+        "report.md",
+        "report.html",
+        "manifest.json",
+    }
+
+
+def test_compare_with_a_bad_override_is_exit_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "c"
+    code, _, stderr = run("compare", IRAQ, "--set", "derivation=7", "--out", str(out))
+    assert code == 2 and "E-RANGE" in stderr
+    assert not out.exists()
 
 
 def test_validate_and_structures():

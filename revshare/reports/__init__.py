@@ -6,19 +6,22 @@ from pathlib import Path
 
 from ..optimize import Allocation
 from .allocation import allocation_csv, report_md, summary, summary_json, terminal_table
+from .html import allocation_html
 from .safe import write_bundle
 
-REPORT_FILES = ("allocation.csv", "summary.json", "report.md")
+REPORT_FILES = ("allocation.csv", "summary.json", "report.md", "report.html")
 
 
 def write_reports(
     a: Allocation, outdir: str | Path, *, force: bool = False, lp_text: str | None = None
 ) -> Path:
-    """Write ``allocation.csv``, ``summary.json``, ``report.md`` (and ``model.lp``) into ``outdir``."""
+    """Write ``allocation.csv``, ``summary.json``, ``report.md``, ``report.html`` (and ``model.lp``)
+    into ``outdir``, then ``manifest.json``."""
     files = {
         "allocation.csv": allocation_csv(a),
         "summary.json": summary_json(a),
         "report.md": report_md(a).encode("utf-8"),
+        "report.html": allocation_html(a).encode("utf-8"),
     }
     if lp_text is not None:
         files["model.lp"] = lp_text.encode("utf-8")

@@ -33,20 +33,20 @@ def allocation_csv(a: Allocation) -> bytes:
     return csv_bytes(CELL_COLUMNS, rows)
 
 
-def _finite(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [json_ready(v) for v in value]
     if hasattr(value, "item"):
-        return _finite(value.item())
+        return json_ready(value.item())
     return value
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_finite(r) for r in frame.to_dict("records")]
+    return [json_ready(r) for r in frame.to_dict("records")]
 
 
 def summary(a: Allocation) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def summary(a: Allocation) -> dict[str, Any]:
         k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
         for k, v in dataclasses.asdict(a.structure).items()
     }
-    return _finite(
+    return json_ready(
         {
             "schema_version": SCHEMA_VERSION,
             "status": "optimal" if a.optimal else "NOT OPTIMAL",

@@ -121,9 +121,16 @@ def write_bundle(outdir: str | Path, files: Mapping[str, bytes], *, force: bool 
     return out
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def _write_temp(out: Path, data: bytes) -> str:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=out)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -1,0 +1,192 @@
+"""The HTML reports are self-contained and safe (RELIABILITY.md O2, O5), charts included."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+import revshare
+from revshare.compare import compare
+from revshare.reports import charts
+from revshare.reports.html import CSP, allocation_html, comparison_html
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "</title><script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+]
+ARABIC = "بغداد"
+OTHERS = ["x|y", "$x$ & ]]>", "北京", "Kirkuk"]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def hostile_territory() -> revshare.Territory:
+    """Regions, factions, blocs and the dataset itself named by the payloads."""
+    regions = [*PAYLOADS, ARABIC, *OTHERS]
+    factions = [ARABIC, *PAYLOADS, "$x$ & ]]>", "北京"]
+    pop = pd.DataFrame(
+        {
+            "region": regions,
+            "faction": [factions[i % len(factions)] for i in range(len(regions))],
+            "population": [100_000 + 7_000 * i for i in range(len(regions))],
+        }
+    )
+    blocs = pd.DataFrame(
+        {"region": regions, "bloc": [PAYLOADS[4] if i % 2 else ARABIC for i in range(len(regions))]}
+    )
+    fields = pd.DataFrame(
+        {"field": ["F1", "F2"], "region": [PAYLOADS[0], ARABIC], "annual_revenue_usd": [4e9, 1e9]}
+    )
+    return revshare.territory_from_frames(fields, pop, blocs, name=PAYLOADS[3])
+
+
+@pytest.fixture(scope="module")
+def hostile() -> revshare.Territory:
+    return hostile_territory()
+
+
+@pytest.fixture(scope="module")
+def comparison(hostile):
+    named = dataclasses.replace(revshare.PRESETS["confederation"], name=PAYLOADS[1])
+    impossible = dataclasses.replace(
+        revshare.PRESETS["federation"],
+        name=PAYLOADS[4],
+        bloc_share={ARABIC: 0.99},
+        per_capita_floor=0.9,
+    )
+    return compare(hostile, ["federation", "partition", named, impossible], price=0)
+
+
+@pytest.fixture(scope="module")
+def allocation(comparison):
+    return comparison.allocations["federation"]
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, and the text, of an HTML page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.stack: list[str] = []
+        self.bdi: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if "bdi" in self.stack:
+            self.bdi.append(data)
+
+
+def assert_safe_page(html: str) -> Page:
+    page = Page(html)
+    names = [t for t, _ in page.tags]
+    assert "script" not in names and "iframe" not in names and "object" not in names
+    for tag, attrs in page.tags:
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        for key in ("src", "href", "action", "formaction", "srcset"):
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith("data:"), (tag, key, value[:40])
+    img = [a for t, a in page.tags if t == "img"]
+    assert img and all(a["src"].startswith("data:image/svg+xml;base64,") for a in img)
+    head = names[: names.index("body")]
+    assert head[:3] == ["html", "head", "meta"]
+    assert page.tags[2][1] == {"charset": "utf-8"}
+    csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv")]
+    assert csp == [{"http-equiv": "Content-Security-Policy", "content": CSP}]
+    text = "".join(page.text)
+    for payload in PAYLOADS:
+        assert payload in text, f"{payload!r} is shown as text"
+    assert ARABIC in page.bdi
+    return page
+
+
+def test_comparison_page_escapes_every_payload_and_isolates_names(comparison):
+    html = comparison_html(comparison)
+    page = assert_safe_page(html)
+    assert "</title><script>" not in html
+    assert len([t for t, _ in page.tags if t == "img"]) == 3
+    assert all(a.get("dir") == "auto" for t, a in page.tags if t == "bdi")
+    assert PAYLOADS[4] + ": infeasible" in "".join(page.text)
+
+
+def test_allocation_page_escapes_every_payload(allocation):
+    page = assert_safe_page(allocation_html(allocation))
+    assert len([t for t, _ in page.tags if t == "img"]) == 4
+    assert "NOT OPTIMAL" not in "".join(page.text)
+
+
+def test_a_result_not_proven_optimal_says_so_in_its_h1(allocation):
+    html = allocation_html(dataclasses.replace(allocation, optimal=False))
+    page = Page(html)
+    assert page.tags[[t for t, _ in page.tags].index("h1")][1] == {"class": "banner"}
+    assert "NOT OPTIMAL" in html.split("<h1", 2)[1]
+
+
+def chart_documents(html: str) -> list[ET.Element]:
+    page = Page(html)
+    prefix = "data:image/svg+xml;base64,"
+    return [
+        ET.fromstring(base64.b64decode(a["src"][len(prefix) :])) for t, a in page.tags if t == "img"
+    ]
+
+
+def test_chart_svgs_hold_names_as_escaped_text_only(comparison):
+    svgs = chart_documents(comparison_html(comparison))
+    texts = []
+    for root in svgs:
+        assert root.tag == SVG + "svg"
+        for el in root.iter():
+            local = el.tag.split("}")[-1]
+            assert local not in ("script", "foreignObject", "image", "a", "iframe"), local
+            assert not [k for k in el.attrib if k.lower().startswith("on")]
+            for key, value in el.attrib.items():
+                if key.endswith("href"):
+                    assert value.startswith("#"), value
+            if local == "text":
+                texts.append("".join(el.itertext()))
+    shown = " ".join(texts)
+    assert charts.short(PAYLOADS[4]) in shown  # a region name as a tick label, as text
+    assert ARABIC in shown and "$x$ & ]]>" in shown
+
+
+def test_charts_are_reproducible(comparison, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert comparison_html(comparison) == comparison_html(comparison)
+
+
+def test_the_page_loads_nothing_from_outside(comparison):
+    html = comparison_html(comparison)
+    for needle in ("http://", "https://", "//cdn", "@import", "url("):
+        assert needle not in html
+
+
+def test_lorenz_points_start_at_zero_and_end_at_one():
+    x, y = charts.lorenz_points([3.0, 1.0, 2.0], [1.0, 1.0, 2.0])
+    assert (x[0], y[0], x[-1], y[-1]) == (0.0, 0.0, 1.0, 1.0)
+    assert list(x) == [0.0, 0.25, 0.75, 1.0]
+    assert list(y) == pytest.approx([0.0, 1 / 8, 5 / 8, 1.0])
+    assert charts.lorenz_points([0.0, 0.0], [1.0, 1.0])[0].size == 0
+
+
+def test_long_names_are_shortened_for_charts_only():
+    assert charts.short("a" * 40) == "a" * 27 + "…"
+    assert charts.short("two\nlines") == "two lines"
