@@ -23,7 +23,11 @@ EXAMPLES = {
     "validate": "revshare validate data/iraq",
     "structures": "revshare structures data/iraq",
     "compare": "revshare compare data/iraq --structures all --out out/compare",
+    "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
+    "ratify": "revshare ratify data/iraq --structure confederation --status-quo unified --rule iraq-2005",
 }
+METHODS = ["hamilton", "jefferson", "webster", "huntington-hill", "adams", "dean"]
+RULES = ["majority", "double-majority", "iraq-2005", "bloc-veto"]
 
 
 def _fail(message: str, code: int) -> None:
@@ -270,6 +274,162 @@ def compare(
     if outdir is not None:
         write_comparison(result, outdir, force=force)
     click.echo(comparison_table(result))
+
+
+def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
+    from revshare.reports.safe import check_outputs
+
+    if outdir is not None:
+        problems = check_outputs(outdir, [*names, "manifest.json"], force)
+        if problems:
+            raise InputError(problems)
+
+
+@main.command(epilog=f"Example: {EXAMPLES['convention']}")
+@dataset_options
+@click.option("--seats", type=click.IntRange(min=1), required=True, help="Seats in the convention.")
+@click.option("--method", type=click.Choice(METHODS), default="huntington-hill", show_default=True)
+@click.option("--min-seats", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--max-seats", type=click.IntRange(min=1), help="At most this many seats each.")
+@click.option(
+    "--by",
+    type=click.Choice(["region", "bloc", "faction"]),
+    default="region",
+    show_default=True,
+    help="Which localities get seats.",
+)
+@click.option(
+    "--tie-rule",
+    type=click.Choice(["error", "larger-population", "alphabetical"]),
+    default="error",
+    show_default=True,
+    help="How an exact tie for the last seat is settled.",
+)
+@click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports here.")
+@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@handle_errors
+def convention(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    seats: int,
+    method: str,
+    min_seats: int,
+    max_seats: int | None,
+    by: str,
+    tie_rule: str,
+    outdir: Path | None,
+    force: bool,
+) -> None:
+    """Apportion a constitutional convention's seats with exact arithmetic; ties are reported."""
+    from revshare.convention import apportion_territory
+    from revshare.reports.convention import (
+        APPORTIONMENT_FILES,
+        apportionment_text,
+        write_apportionment,
+    )
+
+    _write_or_refuse(outdir, APPORTIONMENT_FILES, force)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    result = apportion_territory(
+        territory, seats, method, by=by, min_seats=min_seats, max_seats=max_seats, tie_rule=tie_rule
+    )
+    if outdir is not None:
+        write_apportionment(result, outdir, force=force)
+    click.echo(apportionment_text(result))
+
+
+@main.command(epilog=f"Example: {EXAMPLES['ratify']}")
+@dataset_options
+@click.option("--structure", "-s", required=True, help="The proposal: a structure name or .toml.")
+@click.option(
+    "--status-quo", required=True, help="What voters have now: a structure name or .toml."
+)
+@click.option("--rule", type=click.Choice(RULES), default="majority", show_default=True)
+@click.option(
+    "--margin",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="USD a head a cell must gain to vote yes.",
+)
+@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Override a parameter of the proposal; repeatable.",
+)
+@click.option(
+    "--turnout",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Share of each cell's people who vote.",
+)
+@click.option(
+    "--vote-model",
+    type=click.Choice(["deterministic", "logistic"]),
+    default="deterministic",
+    show_default=True,
+)
+@click.option(
+    "--logistic-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=100.0,
+    show_default=True,
+    help="USD a head that raises the odds of yes e-fold (logistic).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
+@click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports here.")
+@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@handle_errors
+def ratify(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    structure: str,
+    status_quo: str,
+    rule: str,
+    margin: float,
+    price: float | None,
+    overrides: tuple[str, ...],
+    turnout: float,
+    vote_model: str,
+    logistic_scale: float,
+    seed: int,
+    outdir: Path | None,
+    force: bool,
+) -> None:
+    """Would the voters ratify a proposal? Each cell compares its money per head with the status quo."""
+    from revshare.referendum import ratify as run_referendum
+    from revshare.reports.convention import REFERENDUM_FILES, referendum_text, write_referendum
+
+    _write_or_refuse(outdir, REFERENDUM_FILES, force)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    result = run_referendum(
+        territory,
+        structure,
+        status_quo,
+        rule,
+        margin=margin,
+        price=price,
+        overrides=list(overrides),
+        turnout=turnout,
+        vote_model=vote_model,
+        logistic_scale_usd=logistic_scale,
+        seed=seed,
+    )
+    if outdir is not None:
+        write_referendum(result, outdir, force=force)
+    click.echo(referendum_text(result))
 
 
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")

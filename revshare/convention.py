@@ -1,18 +1,13 @@
 """Apportioning a constitutional convention's seats to localities, in exact arithmetic.
 
-Every method works on integers and :class:`fractions.Fraction`; no priority, quota or remainder is
-ever a float, so two localities tie exactly when the arithmetic says so. A tie that decides a seat is
-never broken silently: by default it is an error naming the tied localities, and the documented tie
-rules record the tie in the result.
+Every method works on integers and :class:`fractions.Fraction`; no priority, quota or remainder
+is ever a float, so two localities tie exactly when the arithmetic says so. A tie that decides a
+seat is never broken silently: by default it is an error naming the tied localities, and the
+documented tie rules record the tie in the result.
 
-References
-----------
-M. L. Balinski and H. P. Young, *Fair Representation: Meeting the Ideal of One Man, One Vote*,
-2nd ed., Brookings, 2001 (the methods, their divisors, house monotonicity and the quota
-property). M. Gallagher, "Proportionality, disproportionality and electoral systems", *Electoral
-Studies* 10(1), 1991, 33-51 (the least-squares index). J. Loosemore and V. J. Hanby, "The
-theoretical limits of maximum distortion", *British Journal of Political Science* 1(4), 1971,
-467-477.
+References: M. L. Balinski and H. P. Young, *Fair Representation*, 2nd ed., Brookings, 2001 (the
+methods, house monotonicity, the quota property); M. Gallagher, *Electoral Studies* 10(1), 1991,
+33-51 (least squares index); J. Loosemore and V. J. Hanby, *Br. J. Pol. Sci.* 1(4), 1971, 467-477.
 """
 
 from __future__ import annotations
@@ -33,9 +28,6 @@ from .errors import InputError, Problem
 if TYPE_CHECKING:
     from .dataset import Territory
 
-Priority = Callable[[Fraction, int], Fraction]
-
-
 @dataclass(frozen=True)
 class Method:
     """An apportionment method: a largest-remainder rule, or a divisor method given by a priority.
@@ -48,37 +40,31 @@ class Method:
     name: str
     description: str
     citation: str
-    priority: Priority | None = None
+    priority: Callable[[Fraction, int], Fraction] | None = None
     first_seat_free: bool = False
 
 
-METHODS: dict[str, Method] = {
-    m.name: m
-    for m in (
-        Method("hamilton", "largest remainder: lower quotas, then the largest remainders",
-               "A. Hamilton, 1792 (the vetoed bill of 5 April 1792); Hare-Niemeyer; Balinski and "
-               "Young (2001), ch. 2"),
-        Method("jefferson", "divisor method rounding down, d(s) = s + 1 (D'Hondt)",
-               "T. Jefferson, 1792 (Apportionment Act of 14 April 1792, 1 Stat. 253); V. D'Hondt, "
-               "1878; Balinski and Young (2001), ch. 3",
-               lambda p, s: p / (s + 1)),
-        Method("webster", "divisor method rounding at one half, d(s) = s + 1/2 (Sainte-Lague)",
-               "D. Webster, 1832 (used for the US House 1842 and 1911); A. Sainte-Lague, 1910; "
-               "Balinski and Young (2001), ch. 4",
-               lambda p, s: 2 * p / (2 * s + 1)),
-        Method("huntington-hill", "divisor method at the geometric mean, d(s) = sqrt(s(s + 1)); "
-               "priorities compared squared, p^2 / (s(s + 1)), so exactly",
-               "E. V. Huntington, 'The apportionment of representatives in Congress', Trans. "
-               "AMS 30 (1928) 85-110; US House since 1941 (2 U.S.C. 2a)",
-               lambda p, s: p * p / (s * (s + 1)), first_seat_free=True),
-        Method("adams", "divisor method rounding up, d(s) = s",
-               "J. Q. Adams, 1832; Balinski and Young (2001), ch. 3",
-               lambda p, s: p / s, first_seat_free=True),
-        Method("dean", "divisor method at the harmonic mean, d(s) = 2s(s + 1) / (2s + 1)",
-               "J. W. Dean, 1832; Balinski and Young (2001), appendix A",
-               lambda p, s: p * (2 * s + 1) / (2 * s * (s + 1)), first_seat_free=True),
-    )
-}
+BY_ = "Balinski and Young (2001)"
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("hamilton", "largest remainder: lower quotas, then the largest remainders",
+           f"A. Hamilton, the vetoed bill of 5 April 1792; Hare-Niemeyer; {BY_}"),
+    Method("jefferson", "divisor method rounding down, d(s) = s + 1 (D'Hondt)",
+           f"T. Jefferson, Apportionment Act of 1792 (1 Stat. 253); V. D'Hondt, 1878; {BY_}",
+           lambda p, s: p / (s + 1)),
+    Method("webster", "divisor method rounding at one half, d(s) = s + 1/2 (Sainte-Lague)",
+           "D. Webster, 1832 (US House after the 1840, 1910 and 1930 censuses); A. Sainte-Lague, "
+           f"1910; {BY_}", lambda p, s: 2 * p / (2 * s + 1)),
+    Method("huntington-hill", "divisor method at the geometric mean, d(s) = sqrt(s(s + 1)); "
+           "priorities compared squared, p^2 / (s(s + 1)), so exactly",
+           "E. V. Huntington, Trans. AMS 30 (1928) 85-110; the US House's 'method of equal "
+           "proportions' since 1941 (2 U.S.C. 2a)",
+           lambda p, s: p * p / (s * (s + 1)), first_seat_free=True),
+    Method("adams", "divisor method rounding up, d(s) = s", f"J. Q. Adams, 1832; {BY_}",
+           lambda p, s: p / s, first_seat_free=True),
+    Method("dean", "divisor method at the harmonic mean, d(s) = 2s(s + 1) / (2s + 1)",
+           f"J. Dean, 1832; {BY_}", lambda p, s: p * (2 * s + 1) / (2 * s * (s + 1)),
+           first_seat_free=True),
+)}
 ALIASES = {"dhondt": "jefferson", "d'hondt": "jefferson", "sainte-lague": "webster",
            "largest-remainder": "hamilton", "hare-niemeyer": "hamilton", "hill": "huntington-hill"}
 
@@ -133,7 +119,7 @@ class Apportionment:
                 if not math.floor(self.quota[n]) <= s <= math.ceil(self.quota[n])]
 
     def table(self) -> pd.DataFrame:
-        """One row per locality: population, quota (float), lower and upper quota, seats and shares."""
+        """One row per locality: population, quota (float), lower and upper quota, seats, shares."""
         total = sum(self.populations.values())
         rows = [{self.unit: n, "population": float(p), "quota": float(self.quota[n]),
                  "lower_quota": math.floor(self.quota[n]), "upper_quota": math.ceil(self.quota[n]),
@@ -144,8 +130,8 @@ class Apportionment:
 
 
 def exact(value: object) -> Fraction:
-    """An exact population: integers and fractions as they are, a ``Decimal`` exactly, a float as the
-    shortest decimal that prints as it (``0.1`` is ``1/10``, not the binary double)."""
+    """An exact population: integers and fractions as they are, a ``Decimal`` exactly, a float as
+    the shortest decimal that prints as it (``0.1`` is ``1/10``, not the binary double)."""
     if isinstance(value, bool):
         raise TypeError("a population cannot be a bool")
     if isinstance(value, Rational | Decimal):
@@ -153,7 +139,7 @@ def exact(value: object) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value} is not finite")
-        return Fraction(repr(value))
+        return Fraction(repr(float(value)))
     if hasattr(value, "item"):
         return exact(value.item())
     raise TypeError(f"{value!r} is not a number")
@@ -205,6 +191,9 @@ def _check(populations: Mapping[str, object], seats: int, method: str, min_seats
             problems.append(Problem("population", None, str(key), "E-ZERO-POPULATION",
                                     f"population of {key!r} must be > 0, got {value!r}",
                                     "drop the locality or correct its population"))
+        if str(key) in pops:
+            problems.append(Problem("population", None, str(key), "E-DUPLICATE",
+                                    f"{key!r} is named twice", "give each locality one name"))
         pops[str(key)] = p
     if problems:
         raise InputError(problems)
@@ -300,7 +289,7 @@ def _divisor(pops: Mapping[str, Fraction], seats: int, method: Method, lo: int, 
              tie_rule: str) -> tuple[dict[str, int], list[str], int]:
     """Highest averages: start from the minimum, then give each seat to the highest priority.
 
-    This sequential form is the divisor method with bounds (Balinski and Young 2001, appendix A).
+    This sequential form is the divisor method with bounds (Balinski and Young 2001).
     When the highest priority is shared by no more localities than there are seats left, each gets
     one and the order does not matter; otherwise the tie decides the last seats. A heap keeps each
     seat at O(log n) exact comparisons.
@@ -328,16 +317,9 @@ def _divisor(pops: Mapping[str, Fraction], seats: int, method: Method, lo: int, 
     return out, [], 0
 
 
-def apportion(
-    populations: Mapping[str, int | Fraction],
-    seats: int,
-    method: str,
-    *,
-    min_seats: int = 0,
-    max_seats: int | None = None,
-    tie_rule: str = "error",
-    unit: str = "locality",
-) -> Apportionment:
+def apportion(populations: Mapping[str, int | Fraction], seats: int, method: str, *,
+              min_seats: int = 0, max_seats: int | None = None, tie_rule: str = "error",
+              unit: str = "locality") -> Apportionment:
     """Apportion ``seats`` among localities in proportion to ``populations``, exactly.
 
     Parameters
@@ -397,16 +379,9 @@ def territory_populations(territory: Territory, by: str = "region") -> dict[str,
     return out
 
 
-def apportion_territory(
-    territory: Territory,
-    seats: int,
-    method: str,
-    *,
-    by: str = "region",
-    min_seats: int = 0,
-    max_seats: int | None = None,
-    tie_rule: str = "error",
-) -> Apportionment:
+def apportion_territory(territory: Territory, seats: int, method: str, *, by: str = "region",
+                        min_seats: int = 0, max_seats: int | None = None,
+                        tie_rule: str = "error") -> Apportionment:
     """Apportion a convention over a territory's regions, blocs or factions (``by``).
 
     Populations are the sums of the territory's cells, exactly (see :func:`territory_populations`);
