@@ -89,6 +89,24 @@ def dataset_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+price_option = click.option(
+    "--price", type=float, help="Oil price, USD a barrel (default: the dataset's)."
+)
+solver_option = click.option(
+    "--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True
+)
+force_option = click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+
+
+def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
+    from revshare.reports.safe import check_outputs
+
+    if outdir is not None:
+        problems = check_outputs(outdir, [*names, "manifest.json"], force)
+        if problems:
+            raise InputError(problems)
+
+
 def load(
     dataset: Path | None,
     fields: Path | None,
@@ -128,7 +146,7 @@ def main(debug: bool) -> None:
     show_default=True,
     help="A preset or dataset structure name, or a .toml file.",
 )
-@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@price_option
 @click.option(
     "--set",
     "overrides",
@@ -136,7 +154,7 @@ def main(debug: bool) -> None:
     metavar="PARAM=VALUE",
     help="Override a structure parameter; repeatable (e.g. --set central_share=0).",
 )
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@solver_option
 @click.option(
     "--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree."
 )
@@ -162,7 +180,7 @@ def main(debug: bool) -> None:
     help="What to print on stdout.",
 )
 @click.option("--write-lp", is_flag=True, help="Also write model.lp into --out.")
-@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@force_option
 @handle_errors
 def optimize(
     dataset: Path | None,
@@ -186,16 +204,11 @@ def optimize(
     """Allocate the revenue under one structure and report the verified optimum."""
     from revshare import reports
     from revshare.optimize import model_lp
-    from revshare.reports.safe import check_outputs
     from revshare.structures import parse_override
 
     if write_lp and outdir is None:
         raise click.UsageError("--write-lp needs --out DIR")
-    if outdir is not None:
-        names = [*reports.REPORT_FILES, "manifest.json"] + (["model.lp"] if write_lp else [])
-        problems = check_outputs(outdir, names, force)
-        if problems:
-            raise InputError(problems)
+    _write_or_refuse(outdir, (*reports.REPORT_FILES, *(["model.lp"] if write_lp else [])), force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     alloc = revshare.optimize(
         territory,
@@ -227,7 +240,7 @@ def optimize(
     show_default=True,
     help="Comma-separated structure names or .toml files, or 'all'.",
 )
-@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@price_option
 @click.option(
     "--set",
     "overrides",
@@ -235,14 +248,14 @@ def optimize(
     metavar="PARAM=VALUE",
     help="Override a parameter in every structure; repeatable.",
 )
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@solver_option
 @click.option(
     "--out",
     "outdir",
     type=click.Path(path_type=Path),
     help="Write comparison.csv, comparison.json, report.md and report.html here.",
 )
-@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@force_option
 @handle_errors
 def compare(
     dataset: Path | None,
@@ -260,12 +273,8 @@ def compare(
 ) -> None:
     """Solve several structures side by side: who gets what, who prefers which, who would leave."""
     from revshare.reports.comparison import COMPARISON_FILES, comparison_table, write_comparison
-    from revshare.reports.safe import check_outputs
 
-    if outdir is not None:
-        problems = check_outputs(outdir, [*COMPARISON_FILES, "manifest.json"], force)
-        if problems:
-            raise InputError(problems)
+    _write_or_refuse(outdir, COMPARISON_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     chosen = "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
     result = revshare.compare(
@@ -274,15 +283,6 @@ def compare(
     if outdir is not None:
         write_comparison(result, outdir, force=force)
     click.echo(comparison_table(result))
-
-
-def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
-    from revshare.reports.safe import check_outputs
-
-    if outdir is not None:
-        problems = check_outputs(outdir, [*names, "manifest.json"], force)
-        if problems:
-            raise InputError(problems)
 
 
 @main.command(epilog=f"Example: {EXAMPLES['convention']}")
@@ -306,7 +306,7 @@ def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -
     help="How an exact tie for the last seat is settled.",
 )
 @click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports here.")
-@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@force_option
 @handle_errors
 def convention(
     dataset: Path | None,
@@ -356,7 +356,7 @@ def convention(
     show_default=True,
     help="USD a head a cell must gain to vote yes.",
 )
-@click.option("--price", type=float, help="Oil price, USD a barrel (default: the dataset's).")
+@price_option
 @click.option(
     "--set",
     "overrides",
@@ -386,7 +386,7 @@ def convention(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
 @click.option("--out", "outdir", type=click.Path(path_type=Path), help="Write reports here.")
-@click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+@force_option
 @handle_errors
 def ratify(
     dataset: Path | None,
