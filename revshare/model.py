@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -174,7 +174,7 @@ def check_names(t: Territory, s: Structure) -> list[Problem]:
         ("bloc_retention", set(t.blocs), s.bloc_retention),
     ]
     for key, known, table in tables:
-        if not isinstance(table, dict):
+        if not isinstance(table, Mapping):
             continue
         for name in sorted(set(table) - known):
             problems.append(
