@@ -6,7 +6,6 @@ from pathlib import Path
 
 from ..optimize import Allocation
 from .allocation import allocation_csv, report_md, summary, summary_json, terminal_table
-from .html import allocation_html
 from .safe import write_bundle
 
 REPORT_FILES = ("allocation.csv", "summary.json", "report.md", "report.html")
@@ -17,6 +16,8 @@ def write_reports(
 ) -> Path:
     """Write ``allocation.csv``, ``summary.json``, ``report.md``, ``report.html`` (and ``model.lp``)
     into ``outdir``, then ``manifest.json``."""
+    from .html import allocation_html  # matplotlib is imported only when a report is written
+
     files = {
         "allocation.csv": allocation_csv(a),
         "summary.json": summary_json(a),
