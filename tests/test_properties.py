@@ -274,7 +274,9 @@ def structures(draw, case: Case, floor: bool = True, mild: bool = False) -> revs
         within_region=draw(st.sampled_from(["equal", "free"])),
         secession_proof=secession,
         secession_cost=draw(st.sampled_from([0.2, 0.5] if mild else [0.0, 0.2, 0.5])),
-        objective=draw(st.sampled_from(OBJECTIVES)),
+        # nash has its own tests (tests/test_nash.py): its money is exact only to about
+        # sqrt(gap), coarser than the tolerances these properties compare at
+        objective=draw(st.sampled_from([o for o in OBJECTIVES if o != "nash"])),
     )
     return structure.with_overrides({})  # validated as a TOML table would be
 
