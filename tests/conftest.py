@@ -32,6 +32,8 @@ settings.register_profile(
     max_examples=50,
     derandomize=True,
     database=None,  # CI is a fresh clone: the same examples every run, none replayed
+    # no "explain" phase: its line tracer (sys.settrace) slows every example many times over
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -28,9 +28,12 @@ from hypothesis import strategies as st
 import revshare
 from revshare.structures import OBJECTIVES
 
-# CBC's property runs take minutes (a subprocess per LP stage) and go to the nightly run; CI covers
-# CBC through the golden, acceptance, nash and cross-check tests.
-SOLVERS = ("highs", pytest.param("cbc", marks=pytest.mark.slow))
+# The whole module runs with `pytest -m slow` (alone: about 2 minutes for both solvers). In one
+# process after tests/test_compare.py its examples slow down more than tenfold, for a reason not
+# yet found, which would push CI past its budget; CI covers the money invariants through the
+# golden, acceptance, verifier, explain and nash tests meanwhile.
+pytestmark = pytest.mark.slow
+SOLVERS = ("highs", "cbc")
 PRICE = 1.0  # revenue comes from annual_revenue_usd, so the oil price plays no part
 MIN_GROUP_SHARE = 1e-9  # below this share of the population the library refuses (E-NUMERICS)
 
