@@ -79,7 +79,6 @@ class Model:
 
 
 def _spending_groups(t: Territory, structure: Structure) -> pd.DataFrame:
-    cells = t.cells
     if structure.within_region == "equal":
         groups = pd.DataFrame(
             {
@@ -89,7 +88,7 @@ def _spending_groups(t: Territory, structure: Structure) -> pd.DataFrame:
             }
         )
     else:
-        groups = cells[["region", "faction", "population"]].copy()
+        groups = t.cells[["region", "faction", "population"]].copy()
     groups = groups.reset_index(drop=True)
     groups["bloc"] = groups["region"].map(t.regions["bloc"])
     groups["pi"] = groups["population"] / t.population

@@ -18,7 +18,7 @@ from .dataset import Territory
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .explain import explain
 from .metrics import metrics, round_money, summarise
-from .model import build_model
+from .model import build_model, choose_scale
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
 from .solve import Solution, SolverConfig, solve_model
 from .structures import Structure, apply_overrides, resolve
@@ -313,14 +313,15 @@ def assemble(
     blocs["own_revenue_usd"] = blocs["bloc"].map(territory.bloc_revenue(price)).fillna(0.0)
     blocs["outside_option_usd"] = blocs["bloc"].map(outside).fillna(0.0)
     blocs["surplus_over_secession_usd"] = blocs["usd"] - blocs["outside_option_usd"]
+    scale = choose_scale(revenue)  # the model's money unit, as build_model chose it
     scale_obj = 1.0
     objective = sol.objective_value
     if objective is not None and structure.objective != "nash":
         per_head = structure.objective in ("maxmin", "leximin")
-        scale_obj = revenue_scale(revenue) / (territory.population if per_head else 1.0)
+        scale_obj = scale / (territory.population if per_head else 1.0)
         objective *= scale_obj
     binding = pd.DataFrame(sol.binding, columns=["constraint", "dual", "slack"])
-    binding["objective_change_per_usd"] = binding["dual"] * scale_obj / revenue_scale(revenue)
+    binding["objective_change_per_usd"] = binding["dual"] * scale_obj / scale
     binding = (
         binding.drop(columns=["dual", "slack"]).sort_values("constraint").reset_index(drop=True)
     )
@@ -357,12 +358,6 @@ def _round_hierarchically(
         idx = np.flatnonzero(region.to_numpy() == r)
         out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
     return out, int(top[-1])
-
-
-def revenue_scale(revenue: float) -> float:
-    from .model import choose_scale
-
-    return choose_scale(revenue)
 
 
 def model_lp(
