@@ -28,6 +28,7 @@ from .errors import InputError, Problem
 if TYPE_CHECKING:
     from .dataset import Territory
 
+
 @dataclass(frozen=True)
 class Method:
     """An apportionment method: a largest-remainder rule, or a divisor method given by a priority.
@@ -45,35 +46,67 @@ class Method:
 
 
 BY_ = "Balinski and Young (2001)"
-METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("hamilton", "largest remainder: lower quotas, then the largest remainders",
-           f"A. Hamilton, the vetoed bill of 5 April 1792; Hare-Niemeyer; {BY_}"),
-    Method("jefferson", "divisor method rounding down, d(s) = s + 1 (D'Hondt)",
-           f"T. Jefferson, Apportionment Act of 1792 (1 Stat. 253); V. D'Hondt, 1878; {BY_}",
-           lambda p, s: p / (s + 1)),
-    Method("webster", "divisor method rounding at one half, d(s) = s + 1/2 (Sainte-Lague)",
-           "D. Webster, 1832 (US House after the 1840, 1910 and 1930 censuses); A. Sainte-Lague, "
-           f"1910; {BY_}", lambda p, s: 2 * p / (2 * s + 1)),
-    Method("huntington-hill", "divisor method at the geometric mean, d(s) = sqrt(s(s + 1)); "
-           "priorities compared squared, p^2 / (s(s + 1)), so exactly",
-           "E. V. Huntington, Trans. AMS 30 (1928) 85-110; the US House's 'method of equal "
-           "proportions' since 1941 (2 U.S.C. 2a)",
-           lambda p, s: p * p / (s * (s + 1)), first_seat_free=True),
-    Method("adams", "divisor method rounding up, d(s) = s", f"J. Q. Adams, 1832; {BY_}",
-           lambda p, s: p / s, first_seat_free=True),
-    Method("dean", "divisor method at the harmonic mean, d(s) = 2s(s + 1) / (2s + 1)",
-           f"J. Dean, 1832; {BY_}", lambda p, s: p * (2 * s + 1) / (2 * s * (s + 1)),
-           first_seat_free=True),
-)}
-ALIASES = {"dhondt": "jefferson", "d'hondt": "jefferson", "sainte-lague": "webster",
-           "largest-remainder": "hamilton", "hare-niemeyer": "hamilton", "hill": "huntington-hill"}
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "hamilton",
+            "largest remainder: lower quotas, then the largest remainders",
+            f"A. Hamilton, the vetoed bill of 5 April 1792; Hare-Niemeyer; {BY_}",
+        ),
+        Method(
+            "jefferson",
+            "divisor method rounding down, d(s) = s + 1 (D'Hondt)",
+            f"T. Jefferson, Apportionment Act of 1792 (1 Stat. 253); V. D'Hondt, 1878; {BY_}",
+            lambda p, s: p / (s + 1),
+        ),
+        Method(
+            "webster",
+            "divisor method rounding at one half, d(s) = s + 1/2 (Sainte-Lague)",
+            "D. Webster, 1832 (US House after the 1840, 1910 and 1930 censuses); A. Sainte-Lague, "
+            f"1910; {BY_}",
+            lambda p, s: 2 * p / (2 * s + 1),
+        ),
+        Method(
+            "huntington-hill",
+            "divisor method at the geometric mean, d(s) = sqrt(s(s + 1)); "
+            "priorities compared squared, p^2 / (s(s + 1)), so exactly",
+            "E. V. Huntington, Trans. AMS 30 (1928) 85-110; the US House's 'method of equal "
+            "proportions' since 1941 (2 U.S.C. 2a)",
+            lambda p, s: p * p / (s * (s + 1)),
+            first_seat_free=True,
+        ),
+        Method(
+            "adams",
+            "divisor method rounding up, d(s) = s",
+            f"J. Q. Adams, 1832; {BY_}",
+            lambda p, s: p / s,
+            first_seat_free=True,
+        ),
+        Method(
+            "dean",
+            "divisor method at the harmonic mean, d(s) = 2s(s + 1) / (2s + 1)",
+            f"J. Dean, 1832; {BY_}",
+            lambda p, s: p * (2 * s + 1) / (2 * s * (s + 1)),
+            first_seat_free=True,
+        ),
+    )
+}
+ALIASES = {
+    "dhondt": "jefferson",
+    "d'hondt": "jefferson",
+    "sainte-lague": "webster",
+    "largest-remainder": "hamilton",
+    "hare-niemeyer": "hamilton",
+    "hill": "huntington-hill",
+}
 
 TIE_RULES: dict[str, str] = {
     "error": "an exact tie for the last seat(s) is an error (E-TIE) naming the tied localities",
     "larger-population": "tied seats go to the larger populations; equal populations then go in "
-                         "alphabetical (Unicode code point) order",
+    "alphabetical (Unicode code point) order",
     "alphabetical": "tied seats go in alphabetical (Unicode code point) order of the names: "
-                    "arbitrary but reproducible, like a published lot",
+    "arbitrary but reproducible, like a published lot",
 }
 BY = ("region", "bloc", "faction")
 
@@ -115,17 +148,28 @@ class Apportionment:
     @property
     def quota_violations(self) -> list[str]:
         """Localities whose seats fall outside ``[floor(quota), ceil(quota)]``."""
-        return [n for n, s in self.seats.items()
-                if not math.floor(self.quota[n]) <= s <= math.ceil(self.quota[n])]
+        return [
+            n
+            for n, s in self.seats.items()
+            if not math.floor(self.quota[n]) <= s <= math.ceil(self.quota[n])
+        ]
 
     def table(self) -> pd.DataFrame:
         """One row per locality: population, quota (float), lower and upper quota, seats, shares."""
         total = sum(self.populations.values())
-        rows = [{self.unit: n, "population": float(p), "quota": float(self.quota[n]),
-                 "lower_quota": math.floor(self.quota[n]), "upper_quota": math.ceil(self.quota[n]),
-                 "seats": self.seats[n], "seat_share": self.seats[n] / self.house_size,
-                 "population_share": float(p / total)}
-                for n, p in self.populations.items()]
+        rows = [
+            {
+                self.unit: n,
+                "population": float(p),
+                "quota": float(self.quota[n]),
+                "lower_quota": math.floor(self.quota[n]),
+                "upper_quota": math.ceil(self.quota[n]),
+                "seats": self.seats[n],
+                "seat_share": self.seats[n] / self.house_size,
+                "population_share": float(p / total),
+            }
+            for n, p in self.populations.items()
+        ]
         return pd.DataFrame(rows)
 
 
@@ -153,84 +197,174 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check(populations: Mapping[str, object], seats: int, method: str, min_seats: int,
-           max_seats: int | None, tie_rule: str) -> tuple[str, dict[str, Fraction]]:
+def _check(
+    populations: Mapping[str, object],
+    seats: int,
+    method: str,
+    min_seats: int,
+    max_seats: int | None,
+    tie_rule: str,
+) -> tuple[str, dict[str, Fraction]]:
     """The canonical method name and exact populations, or every problem at once."""
     problems: list[Problem] = []
     name = ALIASES.get(str(method).lower(), str(method).lower())
     if name not in METHODS:
-        problems.append(_problem("--method", "E-UNKNOWN-METHOD", f"unknown method {method!r}",
-                                 f"use one of {', '.join(METHODS)}"))
+        problems.append(
+            _problem(
+                "--method",
+                "E-UNKNOWN-METHOD",
+                f"unknown method {method!r}",
+                f"use one of {', '.join(METHODS)}",
+            )
+        )
     if not _is_int(seats) or seats < 1:
-        problems.append(_problem("--seats", "E-RANGE", f"seats must be a whole number >= 1, "
-                                 f"got {seats!r}", "pass the size of the convention"))
+        problems.append(
+            _problem(
+                "--seats",
+                "E-RANGE",
+                f"seats must be a whole number >= 1, got {seats!r}",
+                "pass the size of the convention",
+            )
+        )
     if not _is_int(min_seats) or min_seats < 0:
-        problems.append(_problem("--min-seats", "E-RANGE", f"min_seats must be a whole number "
-                                 f">= 0, got {min_seats!r}", "pass 0 or more"))
-    if max_seats is not None and (not _is_int(max_seats) or max_seats < 1
-                                  or (_is_int(min_seats) and max_seats < min_seats)):
-        problems.append(_problem("--max-seats", "E-RANGE", f"max_seats must be a whole number >= 1 "
-                                 f"and >= min_seats ({min_seats!r}), got {max_seats!r}",
-                                 "raise --max-seats or lower --min-seats"))
+        problems.append(
+            _problem(
+                "--min-seats",
+                "E-RANGE",
+                f"min_seats must be a whole number >= 0, got {min_seats!r}",
+                "pass 0 or more",
+            )
+        )
+    if max_seats is not None and (
+        not _is_int(max_seats) or max_seats < 1 or (_is_int(min_seats) and max_seats < min_seats)
+    ):
+        problems.append(
+            _problem(
+                "--max-seats",
+                "E-RANGE",
+                f"max_seats must be a whole number >= 1 "
+                f"and >= min_seats ({min_seats!r}), got {max_seats!r}",
+                "raise --max-seats or lower --min-seats",
+            )
+        )
     if tie_rule not in TIE_RULES:
-        problems.append(_problem("--tie-rule", "E-UNKNOWN-TIE-RULE", f"unknown tie rule "
-                                 f"{tie_rule!r}", f"use one of {', '.join(TIE_RULES)}"))
+        problems.append(
+            _problem(
+                "--tie-rule",
+                "E-UNKNOWN-TIE-RULE",
+                f"unknown tie rule {tie_rule!r}",
+                f"use one of {', '.join(TIE_RULES)}",
+            )
+        )
     if not populations:
-        problems.append(Problem("population", None, None, "E-EMPTY", "no localities to apportion",
-                                "give at least one locality with a population"))
+        problems.append(
+            Problem(
+                "population",
+                None,
+                None,
+                "E-EMPTY",
+                "no localities to apportion",
+                "give at least one locality with a population",
+            )
+        )
     pops: dict[str, Fraction] = {}
     for key, value in populations.items():
         try:
             p = exact(value)
         except (TypeError, ValueError) as exc:
-            problems.append(Problem("population", None, str(key), "E-NOT-A-NUMBER",
-                                    f"population of {key!r} is not a finite number: {exc}",
-                                    "give a whole number of people"))
+            problems.append(
+                Problem(
+                    "population",
+                    None,
+                    str(key),
+                    "E-NOT-A-NUMBER",
+                    f"population of {key!r} is not a finite number: {exc}",
+                    "give a whole number of people",
+                )
+            )
             continue
         if p <= 0:
-            problems.append(Problem("population", None, str(key), "E-ZERO-POPULATION",
-                                    f"population of {key!r} must be > 0, got {value!r}",
-                                    "drop the locality or correct its population"))
+            problems.append(
+                Problem(
+                    "population",
+                    None,
+                    str(key),
+                    "E-ZERO-POPULATION",
+                    f"population of {key!r} must be > 0, got {value!r}",
+                    "drop the locality or correct its population",
+                )
+            )
         if str(key) in pops:
-            problems.append(Problem("population", None, str(key), "E-DUPLICATE",
-                                    f"{key!r} is named twice", "give each locality one name"))
+            problems.append(
+                Problem(
+                    "population",
+                    None,
+                    str(key),
+                    "E-DUPLICATE",
+                    f"{key!r} is named twice",
+                    "give each locality one name",
+                )
+            )
         pops[str(key)] = p
     if problems:
         raise InputError(problems)
     n = len(pops)
     if min_seats * n > seats:
-        problems.append(_problem("--seats", "E-SEATS", f"{seats} seats cannot give each of {n} "
-                                 f"localities {min_seats}", f"pass --seats {min_seats * n} or more "
-                                 "or lower --min-seats"))
+        problems.append(
+            _problem(
+                "--seats",
+                "E-SEATS",
+                f"{seats} seats cannot give each of {n} localities {min_seats}",
+                f"pass --seats {min_seats * n} or more or lower --min-seats",
+            )
+        )
     if max_seats is not None and max_seats * n < seats:
-        problems.append(_problem("--max-seats", "E-SEATS", f"{n} localities of at most {max_seats} "
-                                 f"seats cannot fill {seats}", f"raise --max-seats to "
-                                 f"{-(-seats // n)} or lower --seats"))
+        problems.append(
+            _problem(
+                "--max-seats",
+                "E-SEATS",
+                f"{n} localities of at most {max_seats} seats cannot fill {seats}",
+                f"raise --max-seats to {-(-seats // n)} or lower --seats",
+            )
+        )
     if METHODS[name].first_seat_free and seats < n:
-        problems.append(_problem("--seats", "E-SEATS", f"{name} gives every locality a first seat "
-                                 f"before any gets a second (d(0) = 0), so {seats} seats cannot "
-                                 f"serve {n} localities", f"pass --seats {n} or more or choose "
-                                 "hamilton, jefferson or webster"))
+        problems.append(
+            _problem(
+                "--seats",
+                "E-SEATS",
+                f"{name} gives every locality a first seat "
+                f"before any gets a second (d(0) = 0), so {seats} seats cannot "
+                f"serve {n} localities",
+                f"pass --seats {n} or more or choose hamilton, jefferson or webster",
+            )
+        )
     if problems:
         raise InputError(problems)
     return name, dict(sorted(pops.items()))
 
 
-def _settle(tied: list[str], free: int, tie_rule: str, pops: Mapping[str, Fraction], what: str
-            ) -> list[str]:
+def _settle(
+    tied: list[str], free: int, tie_rule: str, pops: Mapping[str, Fraction], what: str
+) -> list[str]:
     """The ``free`` winners among ``tied`` under ``tie_rule``; raise E-TIE under ``"error"``."""
     if tie_rule == "error":
-        raise InputError(_problem(
-            "--tie-rule", "E-TIE",
-            f"{free} seat(s) tied exactly between {', '.join(repr(t) for t in sorted(tied))} "
-            f"({what})", "pass --tie-rule larger-population or alphabetical, or change --seats"))
+        raise InputError(
+            _problem(
+                "--tie-rule",
+                "E-TIE",
+                f"{free} seat(s) tied exactly between {', '.join(repr(t) for t in sorted(tied))} "
+                f"({what})",
+                "pass --tie-rule larger-population or alphabetical, or change --seats",
+            )
+        )
     if tie_rule == "larger-population":
         return sorted(tied, key=lambda n: (-pops[n], n))[:free]
     return sorted(tied)[:free]
 
 
-def _bounded_quotas(pops: Mapping[str, Fraction], seats: int, lo: int, hi: int | None
-                    ) -> dict[str, Fraction]:
+def _bounded_quotas(
+    pops: Mapping[str, Fraction], seats: int, lo: int, hi: int | None
+) -> dict[str, Fraction]:
     """``clamp(p * t, lo, hi)`` with ``t`` chosen so that they sum to ``seats``, exactly.
 
     Without binding bounds ``t = seats / P`` and these are the standard quotas; otherwise the
@@ -239,6 +373,7 @@ def _bounded_quotas(pops: Mapping[str, Fraction], seats: int, lo: int, hi: int |
     ``lo / p`` and ``hi / p``; ``t`` is solved for on the first segment where ``f`` reaches
     ``seats``.
     """
+
     def clamp(p: Fraction, t: Fraction) -> Fraction:
         q = max(Fraction(lo), p * t)
         return q if hi is None else min(Fraction(hi), q)
@@ -254,16 +389,18 @@ def _bounded_quotas(pops: Mapping[str, Fraction], seats: int, lo: int, hi: int |
             if f(a) >= seats:
                 return {n: clamp(p, a) for n, p in pops.items()}
             probe = a + 1 if b is None else (a + b) / 2
-            slope = sum(p for p in pops.values()
-                        if lo < p * probe and (hi is None or p * probe < hi))
+            slope = sum(
+                p for p in pops.values() if lo < p * probe and (hi is None or p * probe < hi)
+            )
             t = a + (seats - f(a)) / slope
             return {n: clamp(p, t) for n, p in pops.items()}
         a = b
     raise AssertionError("unreachable: the bounds were checked to admit the house size")
 
 
-def _hamilton(pops: Mapping[str, Fraction], seats: int, lo: int, hi: int | None, tie_rule: str
-              ) -> tuple[dict[str, int], list[str], int]:
+def _hamilton(
+    pops: Mapping[str, Fraction], seats: int, lo: int, hi: int | None, tie_rule: str
+) -> tuple[dict[str, int], list[str], int]:
     """Lower (bounded) quotas, then one seat each to the largest remainders."""
     q = _bounded_quotas(pops, seats, lo, hi)
     out = {n: math.floor(v) for n, v in q.items()}
@@ -285,8 +422,9 @@ def _hamilton(pops: Mapping[str, Fraction], seats: int, lo: int, hi: int | None,
     return out, sorted(tied), free
 
 
-def _divisor(pops: Mapping[str, Fraction], seats: int, method: Method, lo: int, hi: int | None,
-             tie_rule: str) -> tuple[dict[str, int], list[str], int]:
+def _divisor(
+    pops: Mapping[str, Fraction], seats: int, method: Method, lo: int, hi: int | None, tie_rule: str
+) -> tuple[dict[str, int], list[str], int]:
     """Highest averages: start from the minimum, then give each seat to the highest priority.
 
     This sequential form is the divisor method with bounds (Balinski and Young 2001).
@@ -317,9 +455,16 @@ def _divisor(pops: Mapping[str, Fraction], seats: int, method: Method, lo: int, 
     return out, [], 0
 
 
-def apportion(populations: Mapping[str, int | Fraction], seats: int, method: str, *,
-              min_seats: int = 0, max_seats: int | None = None, tie_rule: str = "error",
-              unit: str = "locality") -> Apportionment:
+def apportion(
+    populations: Mapping[str, int | Fraction],
+    seats: int,
+    method: str,
+    *,
+    min_seats: int = 0,
+    max_seats: int | None = None,
+    tie_rule: str = "error",
+    unit: str = "locality",
+) -> Apportionment:
     """Apportion ``seats`` among localities in proportion to ``populations``, exactly.
 
     Parameters
@@ -359,18 +504,30 @@ def apportion(populations: Mapping[str, int | Fraction], seats: int, method: str
     quota = {n: seats * p / total for n, p in pops.items()}
     gaps = [Fraction(out[n], seats) - p / total for n, p in pops.items()]
     return Apportionment(
-        method=name, house_size=seats, seats=out, quota=quota, populations=pops,
-        min_seats=min_seats, max_seats=max_seats, tie_rule=tie_rule, ties=ties,
-        tied_seats=tied_seats, loosemore_hanby=float(sum(abs(g) for g in gaps) / 2),
-        gallagher=math.sqrt(sum(g * g for g in gaps) / 2), unit=unit,
+        method=name,
+        house_size=seats,
+        seats=out,
+        quota=quota,
+        populations=pops,
+        min_seats=min_seats,
+        max_seats=max_seats,
+        tie_rule=tie_rule,
+        ties=ties,
+        tied_seats=tied_seats,
+        loosemore_hanby=float(sum(abs(g) for g in gaps) / 2),
+        gallagher=math.sqrt(sum(g * g for g in gaps) / 2),
+        unit=unit,
     )
 
 
 def territory_populations(territory: Territory, by: str = "region") -> dict[str, Fraction]:
     """Exact populations of a territory's regions, blocs or factions, summed from its cells."""
     if by not in BY:
-        raise InputError(_problem("--by", "E-OPTION", f"cannot apportion by {by!r}",
-                                  f"use one of {', '.join(BY)}"))
+        raise InputError(
+            _problem(
+                "--by", "E-OPTION", f"cannot apportion by {by!r}", f"use one of {', '.join(BY)}"
+            )
+        )
     cells = territory.cells
     keys = cells["region"].map(territory.regions["bloc"]) if by == "bloc" else cells[by]
     out: dict[str, Fraction] = {}
@@ -379,9 +536,16 @@ def territory_populations(territory: Territory, by: str = "region") -> dict[str,
     return out
 
 
-def apportion_territory(territory: Territory, seats: int, method: str, *, by: str = "region",
-                        min_seats: int = 0, max_seats: int | None = None,
-                        tie_rule: str = "error") -> Apportionment:
+def apportion_territory(
+    territory: Territory,
+    seats: int,
+    method: str,
+    *,
+    by: str = "region",
+    min_seats: int = 0,
+    max_seats: int | None = None,
+    tie_rule: str = "error",
+) -> Apportionment:
     """Apportion a convention over a territory's regions, blocs or factions (``by``).
 
     Populations are the sums of the territory's cells, exactly (see :func:`territory_populations`);
@@ -395,5 +559,12 @@ def apportion_territory(territory: Territory, seats: int, method: str, *, by: st
     >>> sum(a.seats.values())
     100
     """
-    return apportion(territory_populations(territory, by), seats, method, min_seats=min_seats,
-                     max_seats=max_seats, tie_rule=tie_rule, unit=by)
+    return apportion(
+        territory_populations(territory, by),
+        seats,
+        method,
+        min_seats=min_seats,
+        max_seats=max_seats,
+        tie_rule=tie_rule,
+        unit=by,
+    )

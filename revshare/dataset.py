@@ -76,13 +76,13 @@ class Territory:
         a sweep of 10,000 prices costs one pass)."""
         prices = np.asarray(prices, dtype=float).reshape(-1)
         fields = self.field_revenue_at(prices)
-        region_of_field = _indicator(self.fields["region"], self.regions.index)
-        bloc_of_region = _indicator(self.regions["bloc"], self.blocs)
+        region_of_field = indicator_matrix(self.fields["region"], self.regions.index)
+        bloc_of_region = indicator_matrix(self.regions["bloc"], self.blocs)
         region = fields @ region_of_field
         bloc = region @ bloc_of_region
         fee, payer, payee = self._fees(fields)
         blocs = pd.Index(self.blocs)
-        outside = bloc - fee @ _indicator(payer, blocs) + fee @ _indicator(payee, blocs)
+        outside = bloc - fee @ indicator_matrix(payer, blocs) + fee @ indicator_matrix(payee, blocs)
         return Money(prices, fields.sum(axis=1), region, bloc, outside)
 
     def field_revenue(self, price: float | None) -> pd.Series:
@@ -138,7 +138,7 @@ class Money:
     outside: np.ndarray
 
 
-def _indicator(labels: pd.Series, categories: pd.Index | list[str]) -> np.ndarray:
+def indicator_matrix(labels: pd.Series, categories: pd.Index | list[str]) -> np.ndarray:
     """A 0/1 matrix with a row per label and a column per category (labels outside are 0)."""
     cats = pd.Index(categories)
     out = np.zeros((len(labels), len(cats)))

@@ -47,10 +47,31 @@ class Model:
     bloc_revenue: pd.Series  # V_b in USD
     outside_option: pd.Series  # O_b in USD
     labels: dict[str, str] = field(default_factory=dict)  # PuLP name -> "rule[subject]"
+    # Parametric models (the sweep engine's): each price-dependent quantity is a column fixed by
+    # its bounds, keyed by (kind, name); changing those bounds moves the model to another price.
+    data: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
 
     @property
     def v(self) -> float:
         return self.revenue / self.scale
+
+    def quantity(self, kind: str, name: str = "") -> float | pulp.LpVariable:
+        """A price-dependent quantity in model units: ``revenue`` (V), ``region`` (V_r), ``bloc``
+        (V_b) or ``outside`` (O_b); a fixed data column when the model is parametric."""
+        if self.data:
+            return self.data[(kind, name)]
+        return self.quantities()[(kind, name)]
+
+    def quantities(self) -> dict[tuple[str, str], float]:
+        """Every price-dependent quantity at the model's price, in model units."""
+        out = {("revenue", ""): self.v}
+        for kind, series in (
+            ("region", self.region_revenue),
+            ("bloc", self.bloc_revenue),
+            ("outside", self.outside_option),
+        ):
+            out.update({(kind, str(k)): float(v) / self.scale for k, v in series.items()})
+        return out
 
     def x(self, mask: np.ndarray) -> pulp.LpAffineExpression:
         """The money, in model units, of the groups selected by ``mask``."""
@@ -104,8 +125,16 @@ def choose_scale(revenue: float) -> float:
     return 10.0 ** (math.floor(math.log10(revenue)) - 2)
 
 
-def build_model(t: Territory, structure: Structure, price: float) -> Model:
+def build_model(
+    t: Territory, structure: Structure, price: float, *, parametric: bool = False
+) -> Model:
     """Build the PuLP model of ``structure`` on ``t`` at ``price`` USD a barrel, without objective.
+
+    ``parametric=True`` puts every price-dependent quantity in a column fixed by its bounds, so
+    that the model moves to another price by changing bounds only (:mod:`revshare.engine`).
+    Rules that exist only where a quantity is positive are built for the quantities positive at
+    ``price``; revenue and outside options never fall as the price rises, so a model built at the
+    highest price of a sweep has every row any lower price needs.
 
     Raises
     ------
@@ -160,6 +189,9 @@ def build_model(t: Territory, structure: Structure, price: float) -> Model:
         bloc_revenue=t.bloc_revenue(price),
         outside_option=t.outside_options(price),
     )
+    if parametric:
+        for i, (key, value) in enumerate(m.quantities().items()):
+            m.data[key] = prob.add_variable(f"data_{i}", lowBound=value, upBound=value)
     for rule in RULES:
         rule(m)
     return m
@@ -191,18 +223,18 @@ def check_names(t: Territory, s: Structure) -> list[Problem]:
 
 
 def _budget(m: Model) -> None:
-    m.add(m.x(np.ones(len(m.groups), bool)) + m.g == m.v, "budget")
+    m.add(m.x(np.ones(len(m.groups), bool)) + m.g == m.quantity("revenue"), "budget")
 
 
 def _central_share(m: Model) -> None:
     lo, hi = m.structure.central_share
     if lo > 0:
-        m.add(m.g >= lo * m.v, "central_share", "lower")
-    m.add(m.g <= hi * m.v, "central_share", "upper")
+        m.add(m.g >= lo * m.quantity("revenue"), "central_share", "lower")
+    m.add(m.g <= hi * m.quantity("revenue"), "central_share", "upper")
 
 
 def _distributable(m: Model) -> pulp.LpAffineExpression:
-    return m.v - m.g
+    return m.quantity("revenue") - m.g
 
 
 def _derivation(m: Model) -> None:
@@ -211,14 +243,16 @@ def _derivation(m: Model) -> None:
         return
     for region, v_r in m.region_revenue.items():
         if v_r > 0:
-            m.add(m.cells_of("region", str(region)) >= d * v_r / m.scale, "derivation", str(region))
+            money = m.cells_of("region", str(region))
+            m.add(money >= d * m.quantity("region", str(region)), "derivation", str(region))
 
 
 def _bloc_retention(m: Model) -> None:
     for bloc, v_b in m.bloc_revenue.items():
         rho = m.structure.bloc_retention_for(str(bloc))
         if rho > 0 and v_b > 0:
-            m.add(m.cells_of("bloc", str(bloc)) >= rho * v_b / m.scale, "bloc_retention", str(bloc))
+            money = m.cells_of("bloc", str(bloc))
+            m.add(money >= rho * m.quantity("bloc", str(bloc)), "bloc_retention", str(bloc))
 
 
 def _guaranteed_shares(m: Model) -> None:
@@ -241,7 +275,7 @@ def _per_capita(m: Model) -> None:
 
 def sharing_pool(m: Model) -> pulp.LpAffineExpression:
     """What is shared after derivation: ``D - derivation * V``."""
-    return _distributable(m) - m.structure.derivation * m.v
+    return _distributable(m) - m.structure.derivation * m.quantity("revenue")
 
 
 def damage_weights(m: Model) -> pd.Series:
@@ -268,7 +302,8 @@ def _secession(m: Model) -> None:
     keep = 1.0 - m.structure.secession_cost
     for bloc, o_b in m.outside_option.items():
         if o_b > 0:
-            m.add(m.cells_of("bloc", str(bloc)) >= keep * o_b / m.scale, "secession", str(bloc))
+            money = m.cells_of("bloc", str(bloc))
+            m.add(money >= keep * m.quantity("outside", str(bloc)), "secession", str(bloc))
 
 
 RULES: tuple[Callable[[Model], None], ...] = (

@@ -40,7 +40,7 @@ def region_targets(m: Model, base_share: pd.Series) -> pd.Series:
     out = {}
     for region, share in base_share.items():
         weight = s.damage_allotment * w.get(region, 0.0) + (1 - s.damage_allotment) * share
-        out[region] = s.derivation * m.region_revenue[region] / m.scale + weight * pool
+        out[region] = s.derivation * m.quantity("region", str(region)) + weight * pool
     return pd.Series(out)
 
 

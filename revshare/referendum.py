@@ -85,8 +85,11 @@ def _pct(part: int, whole: int) -> str:
 
 def _regions_with_majority(t: Tally, yes: bool) -> list[str]:
     r = t.regions
-    return [str(n) for n, y, v in zip(r.index, r["yes"], r["voters"], strict=True)
-            if _majority_of(int(y), int(v)) == yes]
+    return [
+        str(n)
+        for n, y, v in zip(r.index, r["yes"], r["voters"], strict=True)
+        if _majority_of(int(y), int(v)) == yes
+    ]
 
 
 def _majority(t: Tally) -> Decision:
@@ -94,8 +97,10 @@ def _majority(t: Tally) -> Decision:
 
     Deciding: the regions whose own majority sided with the result."""
     ok = _majority_of(t.yes, t.voters)
-    reason = (f"{'ratified' if ok else 'rejected'}: {_pct(t.yes, t.voters)} of {t.voters:,} "
-              "voters voted yes; more than half is needed")
+    reason = (
+        f"{'ratified' if ok else 'rejected'}: {_pct(t.yes, t.voters)} of {t.voters:,} "
+        "voters voted yes; more than half is needed"
+    )
     return ok, reason, _regions_with_majority(t, ok)
 
 
@@ -109,9 +114,11 @@ def _double_majority(t: Tally) -> Decision:
     overall = _majority_of(t.yes, t.voters)
     regional = 2 * len(carried) > n
     ok = overall and regional
-    reason = (f"{'ratified' if ok else 'rejected'}: {_pct(t.yes, t.voters)} yes overall "
-              f"({'a majority' if overall else 'no majority'}) and a yes majority in "
-              f"{len(carried)} of {n} regions ({n // 2 + 1} needed)")
+    reason = (
+        f"{'ratified' if ok else 'rejected'}: {_pct(t.yes, t.voters)} yes overall "
+        f"({'a majority' if overall else 'no majority'}) and a yes majority in "
+        f"{len(carried)} of {n} regions ({n // 2 + 1} needed)"
+    )
     return ok, reason, carried if ok else _regions_with_majority(t, False)
 
 
@@ -126,17 +133,30 @@ def _iraq_2005(t: Tally) -> Decision:
     (highest no share, then smallest gain per head), with every governorate tied for third place.
     """
     r = t.regions
-    no_share = {str(n): Fraction(int(no), int(v)) for n, no, v in zip(r.index, r["no"], r["voters"],
-                                                                       strict=True)}
+    no_share = {
+        str(n): Fraction(int(no), int(v))
+        for n, no, v in zip(r.index, r["no"], r["voters"], strict=True)
+    }
     veto = sorted(n for n, s in no_share.items() if s >= Fraction(2, 3))
     listed = ", ".join(f"{n} {float(no_share[n]):.1%} no" for n in veto)
     if len(veto) >= 3:
-        return False, (f"rejected: two thirds or more voted no in {len(veto)} governorates "
-                       f"({listed}); three are enough to reject"), veto
+        return (
+            False,
+            (
+                f"rejected: two thirds or more voted no in {len(veto)} governorates "
+                f"({listed}); three are enough to reject"
+            ),
+            veto,
+        )
     if not _majority_of(t.yes, t.voters):
-        return False, (f"rejected: {_pct(t.yes, t.voters)} yes overall, no majority"
-                       f"{f'; two-thirds no in {listed}' if veto else ''}"), \
-            _regions_with_majority(t, False)
+        return (
+            False,
+            (
+                f"rejected: {_pct(t.yes, t.voters)} yes overall, no majority"
+                f"{f'; two-thirds no in {listed}' if veto else ''}"
+            ),
+            _regions_with_majority(t, False),
+        )
     gain = r["difference_per_head"].round(2).to_dict()
 
     def key(n: str) -> tuple[Fraction, float]:
@@ -145,12 +165,20 @@ def _iraq_2005(t: Tally) -> Decision:
     ranked = sorted(no_share, key=lambda n: (key(n), n))
     third = key(ranked[min(2, len(ranked) - 1)])
     nearest = [n for n in ranked if key(n) <= third]
-    near = ", ".join(f"{n} ({float(no_share[n]):.1%} no, {gain[n]:+,.2f} USD a head)"
-                     for n in nearest)
-    vetoes = f"two thirds voted no only in {listed}" if veto else "no governorate voted two "\
-        "thirds no"
-    return True, (f"ratified: {_pct(t.yes, t.voters)} yes overall and {vetoes} (three reject); "
-                  f"nearest to a veto: {near}"), nearest
+    near = ", ".join(
+        f"{n} ({float(no_share[n]):.1%} no, {gain[n]:+,.2f} USD a head)" for n in nearest
+    )
+    vetoes = (
+        f"two thirds voted no only in {listed}" if veto else "no governorate voted two thirds no"
+    )
+    return (
+        True,
+        (
+            f"ratified: {_pct(t.yes, t.voters)} yes overall and {vetoes} (three reject); "
+            f"nearest to a veto: {near}"
+        ),
+        nearest,
+    )
 
 
 def _bloc_veto(t: Tally) -> Decision:
@@ -158,10 +186,15 @@ def _bloc_veto(t: Tally) -> Decision:
     *Democracy in Plural Societies*, Yale, 1977, ch. 2; the "parallel consent" of the Belfast
     Agreement, 1998, Strand One, para. 5(d)). Deciding: the vetoing blocs, or every bloc."""
     b = t.blocs
-    failing = [str(n) for n, y, v in zip(b.index, b["yes"], b["voters"], strict=True)
-               if not _majority_of(int(y), int(v))]
-    shares = ", ".join(f"{n} {_pct(int(y), int(v))} yes"
-                       for n, y, v in zip(b.index, b["yes"], b["voters"], strict=True))
+    failing = [
+        str(n)
+        for n, y, v in zip(b.index, b["yes"], b["voters"], strict=True)
+        if not _majority_of(int(y), int(v))
+    ]
+    shares = ", ".join(
+        f"{n} {_pct(int(y), int(v))} yes"
+        for n, y, v in zip(b.index, b["yes"], b["voters"], strict=True)
+    )
     if failing:
         return False, f"rejected: vetoed by {', '.join(failing)} ({shares})", failing
     return True, f"ratified: every bloc approved by a majority ({shares})", list(map(str, b.index))
@@ -170,16 +203,30 @@ def _bloc_veto(t: Tally) -> Decision:
 RULES: dict[str, Rule] = {
     r.name: r
     for r in (
-        Rule("majority", "more than half of all votes cast", "Swiss Federal Constitution art. "
-             "142(1)", _majority),
-        Rule("double-majority", "a majority of votes and a yes majority in a majority of regions",
-             "Swiss Federal Constitution art. 142(2)-(3); Australian Constitution s. 128",
-             _double_majority),
-        Rule("iraq-2005", "a majority of votes, unless two thirds vote no in three or more "
-             "governorates", "Iraq TAL (2004) art. 61(C); Constitution of Iraq (2005) art. 142(4)",
-             _iraq_2005),
-        Rule("bloc-veto", "a majority of votes in every bloc", "Lijphart (1977); Belfast Agreement "
-             "(1998) Strand One para. 5(d)", _bloc_veto),
+        Rule(
+            "majority",
+            "more than half of all votes cast",
+            "Swiss Federal Constitution art. 142(1)",
+            _majority,
+        ),
+        Rule(
+            "double-majority",
+            "a majority of votes and a yes majority in a majority of regions",
+            "Swiss Federal Constitution art. 142(2)-(3); Australian Constitution s. 128",
+            _double_majority,
+        ),
+        Rule(
+            "iraq-2005",
+            "a majority of votes, unless two thirds vote no in three or more governorates",
+            "Iraq TAL (2004) art. 61(C); Constitution of Iraq (2005) art. 142(4)",
+            _iraq_2005,
+        ),
+        Rule(
+            "bloc-veto",
+            "a majority of votes in every bloc",
+            "Lijphart (1977); Belfast Agreement (1998) Strand One para. 5(d)",
+            _bloc_veto,
+        ),
     )
 }
 
@@ -215,61 +262,125 @@ def _option(option: str, code: str, message: str, remedy: str) -> Problem:
     return Problem(option, None, None, code, message, remedy)
 
 
-def _turnouts(territory: Territory, turnout: float | Mapping[str, float]) -> tuple[
-        dict[str, float], list[Problem]]:
+def _turnouts(
+    territory: Territory, turnout: float | Mapping[str, float]
+) -> tuple[dict[str, float], list[Problem]]:
     regions = [str(r) for r in territory.regions.index]
     given = dict(turnout) if isinstance(turnout, Mapping) else dict.fromkeys(regions, turnout)
     problems = []
     unknown = sorted(set(given) - set(regions))
     missing = sorted(set(regions) - set(given))
     if unknown:
-        problems.append(_option("--turnout", "E-UNKNOWN-REGION", f"turnout for regions not in the "
-                                f"dataset: {', '.join(unknown)}", "check the region names"))
+        problems.append(
+            _option(
+                "--turnout",
+                "E-UNKNOWN-REGION",
+                f"turnout for regions not in the dataset: {', '.join(unknown)}",
+                "check the region names",
+            )
+        )
     if missing:
-        problems.append(_option("--turnout", "E-MISSING-REGION", f"no turnout for "
-                                f"{', '.join(missing)}", "give a turnout for every region"))
+        problems.append(
+            _option(
+                "--turnout",
+                "E-MISSING-REGION",
+                f"no turnout for {', '.join(missing)}",
+                "give a turnout for every region",
+            )
+        )
     for name, t in sorted(given.items()):
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1:
-            problems.append(_option("--turnout", "E-RANGE", f"turnout of {name} must be a number "
-                                    f"in (0, 1], got {t!r}", "give the share of people who vote"))
+            problems.append(
+                _option(
+                    "--turnout",
+                    "E-RANGE",
+                    f"turnout of {name} must be a number in (0, 1], got {t!r}",
+                    "give the share of people who vote",
+                )
+            )
     return given, problems
 
 
-def _check(territory: Territory, rule: str, margin: float, vote_model: str, scale: float,
-           seed: int) -> list[Problem]:
+def _check(
+    territory: Territory, rule: str, margin: float, vote_model: str, scale: float, seed: int
+) -> list[Problem]:
     problems = []
     if rule not in RULES:
-        problems.append(_option("--rule", "E-UNKNOWN-RULE", f"unknown rule {rule!r}",
-                                f"use one of {', '.join(RULES)}"))
+        problems.append(
+            _option(
+                "--rule",
+                "E-UNKNOWN-RULE",
+                f"unknown rule {rule!r}",
+                f"use one of {', '.join(RULES)}",
+            )
+        )
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not math.isfinite(margin):
-        problems.append(_option("--margin", "E-RANGE", f"margin must be a finite number of USD a "
-                                f"head, got {margin!r}", "pass e.g. --margin 50"))
+        problems.append(
+            _option(
+                "--margin",
+                "E-RANGE",
+                f"margin must be a finite number of USD a head, got {margin!r}",
+                "pass e.g. --margin 50",
+            )
+        )
     if vote_model not in VOTE_MODELS:
-        problems.append(_option("--vote-model", "E-OPTION", f"unknown vote model {vote_model!r}",
-                                f"use one of {', '.join(VOTE_MODELS)}"))
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not (
-            math.isfinite(scale) and scale > 0):
-        problems.append(_option("--logistic-scale", "E-RANGE", f"the logistic scale must be a "
-                                f"number of USD a head > 0, got {scale!r}", "pass e.g. 100"))
+        problems.append(
+            _option(
+                "--vote-model",
+                "E-OPTION",
+                f"unknown vote model {vote_model!r}",
+                f"use one of {', '.join(VOTE_MODELS)}",
+            )
+        )
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, int | float)
+        or not (math.isfinite(scale) and scale > 0)
+    ):
+        problems.append(
+            _option(
+                "--logistic-scale",
+                "E-RANGE",
+                f"the logistic scale must be a number of USD a head > 0, got {scale!r}",
+                "pass e.g. 100",
+            )
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        problems.append(_option("--seed", "E-RANGE", f"seed must be a whole number >= 0, got "
-                                f"{seed!r}", "pass e.g. --seed 0"))
+        problems.append(
+            _option(
+                "--seed",
+                "E-RANGE",
+                f"seed must be a whole number >= 0, got {seed!r}",
+                "pass e.g. --seed 0",
+            )
+        )
     return problems
 
 
-def _structure(s: Structure | str | Allocation, overrides: list[str] | None, option: str,
-               territory: Territory) -> Structure | Allocation:
+def _structure(
+    s: Structure | str | Allocation, overrides: list[str] | None, option: str, territory: Territory
+) -> Structure | Allocation:
     if isinstance(s, Allocation):
         if overrides:
-            raise InputError(_option(option, "E-USAGE", "overrides need a structure, not a solved "
-                                     "allocation", "pass the structure instead"))
+            raise InputError(
+                _option(
+                    option,
+                    "E-USAGE",
+                    "overrides need a structure, not a solved allocation",
+                    "pass the structure instead",
+                )
+            )
         return s
     try:
         found = resolve(s, territory.structures) if isinstance(s, str) else s
         return apply_overrides(found, overrides or [])
     except InputError as exc:
-        raise InputError([dataclasses.replace(p, file=option) if p.file == "--structure" else p
-                          for p in exc.problems]) from None
+        raise InputError(
+            [
+                dataclasses.replace(p, file=option) if p.file == "--structure" else p
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def _levels(a: Allocation, cells: pd.DataFrame, option: str) -> np.ndarray:
@@ -277,8 +388,14 @@ def _levels(a: Allocation, cells: pd.DataFrame, option: str) -> np.ndarray:
     level = a.cells.set_index(["region", "faction"])["level_per_head"] + centre_per_head
     keys = pd.MultiIndex.from_frame(cells[["region", "faction"]])
     if len(level) != len(keys) or not keys.isin(level.index).all():
-        raise InputError(_option(option, "E-USAGE", "the allocation is for other cells than the "
-                                 "territory's", "solve it on the same territory"))
+        raise InputError(
+            _option(
+                option,
+                "E-USAGE",
+                "the allocation is for other cells than the territory's",
+                "solve it on the same territory",
+            )
+        )
     return level.reindex(keys).to_numpy(dtype=float)
 
 
@@ -291,11 +408,18 @@ def _probability_yes(diff: np.ndarray, margin: float, vote_model: str, scale: fl
 
 
 def _group(cells: pd.DataFrame, by: str) -> pd.DataFrame:
-    c = cells.assign(_p=cells["population"] * cells["proposal_per_head"],
-                     _q=cells["population"] * cells["status_quo_per_head"])
-    g = c.groupby(by, sort=True).agg(population=("population", "sum"), voters=("voters", "sum"),
-                                     yes=("yes", "sum"), no=("no", "sum"), _p=("_p", "sum"),
-                                     _q=("_q", "sum"))
+    c = cells.assign(
+        _p=cells["population"] * cells["proposal_per_head"],
+        _q=cells["population"] * cells["status_quo_per_head"],
+    )
+    g = c.groupby(by, sort=True).agg(
+        population=("population", "sum"),
+        voters=("voters", "sum"),
+        yes=("yes", "sum"),
+        no=("no", "sum"),
+        _p=("_p", "sum"),
+        _q=("_q", "sum"),
+    )
     g["proposal_per_head"] = g.pop("_p") / g["population"]
     g["status_quo_per_head"] = g.pop("_q") / g["population"]
     g["difference_per_head"] = g["proposal_per_head"] - g["status_quo_per_head"]
@@ -345,8 +469,10 @@ def ratify(
     turnouts, turnout_problems = _turnouts(territory, turnout)
     problems += turnout_problems
     sides: list[Structure | Allocation] = []
-    for s, ov, option in ((proposal, overrides, "--structure"),
-                          (status_quo, status_quo_overrides, "--status-quo")):
+    for s, ov, option in (
+        (proposal, overrides, "--structure"),
+        (status_quo, status_quo_overrides, "--status-quo"),
+    ):
         try:
             sides.append(_structure(s, ov, option, territory))
         except InputError as exc:
@@ -355,8 +481,9 @@ def ratify(
         raise InputError(problems)
     if price is None:
         price = next((x.price for x in sides if isinstance(x, Allocation)), None)
-    solved = [x if isinstance(x, Allocation) else optimize(territory, x, price=price)
-              for x in sides]
+    solved = [
+        x if isinstance(x, Allocation) else optimize(territory, x, price=price) for x in sides
+    ]
     cells = territory.cells[["region", "faction", "population"]].copy()
     cells.insert(2, "bloc", cells["region"].map(territory.regions["bloc"]))
     cells["proposal_per_head"] = _levels(solved[0], cells, "--structure")
@@ -364,8 +491,12 @@ def ratify(
     cells["difference_per_head"] = cells["proposal_per_head"] - cells["status_quo_per_head"]
     t = cells["region"].map(turnouts).to_numpy(dtype=float)
     cells["voters"] = np.rint(cells["population"].to_numpy(dtype=float) * t).astype(np.int64)
-    p = _probability_yes(cells["difference_per_head"].to_numpy(), float(margin), vote_model,
-                         float(logistic_scale_usd))
+    p = _probability_yes(
+        cells["difference_per_head"].to_numpy(),
+        float(margin),
+        vote_model,
+        float(logistic_scale_usd),
+    )
     cells["probability_yes"] = p
     if vote_model == "deterministic":
         cells["yes"] = np.where(p > 0, cells["voters"], 0).astype(np.int64)
@@ -376,8 +507,14 @@ def ratify(
     regions = _group(cells, "region")
     empty = sorted(str(r) for r in regions.index[regions["voters"] == 0])
     if empty:
-        raise InputError(_option("--turnout", "E-RANGE", f"no voters in {', '.join(empty)} at this "
-                                 "turnout", "raise the turnout"))
+        raise InputError(
+            _option(
+                "--turnout",
+                "E-RANGE",
+                f"no voters in {', '.join(empty)} at this turnout",
+                "raise the turnout",
+            )
+        )
     regions.insert(0, "bloc", regions.index.map(territory.regions["bloc"]))
     blocs = _group(cells, "bloc")
     verdict, reason, deciding = RULES[rule].decide(Tally(regions, blocs))
@@ -386,18 +523,38 @@ def ratify(
     yes, voters = int(cells["yes"].sum()), int(cells["voters"].sum())
     names = [x.structure.name if isinstance(x, Allocation) else x.name for x in sides]
     return Referendum(
-        proposal=names[0], status_quo=names[1], rule=rule, verdict=verdict, reason=reason,
-        deciding=deciding, cells=cells, regions=regions.reset_index(),
-        factions=_group(cells, "faction").reset_index(), blocs=blocs.reset_index(),
-        overall={"population": float(cells["population"].sum()), "voters": voters, "yes": yes,
-                 "no": voters - yes, "yes_share": yes / voters, "no_share": 1 - yes / voters},
-        parameters={"margin_usd_per_head": float(margin), "price_usd_per_bbl": solved[0].price,
-                    "turnout": dict(sorted(turnouts.items())), "vote_model": vote_model,
-                    "logistic_scale_usd": float(logistic_scale_usd), "seed": seed,
-                    "difference_tolerance_usd": DIFFERENCE_TOLERANCE_USD},
-        provenance={"dataset": territory.name,
-                    "inputs": dict(territory.provenance.get("inputs", {})),
-                    "versions": dict(solved[0].provenance.get("versions", {})),
-                    "rule_citation": RULES[rule].citation,
-                    "seconds": time.perf_counter() - started},
+        proposal=names[0],
+        status_quo=names[1],
+        rule=rule,
+        verdict=verdict,
+        reason=reason,
+        deciding=deciding,
+        cells=cells,
+        regions=regions.reset_index(),
+        factions=_group(cells, "faction").reset_index(),
+        blocs=blocs.reset_index(),
+        overall={
+            "population": float(cells["population"].sum()),
+            "voters": voters,
+            "yes": yes,
+            "no": voters - yes,
+            "yes_share": yes / voters,
+            "no_share": 1 - yes / voters,
+        },
+        parameters={
+            "margin_usd_per_head": float(margin),
+            "price_usd_per_bbl": solved[0].price,
+            "turnout": dict(sorted(turnouts.items())),
+            "vote_model": vote_model,
+            "logistic_scale_usd": float(logistic_scale_usd),
+            "seed": seed,
+            "difference_tolerance_usd": DIFFERENCE_TOLERANCE_USD,
+        },
+        provenance={
+            "dataset": territory.name,
+            "inputs": dict(territory.provenance.get("inputs", {})),
+            "versions": dict(solved[0].provenance.get("versions", {})),
+            "rule_citation": RULES[rule].citation,
+            "seconds": time.perf_counter() - started,
+        },
     )

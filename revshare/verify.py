@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .dataset import Territory
+from .dataset import Money, Territory, indicator_matrix
 from .errors import NotOptimalError
 from .structures import Structure
 
@@ -40,77 +40,149 @@ def tolerance(revenue: float, relative: float = RELATIVE_TOLERANCE) -> float:
     return relative * revenue + ABSOLUTE_TOLERANCE
 
 
+Block = tuple[list[str], np.ndarray]  # rule names and their residuals, one row per scenario
+
+
+def residual_blocks(
+    t: Territory, s: Structure, money: Money, cells_usd: np.ndarray, centre_usd: np.ndarray
+) -> list[Block]:
+    """Each rule's shortfall in USD (positive means violated) for ``n`` allocations at once.
+
+    ``money`` holds the quantities at the n prices (:meth:`Territory.money`), ``cells_usd`` is
+    (n, cells) in the order of ``t.cells`` and ``centre_usd`` is (n,). A block pairs rule names
+    with an (n, len(names)) array; a rule that exists only where a quantity is positive is kept
+    when it is positive at any of the n prices (elsewhere it reads ``-X <= 0``).
+    """
+    x = np.atleast_2d(np.asarray(cells_usd, dtype=float))
+    g = np.asarray(centre_usd, dtype=float).reshape(-1)
+    n = len(g)
+    cells = t.cells
+    if x.shape != (n, len(cells)) or len(money.revenue) != n:
+        return [(["finite[every cell has a finite amount]"], np.full((max(n, 1), 1), np.inf))]
+    finite = np.isfinite(x).all(axis=1) & np.isfinite(g)
+    out: list[Block] = [
+        (["finite[every cell has a finite amount]"], np.where(finite, -np.inf, np.inf)[:, None])
+    ]
+    x = np.where(finite[:, None], x, 0.0)
+    g = np.where(finite, g, 0.0)
+    V = money.revenue
+    D = V - g
+    p = cells["population"].to_numpy(dtype=float)
+    P = p.sum()
+    regions = t.regions.index
+    X_r = x @ indicator_matrix(cells["region"], regions)
+    X_b = x @ indicator_matrix(cells["region"].map(t.regions["bloc"]), t.blocs)
+    X_f = x @ indicator_matrix(cells["faction"], t.factions)
+    labels = [f"{r}/{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
+    col = {"budget": np.abs(x.sum(axis=1) + g - V)}
+    out.append((["budget"], col["budget"][:, None]))
+    out.append(([f"nonnegative[{lab}]" for lab in labels], -x))
+    lo, hi = s.central_share
+    out.append(
+        (
+            ["central_share[lower]", "central_share[upper]", "centre[nonnegative]"],
+            np.column_stack([lo * V - g, g - hi * V, -g]),
+        )
+    )
+
+    def positive(
+        names: list[str] | pd.Index, quantity: np.ndarray, rule: str, res: np.ndarray
+    ) -> None:
+        keep = (quantity > 0).any(axis=0)
+        if keep.any():
+            out.append(([f"{rule}[{k}]" for k in np.asarray(names)[keep]], res[:, keep]))
+
+    if s.derivation > 0:
+        positive(regions, money.region, "derivation", s.derivation * money.region - X_r)
+    rho = np.array([s.bloc_retention_for(str(b)) for b in t.blocs])
+    if (rho > 0).any():
+        positive(
+            np.asarray(t.blocs)[rho > 0],
+            money.bloc[:, rho > 0],
+            "bloc_retention",
+            rho[rho > 0] * money.bloc[:, rho > 0] - X_b[:, rho > 0],
+        )
+    for rule, names, X_k, table in (
+        ("bloc_share", t.blocs, X_b, s.bloc_share),
+        ("faction_share", t.factions, X_f, s.faction_share),
+    ):
+        idx = [names.index(k) for k in table]  # names were checked when the model was built
+        if idx:
+            share = np.array(list(table.values()))
+            out.append(([f"{rule}[{k}]" for k in table], share * D[:, None] - X_k[:, idx]))
+    if s.per_capita_floor:
+        need = s.per_capita_floor * D[:, None] * p / P
+        out.append(([f"floor[{lab}]" for lab in labels], need - x))
+    if s.per_capita_cap is not None:
+        cap = s.per_capita_cap * D[:, None] * p / P
+        out.append(([f"cap[{lab}]" for lab in labels], x - cap))
+    w = t.regions["damage"].astype(float).to_numpy()
+    if s.damage_allotment > 0 and w.sum() > 0:
+        pool = D - s.derivation * V
+        hit = w > 0
+        out.append(
+            (
+                [f"damage[{r}]" for r in regions[hit]],
+                s.damage_allotment * (w[hit] / w.sum()) * pool[:, None] - X_r[:, hit],
+            )
+        )
+    if s.secession_proof:
+        keep = 1 - s.secession_cost
+        positive(t.blocs, money.outside, "secession", keep * money.outside - X_b)
+    if s.within_region == "equal":
+        per_head = X_r / t.regions["population"].to_numpy(dtype=float)
+        level = per_head @ indicator_matrix(cells["region"], regions).T
+        out.append(([f"within_region[{lab}]" for lab in labels], np.abs(x - p * level)))
+    return out
+
+
 def residuals(
     t: Territory, s: Structure, price: float, cells_usd: np.ndarray, centre_usd: float
 ) -> list[tuple[str, float]]:
     """Each rule's shortfall in USD (positive means violated), one entry per rule and subject."""
     x = np.asarray(cells_usd, dtype=float)
-    cells = t.cells
-    if x.shape != (len(cells),) or not np.all(np.isfinite(x)) or not np.isfinite(centre_usd):
+    if x.shape != (len(t.cells),) or not np.all(np.isfinite(x)) or not np.isfinite(centre_usd):
         return [("finite[every cell has a finite amount]", float("inf"))]
-    V = float(t.field_revenue(price).sum())
-    g = float(centre_usd)
-    D = V - g
-    P = float(cells["population"].sum())
-    p = cells["population"].to_numpy(dtype=float)
-    bloc_of_cell = cells["region"].map(t.regions["bloc"])
-    X_r = pd.Series(x).groupby(cells["region"].to_numpy()).sum()
-    X_b = pd.Series(x).groupby(bloc_of_cell.to_numpy()).sum()
-    X_f = pd.Series(x).groupby(cells["faction"].to_numpy()).sum()
-    out: list[tuple[str, float]] = [("budget", abs(x.sum() + g - V))]
-    out += [
-        (f"nonnegative[{r}/{f}]", -v)
-        for r, f, v in zip(cells["region"], cells["faction"], x, strict=True)
+    blocks = residual_blocks(t, s, t.money(np.array([price])), x[None, :], np.array([centre_usd]))
+    return [
+        (n, float(v)) for names, values in blocks[1:] for n, v in zip(names, values[0], strict=True)
     ]
-    lo, hi = s.central_share
-    out += [
-        ("central_share[lower]", lo * V - g),
-        ("central_share[upper]", g - hi * V),
-        ("centre[nonnegative]", -g),
-    ]
-    V_r = t.region_revenue(price)
-    if s.derivation > 0:
-        out += [
-            (f"derivation[{r}]", s.derivation * v - X_r.get(r, 0.0))
-            for r, v in V_r.items()
-            if v > 0
-        ]
-    for b, v in t.bloc_revenue(price).items():
-        rho = s.bloc_retention_for(str(b))
-        if rho > 0:
-            out.append((f"bloc_retention[{b}]", rho * v - X_b.get(b, 0.0)))
-    out += [(f"bloc_share[{b}]", sh * D - X_b.get(b, 0.0)) for b, sh in s.bloc_share.items()]
-    out += [(f"faction_share[{f}]", sh * D - X_f.get(f, 0.0)) for f, sh in s.faction_share.items()]
-    labels = [f"{r}/{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
-    if s.per_capita_floor:
-        need = s.per_capita_floor * p * D / P
-        out += [(f"floor[{lab}]", n - v) for lab, n, v in zip(labels, need, x, strict=True)]
-    if s.per_capita_cap is not None:
-        cap = s.per_capita_cap * p * D / P
-        out += [(f"cap[{lab}]", v - c) for lab, c, v in zip(labels, cap, x, strict=True)]
-    w = t.regions["damage"].astype(float)
-    if s.damage_allotment > 0 and w.sum() > 0:
-        pool = D - s.derivation * V
-        out += [
-            (f"damage[{r}]", s.damage_allotment * wr / w.sum() * pool - X_r.get(r, 0.0))
-            for r, wr in w.items()
-            if wr > 0
-        ]
-    if s.secession_proof:
-        keep = 1 - s.secession_cost
-        out += [
-            (f"secession[{b}]", keep * o - X_b.get(b, 0.0))
-            for b, o in t.outside_options(price).items()
-            if o > 0
-        ]
-    if s.within_region == "equal":
-        per_head = X_r / t.regions["population"]
-        level = cells["region"].map(per_head).to_numpy()
-        out += [
-            (f"within_region[{lab}]", abs(v - pc * lv))
-            for lab, v, pc, lv in zip(labels, x, p, level, strict=True)
-        ]
-    return out
+
+
+@dataclass(frozen=True)
+class BatchVerification:
+    """Verification of n allocations: ``ok``, ``max_violation_usd`` and ``worst`` per scenario."""
+
+    ok: np.ndarray
+    max_violation_usd: np.ndarray
+    worst: list[str]
+    tolerance_usd: np.ndarray
+    checks: int
+
+
+def verify_batch(
+    t: Territory,
+    s: Structure,
+    money: Money,
+    cells_usd: np.ndarray,
+    centre_usd: np.ndarray,
+    relative_tolerance: float = RELATIVE_TOLERANCE,
+) -> BatchVerification:
+    """:func:`verify` for n allocations at once, in a few array operations."""
+    blocks = residual_blocks(t, s, money, cells_usd, centre_usd)
+    names = [n for names, _ in blocks for n in names]
+    values = np.concatenate([v for _, v in blocks], axis=1)
+    values = np.where(np.isnan(values), np.inf, values)  # NaN counts as a violation
+    tol = relative_tolerance * money.revenue + ABSOLUTE_TOLERANCE
+    worst = np.argmax(values, axis=1)
+    top = values[np.arange(len(values)), worst]
+    return BatchVerification(
+        ok=top <= tol,
+        max_violation_usd=np.maximum(top, 0.0),
+        worst=[names[i] for i in worst],
+        tolerance_usd=tol,
+        checks=len(names) - 1,
+    )
 
 
 def verify(
