@@ -184,7 +184,7 @@ class Engine:
         upper = np.array([INF if v.upBound is None else v.upBound for v in variables], float)
         h.addVars(len(variables), lower, upper)
         self.h = h
-        self.row = {}
+        self.row: dict[str, int] = {}
         self._triplets: list[tuple[int, np.ndarray, np.ndarray]] = []
         for name, c in prob.constraints.items():
             index = np.array([self.col[v.name] for v in c], dtype=np.int32)
@@ -291,7 +291,7 @@ class Engine:
         self.cur.col_lower[index], self.cur.col_upper[index] = lo, hi
 
     def _set_rows(self, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
-        self.h.changeRowsBounds(len(index), index, lo, hi)
+        self.h.changeRowsBounds(len(index), index, lo, hi)  # type: ignore[attr-defined]
         self.cur.row_lower[index], self.cur.row_upper[index] = lo, hi
 
     def _solve_one(self, q: np.ndarray) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
@@ -414,7 +414,8 @@ class Engine:
                 level = x[:, self.level_col]
                 rows = self.level_rows[step.blocked]
                 c.row_lower[:, rows], c.row_upper[:, rows] = -INF, INF
-                fix = level[:, None] - self.offsets[step.blocked] - self._tol(v, level)[:, None]
+                tol = np.asarray(self._tol(v, level))
+                fix = level[:, None] - self.offsets[step.blocked] - tol[:, None]
                 c.row_lower[:, self.fix_rows[step.blocked]] = fix
         return ok & np.isfinite(x).all(axis=1), x
 

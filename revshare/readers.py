@@ -92,7 +92,7 @@ from revshare.csvparse import (
     read_records,
 )
 from revshare.errors import InputError, Problem
-from revshare.schema import SCHEMAS, SHARE_TOLERANCE, FileSchema, show
+from revshare.schema import PRICES, SCHEMAS, SHARE_TOLERANCE, FileSchema, show
 
 MAX_PROBLEMS = 50
 FILENAMES = {
@@ -241,6 +241,42 @@ def read_dataset(
         {role: hashlib.sha256(data).hexdigest() for role, data in blobs.items()},
         log.notice_lines(),
     )
+
+
+def read_prices(
+    path: PathLike,
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    max_bytes: int = 200_000_000,
+    max_rows: int = 1_000_000,
+) -> pd.DataFrame:
+    """Read a price-scenario CSV (``scenario, period, price``; see :data:`schema.PRICES`).
+
+    Returns a frame with ``scenario`` (blank names become ``line-N``), ``period`` and ``price``
+    in file order.
+
+    Raises
+    ------
+    InputError
+        With every problem, each with file, line, column, code and remedy.
+    """
+    log = Log()
+    _check_options(encoding, delimiter, max_bytes, max_rows, log)
+    name = str(path)
+    data = None if log.problems else read_file(name, "prices", max_bytes, {}, log)
+    parsed = (
+        None if data is None else _read_csv(PRICES, name, data, encoding, delimiter, max_rows, log)
+    )
+    rows = parsed.rows if parsed is not None else []
+    for row in rows:
+        if row["scenario"] == "":
+            row["scenario"] = f"line-{row['_line']}"
+    if parsed is not None and not rows and not log.problems:
+        log.error(name, None, None, "E-EMPTY", "has no price rows", "add rows: scenario,price")
+    if log.problems:
+        raise InputError(_capped(log.problems))
+    return _frame(PRICES, parsed).drop(columns="_line")
 
 
 def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int, log: Log) -> None:
@@ -424,10 +460,10 @@ def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> Non
     first: dict[tuple[Any, ...], int] = {}
     for row in rows:
         key = tuple(row[k] for k in schema.key)
-        if None in key:
+        if None in key or "" in key:  # invalid, or an unnamed price scenario: unique by its line
             continue
         if key in first:
-            what = ", ".join(f"{k} {show(v)}" for k, v in zip(schema.key, key, strict=True))
+            what = ", ".join(f"{k} {show(str(v))}" for k, v in zip(schema.key, key, strict=True))
             log.error(
                 path,
                 row["_line"],

@@ -310,6 +310,28 @@ REGIONS = FileSchema(
 )
 
 SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGIONS)}
+
+PRICES = FileSchema(
+    "prices",
+    "prices.csv",
+    "Price scenarios for `revshare sweep --prices-file`: one row per scenario, or per scenario "
+    "and period for price paths.",
+    (
+        _name("scenario", "Scenario name; blank rows are numbered by their line.", required=False),
+        Column(
+            "period",
+            "number",
+            "Period of a price path (0, 1, 2, ...); blank for a single price.",
+            blank="default",
+            default=0.0,
+            low=0.0,
+            whole=True,
+        ),
+        Column("price", "number", "Oil price.", "USD a barrel", required=True, low=0.0),
+    ),
+    key=("scenario", "period"),
+)
+
 """The CSV schemas by role."""
 
 
