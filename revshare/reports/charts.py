@@ -237,3 +237,98 @@ def surplus_bars(table: pd.DataFrame) -> str:
         return fig
 
     return _with_settings(draw)
+
+
+def fan_chart(results: pd.DataFrame, groups: Sequence[str], *, bins: int = 24) -> str:
+    """Money per head against the oil price, one panel per structure and one colour per group:
+    the median line and the 5-95% and 25-75% bands of the scenarios in each price bin.
+
+    ``results`` has ``structure, price`` and one column per group (money per head); only solved
+    scenarios should be passed.
+    """
+    structures = list(dict.fromkeys(results["structure"]))
+    ncols = min(3, max(len(structures), 1))
+    nrows = -(-len(structures) // ncols)
+
+    def draw() -> Figure:
+        fig = Figure(figsize=(4.2 * ncols + 1.8, 3.0 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+        colours = _colours(len(groups))
+        for ax, name in zip(axes.flat, structures, strict=False):
+            part = results[results["structure"] == name]
+            price = part["price"].to_numpy(dtype=float)
+            edges = np.unique(np.quantile(price, np.linspace(0, 1, bins + 1)))
+            where = np.clip(
+                np.searchsorted(edges, price, side="right") - 1, 0, max(len(edges) - 2, 0)
+            )
+            for group, colour in zip(groups, colours, strict=True):
+                values = part[group].to_numpy(dtype=float)
+                stats = [
+                    (
+                        price[where == b].mean(),
+                        *np.percentile(values[where == b], (5, 25, 50, 75, 95)),
+                    )
+                    for b in np.unique(where)
+                ]
+                x, p5, p25, p50, p75, p95 = (np.array(s) for s in zip(*stats, strict=True))
+                ax.fill_between(x, p5, p95, color=colour, alpha=0.15, linewidth=0)
+                ax.fill_between(x, p25, p75, color=colour, alpha=0.3, linewidth=0)
+                ax.plot(x, p50, color=colour, linewidth=1.3, label=short(group.split(":", 1)[1]))
+            ax.set_title(short(name, 40), fontsize=9)
+            ax.grid(linewidth=0.4, alpha=0.5)
+            ax.set_xlabel("oil price (USD a barrel)")
+            ax.set_ylabel("USD a head a year")
+        for ax in list(axes.flat)[len(structures) :]:
+            ax.set_visible(False)
+        fig.legend(
+            *axes.flat[0].get_legend_handles_labels(),
+            fontsize=8,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 0.95),
+        )
+        return fig
+
+    return _with_settings(draw)
+
+
+def frontier_chart(points: pd.DataFrame, parameter: str) -> str:
+    """The autonomy-fairness frontier of a parameter grid: producing regions' retention (x,
+    autonomy) against the Gini index of money per head (y, lower is fairer), one line per
+    structure through its grid points, each point labelled with the parameter's value.
+
+    ``points`` has ``structure, <parameter>, producing_retention, gini`` (medians over the
+    scenarios at each point).
+    """
+    structures = list(dict.fromkeys(points["structure"]))
+
+    def draw() -> Figure:
+        fig, ax = _figure(7.0, 4.6)
+        for name, colour in zip(structures, _colours(len(structures)), strict=True):
+            part = points[points["structure"] == name].sort_values(parameter)
+            ax.plot(
+                part["producing_retention"],
+                part["gini"],
+                marker="o",
+                markersize=3.5,
+                color=colour,
+                linewidth=1.2,
+                label=short(name),
+            )
+            for _, row in part.iloc[:: max(1, len(part) // 6)].iterrows():
+                ax.annotate(
+                    f"{row[parameter]:g}",
+                    (row["producing_retention"], row["gini"]),
+                    textcoords="offset points",
+                    xytext=(4, 3),
+                    fontsize=7,
+                    color=colour,
+                )
+        ax.set_xlabel("producing regions' retention of their own revenue (autonomy)")
+        ax.set_ylabel("Gini index of money per head (lower is fairer)")
+        ax.set_title(f"labels: {short(parameter)}", fontsize=8, loc="left")
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.grid(linewidth=0.4, alpha=0.5)
+        return fig
+
+    return _with_settings(draw)

@@ -1,0 +1,177 @@
+"""The reports of a sweep: the scenario table, its summaries, charts, Markdown and HTML.
+
+Written together with :func:`revshare.reports.safe.write_bundle` (atomic, manifest last) into
+the sweep's folder, beside ``sweep.json`` and the ``chunks/`` it was streamed to.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..compare import timestamp
+from ..sweep import SweepResult
+from . import charts
+from .html import _ENV, Chart, pct, per_head
+from .safe import csv_bytes, json_bytes, md_cell, write_bundle
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts, NaN as None (strict JSON)."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: _plain(v) for k, v in row.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def sweep_charts(result: SweepResult) -> list[Chart]:
+    """The fan chart of money per head against price and, for a parameter grid, the frontier."""
+    solved = result.results[result.results["status"] == "optimal"]
+    out = []
+    blocs = [c for c in solved.columns if c.startswith("bloc:")]
+    if len(solved) and solved["price"].nunique() > 1:
+        first = solved
+        note = ""
+        if result.parameters:  # the fan shows the price's effect: hold the grid at its first point
+            point = solved.iloc[0][result.parameters]
+            keep = np.logical_and.reduce([solved[p] == point[p] for p in result.parameters])
+            first = solved[keep]
+            note = " at " + ", ".join(f"{p} = {point[p]:g}" for p in result.parameters)
+        out.append(
+            Chart(
+                "Money per head against the oil price" + note,
+                "Fan chart, one panel per structure: for each bloc the median money per head a "
+                "year against the oil price, with shaded 25-75% and 5-95% bands over the "
+                "scenarios in each price bin.",
+                charts.data_uri(charts.fan_chart(first, blocs)),
+            )
+        )
+    if len(solved) and len(result.parameters) == 1:
+        parameter = result.parameters[0]
+        points = (
+            solved.groupby(["structure", parameter], sort=False)[["producing_retention", "gini"]]
+            .median()
+            .reset_index()
+        )
+        out.append(
+            Chart(
+                f"Autonomy against fairness as {parameter} varies",
+                "Line chart, one line per structure through the parameter grid: producing "
+                "regions' retention of their own revenue (autonomy) against the Gini index of "
+                "money per head (fairness, lower is fairer), medians over the scenarios.",
+                charts.data_uri(charts.frontier_chart(points, parameter)),
+            )
+        )
+    return out
+
+
+def _structures_table(result: SweepResult) -> pd.DataFrame:
+    t = result.structures.copy()
+    t["failed"] = t["share_not_optimal"] + t["share_not_verified"]
+    return t
+
+
+def sweep_markdown(result: SweepResult) -> str:
+    keys = ["structure", *result.parameters]
+    lines = [f"# Sweep of {md_cell(str(result.provenance.get('dataset', 'dataset')))}", ""]
+    if result.failed:
+        lines += [
+            f"**{result.failed} scenario(s) could not be proven optimal and verified**; they are "
+            "in scenarios.csv with their status and left out of every summary.",
+            "",
+        ]
+    lines += ["## Status of each structure", ""]
+    t = _structures_table(result)
+    head = [*keys, "scenarios", "optimal", "infeasible", "no revenue", "not applicable", "failed"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in t.iterrows():
+        cells = [md_cell(str(r[k])) for k in keys] + [str(r["scenarios"])]
+        cells += [
+            pct(r[c])
+            for c in (
+                "share_optimal",
+                "share_infeasible",
+                "share_no_revenue",
+                "share_not_applicable",
+                "failed",
+            )
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Probability that a bloc falls below its outside option", ""]
+    head = [*keys, "bloc", "scenarios", "probability"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in result.risk.iterrows():
+        cells = [md_cell(str(r[k])) for k in keys] + [md_cell(r["bloc"]), str(r["scenarios"])]
+        lines.append("| " + " | ".join([*cells, pct(r["p_below_outside_option"])]) + " |")
+    lines += ["", "## Money per head (USD a year): percentiles over the scenarios", ""]
+    head = [*keys, "group", "5%", "25%", "median", "75%", "95%"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in result.summary.iterrows():
+        cells = [md_cell(str(r[k])) for k in keys] + [md_cell(f"{r['group_kind']} {r['group']}")]
+        cells += [per_head(r[f"p{p}"]) for p in (5, 25, 50, 75, 95)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def sweep_html(result: SweepResult) -> str:
+    prices = result.results["price"]
+    p = result.provenance
+    return _ENV.get_template("sweep.html.j2").render(
+        dataset=str(p.get("dataset", "dataset")),
+        failed=result.failed,
+        scenario_count=int(result.spec.get("scenario_count", 0)),
+        parameters=result.parameters,
+        price_min=f"{prices.min():,.2f}",
+        price_max=f"{prices.max():,.2f}",
+        structures=_records(_structures_table(result)),
+        risk=_records(result.risk),
+        summary=_records(result.summary),
+        chart_list=sweep_charts(result),
+        generated_at=timestamp(),
+        executor=p.get("executor", ""),
+        seconds=f"{p.get('seconds', 0.0):.1f}",
+        inputs=sorted(dict(p.get("inputs", {})).items()),
+    )
+
+
+def sweep_files(result: SweepResult) -> dict[str, bytes]:
+    document = {
+        "generated_at": timestamp(),
+        "spec": result.spec,
+        "provenance": {
+            k: _plain(v) if not isinstance(v, dict) else v for k, v in result.provenance.items()
+        },
+        "structures": _records(_structures_table(result)),
+        "risk": _records(result.risk),
+        "summary": _records(result.summary),
+    }
+    return {
+        "scenarios.csv": _csv(result.results),
+        "summary.csv": _csv(result.summary),
+        "risk.csv": _csv(result.risk),
+        "structures.csv": _csv(_structures_table(result)),
+        "summary.json": json_bytes(document),
+        "report.md": sweep_markdown(result).encode(),
+        "report.html": sweep_html(result).encode(),
+    }
+
+
+def write_sweep_reports(result: SweepResult, folder: str | Path) -> Path:
+    """Write every report of ``result`` into ``folder`` (the sweep's own folder)."""
+    return write_bundle(folder, sweep_files(result), force=True)
