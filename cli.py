@@ -25,6 +25,7 @@ EXAMPLES = {
     "compare": "revshare compare data/iraq --structures all --out out/compare",
     "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
     "ratify": "revshare ratify data/iraq --structure confederation --status-quo unified --rule iraq-2005",
+    "sweep": "revshare sweep data/iraq --structures all --scenarios 10000 --seed 1 --out out/sweep",
 }
 METHODS = ["hamilton", "jefferson", "webster", "huntington-hill", "adams", "dean"]
 RULES = ["majority", "double-majority", "iraq-2005", "bloc-veto"]
@@ -283,6 +284,145 @@ def compare(
     if outdir is not None:
         write_comparison(result, outdir, force=force)
     click.echo(comparison_table(result))
+
+
+@main.command(epilog=f"Example: {EXAMPLES['sweep']}")
+@dataset_options
+@click.option(
+    "--structures",
+    "names",
+    default="all",
+    show_default=True,
+    help="Comma-separated structure names or .toml files, or 'all'.",
+)
+@click.option("--prices", "grid", metavar="START:STOP:STEP", help="A price grid, or a,b,c.")
+@click.option("--scenarios", type=click.IntRange(min=1), help="Monte Carlo: this many prices.")
+@click.option(
+    "--prices-file",
+    type=click.Path(path_type=Path),
+    help="Price scenarios from a CSV: scenario,period,price.",
+)
+@click.option(
+    "--price-model",
+    type=click.Choice(["gbm", "mean-reverting"]),
+    default="gbm",
+    show_default=True,
+    help="Monte Carlo model (see README).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
+@click.option("--price-start", type=float, help="Today's price (default: the dataset's).")
+@click.option("--volatility", type=float, default=0.30, show_default=True, help="A year.")
+@click.option("--drift", type=float, default=0.0, show_default=True, help="gbm drift a year.")
+@click.option("--mean-price", type=float, help="mean-reverting long-run price (default: start).")
+@click.option("--reversion", type=float, default=0.5, show_default=True, help="Speed a year.")
+@click.option("--horizon", type=float, default=1.0, show_default=True, help="Years ahead.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="PARAM=START:STOP:STEP",
+    help="A parameter grid; several make their product.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler, e.g. tcp://host:8786.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--time-limit", type=float, help="Seconds per LP solve.")
+@click.option(
+    "--out", "outdir", type=click.Path(path_type=Path), help="Stream results and reports here."
+)
+@click.option("--resume", is_flag=True, help="Continue the interrupted sweep in --out.")
+@click.option("--force", is_flag=True, help="Start over, replacing the sweep in --out.")
+@handle_errors
+def sweep(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    names: str,
+    grid: str | None,
+    scenarios: int | None,
+    prices_file: Path | None,
+    price_model: str,
+    seed: int,
+    price_start: float | None,
+    volatility: float,
+    drift: float,
+    mean_price: float | None,
+    reversion: float,
+    horizon: float,
+    params: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int,
+    time_limit: float | None,
+    outdir: Path | None,
+    resume: bool,
+    force: bool,
+) -> None:
+    """Solve structures over many prices and parameter values: price grids, Monte Carlo, paths."""
+    from tqdm import tqdm
+
+    from revshare import scenarios as sc
+    from revshare.reports.sweep import sweep_table
+    from revshare.sweep import sweep as run_sweep
+
+    given = [x for x in (grid, scenarios, prices_file) if x is not None]
+    if len(given) != 1:
+        raise InputError(
+            revshare.Problem(
+                "--prices",
+                None,
+                None,
+                "E-USAGE",
+                "give exactly one of --prices, --scenarios and --prices-file",
+                "e.g. --prices 30:130:5",
+            )
+        )
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    if grid is not None:
+        table = sc.price_grid(grid)
+    elif prices_file is not None:
+        table = revshare.read_prices(prices_file)
+    else:
+        start = price_start if price_start is not None else territory.default_price or 80.0
+        model = sc.PriceModel(price_model, start, volatility, drift, mean_price, reversion, horizon)
+        table = sc.monte_carlo(scenarios or 0, model, seed)
+    chosen = "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    bar = tqdm(total=0, unit=" scenario", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        result = run_sweep(
+            territory,
+            chosen,
+            table,
+            params=list(params),
+            workers=workers,
+            scheduler=scheduler,
+            out=outdir,
+            resume=resume,
+            force=force,
+            chunk_size=chunk_size,
+            time_limit=time_limit,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        kept = f"; finished chunks are kept in {outdir}: run again with --resume" if outdir else ""
+        _fail(f"revshare: interrupted{kept}", 130)
+    finally:
+        bar.close()
+    click.echo(sweep_table(result))
+    if result.failed:
+        _fail(
+            f"revshare: not optimal: {result.failed} scenario(s) could not be proven optimal and "
+            "verified; they are marked in scenarios.csv and left out of the summaries",
+            4,
+        )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['convention']}")

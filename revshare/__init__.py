@@ -17,8 +17,11 @@ from .errors import (
     SolverUnavailableError,
 )
 from .optimize import Allocation, optimize
+from .readers import read_prices
 from .referendum import Referendum, ratify
+from .scenarios import PriceModel, monte_carlo, parameter_grid, price_grid
 from .structures import PRESETS, Structure
+from .sweep import SweepResult, sweep
 
 __all__ = [
     "PRESETS",
@@ -28,18 +31,25 @@ __all__ = [
     "InfeasibleError",
     "InputError",
     "NotOptimalError",
+    "PriceModel",
     "Problem",
     "Referendum",
     "RevshareError",
     "SolverUnavailableError",
     "Structure",
+    "SweepResult",
     "Territory",
     "__version__",
     "apportion",
     "apportion_territory",
     "compare",
     "load_dataset",
+    "monte_carlo",
     "optimize",
+    "parameter_grid",
+    "price_grid",
     "ratify",
+    "read_prices",
+    "sweep",
     "territory_from_frames",
 ]

@@ -87,6 +87,38 @@ def _structures_table(result: SweepResult) -> pd.DataFrame:
     return t
 
 
+def sweep_table(result: SweepResult) -> str:
+    """A plain-text summary for the terminal: per structure (and point), the share of scenarios
+    solved, the median money per head of each bloc and the chance it falls below its outside
+    option."""
+    keys = ["structure", *result.parameters]
+    medians = result.summary[result.summary["group_kind"] == "bloc"]
+    lines = []
+    for _, row in _structures_table(result).iterrows():
+        label = ", ".join(f"{k}={row[k]}" for k in result.parameters)
+        head = f"{row['structure']}" + (f" ({label})" if label else "")
+        lines.append(
+            f"{head}: {row['scenarios']} scenarios, {pct(row['share_optimal'])} solved, "
+            f"{pct(row['share_infeasible'])} infeasible"
+            + (
+                f", {pct(row['share_not_applicable'])} not applicable"
+                if row["share_not_applicable"]
+                else ""
+            )
+            + (f", {pct(row['failed'])} FAILED" if row["failed"] else "")
+        )
+        match = np.logical_and.reduce([medians[k] == row[k] for k in keys])
+        risk = result.risk[np.logical_and.reduce([result.risk[k] == row[k] for k in keys])]
+        for _, m in medians[match].iterrows():
+            p = risk.loc[risk["bloc"] == m["group"], "p_below_outside_option"]
+            lines.append(
+                f"  {m['group']}: median {per_head(m['p50'])} a head "
+                f"(5-95%: {per_head(m['p5'])} to {per_head(m['p95'])}); "
+                f"below outside option in {pct(p.iloc[0]) if len(p) else 'n/a'}"
+            )
+    return "\n".join(lines)
+
+
 def sweep_markdown(result: SweepResult) -> str:
     keys = ["structure", *result.parameters]
     lines = [f"# Sweep of {md_cell(str(result.provenance.get('dataset', 'dataset')))}", ""]
