@@ -186,18 +186,20 @@ class Engine:
         self.h = h
         self.row: dict[str, int] = {}
         self._triplets: list[tuple[int, np.ndarray, np.ndarray]] = []
-        for name, c in prob.constraints.items():
-            index = np.array([self.col[v.name] for v in c], dtype=np.int32)
-            value = np.array([c[v] for v in c], dtype=float)
+        for c in prob.constraints():
+            terms = list(c.items())
+            index = np.array([self.col[v.name] for v, _ in terms], dtype=np.int32)
+            value = np.array([coef for _, coef in terms], dtype=float)
             rhs = -float(c.constant)
             lo = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -INF
             hi = rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else INF
-            self._add_row(lo, hi, index, value, name)
+            self._add_row(lo, hi, index, value, c.name)
         self.n_cols = len(variables)
 
     def _expr(self, expr: pulp.LpAffineExpression) -> _Row:
-        index = np.array([self.col[v.name] for v in expr], dtype=np.int32)
-        value = np.array([expr[v] for v in expr], dtype=float)
+        terms = list(expr.items())
+        index = np.array([self.col[v.name] for v, _ in terms], dtype=np.int32)
+        value = np.array([coef for _, coef in terms], dtype=float)
         return _Row(index, value, float(expr.constant))
 
     def _add_row(

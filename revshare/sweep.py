@@ -659,7 +659,8 @@ def summarise(
                         **{f"p{p}": float(v) for p, v in zip(PERCENTILES, q, strict=True)},
                     }
                 )
-    summary = pd.DataFrame(rows)
+    columns = [*keys, "group_kind", "group", "scenarios", "mean", *(f"p{p}" for p in PERCENTILES)]
+    summary = pd.DataFrame(rows, columns=columns)
     tol = 1e-6 * results["revenue_usd"].abs()
     risk_rows = []
     for key, part in results.groupby(keys, sort=False):
