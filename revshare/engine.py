@@ -178,6 +178,7 @@ class Engine:
             options["time_limit"] = self.config.time_limit
         for key, value in options.items():
             h.setOptionValue(key, value)
+        self.presolve = str(options["presolve"])
         variables = prob.variables()
         self.col = {v.name: i for i, v in enumerate(variables)}
         lower = np.array([-INF if v.lowBound is None else v.lowBound for v in variables], float)
@@ -249,9 +250,8 @@ class Engine:
         while len(todo):
             i, rest = todo[0], todo[1:]
             status, x_i, solves[i], trace = self._solve_one(q[i])
-            if status not in (Status.OPTIMAL, Status.INFEASIBLE):
-                self.h.clearSolver()  # one retry from a cold start
-                status, x_i, more, trace = self._solve_one(q[i])
+            if status is not Status.OPTIMAL:
+                status, x_i, more, trace = self._retry(q[i])
                 solves[i] += more
             statuses[i] = status
             if status is Status.OPTIMAL:
@@ -313,7 +313,7 @@ class Engine:
         for s, (expr, sense, _name) in enumerate(self.stages):
             status, x = self._optimise(expr, sense)
             if status is not Status.OPTIMAL:
-                return status, x, len(trace) + 1, None
+                return _later(status, trace), x, len(trace) + 1, None
             step = self._step(s, np.empty(0, dtype=np.int64))
             trace.append(step)
             if step.unique:
@@ -328,7 +328,7 @@ class Engine:
         while len(free):
             status, x = self._optimise(level_expr, pulp.LpMaximize)
             if status is not Status.OPTIMAL:
-                return status, x, len(trace) + 1, None
+                return _later(status, trace), x, len(trace) + 1, None
             dual = np.abs(np.asarray(self.h.getSolution().row_dual)[self.level_rows[free]])
             step = self._step(-1, free[dual > DUAL_EPSILON])
             trace.append(step)
@@ -339,6 +339,18 @@ class Engine:
             self._fix(step.blocked, x[self.level_col], v)
             free = np.setdiff1d(free, step.blocked)
         return Status.OPTIMAL, x, len(trace), trace
+
+    def _retry(self, q: np.ndarray) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
+        """Solve once more from a cold start with presolve on: dual simplex without presolve
+        can declare a tightly fixed leximin round infeasible when it is not (seen on data/iraq
+        at one price in 10,000). Only the objective stage can prove a structure infeasible."""
+        self.h.clearSolver()
+        self.h.setOptionValue("presolve", "on")
+        try:
+            return self._solve_one(q)
+        finally:
+            self.h.setOptionValue("presolve", self.presolve)
+            self.h.clearSolver()
 
     def _tol(self, v: float | np.ndarray, value: float | np.ndarray) -> float | np.ndarray:
         """The stage tolerance of :func:`revshare.solve.stage_tolerance`."""
@@ -474,6 +486,11 @@ def _keep_bounds(
     if sense == pulp.LpMinimize:
         return np.full(value.shape, -INF), value + tol
     return value - tol, np.full(value.shape, INF)
+
+
+def _later(status: Status, trace: list[_Step]) -> Status:
+    """A stage after the first keeps a feasible optimum, so "infeasible" there is numerical."""
+    return Status.ERROR if trace and status is Status.INFEASIBLE else status
 
 
 def _free(n: int) -> tuple[np.ndarray, np.ndarray]:

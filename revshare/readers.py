@@ -269,9 +269,20 @@ def read_prices(
         None if data is None else _read_csv(PRICES, name, data, encoding, delimiter, max_rows, log)
     )
     rows = parsed.rows if parsed is not None else []
+    named = {(r["scenario"], r["period"]) for r in rows if r["scenario"]}
     for row in rows:
         if row["scenario"] == "":
             row["scenario"] = f"line-{row['_line']}"
+            if (row["scenario"], row["period"]) in named:
+                log.error(
+                    name,
+                    row["_line"],
+                    "scenario",
+                    "E-DUPLICATE",
+                    f"a blank scenario is named by its line, {row['scenario']}, which another "
+                    "row already uses",
+                    "name this scenario or rename the other",
+                )
     if parsed is not None and not rows and not log.problems:
         log.error(name, None, None, "E-EMPTY", "has no price rows", "add rows: scenario,price")
     if log.problems:

@@ -78,7 +78,10 @@ def price_grid(text: str) -> pd.DataFrame:
     prices = parse_range(text, "--prices")
     if np.any(prices < 0):
         raise _usage("--prices", f"{text!r} includes a negative price", "prices are >= 0")
-    return _table([f"{p:g}" for p in prices], prices)
+    names = [f"{p:.12g}" for p in prices]
+    if len(set(names)) < len(names):
+        names = [repr(float(p)) for p in prices]
+    return _table(names, prices)
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,16 @@ class PriceModel:
             ("--volatility", self.volatility),
             ("--horizon", self.horizon),
             ("--reversion", self.reversion),
-            ("--mean-price", self.start if self.mean is None else self.mean),
         ):
             if not (math.isfinite(value) and value > 0):
                 problems.append((name, f"must be a number > 0, got {value}", ()))
+        mean = self.mean
+        if (
+            self.kind == "mean-reverting"
+            and mean is not None
+            and not (math.isfinite(mean) and mean > 0)
+        ):
+            problems.append(("--mean-price", f"must be a number > 0, got {mean}", ()))
         if not math.isfinite(self.drift):
             problems.append(("--drift", f"must be finite, got {self.drift}", ()))
         if problems:
@@ -121,9 +130,19 @@ class PriceModel:
 
 def monte_carlo(n: int, model: PriceModel, seed: int) -> pd.DataFrame:
     """``n`` prices drawn from ``model`` with ``seed`` (module docstring)."""
+    problems = []
     if n < 1:
-        raise _usage("--scenarios", f"needs at least 1 scenario, got {n}", "pass --scenarios N")
-    model.check()
+        problems.append(
+            Problem(
+                "--scenarios", None, None, "E-USAGE", f"needs at least 1, got {n}", "pass N >= 1"
+            )
+        )
+    try:
+        model.check()
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
     z = np.random.default_rng(seed).standard_normal(n)
     sigma, T = model.volatility, model.horizon
     if model.kind == "gbm":

@@ -128,6 +128,9 @@ def solve_chunk(territory: Territory, task: Task) -> pd.DataFrame:
         solved = _engine(territory, task).solve(_rows(money, todo))
         x[todo], centre[todo], solves[todo] = solved.cells_usd, solved.centre_usd, solved.stages
         status[todo] = [STATUS_TEXT.get(s, "not optimal") for s in solved.status]
+        stuck = todo[status[todo] == "not optimal"]
+        if len(stuck):  # numerical trouble in place: solve those afresh, as optimize does
+            _solve_by_optimize(territory, task, stuck, status, x, centre, solves)
     ok = status == "optimal"
     x[ok], centre[ok] = _conserve(x[ok], centre[ok], money.revenue[ok])
     violation = np.full(n, np.nan)
@@ -166,8 +169,9 @@ def _solve_by_optimize(
     centre: np.ndarray,
     solves: np.ndarray,
 ) -> None:
-    """Nash bargaining is solved by tangent cuts whose rows differ by price, so each scenario
-    is a fresh :func:`optimize` (about 30 times slower than the engine)."""
+    """Scenarios solved by a fresh :func:`optimize` each: nash bargaining (its tangent cuts
+    differ by price; about 30 times slower than the engine) and the rare scenario the engine
+    could not prove optimal in place."""
     for i in todo:
         try:
             a = optimize(territory, task.structure, price=float(task.price[i]))
@@ -178,7 +182,8 @@ def _solve_by_optimize(
             status[i] = "not optimal"
             continue
         x[i], centre[i] = a.cells["usd"].to_numpy(), a.centre_usd
-        solves[i] = int(a.provenance["solver_stages"])
+        solves[i] += int(a.provenance["solver_stages"])
+        status[i] = "optimal"
 
 
 def _conserve(

@@ -196,13 +196,27 @@ def test_library_does_not_import_click():
 
 def test_ratify_prints_the_verdict_and_the_deciding_governorates(tmp_path):
     out = tmp_path / "r"
-    code, stdout, stderr = run("ratify", IRAQ, "--structure", "confederation", "--status-quo",
-                               "unified", "--rule", "iraq-2005", "--out", str(out))
+    code, stdout, stderr = run(
+        "ratify",
+        IRAQ,
+        "--structure",
+        "confederation",
+        "--status-quo",
+        "unified",
+        "--rule",
+        "iraq-2005",
+        "--out",
+        str(out),
+    )
     assert code == 0, stderr
     assert stdout.startswith("REJECTED under iraq-2005")
     assert "deciding: Anbar, Diyala, Duhok, Erbil, Kirkuk, Nineveh" in stdout
-    assert {p.name for p in out.iterdir()} == {"referendum.csv", "summary.json", "report.md",
-                                               "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "referendum.csv",
+        "summary.json",
+        "report.md",
+        "manifest.json",
+    }
 
 
 def test_convention_apportions_and_a_tie_is_exit_2_naming_it(tmp_path):
@@ -214,6 +228,14 @@ def test_convention_apportions_and_a_tie_is_exit_2_naming_it(tmp_path):
     (data / "population.csv").write_text("region,faction,population\nA,X,500\nB,X,500\n")
     code, _, stderr = run("convention", str(data), "--seats", "1", "--method", "hamilton")
     assert code == 2 and "E-TIE" in stderr and "A" in stderr and "B" in stderr
-    code, stdout, _ = run("convention", str(data), "--seats", "1", "--method", "hamilton",
-                          "--tie-rule", "alphabetical")
+    code, stdout, _ = run(
+        "convention",
+        str(data),
+        "--seats",
+        "1",
+        "--method",
+        "hamilton",
+        "--tie-rule",
+        "alphabetical",
+    )
     assert code == 0 and "tie" in stdout

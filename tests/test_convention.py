@@ -70,12 +70,30 @@ def seats_of(a: convention.Apportionment) -> tuple[int, ...]:
 #   dean: A 8.25, 4.58, 3.21, 2.475; B 4.5, 2.5; C 0.75. The 5 left: A 8.25, A 4.58, B 4.5, A 3.21,
 #     then B 2.5 beats A 2.475 -> 4, 3, 1.
 
-EXAMPLE_1 = ({"A": 65, "B": 18, "C": 7, "D": 3}, 8, {
-    "hamilton": (6, 1, 1, 0), "jefferson": (7, 1, 0, 0), "webster": (5, 2, 1, 0),
-    "adams": (4, 2, 1, 1), "huntington-hill": (5, 1, 1, 1), "dean": (5, 1, 1, 1)})
-EXAMPLE_2 = ({"A": 11, "B": 6, "C": 1}, 8, {
-    "hamilton": (5, 3, 0), "jefferson": (5, 3, 0), "webster": (5, 3, 0),
-    "adams": (4, 3, 1), "huntington-hill": (5, 2, 1), "dean": (4, 3, 1)})
+EXAMPLE_1 = (
+    {"A": 65, "B": 18, "C": 7, "D": 3},
+    8,
+    {
+        "hamilton": (6, 1, 1, 0),
+        "jefferson": (7, 1, 0, 0),
+        "webster": (5, 2, 1, 0),
+        "adams": (4, 2, 1, 1),
+        "huntington-hill": (5, 1, 1, 1),
+        "dean": (5, 1, 1, 1),
+    },
+)
+EXAMPLE_2 = (
+    {"A": 11, "B": 6, "C": 1},
+    8,
+    {
+        "hamilton": (5, 3, 0),
+        "jefferson": (5, 3, 0),
+        "webster": (5, 3, 0),
+        "adams": (4, 3, 1),
+        "huntington-hill": (5, 2, 1),
+        "dean": (4, 3, 1),
+    },
+)
 
 
 @pytest.mark.parametrize("example", [EXAMPLE_1, EXAMPLE_2], ids=["example1", "example2"])
@@ -99,7 +117,8 @@ def test_exact_disproportionality_indices():
 
 def test_method_aliases_and_registry_citations():
     assert seats_of(apportion({"A": 5, "B": 3}, 5, "dhondt")) == seats_of(
-        apportion({"A": 5, "B": 3}, 5, "jefferson"))
+        apportion({"A": 5, "B": 3}, 5, "jefferson")
+    )
     assert apportion({"A": 5, "B": 3}, 5, "Sainte-Lague").method == "webster"
     assert all(m.citation and m.description for m in METHODS.values())
 
@@ -153,8 +172,9 @@ def test_huntington_hill_reproduces_the_2020_us_apportionment():
     assert [n for n in pops if a.seats[n] != before.seats[n]] == ["Minnesota"]
     assert [n for n in pops if after.seats[n] != a.seats[n]] == ["New York"]
     for extra, ny in ((88, 26), (89, 27)):
-        moved = apportion({**pops, "New York": pops["New York"] + extra}, 435, "huntington-hill",
-                          min_seats=1)
+        moved = apportion(
+            {**pops, "New York": pops["New York"] + extra}, 435, "huntington-hill", min_seats=1
+        )
         assert moved.seats["New York"] == ny
 
 
@@ -171,8 +191,11 @@ def test_1792_hamilton_and_jefferson_reproduce_the_bill_and_the_act():
     # The act's ratio, one member per 33,000 persons, is a Jefferson divisor for 105 seats.
     assert {n: p // 33_000 for n, p in pops.items()} == dict(jefferson.seats)
     hamilton_105 = apportion(pops, 105, "hamilton")
-    assert {n: hamilton_105.seats[n] - jefferson.seats[n] for n in pops
-            if hamilton_105.seats[n] != jefferson.seats[n]} == {"Delaware": 1, "Virginia": -1}
+    assert {
+        n: hamilton_105.seats[n] - jefferson.seats[n]
+        for n in pops
+        if hamilton_105.seats[n] != jefferson.seats[n]
+    } == {"Delaware": 1, "Virginia": -1}
     jefferson_120 = apportion(pops, 120, "jefferson")
     assert jefferson_120.quota_violations == ["Virginia"] and jefferson_120.seats["Virginia"] == 22
 
@@ -243,19 +266,29 @@ def test_hamilton_with_a_minimum_shares_the_rest_by_bounded_quota():
 
 def test_every_bad_option_is_reported_at_once():
     with pytest.raises(InputError) as err:
-        apportion({"A": 0, "B": -3, "C": float("nan")}, 0, "borda", min_seats=-1,
-                  tie_rule="coin")
-    assert sorted(err.value.codes) == sorted(["E-UNKNOWN-METHOD", "E-RANGE", "E-RANGE",
-                                              "E-UNKNOWN-TIE-RULE", "E-ZERO-POPULATION",
-                                              "E-ZERO-POPULATION", "E-NOT-A-NUMBER"])
+        apportion({"A": 0, "B": -3, "C": float("nan")}, 0, "borda", min_seats=-1, tie_rule="coin")
+    assert sorted(err.value.codes) == sorted(
+        [
+            "E-UNKNOWN-METHOD",
+            "E-RANGE",
+            "E-RANGE",
+            "E-UNKNOWN-TIE-RULE",
+            "E-ZERO-POPULATION",
+            "E-ZERO-POPULATION",
+            "E-NOT-A-NUMBER",
+        ]
+    )
 
 
-@pytest.mark.parametrize(("pops", "seats", "method", "kwargs", "option"), [
-    ({"A": 1, "B": 2}, 3, "webster", {"min_seats": 2}, "--seats"),
-    ({"A": 1, "B": 2}, 5, "webster", {"max_seats": 2}, "--max-seats"),
-    ({"A": 1, "B": 2, "C": 3}, 2, "huntington-hill", {}, "--seats"),
-    ({"A": 1, "B": 2, "C": 3}, 2, "adams", {}, "--seats"),
-])
+@pytest.mark.parametrize(
+    ("pops", "seats", "method", "kwargs", "option"),
+    [
+        ({"A": 1, "B": 2}, 3, "webster", {"min_seats": 2}, "--seats"),
+        ({"A": 1, "B": 2}, 5, "webster", {"max_seats": 2}, "--max-seats"),
+        ({"A": 1, "B": 2, "C": 3}, 2, "huntington-hill", {}, "--seats"),
+        ({"A": 1, "B": 2, "C": 3}, 2, "adams", {}, "--seats"),
+    ],
+)
 def test_impossible_house_sizes(pops, seats, method, kwargs, option):
     with pytest.raises(InputError) as err:
         apportion(pops, seats, method, **kwargs)
@@ -300,8 +333,9 @@ def test_apportion_a_territory(iraq, by):
 
 def test_territory_blocs_sum_their_cells(iraq):
     pops = territory_populations(iraq, "bloc")
-    assert pops["Kurdistan Region"] == int(iraq.regions.loc[["Duhok", "Erbil", "Sulaymaniyah"],
-                                                            "population"].sum())
+    assert pops["Kurdistan Region"] == int(
+        iraq.regions.loc[["Duhok", "Erbil", "Sulaymaniyah"], "population"].sum()
+    )
     with pytest.raises(InputError, match="E-OPTION"):
         territory_populations(iraq, "district")
 
@@ -309,7 +343,8 @@ def test_territory_blocs_sum_their_cells(iraq):
 def test_fractional_cell_populations_stay_exact():
     t = revshare.territory_from_frames(
         pd.DataFrame({"field": ["F"], "region": ["R1"], "annual_revenue_usd": [1.0]}),
-        pd.DataFrame({"region": ["R1", "R2"], "faction": ["x", "x"], "population": [0.5, 1.25]}))
+        pd.DataFrame({"region": ["R1", "R2"], "faction": ["x", "x"], "population": [0.5, 1.25]}),
+    )
     assert territory_populations(t) == {"R1": Fraction(1, 2), "R2": Fraction(5, 4)}
 
 
@@ -335,8 +370,12 @@ def test_reports_are_safe_and_complete(tmp_path):
     assert "<b>" not in md and "x\\|y" in md
     assert "huntington-hill" in apportionment_text(a)
     out = write_apportionment(a, tmp_path / "conv")
-    assert sorted(p.name for p in out.iterdir()) == ["apportionment.csv", "manifest.json",
-                                                     "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "apportionment.csv",
+        "manifest.json",
+        "report.md",
+        "summary.json",
+    ]
     before = (out / "report.md").read_bytes()
     with pytest.raises(InputError, match="E-OUTPUT-EXISTS"):
         write_apportionment(apportion({"A": 1}, 1, "webster"), out)
@@ -353,8 +392,9 @@ def test_report_names_the_tie():
 
 names = st.text(alphabet="ABCDEFGHIJ", min_size=1, max_size=2)
 # Small populations make exact ties common; large ones make near ties.
-populations = st.dictionaries(names, st.integers(1, 12) | st.integers(1, 10**6), min_size=1,
-                              max_size=7)
+populations = st.dictionaries(
+    names, st.integers(1, 12) | st.integers(1, 10**6), min_size=1, max_size=7
+)
 
 
 @st.composite
@@ -372,8 +412,12 @@ def _priority(method: str, p: Fraction, s: int) -> Fraction:
     """``p / d(s)`` (squared for Huntington-Hill), written out independently of the library."""
     if method == "huntington-hill":
         return p * p / (s * (s + 1))
-    d = {"jefferson": Fraction(s + 1), "webster": Fraction(2 * s + 1, 2), "adams": Fraction(s),
-         "dean": Fraction(2 * s * (s + 1), 2 * s + 1)}[method]
+    d = {
+        "jefferson": Fraction(s + 1),
+        "webster": Fraction(2 * s + 1, 2),
+        "adams": Fraction(s),
+        "dean": Fraction(2 * s * (s + 1), 2 * s + 1),
+    }[method]
     return p / d
 
 
@@ -408,8 +452,7 @@ def test_house_monotonicity_of_divisor_methods(case):
     pops, seats, method, lo, hi = case
     assume(hi is None or hi * len(pops) > seats)
     small = apportion(pops, seats, method, min_seats=lo, max_seats=hi, tie_rule="alphabetical")
-    large = apportion(pops, seats + 1, method, min_seats=lo, max_seats=hi,
-                      tie_rule="alphabetical")
+    large = apportion(pops, seats + 1, method, min_seats=lo, max_seats=hi, tie_rule="alphabetical")
     assert all(large.seats[n] >= small.seats[n] for n in small.seats)
 
 
@@ -430,8 +473,10 @@ def test_hamilton_rounds_the_bounded_quotas(case):
 @given(populations, st.integers(1, 60))
 def test_quota_properties(pops, seats):
     def within(a, lower=True, upper=True):
-        return all((not lower or s >= math.floor(a.quota[n]))
-                   and (not upper or s <= math.ceil(a.quota[n])) for n, s in a.seats.items())
+        return all(
+            (not lower or s >= math.floor(a.quota[n])) and (not upper or s <= math.ceil(a.quota[n]))
+            for n, s in a.seats.items()
+        )
 
     assert within(apportion(pops, seats, "hamilton", tie_rule="alphabetical"))
     assert within(apportion(pops, seats, "jefferson", tie_rule="alphabetical"), upper=False)
@@ -459,7 +504,8 @@ def test_exact_ties_between_twins_are_detected(others, twin, seats, method):
 def test_order_and_scale_do_not_matter(pops, seats, method, k):
     assume(seats >= len(pops) or not METHODS[method].first_seat_free)
     a = apportion(pops, seats, method, tie_rule="alphabetical")
-    reordered = apportion(dict(reversed(list(pops.items()))), seats, method,
-                          tie_rule="alphabetical")
+    reordered = apportion(
+        dict(reversed(list(pops.items()))), seats, method, tie_rule="alphabetical"
+    )
     scaled = apportion({n: k * p for n, p in pops.items()}, seats, method, tie_rule="alphabetical")
     assert a.seats == reordered.seats == scaled.seats and a.ties == scaled.ties

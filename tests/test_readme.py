@@ -14,8 +14,12 @@ import cli
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SH_BLOCKS = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
-COMMANDS = [line.strip() for block in SH_BLOCKS for line in block.splitlines()
-            if line.strip().startswith("revshare ")]
+COMMANDS = [
+    line.strip()
+    for block in SH_BLOCKS
+    for line in block.splitlines()
+    if line.strip().startswith("revshare ")
+]
 
 
 def test_readme_set_up_is_two_commands_and_ci_runs_the_second():

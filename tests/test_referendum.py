@@ -27,8 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def tally(votes: dict[str, tuple[str, int, int]]) -> Tally:
     """A tally from ``region: (bloc, yes, no)``."""
-    regions = pd.DataFrame([{"region": r, "bloc": b, "yes": y, "no": n, "voters": y + n,
-                             "difference_per_head": 0.0} for r, (b, y, n) in votes.items()])
+    regions = pd.DataFrame(
+        [
+            {"region": r, "bloc": b, "yes": y, "no": n, "voters": y + n, "difference_per_head": 0.0}
+            for r, (b, y, n) in votes.items()
+        ]
+    )
     regions = regions.set_index("region")
     blocs = regions.groupby("bloc")[["yes", "no", "voters"]].sum()
     return Tally(regions, blocs)
@@ -47,8 +51,13 @@ def test_majority_needs_more_than_half():
 def test_double_majority_needs_a_majority_of_regions_too():
     decide = RULES["double-majority"].decide
     # 70% yes overall, but only 2 of 5 regions carried: rejected by the regions without a majority.
-    votes = {"A": ("x", 5000, 0), "B": ("x", 2000, 0), "C": ("x", 0, 1000), "D": ("x", 0, 1000),
-             "E": ("x", 0, 1000)}
+    votes = {
+        "A": ("x", 5000, 0),
+        "B": ("x", 2000, 0),
+        "C": ("x", 0, 1000),
+        "D": ("x", 0, 1000),
+        "E": ("x", 0, 1000),
+    }
     verdict, _, deciding = decide(tally(votes))
     assert verdict is False and deciding == ["C", "D", "E"]
     votes["C"] = ("x", 501, 499)
@@ -59,8 +68,12 @@ def test_double_majority_needs_a_majority_of_regions_too():
 def test_iraq_2005_two_thirds_is_exact():
     decide = RULES["iraq-2005"].decide
     # Exactly two thirds no in three governorates rejects, whatever the national majority.
-    votes = {"Anbar": ("s", 1, 2), "Salah ad-Din": ("s", 100, 200), "Nineveh": ("s", 1000, 2000),
-             "Baghdad": ("c", 10**6, 0)}
+    votes = {
+        "Anbar": ("s", 1, 2),
+        "Salah ad-Din": ("s", 100, 200),
+        "Nineveh": ("s", 1000, 2000),
+        "Baghdad": ("c", 10**6, 0),
+    }
     verdict, reason, deciding = decide(tally(votes))
     assert verdict is False and deciding == ["Anbar", "Nineveh", "Salah ad-Din"]
     assert "3 governorates" in reason
@@ -75,7 +88,8 @@ def test_iraq_2005_two_thirds_is_exact():
 
 def test_iraq_2005_also_needs_a_national_majority():
     verdict, reason, deciding = RULES["iraq-2005"].decide(
-        tally({"A": ("x", 40, 60), "B": ("x", 45, 55), "C": ("x", 60, 40)}))
+        tally({"A": ("x", 40, 60), "B": ("x", 45, 55), "C": ("x", 60, 40)})
+    )
     assert verdict is False and deciding == ["A", "B"] and "no majority" in reason
 
 
@@ -105,13 +119,22 @@ def test_every_rule_cites_its_source():
 
 
 def frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    fields = pd.DataFrame({"field": ["Nf", "Wf"], "region": ["N1", "W1"],
-                           "annual_revenue_usd": [6e8, 6e7]})
-    pop = pd.DataFrame({"region": ["N1", "N1", "N2", "S1", "W1", "W2"],
-                        "faction": ["Kurd", "Arab", "Kurd", "Arab", "Sunni", "Sunni"],
-                        "population": [600, 400, 1000, 2000, 1000, 1000]})
-    regions = pd.DataFrame({"region": ["N1", "N2", "S1", "W1", "W2"],
-                            "bloc": ["north", "north", "south", "west", "west"]})
+    fields = pd.DataFrame(
+        {"field": ["Nf", "Wf"], "region": ["N1", "W1"], "annual_revenue_usd": [6e8, 6e7]}
+    )
+    pop = pd.DataFrame(
+        {
+            "region": ["N1", "N1", "N2", "S1", "W1", "W2"],
+            "faction": ["Kurd", "Arab", "Kurd", "Arab", "Sunni", "Sunni"],
+            "population": [600, 400, 1000, 2000, 1000, 1000],
+        }
+    )
+    regions = pd.DataFrame(
+        {
+            "region": ["N1", "N2", "S1", "W1", "W2"],
+            "bloc": ["north", "north", "south", "west", "west"],
+        }
+    )
     return fields, pop, regions
 
 
@@ -125,27 +148,34 @@ def solved(land) -> dict[str, revshare.Allocation]:
     return {s: revshare.optimize(land, s, price=0) for s in ("unified", "partition")}
 
 
-@pytest.mark.parametrize(("rule", "margin", "verdict", "deciding"), [
-    ("majority", 0, True, ["S1", "W1", "W2"]),
-    ("majority", 90_000, False, ["N1", "N2", "W1", "W2"]),
-    ("double-majority", 0, True, ["S1", "W1", "W2"]),
-    ("double-majority", 90_000, False, ["N1", "N2", "W1", "W2"]),
-    ("iraq-2005", 0, True, ["N1", "N2", "W1", "W2"]),
-    ("iraq-2005", 90_000, False, ["N1", "N2", "W1", "W2"]),
-    ("bloc-veto", 0, False, ["north"]),
-    ("bloc-veto", 90_000, False, ["north", "west"]),
-])
+@pytest.mark.parametrize(
+    ("rule", "margin", "verdict", "deciding"),
+    [
+        ("majority", 0, True, ["S1", "W1", "W2"]),
+        ("majority", 90_000, False, ["N1", "N2", "W1", "W2"]),
+        ("double-majority", 0, True, ["S1", "W1", "W2"]),
+        ("double-majority", 90_000, False, ["N1", "N2", "W1", "W2"]),
+        ("iraq-2005", 0, True, ["N1", "N2", "W1", "W2"]),
+        ("iraq-2005", 90_000, False, ["N1", "N2", "W1", "W2"]),
+        ("bloc-veto", 0, False, ["north"]),
+        ("bloc-veto", 90_000, False, ["north", "west"]),
+    ],
+)
 def test_each_rule_on_a_hand_made_territory(solved, land, rule, margin, verdict, deciding):
     r = ratify(land, solved["unified"], solved["partition"], rule, margin=margin)
     assert (r.verdict, r.deciding) == (verdict, deciding)
     assert r.proposal == "unified" and r.status_quo == "partition"
     regions = r.regions.set_index("region")
     assert regions["difference_per_head"].round(2).to_dict() == pytest.approx(
-        {"N1": -190_000, "N2": -190_000, "S1": 110_000, "W1": 80_000, "W2": 80_000})
+        {"N1": -190_000, "N2": -190_000, "S1": 110_000, "W1": 80_000, "W2": 80_000}
+    )
     yes = 4000 if margin == 0 else 2000
     assert (r.overall["yes"], r.overall["no"], r.overall["voters"]) == (yes, 6000 - yes, 6000)
     assert r.blocs.set_index("bloc")["yes_share"].to_dict() == {
-        "north": 0.0, "south": 1.0, "west": 1.0 if margin == 0 else 0.0}
+        "north": 0.0,
+        "south": 1.0,
+        "west": 1.0 if margin == 0 else 0.0,
+    }
 
 
 def test_a_margin_equal_to_the_gain_wins_the_vote(solved, land):
@@ -161,8 +191,15 @@ def test_structures_by_name_and_overrides(land, solved):
     by_allocation = ratify(land, solved["unified"], solved["partition"], "majority")
     pd.testing.assert_frame_equal(by_name.regions, by_allocation.regions)
     # A centre that keeps less is better for everybody: every bloc approves.
-    r = ratify(land, "unified", "unified", "bloc-veto", price=0,
-               overrides=["central_share=0.4"], status_quo_overrides=["central_share=0.6"])
+    r = ratify(
+        land,
+        "unified",
+        "unified",
+        "bloc-veto",
+        price=0,
+        overrides=["central_share=0.4"],
+        status_quo_overrides=["central_share=0.6"],
+    )
     assert r.verdict is True and r.deciding == ["north", "south", "west"]
 
 
@@ -179,8 +216,14 @@ def test_turnout_per_region_rounds_half_to_even(land, solved):
     turnout = {"N1": 0.5, "N2": 0.5, "S1": 0.25, "W1": 0.0025, "W2": 0.0015}
     r = ratify(land, solved["unified"], solved["partition"], "majority", turnout=turnout)
     cells = r.cells.set_index(["region", "faction"])["voters"].to_dict()
-    assert cells == {("N1", "Arab"): 200, ("N1", "Kurd"): 300, ("N2", "Kurd"): 500,
-                     ("S1", "Arab"): 500, ("W1", "Sunni"): 2, ("W2", "Sunni"): 2}
+    assert cells == {
+        ("N1", "Arab"): 200,
+        ("N1", "Kurd"): 300,
+        ("N2", "Kurd"): 500,
+        ("S1", "Arab"): 500,
+        ("W1", "Sunni"): 2,
+        ("W2", "Sunni"): 2,
+    }
     assert r.overall["voters"] == 1504
     with pytest.raises(InputError, match="E-RANGE"):
         ratify(land, solved["unified"], solved["partition"], "majority", turnout=0.0001)
@@ -188,8 +231,15 @@ def test_turnout_per_region_rounds_half_to_even(land, solved):
 
 def test_logistic_votes_are_reproducible_with_a_seed(land, solved):
     def run(seed: int, territory: revshare.Territory = land) -> pd.DataFrame:
-        return ratify(territory, solved["unified"], solved["partition"], "iraq-2005",
-                      vote_model="logistic", logistic_scale_usd=50_000, seed=seed).cells
+        return ratify(
+            territory,
+            solved["unified"],
+            solved["partition"],
+            "iraq-2005",
+            vote_model="logistic",
+            logistic_scale_usd=50_000,
+            seed=seed,
+        ).cells
 
     first, again = run(7), run(7)
     pd.testing.assert_frame_equal(first, again)
@@ -203,8 +253,14 @@ def test_logistic_votes_are_reproducible_with_a_seed(land, solved):
 
 
 def test_logistic_model_has_no_overflow_at_extreme_differences(land, solved):
-    r = ratify(land, solved["unified"], solved["partition"], "majority", vote_model="logistic",
-               logistic_scale_usd=1e-3)
+    r = ratify(
+        land,
+        solved["unified"],
+        solved["partition"],
+        "majority",
+        vote_model="logistic",
+        logistic_scale_usd=1e-3,
+    )
     assert set(r.cells["probability_yes"]) <= {0.0, 1.0}
 
 
@@ -213,20 +269,39 @@ def test_logistic_model_has_no_overflow_at_extreme_differences(land, solved):
 
 def test_every_bad_option_is_reported_before_solving(land):
     with pytest.raises(InputError) as err:
-        ratify(land, "utopia", "partition", "unanimity", margin=float("nan"),
-               turnout={"N1": 1.5, "Atlantis": 0.5}, vote_model="coin", logistic_scale_usd=0,
-               seed=-1)
-    assert sorted(err.value.codes) == sorted([
-        "E-UNKNOWN-RULE", "E-RANGE", "E-OPTION", "E-RANGE", "E-RANGE", "E-UNKNOWN-REGION",
-        "E-MISSING-REGION", "E-RANGE", "E-UNKNOWN-STRUCTURE"])
+        ratify(
+            land,
+            "utopia",
+            "partition",
+            "unanimity",
+            margin=float("nan"),
+            turnout={"N1": 1.5, "Atlantis": 0.5},
+            vote_model="coin",
+            logistic_scale_usd=0,
+            seed=-1,
+        )
+    assert sorted(err.value.codes) == sorted(
+        [
+            "E-UNKNOWN-RULE",
+            "E-RANGE",
+            "E-OPTION",
+            "E-RANGE",
+            "E-RANGE",
+            "E-UNKNOWN-REGION",
+            "E-MISSING-REGION",
+            "E-RANGE",
+            "E-UNKNOWN-STRUCTURE",
+        ]
+    )
     assert err.value.exit_code == 2
 
 
 def test_an_unknown_status_quo_is_named_as_such(land):
     with pytest.raises(InputError) as err:
         ratify(land, "unified", "anarchy", "majority", price=0)
-    assert [(p.file, p.code) for p in err.value.problems] == [("--status-quo",
-                                                               "E-UNKNOWN-STRUCTURE")]
+    assert [(p.file, p.code) for p in err.value.problems] == [
+        ("--status-quo", "E-UNKNOWN-STRUCTURE")
+    ]
 
 
 def test_overrides_need_a_structure(land, solved):
@@ -250,19 +325,29 @@ def test_reports(land, solved, tmp_path):
     assert doc["rule"]["citation"].startswith("Iraq TAL")
     assert "RATIFIED" in referendum_md(r) and "deciding: N1, N2, W1, W2" in referendum_text(r)
     out = write_referendum(r, tmp_path / "vote")
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "referendum.csv",
-                                                     "report.md", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "referendum.csv",
+        "report.md",
+        "summary.json",
+    ]
 
 
 def test_report_names_are_neutralised_and_escaped(tmp_path):
-    fields = pd.DataFrame({"field": ["F"], "region": ["=cmd|' /C calc'!A0"],
-                           "annual_revenue_usd": [1e6]})
-    pop = pd.DataFrame({"region": ["=cmd|' /C calc'!A0", "<script>x</script>"],
-                        "faction": ["a|b", "a|b"], "population": [10, 20]})
+    fields = pd.DataFrame(
+        {"field": ["F"], "region": ["=cmd|' /C calc'!A0"], "annual_revenue_usd": [1e6]}
+    )
+    pop = pd.DataFrame(
+        {
+            "region": ["=cmd|' /C calc'!A0", "<script>x</script>"],
+            "faction": ["a|b", "a|b"],
+            "population": [10, 20],
+        }
+    )
     t = revshare.territory_from_frames(fields, pop)
     r = ratify(t, "partition", "unified", "bloc-veto", price=0)
     text = referendum_csv(r).decode("utf-8-sig")
-    assert "\"'=cmd" in text and "\n\"=" not in text and ",\"=" not in text
+    assert "\"'=cmd" in text and '\n"=' not in text and ',"=' not in text
     md = referendum_md(r)
     assert "<script>" not in md and "a\\|b" in md
 
@@ -280,8 +365,16 @@ def test_iraq_confederation_against_unified(iraq):
     # Counting the centre's spending, the Kurdistan and Sunni regions' eight governorates lose
     # about 1,077 USD a head under confederation and vote no: a veto by eight governorates.
     assert r.verdict is False and r.reason.startswith("rejected")
-    assert r.deciding == ["Anbar", "Diyala", "Duhok", "Erbil", "Kirkuk", "Nineveh",
-                          "Salah ad-Din", "Sulaymaniyah"]
+    assert r.deciding == [
+        "Anbar",
+        "Diyala",
+        "Duhok",
+        "Erbil",
+        "Kirkuk",
+        "Nineveh",
+        "Salah ad-Din",
+        "Sulaymaniyah",
+    ]
     assert "8 governorates" in r.reason
     assert set(r.regions["region"]) == set(iraq.regions.index) and len(r.regions) == 18
     assert r.overall["voters"] == int(iraq.cells["population"].sum())

@@ -80,6 +80,13 @@ def test_engine_on_sudan_cpa_matches_optimize(sudan):
     assert _engine_vs_optimize(sudan, s, np.array([20.0, 50.0, 71.0, 110.0])) < 1e-9
 
 
+def test_engine_recovers_where_dual_simplex_without_presolve_fails(iraq):
+    """At 114.79 USD, a leximin round of iraq-2005 is declared infeasible by HiGHS without
+    presolve; the engine retries with presolve and agrees with optimize."""
+    s = resolve("iraq-2005", iraq.structures)
+    assert _engine_vs_optimize(iraq, s, np.array([256.5, 114.79426, 114.8])) < 1e-9
+
+
 def test_engine_replays_bases_instead_of_solving_every_price(iraq):
     """Most prices reuse a basis: far fewer LP solves than scenarios, and none of them wrong."""
     engine = Engine(iraq, resolve("federation", iraq.structures), 130.0)

@@ -1,0 +1,136 @@
+"""Benchmark: scenarios solved per second on data/iraq, three ways, in one run.
+
+(a) naive: for each scenario, ``revshare.optimize`` rebuilds the PuLP model and solves it with
+    HiGHS (the staged solve and the verification included, as a user's loop would get);
+(b) the sweep engine: ``revshare.sweep`` on one worker (model built once, re-solved in place,
+    every scenario verified, results tabulated);
+(c) the limit: one HiGHS instance holding the structure's model with its objective, a loop that
+    only changes the right-hand side, re-solves the same matrix and reads the solution (no
+    tie-break, no verification, no tables).
+
+Then the issue's end-to-end target: 10,000 Monte Carlo scenarios for every preset that fits
+data/iraq with the default executor (all local cores).
+
+Targets (issue 5): (b) >= 10 x (a) and (b) >= 0.5 x (c); the 10,000 x presets run < 60 s.
+
+    python benchmarks/sweep.py [--structure federation] [--naive 200] [--scenarios 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pulp
+
+import revshare
+from revshare.engine import INF, Engine
+from revshare.scenarios import PriceModel, monte_carlo
+from revshare.structures import resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def naive(t: revshare.Territory, structure: str, prices: np.ndarray) -> float:
+    started = time.perf_counter()
+    for p in prices:
+        revshare.optimize(t, structure, price=float(p))
+    return len(prices) / (time.perf_counter() - started)
+
+
+def engine(t: revshare.Territory, structure: str, scenarios) -> float:
+    started = time.perf_counter()
+    r = revshare.sweep(t, [structure], scenarios, workers=1)
+    elapsed = time.perf_counter() - started
+    assert (r.results["status"] == "optimal").all()
+    return len(scenarios) / elapsed
+
+
+def raw_highs(t: revshare.Territory, structure: str, prices: np.ndarray) -> float:
+    """The parametric model with its objective; the fixed data columns are folded into the
+    right-hand side, so each scenario changes row bounds only."""
+    s = resolve(structure, t.structures)
+    e = Engine(t, s, float(prices.max()))
+    expr, sense, _ = e.stages[0]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    keep = np.setdiff1d(np.arange(e.n_cols), np.append(e.data_cols, e.level_col))
+    rows = np.setdiff1d(np.arange(len(e.row)), e.switched)
+    A = e.A[np.ix_(rows, keep)]
+    A_data = e.A[np.ix_(rows, e.data_cols)]
+    lo, hi = e.base.row_lower[rows], e.base.row_upper[rows]
+    h.addVars(len(keep), e.base.col_lower[keep], e.base.col_upper[keep])
+    for i in range(len(rows)):
+        nz = np.flatnonzero(A[i])
+        h.addRow(lo[i], hi[i], len(nz), nz.astype(np.int32), A[i, nz])
+    cost = np.zeros(e.n_cols)
+    cost[expr.index] = expr.value
+    h.changeColsCost(len(keep), np.arange(len(keep), dtype=np.int32), cost[keep])
+    maximise = sense != pulp.LpMinimize
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+    q = e.quantities(t.money(prices))
+    shift = q @ A_data.T  # the data columns' part of each row, moved to the right-hand side
+    new_lo = np.where(np.isfinite(lo), lo - shift, -INF)
+    new_hi = np.where(np.isfinite(hi), hi - shift, INF)
+    index = np.arange(len(rows), dtype=np.int32)
+    started = time.perf_counter()
+    for i in range(len(prices)):
+        h.changeRowsBounds(len(rows), index, new_lo[i], new_hi[i])
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        np.array(h.getSolution().col_value)
+    return len(prices) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--structure", default="federation")
+    parser.add_argument("--naive", type=int, default=200, help="scenarios for (a)")
+    parser.add_argument("--scenarios", type=int, default=10_000)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    t = revshare.load_dataset(ROOT / "data" / "iraq")
+    scenarios = monte_carlo(args.scenarios, PriceModel(start=t.default_price or 80.0), seed=1)
+    prices = scenarios["price"].to_numpy()
+    a = naive(t, args.structure, prices[: args.naive])
+    b = engine(t, args.structure, scenarios)
+    c = raw_highs(t, args.structure, prices)
+    print(f"structure {args.structure}, data/iraq, Monte Carlo (gbm, seed 1)")
+    print(f"(a) naive optimize loop    {a:10.1f} scenarios/s ({args.naive} scenarios)")
+    print(f"(b) sweep engine, 1 worker {b:10.1f} scenarios/s ({args.scenarios} scenarios)")
+    print(f"(c) raw highspy RHS loop   {c:10.1f} scenarios/s ({args.scenarios} scenarios)")
+    print(f"    (b)/(a) = {b / a:8.1f}   target >= 10")
+    print(f"    (b)/(c) = {b / c:8.2f}   target >= 0.5")
+    started = time.perf_counter()
+    r = revshare.sweep(t, "all", scenarios)
+    full = time.perf_counter() - started
+    counts = r.results.groupby("structure")["status"].value_counts().unstack(fill_value=0)
+    print(
+        f"all presets x {args.scenarios} scenarios, default executor ({r.provenance['executor']}): "
+        f"{full:.1f} s for {len(r.results)} results, {r.provenance['lp_solves']} LP solves; "
+        "target < 60 s"
+    )
+    print(counts.to_string())
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "naive_per_s": a,
+                    "engine_per_s": b,
+                    "raw_highs_per_s": c,
+                    "engine_over_naive": b / a,
+                    "engine_over_raw": b / c,
+                    "all_presets_seconds": full,
+                    "results": len(r.results),
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
