@@ -62,7 +62,8 @@ def parse_range(text: str, where: str) -> np.ndarray:
             count = math.floor((stop - start) / step + 1e-9) + 1
             if count > MAX_GRID:
                 raise _usage(where, f"{text!r} has {count:,} points", "use a larger step")
-            return start + step * np.arange(count)
+            # 12 significant digits: 0.1 * 3 is the 0.3 the user wrote, not 0.30000000000000004
+            return np.array([float(f"{v:.12g}") for v in start + step * np.arange(count)])
         values = np.array([float(p) for p in text.split(",")])
     except ValueError:
         raise _usage(
