@@ -24,6 +24,7 @@ reported as such, never as money. The caller verifies every allocation independe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -128,6 +129,7 @@ class Engine:
         self.data_keys = list(used)
         self.z_cols = np.array([col[z.name] for z in m.z], dtype=np.int32)
         self.g_col = col[m.g.name]
+        self.watched = np.append(self.z_cols, self.g_col)  # the allocation
         self.level_col = col[level.name]
         self.level_rows = np.array(
             [self.row[f"engine_level_{k}"] for k in range(len(m.z))], dtype=np.int32
@@ -377,21 +379,46 @@ class Engine:
         return status, np.array(h.getSolution().col_value)
 
     def _step(self, stage: int, blocked: np.ndarray) -> _Step:
-        """Record the optimal basis, and whether its optimum is the only one: every non-basic
-        column and row that is free to move has a non-zero reduced cost (dual non-degeneracy)."""
+        """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
+        every optimum of this stage.
+
+        Every optimum lies in the cone of the edges along which a non-basic column or row can
+        leave its bound at zero reduced cost (the *movable* ones); any other edge worsens the
+        objective. So if no movable edge changes ``z`` or ``g`` (its direction, ``B^-1`` times
+        the column, is zero on the basic ``z`` and ``g``), the allocation is unique, even where
+        auxiliary columns are not (deviations within a kept optimum's tolerance)."""
         basis, sol = self.h.getBasis(), self.h.getSolution()
         col_status = np.array([int(s) for s in basis.col_status])
         row_status = np.array([int(s) for s in basis.row_status])
-        unique = True
-        c = self.cur
-        for status, dual, lo, hi in (
-            (col_status, sol.col_dual, c.col_lower, c.col_upper),
-            (row_status, sol.row_dual, c.row_lower, c.row_upper),
-        ):
-            movable = (status != BASIC) & (lo < hi) & ~((lo <= -INF) & (hi >= INF))
-            if np.any(np.abs(np.asarray(dual)[movable]) <= DUAL_EPSILON):
-                unique = False
+        unique = self._allocation_fixed(col_status, row_status, sol.col_dual, sol.row_dual)
         return _Step(stage, col_status, row_status, unique, blocked)
+
+    def _allocation_fixed(
+        self, col_status: np.ndarray, row_status: np.ndarray, col_dual: Any, row_dual: Any
+    ) -> bool:
+        c = self.cur
+        movable = []
+        for status, dual, lo, hi in (
+            (col_status, col_dual, c.col_lower, c.col_upper),
+            (row_status, row_dual, c.row_lower, c.row_upper),
+        ):
+            can_move = (status != BASIC) & (lo < hi) & ~((lo <= -INF) & (hi >= INF))
+            movable.append(np.flatnonzero(can_move & (np.abs(np.asarray(dual)) <= DUAL_EPSILON)))
+        cols, rows = movable
+        if not len(cols) and not len(rows):
+            return True
+        if np.isin(cols, self.watched).any():
+            return False
+        basic = np.asarray(self.h.getBasicVariables()[1])  # type: ignore[attr-defined]
+        watched_basic = np.isin(basic, self.watched)
+        if not watched_basic.any():
+            return True
+        unit = np.eye(len(self.row))
+        for rhs in [*(self.A[:, j] for j in cols), *(unit[i] for i in rows)]:
+            direction = self.h.getBasisSolve(np.ascontiguousarray(rhs))[1]  # type: ignore[attr-defined]
+            if np.max(np.abs(direction[watched_basic])) > EDGE_EPSILON:
+                return False
+        return True
 
     # -- many prices, by replaying bases --------------------------------------------------------
 
@@ -469,6 +496,7 @@ NONBASIC = int(highspy.HighsBasisStatus.kNonbasic)
 LOWER = int(highspy.HighsBasisStatus.kLower)
 UPPER = int(highspy.HighsBasisStatus.kUpper)
 FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance, as set in Engine._load
+EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 
 
 def _at_bound(status: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
