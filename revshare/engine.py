@@ -258,7 +258,7 @@ class Engine:
             statuses[i] = status
             if status is Status.OPTIMAL:
                 x[i] = x_i
-            if trace is not None and len(rest):
+            if trace is not None and len(rest) and self.n_cols <= REPLAY_MAX_COLUMNS:
                 ok, x_rest = self._replay(trace, q[rest])
                 x[rest[ok]] = x_rest[ok]
                 for j in rest[ok]:
@@ -407,15 +407,18 @@ class Engine:
         cols, rows = movable
         if not len(cols) and not len(rows):
             return True
-        if np.isin(cols, self.watched).any():
-            return False
+        if np.isin(cols, self.watched).any() or len(cols) + len(rows) > MAX_EDGE_CHECKS:
+            return False  # not proven unique: the leximin rounds decide
         basic = np.asarray(self.h.getBasicVariables()[1])  # type: ignore[attr-defined]
         watched_basic = np.isin(basic, self.watched)
         if not watched_basic.any():
             return True
-        unit = np.eye(len(self.row))
-        for rhs in [*(self.A[:, j] for j in cols), *(unit[i] for i in rows)]:
-            direction = self.h.getBasisSolve(np.ascontiguousarray(rhs))[1]  # type: ignore[attr-defined]
+        edges = [np.ascontiguousarray(self.A[:, j]) for j in cols]
+        for i in rows:
+            edges.append(np.zeros(len(self.row)))
+            edges[-1][i] = 1.0
+        for rhs in edges:
+            direction = self.h.getBasisSolve(rhs)[1]  # type: ignore[attr-defined]
             if np.max(np.abs(direction[watched_basic])) > EDGE_EPSILON:
                 return False
         return True
@@ -496,7 +499,9 @@ NONBASIC = int(highspy.HighsBasisStatus.kNonbasic)
 LOWER = int(highspy.HighsBasisStatus.kLower)
 UPPER = int(highspy.HighsBasisStatus.kUpper)
 FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance, as set in Engine._load
-EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
+REPLAY_MAX_COLUMNS = 400  # beyond, a dense basis solve costs more than HiGHS's warm start
+EDGE_EPSILON = 1e-9
+MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique  # an edge that moves z or g by less per unit is taken as not moving them
 
 
 def _at_bound(status: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

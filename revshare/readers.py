@@ -92,7 +92,7 @@ from revshare.csvparse import (
     read_records,
 )
 from revshare.errors import InputError, Problem
-from revshare.schema import PRICES, SCHEMAS, SHARE_TOLERANCE, FileSchema, show
+from revshare.schema import PERIODS, PRICES, SCHEMAS, SHARE_TOLERANCE, FileSchema, show
 
 MAX_PROBLEMS = 50
 FILENAMES = {
@@ -288,6 +288,33 @@ def read_prices(
     if log.problems:
         raise InputError(_capped(log.problems))
     return _frame(PRICES, parsed).drop(columns="_line")
+
+
+def read_periods(path: PathLike, *, encoding: str = "utf-8", delimiter: str = ",") -> pd.DataFrame:
+    """Read a price path (``period, price, years``; see :data:`schema.PERIODS`), sorted by
+    period, with ``_line`` kept for messages.
+
+    Raises
+    ------
+    InputError
+        With every problem, each with file, line, column, code and remedy.
+    """
+    log = Log()
+    _check_options(encoding, delimiter, 200_000_000, 1_000_000, log)
+    name = str(path)
+    data = None if log.problems else read_file(name, "periods", 200_000_000, {}, log)
+    parsed = (
+        None
+        if data is None
+        else _read_csv(PERIODS, name, data, encoding, delimiter, 1_000_000, log)
+    )
+    if parsed is not None and not parsed.rows and not log.problems:
+        log.error(name, None, None, "E-EMPTY", "has no periods", "add rows: period,price")
+    if log.problems:
+        raise InputError(_capped(log.problems))
+    frame = _frame(PERIODS, parsed)
+    frame["period"] = frame["period"].astype("int64")
+    return frame.sort_values("period").reset_index(drop=True)
 
 
 def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int, log: Log) -> None:

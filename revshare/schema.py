@@ -549,3 +549,34 @@ def parse_bool(text: str) -> bool:
         f"{show(text)} is not a yes/no value",
         "write true or false (yes/no and 1/0 are accepted too)",
     )
+
+
+PERIODS = FileSchema(
+    "periods",
+    "periods.csv",
+    "A price path for `revshare optimize --periods`: one row per period, in any order.",
+    (
+        Column(
+            "period",
+            "number",
+            "Period number (0, 1, 2, ...); periods run in this order.",
+            required=True,
+            low=0.0,
+            whole=True,
+        ),
+        Column(
+            "price", "number", "Oil price in the period.", "USD a barrel", required=True, low=0.0
+        ),
+        Column(
+            "years",
+            "number",
+            "Length of the period (1/12 for a month).",
+            "years",
+            blank="default",
+            default=1.0,
+            low=0.0,
+            low_open=True,
+        ),
+    ),
+    key=("period",),
+)
