@@ -25,6 +25,7 @@ EXAMPLES = {
     "compare": "revshare compare data/iraq --structures all --out out/compare",
     "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
     "ratify": "revshare ratify data/iraq --structure confederation --status-quo unified --rule iraq-2005",
+    "generate": "revshare generate out/district --regions 774 --factions 5 --periods 120",
     "sweep": "revshare sweep data/iraq --structures all --scenarios 10000 --seed 1 --out out/sweep",
 }
 METHODS = ["hamilton", "jefferson", "webster", "huntington-hill", "adams", "dean"]
@@ -181,6 +182,30 @@ def main(debug: bool) -> None:
     help="What to print on stdout.",
 )
 @click.option("--write-lp", is_flag=True, help="Also write model.lp into --out.")
+@click.option(
+    "--periods",
+    "periods_file",
+    type=click.Path(path_type=Path),
+    help="A price path (period,price[,years]): allocate every period.",
+)
+@click.option(
+    "--fund-benchmark",
+    metavar="PRICE|ma:N",
+    help="With --periods: a stabilisation fund saving revenue above this benchmark price.",
+)
+@click.option(
+    "--fund-target",
+    type=float,
+    help="Distributable floor, USD a year (default: revenue at the benchmark).",
+)
+@click.option(
+    "--fund-spend-rule", type=float, help="Withdraw at most this share of the balance a period."
+)
+@click.option("--fund-interest", type=float, default=0.0, show_default=True, help="A year.")
+@click.option(
+    "--fund-initial", type=float, default=0.0, show_default=True, help="Opening balance, USD."
+)
+@click.option("--smooth", is_flag=True, help="Choose withdrawals to smooth each cell's money.")
 @force_option
 @handle_errors
 def optimize(
@@ -200,6 +225,13 @@ def optimize(
     outdir: Path | None,
     fmt: str,
     write_lp: bool,
+    periods_file: Path | None,
+    fund_benchmark: str | None,
+    fund_target: float | None,
+    fund_spend_rule: float | None,
+    fund_interest: float,
+    fund_initial: float,
+    smooth: bool,
     force: bool,
 ) -> None:
     """Allocate the revenue under one structure and report the verified optimum."""
@@ -207,6 +239,35 @@ def optimize(
     from revshare.optimize import model_lp
     from revshare.structures import parse_override
 
+    if periods_file is not None:
+        _optimize_periods(
+            dataset,
+            fields,
+            population,
+            regions,
+            encoding,
+            delimiter,
+            structure,
+            overrides,
+            periods_file,
+            fund_benchmark,
+            fund_target,
+            fund_spend_rule,
+            fund_interest,
+            fund_initial,
+            smooth,
+            price,
+            solver,
+            cross_check,
+            write_lp,
+            time_limit,
+            outdir,
+            fmt,
+            force,
+        )
+        return
+    if fund_benchmark is not None or smooth:
+        raise click.UsageError("--fund-benchmark and --smooth need --periods FILE")
     if write_lp and outdir is None:
         raise click.UsageError("--write-lp needs --out DIR")
     _write_or_refuse(outdir, (*reports.REPORT_FILES, *(["model.lp"] if write_lp else [])), force)
@@ -230,6 +291,114 @@ def optimize(
         click.echo(reports.allocation_csv(alloc).decode("utf-8-sig"), nl=False)
     else:
         click.echo(reports.summary_json(alloc).decode("utf-8"), nl=False)
+
+
+def _optimize_periods(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    structure: str,
+    overrides: tuple[str, ...],
+    periods_file: Path,
+    fund_benchmark: str | None,
+    fund_target: float | None,
+    fund_spend_rule: float | None,
+    fund_interest: float,
+    fund_initial: float,
+    smooth: bool,
+    price: float | None,
+    solver: str,
+    cross_check: bool,
+    write_lp: bool,
+    time_limit: float | None,
+    outdir: Path | None,
+    fmt: str,
+    force: bool,
+) -> None:
+    from revshare.periods import fund_from_options
+    from revshare.reports.periods import (
+        PERIOD_FILES,
+        periods_json,
+        periods_table,
+        periods_terminal,
+        write_period_reports,
+    )
+
+    clash = [
+        flag
+        for flag, on in (
+            ("--price", price is not None),
+            ("--solver cbc", solver != "highs"),
+            ("--cross-check", cross_check),
+            ("--write-lp", write_lp),
+        )
+        if on
+    ]
+    if clash:
+        raise click.UsageError(f"--periods takes its prices from the file; drop {', '.join(clash)}")
+    _write_or_refuse(outdir, PERIOD_FILES, force)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    path = revshare.read_periods(periods_file)
+    fund = fund_from_options(
+        fund_benchmark,
+        target_usd=fund_target,
+        spend_rule=fund_spend_rule,
+        interest=fund_interest,
+        initial_usd=fund_initial,
+    )
+    result = revshare.optimize_periods(
+        territory,
+        structure,
+        path,
+        fund=fund,
+        smooth=smooth,
+        overrides=list(overrides),
+        time_limit=time_limit,
+    )
+    if outdir is not None:
+        write_period_reports(result, outdir, force=force)
+    if fmt == "table":
+        click.echo(periods_terminal(result))
+    elif fmt == "csv":
+        table = periods_table(result)
+        click.echo(table.to_csv(index=False), nl=False)
+    else:
+        click.echo(periods_json(result).decode("utf-8"), nl=False)
+
+
+@main.command(epilog=f"Example: {EXAMPLES['generate']}")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--regions", "n_regions", type=click.IntRange(min=2), default=774, show_default=True)
+@click.option("--factions", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--fields", "n_fields", type=click.IntRange(min=1), help="Default: regions / 4.")
+@click.option("--blocs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--periods", type=click.IntRange(min=1), default=120, show_default=True, help="Months."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@handle_errors
+def generate(
+    outdir: Path,
+    n_regions: int,
+    factions: int,
+    n_fields: int | None,
+    blocs: int,
+    periods: int,
+    seed: int,
+) -> None:
+    """Write a synthetic dataset of any size (with a monthly price path) for scale tests."""
+    from revshare.synthetic import generate as make
+    from revshare.synthetic import price_path, write_dataset
+
+    frames = make(n_regions, factions, n_fields, blocs, seed)
+    write_dataset(outdir, frames, price_path(periods, seed), seed)
+    click.echo(
+        f"wrote {outdir}: {n_regions} regions, {len(frames[1])} cells, {len(frames[0])} field rows, "
+        f"{periods} monthly periods (synthetic, seed {seed})"
+    )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['compare']}")

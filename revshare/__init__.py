@@ -17,7 +17,8 @@ from .errors import (
     SolverUnavailableError,
 )
 from .optimize import Allocation, optimize
-from .readers import read_prices
+from .periods import Fund, PeriodAllocation, optimize_periods
+from .readers import read_periods, read_prices
 from .referendum import Referendum, ratify
 from .scenarios import PriceModel, monte_carlo, parameter_grid, price_grid
 from .structures import PRESETS, Structure
@@ -28,9 +29,11 @@ __all__ = [
     "Allocation",
     "Apportionment",
     "Comparison",
+    "Fund",
     "InfeasibleError",
     "InputError",
     "NotOptimalError",
+    "PeriodAllocation",
     "PriceModel",
     "Problem",
     "Referendum",
@@ -46,9 +49,11 @@ __all__ = [
     "load_dataset",
     "monte_carlo",
     "optimize",
+    "optimize_periods",
     "parameter_grid",
     "price_grid",
     "ratify",
+    "read_periods",
     "read_prices",
     "sweep",
     "territory_from_frames",

@@ -471,3 +471,59 @@ def _tables(
         "gini_of_total_over_path": gini(x.sum(axis=0) / pop, pop),
     }
     return long, pd.DataFrame(summary), smoothing
+
+
+def fund_from_options(
+    benchmark: str | None,
+    *,
+    target_usd: float | None = None,
+    spend_rule: float | None = None,
+    interest: float = 0.0,
+    initial_usd: float = 0.0,
+) -> Fund | None:
+    """A Fund from command-line words: ``benchmark`` is a price (``70``), or ``ma`` / ``ma:N``
+    for the moving average of the previous N periods' prices (12 by default); None means no
+    fund, and then the other settings must be unset."""
+    if benchmark is None:
+        given = [
+            f
+            for f, v in (("--fund-target", target_usd), ("--fund-spend-rule", spend_rule))
+            if v is not None
+        ]
+        given += [
+            f for f, v in (("--fund-interest", interest), ("--fund-initial", initial_usd)) if v
+        ]
+        if given:
+            raise InputError(
+                Problem(
+                    given[0],
+                    None,
+                    None,
+                    "E-USAGE",
+                    "fund settings need a fund",
+                    "add --fund-benchmark PRICE or ma:N",
+                )
+            )
+        return None
+    text = benchmark.strip().lower()
+    try:
+        if text.startswith("ma"):
+            _, _, n = text.partition(":")
+            fund = Fund(window=int(n) if n else 12)
+        else:
+            fund = Fund(benchmark_price=float(text))
+    except ValueError:
+        raise InputError(
+            Problem(
+                "--fund-benchmark",
+                None,
+                None,
+                "E-USAGE",
+                f"cannot read {benchmark!r}",
+                "write a price (70) or ma:N (ma:12)",
+            )
+        ) from None
+    fund = Fund(fund.benchmark_price, fund.window, target_usd, spend_rule, interest, initial_usd)
+    if fund.problems():
+        raise InputError(fund.problems())
+    return fund

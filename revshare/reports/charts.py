@@ -332,3 +332,41 @@ def frontier_chart(points: pd.DataFrame, parameter: str) -> str:
         return fig
 
     return _with_settings(draw)
+
+
+def fund_chart(flows: pd.DataFrame, periods: pd.DataFrame, groups: Sequence[str]) -> str:
+    """Two panels over the periods: the fund's balance (line) with its deposits and withdrawals
+    (bars), and money per head a year of each group (lines; ``periods`` has ``period`` and one
+    column per group)."""
+    has_fund = "balance_usd" in flows
+
+    def draw() -> Figure:
+        fig = Figure(figsize=(9.0, 6.4 if has_fund else 3.4))
+        axes = fig.subplots(2 if has_fund else 1, 1, sharex=True, squeeze=False)[:, 0]
+        x = flows["period"].to_numpy()
+        if has_fund:
+            ax = axes[0]
+            factor, unit = _money_unit(flows["balance_usd"].to_numpy(dtype=float))
+            ax.bar(x, flows["deposit_usd"] / factor, color="#4c956c", width=0.8, label="deposit")
+            ax.bar(
+                x, -flows["withdrawal_usd"] / factor, color="#d1495b", width=0.8, label="withdrawal"
+            )
+            ax.plot(x, flows["balance_usd"] / factor, color="0.15", linewidth=1.5, label="balance")
+            ax.axhline(0, color="0.4", linewidth=0.6)
+            ax.set_ylabel(unit)
+            ax.set_title("stabilisation fund", fontsize=9, loc="left")
+            ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            ax.grid(linewidth=0.4, alpha=0.5)
+        ax = axes[-1]
+        for group, colour in zip(groups, _colours(len(groups)), strict=True):
+            ax.plot(
+                x, periods[group], color=colour, linewidth=1.3, label=short(group.split(":", 1)[1])
+            )
+        ax.set_xlabel("period")
+        ax.set_ylabel("USD a head a year")
+        ax.set_title("money per head (a year's rate)", fontsize=9, loc="left")
+        ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.grid(linewidth=0.4, alpha=0.5)
+        return fig
+
+    return _with_settings(draw)
