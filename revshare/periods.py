@@ -13,8 +13,9 @@ every period, on the money the period shares out.
 - the *target* is ``V(b_t) y_t`` (the revenue at the benchmark), or a fixed ``target_usd`` a year;
   the fund *withdraws* what keeps the distributable revenue at the target, as far as it can:
   ``w_t = min(max(target_t - (V_t - d_t), 0), cap_t)``;
-- ``cap_t`` is the balance, or with a *fiscal rule* ``spend_rule`` (Norway spends about 3% of its
-  fund a year) ``spend_rule`` times the balance;
+- ``cap_t`` is the balance before the period's deposit (with its interest), or with a *fiscal
+  rule* ``spend_rule`` (Norway spends about 3% of its fund a year) ``spend_rule`` times it: a
+  period never draws on its own deposit;
 - ``F_t = F_{t-1} + I_t + d_t - w_t`` never falls below zero, and the period shares out
   ``R_t = V_t - d_t + w_t``.
 
@@ -218,8 +219,8 @@ def smoothed_flows(
     for k in range(T):
         before = F[k - 1] if k else start
         prob.addConstraint(F[k] == growth[k] * before + d[k] / scale - w[k], f"balance_{k}")
-        if fund.spend_rule is not None:
-            prob.addConstraint(w[k] <= fund.spend_rule * growth[k] * before, f"spend_{k}")
+        share = 1.0 if fund.spend_rule is None else fund.spend_rule
+        prob.addConstraint(w[k] <= share * growth[k] * before, f"spend_{k}")
     phi = [(V[k] - d[k]) / V[k] + (scale / V[k]) * w[k] for k in range(T)]
     for k in range(T):
         prob.addConstraint(low <= float(u[k].min()) * phi[k], f"lowest_{k}")
@@ -245,7 +246,8 @@ def smoothed_flows(
     # The balances follow from the withdrawals exactly (the LP's are within its tolerance).
     balance, before, interest = [], fund.initial_usd, []
     for k in range(T):
-        withdrawal[k] = min(withdrawal[k], before * growth[k] + d[k])
+        cap = before * growth[k] * (1.0 if fund.spend_rule is None else fund.spend_rule)
+        withdrawal[k] = min(max(withdrawal[k], 0.0), cap)
         interest.append(before * (growth[k] - 1))
         before = before * growth[k] + d[k] - withdrawal[k]
         balance.append(max(before, 0.0))
@@ -507,7 +509,7 @@ def fund_from_options(
         return None
     text = benchmark.strip().lower()
     try:
-        if text.startswith("ma"):
+        if text == "ma" or text.startswith("ma:"):
             _, _, n = text.partition(":")
             fund = Fund(window=int(n) if n else 12)
         else:
