@@ -98,6 +98,18 @@ solver_option = click.option(
     "--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True
 )
 force_option = click.option("--force", is_flag=True, help="Replace existing reports in --out.")
+structures_option = click.option(
+    "--structures",
+    "names",
+    default="all",
+    show_default=True,
+    help="Comma-separated structure names or .toml files, or 'all'.",
+)
+
+
+def structure_names(names: str) -> str | list[str]:
+    """``--structures`` as the library takes it: "all", or the listed names."""
+    return "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
 
 
 def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
@@ -403,13 +415,7 @@ def generate(
 
 @main.command(epilog=f"Example: {EXAMPLES['compare']}")
 @dataset_options
-@click.option(
-    "--structures",
-    "names",
-    default="all",
-    show_default=True,
-    help="Comma-separated structure names or .toml files, or 'all'.",
-)
+@structures_option
 @price_option
 @click.option(
     "--set",
@@ -446,7 +452,7 @@ def compare(
 
     _write_or_refuse(outdir, COMPARISON_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
-    chosen = "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    chosen = structure_names(names)
     result = revshare.compare(
         territory, chosen, price=price, overrides=list(overrides), solver=solver
     )
@@ -457,13 +463,7 @@ def compare(
 
 @main.command(epilog=f"Example: {EXAMPLES['sweep']}")
 @dataset_options
-@click.option(
-    "--structures",
-    "names",
-    default="all",
-    show_default=True,
-    help="Comma-separated structure names or .toml files, or 'all'.",
-)
+@structures_option
 @click.option("--prices", "grid", metavar="START:STOP:STEP", help="A price grid, or a,b,c.")
 @click.option("--scenarios", type=click.IntRange(min=1), help="Monte Carlo: this many prices.")
 @click.option(
@@ -558,7 +558,7 @@ def sweep(
         start = price_start if price_start is not None else territory.default_price or 80.0
         model = sc.PriceModel(price_model, start, volatility, drift, mean_price, reversion, horizon)
         table = sc.monte_carlo(scenarios or 0, model, seed)
-    chosen = "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    chosen = structure_names(names)
     bar = tqdm(total=0, unit=" scenario", file=sys.stderr, disable=not sys.stderr.isatty())
 
     def progress(done: int, total: int) -> None:

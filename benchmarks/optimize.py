@@ -1,4 +1,5 @@
-"""Benchmark: `revshare optimize data/iraq` against `python -c "import pandas, pulp"`.
+"""Benchmark: `revshare optimize data/iraq` and `revshare compare data/iraq` against
+`python -c "import pandas, pulp"`.
 
 Both are measured in the same run, as separate processes, so the ratio is independent of the
 machine's speed. Also prints the model-build, solve and verify times from the provenance block.
@@ -53,6 +54,11 @@ def main() -> None:
     )
     for stage in ("build", "solve", "verify", "total"):
         print(f"  {stage:<8} {seconds[stage] * 1000:8.1f} ms (in process)")
+    compare = wall([sys.executable, str(ROOT / "cli.py"), "compare", "data/iraq"], args.repeat)
+    print(
+        f"revshare compare data/iraq (all structures) {compare * 1000:8.1f} ms  "
+        f"ratio {compare / baseline:5.2f}x baseline (issue 3: under 5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +50,11 @@ def with_infeasible(iraq) -> revshare.compare.Comparison:
     return compare(iraq, ["federation", IMPOSSIBLE, "partition", "unified"])
 
 
-def test_all_structures_on_iraq_run_and_write_in_under_five_seconds(iraq, tmp_path):
-    started = time.perf_counter()
+def test_all_structures_on_iraq_run_and_write(iraq, tmp_path):
+    """Every preset and dataset structure, in order; the time is measured by
+    benchmarks/optimize.py, never asserted here."""
     c = compare(iraq, "all")
     write_comparison(c, tmp_path / "out")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, f"compare + reports took {elapsed:.2f} s"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         [*COMPARISON_FILES, "manifest.json"]
     )

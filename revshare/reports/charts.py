@@ -31,6 +31,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 LABEL_CHARS = 28
 
@@ -363,6 +364,7 @@ def fund_chart(flows: pd.DataFrame, periods: pd.DataFrame, groups: Sequence[str]
                 x, periods[group], color=colour, linewidth=1.3, label=short(group.split(":", 1)[1])
             )
         ax.set_xlabel("period")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("USD a head a year")
         ax.set_title("money per head (a year's rate)", fontsize=9, loc="left")
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
