@@ -395,6 +395,17 @@ def sweep(
         an unknown scheduler.
     """
     started = time.perf_counter()
+    if resume and out is None:
+        raise InputError(
+            Problem(
+                "--resume",
+                None,
+                None,
+                "E-USAGE",
+                "there is nothing to resume without --out",
+                "pass --out DIR",
+            )
+        )
     tasks, spec = plan(
         territory, structures, scenarios, params, chunk_size=chunk_size, time_limit=time_limit
     )

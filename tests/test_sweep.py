@@ -348,6 +348,12 @@ def test_cli_sweep_bad_usage_exits_2_without_traceback(args, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_resume_needs_an_output_folder(iraq):
+    with pytest.raises(InputError) as info:
+        sweep(iraq, ["unified"], price_grid("50"), workers=1, resume=True)
+    assert info.value.problems[0].file == "--resume"
+
+
 def test_cli_sweep_from_a_prices_file_neutralises_formula_names(tmp_path):
     prices = tmp_path / "prices.csv"
     prices.write_text('scenario,price\n"=HYPERLINK(""x"")",70\nbase,80\n', encoding="utf-8")
