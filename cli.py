@@ -391,6 +391,7 @@ def _optimize_periods(
     "--periods", type=click.IntRange(min=1), default=120, show_default=True, help="Months."
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@force_option
 @handle_errors
 def generate(
     outdir: Path,
@@ -400,13 +401,14 @@ def generate(
     blocs: int,
     periods: int,
     seed: int,
+    force: bool,
 ) -> None:
     """Write a synthetic dataset of any size (with a monthly price path) for scale tests."""
     from revshare.synthetic import generate as make
     from revshare.synthetic import price_path, write_dataset
 
     frames = make(n_regions, factions, n_fields, blocs, seed)
-    write_dataset(outdir, frames, price_path(periods, seed), seed)
+    write_dataset(outdir, frames, price_path(periods, seed), seed, force=force)
     click.echo(
         f"wrote {outdir}: {n_regions} regions, {len(frames[1])} cells, {len(frames[0])} field rows, "
         f"{periods} monthly periods (synthetic, seed {seed})"
@@ -495,7 +497,9 @@ def compare(
 @click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--time-limit", type=float, help="Seconds per LP solve.")
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per LP solve."
+)
 @click.option(
     "--out", "outdir", type=click.Path(path_type=Path), help="Stream results and reports here."
 )
@@ -589,7 +593,8 @@ def sweep(
     if result.failed:
         _fail(
             f"revshare: not optimal: {result.failed} scenario(s) could not be proven optimal and "
-            "verified; they are marked in scenarios.csv and left out of the summaries",
+            "verified, so no report was written"
+            + (f"; the finished chunks are kept in {outdir}" if outdir else ""),
             4,
         )
 

@@ -31,6 +31,7 @@ import numpy as np
 import pulp
 
 from .dataset import Money, Territory
+from .errors import SolverUnavailableError
 from .model import build_model
 from .objectives import (
     NEEDS_PROPORTIONAL_TIE_BREAK,
@@ -176,10 +177,9 @@ class Engine:
             "presolve": "off",  # tiny models re-solved from a basis; keeps duals and basis exact
             **self.config.options,
         }
-        if self.config.time_limit is not None:
-            options["time_limit"] = self.config.time_limit
         for key, value in options.items():
-            h.setOptionValue(key, value)
+            if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+                raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
         self.presolve = str(options["presolve"])
         variables = prob.variables()
         self.col = {v.name: i for i, v in enumerate(variables)}
@@ -372,6 +372,8 @@ class Engine:
         h.changeObjectiveSense(
             highspy.ObjSense.kMinimize if sense == pulp.LpMinimize else highspy.ObjSense.kMaximize
         )
+        if self.config.time_limit is not None:  # HiGHS counts the instance's whole run time
+            h.setOptionValue("time_limit", h.getRunTime() + self.config.time_limit)
         h.run()
         status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
         if status is not Status.OPTIMAL:
@@ -402,14 +404,17 @@ class Engine:
             (col_status, col_dual, c.col_lower, c.col_upper),
             (row_status, row_dual, c.row_lower, c.row_upper),
         ):
-            can_move = (status != BASIC) & (lo < hi) & ~((lo <= -INF) & (hi >= INF))
+            can_move = (status != BASIC) & (lo < hi)  # a free non-basic one moves both ways
             movable.append(np.flatnonzero(can_move & (np.abs(np.asarray(dual)) <= DUAL_EPSILON)))
         cols, rows = movable
         if not len(cols) and not len(rows):
             return True
         if np.isin(cols, self.watched).any() or len(cols) + len(rows) > MAX_EDGE_CHECKS:
             return False  # not proven unique: the leximin rounds decide
-        basic = np.asarray(self.h.getBasicVariables()[1])  # type: ignore[attr-defined]
+        found, basic = self.h.getBasicVariables()  # type: ignore[attr-defined]
+        if found != highspy.HighsStatus.kOk:
+            return False
+        basic = np.asarray(basic)
         watched_basic = np.isin(basic, self.watched)
         if not watched_basic.any():
             return True
@@ -418,8 +423,11 @@ class Engine:
             edges.append(np.zeros(len(self.row)))
             edges[-1][i] = 1.0
         for rhs in edges:
-            direction = self.h.getBasisSolve(rhs)[1]  # type: ignore[attr-defined]
-            if np.max(np.abs(direction[watched_basic])) > EDGE_EPSILON:
+            solved, direction = self.h.getBasisSolve(rhs)  # type: ignore[attr-defined]
+            if (
+                solved != highspy.HighsStatus.kOk
+                or np.max(np.abs(direction[watched_basic])) > EDGE_EPSILON
+            ):
                 return False
         return True
 
@@ -500,8 +508,8 @@ LOWER = int(highspy.HighsBasisStatus.kLower)
 UPPER = int(highspy.HighsBasisStatus.kUpper)
 FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance, as set in Engine._load
 REPLAY_MAX_COLUMNS = 400  # beyond, a dense basis solve costs more than HiGHS's warm start
-EDGE_EPSILON = 1e-9
-MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique  # an edge that moves z or g by less per unit is taken as not moving them
+EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
+MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique
 
 
 def _at_bound(status: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -29,8 +29,10 @@ is T copies of the single-period allocation.
 **Smoothing** (``smooth=True``): the fund keeps its deposits and its limits (balance, fiscal rule)
 but chooses its withdrawals to smooth each cell's money per head a year over time, in three
 stages each keeping the last: (1) maximise the lowest ratio, over cells and periods, of a cell's
-money to its average over the path; (2) minimise the largest period-to-period drop of that ratio;
-(3) keep as much as possible in the fund (the largest sum of balances). The fund LP reads each
+money per head a year to its average over the path *without the fund*; (2) minimise the largest
+period-to-period drop of that ratio; (3) keep as much as possible in the fund (the largest sum of
+balances). The reference is fixed (the allocation with all of each period's revenue shared out),
+so the smoothing measures reported for any run, with or without ``smooth``, are comparable. The fund LP reads each
 cell's money as proportional to ``R_t`` (exact when the structure's allocation scales with the
 revenue, which every rule does; a non-oil baseline in a max-min or leximin objective makes it an
 approximation), and the reported allocation is solved exactly per period afterwards.
@@ -110,7 +112,7 @@ class PeriodAllocation:
 
     ``flows``: one row per period (price, years, revenue, benchmark, deposit, interest,
     withdrawal, balance, distributable, centre). ``cells``: one row per period and cell
-    (``usd``, ``usd_per_head`` in the period, ``usd_per_head_a_year``). ``periods``: per period the
+    (``usd`` in the period, ``usd_per_head_a_year``). ``periods``: per period the
     money per head a year of every bloc and faction, and the Gini index.
     """
 
@@ -338,16 +340,19 @@ def optimize_periods(
     engine = Engine(territory, structure, float(prices.max()), config)
     years = path["years"].to_numpy(dtype=float)
     built = time.perf_counter()
-    if smooth:
-        assert fund is not None
+    solves = 0
+    full = None  # each cell's money with all of each period's revenue shared out
+    if fund is not None:
         full, _, solves = _solve(engine, _scaled(money, years), path)
+    if smooth:
+        assert fund is not None and full is not None
         flows = smoothed_flows(territory, path, fund, full, config)
     else:
         flows = mechanical_flows(territory, path, fund)
     factor = flows["distributable_usd"].to_numpy() / money.revenue
     period_money = _scaled(money, factor)
     x, centre, more = _solve(engine, period_money, path)
-    solves = more + (solves if smooth else 0)
+    solves += more
     solved = time.perf_counter()
     checked = verify_batch(territory, structure, period_money, x, centre, VERIFY_RELATIVE["highs"])
     fund_problems = check_fund(territory, path, fund, flows, smooth)
@@ -358,7 +363,7 @@ def optimize_periods(
             "verification failed: " + "; ".join(worst + fund_problems) + ". Not reported"
         )
     flows["centre_usd"] = centre
-    result = _tables(territory, structure, flows, x, centre)
+    result = _tables(territory, structure, flows, x, centre, x if full is None else full)
     verification = {
         "periods": len(flows),
         "checks_per_period": checked.checks,
@@ -438,8 +443,15 @@ def check_fund(
 
 
 def _tables(
-    t: Territory, s: Structure, flows: pd.DataFrame, x: np.ndarray, centre: np.ndarray
+    t: Territory,
+    s: Structure,
+    flows: pd.DataFrame,
+    x: np.ndarray,
+    centre: np.ndarray,
+    reference: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """The long and per-period tables, and the smoothing measures relative to each cell's
+    average money per head a year in ``reference`` (the path without a fund)."""
     cells = t.cells
     T, C = x.shape
     pop = cells["population"].to_numpy(dtype=float)
@@ -463,7 +475,7 @@ def _tables(
         rate = (x @ matrix) / (pop @ matrix) / years[:, None]
         summary.update({f"{kind}:{n}": rate[:, j] for j, n in enumerate(names)})
     summary["gini"] = gini_rows(per_head_year, pop)
-    mean = per_head_year.mean(axis=0)
+    mean = (reference / pop / years[:, None]).mean(axis=0)
     keep = mean > 0
     relative = per_head_year[:, keep] / mean[keep]
     drops = relative[:-1] - relative[1:] if T > 1 else np.zeros((1, int(keep.sum())))

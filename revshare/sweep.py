@@ -44,12 +44,23 @@ from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .model import build_model, check_names
 from .optimize import VERIFY_RELATIVE, optimize
+from .reports.safe import check_outputs
 from .scenarios import overrides_of, parameter_grid
 from .solve import SolverConfig, Status
 from .structures import Structure, apply_overrides
 from .verify import verify_batch
 
 CHUNK_SIZE = 1000
+SWEEP_FILES = (
+    "scenarios.csv",
+    "summary.csv",
+    "risk.csv",
+    "structures.csv",
+    "summary.json",
+    "report.md",
+    "report.html",
+    "manifest.json",
+)
 FORMAT = 1  # of sweep.json and the chunk files
 STATUS_TEXT = {
     Status.OPTIMAL: "optimal",
@@ -98,8 +109,10 @@ _LOCAL = threading.local()  # engines per thread: a HiGHS instance is never shar
 
 
 def _engine(territory: Territory, task: Task) -> Engine:
-    cache: dict[tuple[str, str, float], Engine] = _LOCAL.__dict__.setdefault("engines", {})
-    key = (task.territory_key, repr(task.structure), task.support_price)
+    cache: dict[tuple[str, str, float, float | None], Engine] = _LOCAL.__dict__.setdefault(
+        "engines", {}
+    )
+    key = (task.territory_key, repr(task.structure), task.support_price, task.time_limit)
     if key not in cache:
         if len(cache) > 64:
             cache.clear()
@@ -174,7 +187,9 @@ def _solve_by_optimize(
     could not prove optimal in place."""
     for i in todo:
         try:
-            a = optimize(territory, task.structure, price=float(task.price[i]))
+            a = optimize(
+                territory, task.structure, price=float(task.price[i]), time_limit=task.time_limit
+            )
         except InfeasibleError:
             status[i] = "infeasible"
             continue
@@ -450,7 +465,7 @@ def sweep(
             "inputs": dict(territory.provenance.get("inputs", {})),
         },
     )
-    if store:
+    if store and not result.failed:  # reports hold proven, verified optima only
         from .reports.sweep import write_sweep_reports
 
         write_sweep_reports(result, store.folder)
@@ -573,8 +588,12 @@ class _Store:
                 "pass --resume to continue it, --force to start over, or choose another --out",
             )
         elif force and self.chunks.exists():
-            for old in self.chunks.glob("*.json"):
+            for old in [*self.chunks.glob("*.json"), *self.chunks.glob(".tmp-*")]:
                 old.unlink()
+        if not resume:  # another command's reports are never replaced without --force
+            problems = check_outputs(folder, SWEEP_FILES, force)
+            if problems:
+                raise InputError(problems)
         self.chunks.mkdir(parents=True, exist_ok=True)
         if not resume:
             _atomic_write(meta, _json({"format": FORMAT, "digest": digest, "spec": spec}))
@@ -586,9 +605,12 @@ class _Store:
             doc = _read_json(path)
             if not doc or doc.get("digest") != self.digest:
                 continue
-            frame = pd.DataFrame(doc["rows"], columns=doc["columns"])
-            frame = frame.astype({c: float for c in doc["float_columns"]})
-            out[int(doc["task"])] = frame
+            try:
+                frame = pd.DataFrame(doc["rows"], columns=doc["columns"])
+                frame = frame.astype({c: float for c in doc["float_columns"]})
+                out[int(doc["task"])] = frame
+            except (KeyError, TypeError, ValueError):
+                continue  # damaged: solved again
         return out
 
     def save(self, index: int, frame: pd.DataFrame) -> None:

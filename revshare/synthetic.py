@@ -149,6 +149,8 @@ def write_dataset(
     frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     path: pd.DataFrame | None,
     seed: int,
+    *,
+    force: bool = False,
 ) -> Path:
     """Write a generated dataset as a dataset folder revshare reads back (with periods.csv)."""
     from .reports.safe import write_bundle
@@ -167,4 +169,4 @@ def write_dataset(
     }
     if path is not None:
         files["periods.csv"] = path.to_csv(index=False).encode()
-    return write_bundle(folder, files)
+    return write_bundle(folder, files, force=force)

@@ -404,5 +404,49 @@ def test_cli_sweep_exits_4_when_a_scenario_fails_verification(monkeypatch, tmp_p
     )
     assert result.exit_code == 4, result.output
     assert "2 scenario(s) could not be proven optimal" in result.output
-    status = pd.read_csv(tmp_path / "o" / "scenarios.csv", encoding="utf-8-sig")["status"]
-    assert (status == "not verified").all()
+    assert "no report was written" in result.output
+    out = tmp_path / "o"
+    assert not (out / "scenarios.csv").exists() and not (out / "manifest.json").exists()
+    kept = [json.loads(p.read_text()) for p in (out / "chunks").glob("*.json")]
+    statuses = [row[kept[0]["columns"].index("status")] for doc in kept for row in doc["rows"]]
+    assert statuses == ["not verified", "not verified"]
+
+
+def test_a_sweep_never_replaces_another_commands_report(tmp_path):
+    out = tmp_path / "o"
+    runner = CliRunner()
+    first = runner.invoke(main, ["optimize", str(DATA / "iraq"), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = (out / "report.md").read_bytes()
+    result = runner.invoke(
+        main,
+        [
+            "sweep",
+            str(DATA / "iraq"),
+            "--structures",
+            "unified",
+            "--prices",
+            "50,60",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "E-OUTPUT-EXISTS" in result.output
+    assert (out / "report.md").read_bytes() == before
+
+
+def test_time_limit_applies_to_each_solve_not_to_the_engine_lifetime():
+    """HiGHS counts an instance's whole run time; the engine resets the limit per solve."""
+    from revshare.solve import SolverConfig
+    from revshare.synthetic import synthetic_territory
+
+    t = synthetic_territory(regions=60, factions=3, seed=3)
+    engine = Engine(t, revshare.PRESETS["confederation"], 150.0, SolverConfig("highs", 0.2))
+    prices = np.linspace(40.0, 150.0, 30)
+    for _ in range(12):  # far more than 0.2 s of solving in all
+        solved = engine.solve(t.money(prices))
+        assert all(s.value == "optimal" for s in solved.status)
+    assert engine.h.getRunTime() > 0.2  # the limit would have been spent without the reset
