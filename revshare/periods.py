@@ -334,6 +334,20 @@ def optimize_periods(
                     "raise the price above the fields' costs",
                 )
             )
+    if fund is not None and not problems:
+        bench = benchmark_prices(prices, fund)
+        if np.any(territory.money(bench).revenue <= 0):
+            problems.append(
+                Problem(
+                    "--fund-benchmark",
+                    None,
+                    None,
+                    "E-RANGE",
+                    "at the benchmark price no field earns anything, so the fund would take all "
+                    "the revenue and share out nothing",
+                    "set a benchmark above the fields' costs",
+                )
+            )
     if problems:
         raise InputError(problems)
     config = SolverConfig("highs", time_limit)

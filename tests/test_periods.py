@@ -795,3 +795,11 @@ def test_cli_infeasible_periods_exit_3(tmp_path):
         "--set", "secession_proof=true", "--set", "secession_cost=0.35",
     )  # fmt: skip
     assert code == 3 and "1 period(s): 1;" in stderr
+
+
+def test_a_benchmark_where_no_field_earns_is_an_input_error(iraq):
+    """A fund benchmarked below every field's cost would take all the revenue."""
+    path = pd.DataFrame({"period": [0, 1], "price": [70.0, 80.0], "years": 1.0})
+    with pytest.raises(InputError) as info:
+        optimize_periods(iraq, "federation", path, fund=Fund(benchmark_price=0.0))
+    assert [p.code for p in info.value.problems] == ["E-RANGE"]

@@ -146,6 +146,11 @@ def sweep_markdown(result: SweepResult) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Probability that a bloc falls below its outside option", ""]
+    lines += [
+        "Share of the solved (optimal) scenarios in which the bloc gets less than it would keep "
+        "by seceding; infeasible scenarios are not counted.",
+        "",
+    ]
     head = [*keys, "bloc", "scenarios", "probability"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in result.risk.iterrows():
