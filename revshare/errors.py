@@ -85,6 +85,11 @@ class NotOptimalError(RevshareError):
     exit_code = 4
 
 
+class NumericalTroubleError(NotOptimalError):
+    """A stage after the first, which keeps a feasible optimum, was declared infeasible: the
+    solver's numerics, not the rules (exit 4 if a second attempt fails too)."""
+
+
 class SolverUnavailableError(RevshareError):
     """The solver is missing or crashed (exit 5)."""
 

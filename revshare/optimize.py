@@ -15,10 +15,10 @@ import pandas as pd
 
 from . import __version__
 from .dataset import Territory
-from .errors import InfeasibleError, InputError, NotOptimalError, Problem
+from .errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
 from .explain import explain
 from .metrics import metrics, round_money, summarise
-from .model import build_model, choose_scale
+from .model import Model, build_model, choose_scale
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
 from .solve import Solution, SolverConfig, solve_model
 from .structures import Structure, apply_overrides, resolve
@@ -175,7 +175,7 @@ def optimize(
     model = build_model(territory, structure, price)
     build_seconds = time.perf_counter() - built
     try:
-        sol = solve_model(model, config)
+        model, sol = _solve_with_retry(territory, structure, price, model, config)
     except InfeasibleError as exc:
         if exc.explanation is not None or (structure.objective == "nash" and exc.conflict):
             raise
@@ -241,6 +241,23 @@ def optimize(
         "structure_hash": hashlib.sha256(repr(structure).encode()).hexdigest(),
     }
     return Allocation(**{**alloc.__dict__, "provenance": provenance})
+
+
+def _solve_with_retry(
+    territory: Territory, structure: Structure, price: float, model: Model, config: SolverConfig
+) -> tuple[Model, Solution]:
+    """The staged solve; when HiGHS declares a later stage infeasible (numerical trouble, seen
+    with presolve on for sudan-2005 federation at 25 USD and with it off for iraq-2005 at 114.79
+    USD), the whole staged solve is run once more on a fresh model with presolve the other way."""
+    try:
+        return model, solve_model(model, config)
+    except NumericalTroubleError:
+        if config.name != "highs":
+            raise
+        other = "on" if config.options.get("presolve") == "off" else "off"
+        retry = SolverConfig(config.name, config.time_limit, {**config.options, "presolve": other})
+        fresh = build_model(territory, structure, price)
+        return fresh, solve_model(fresh, retry)
 
 
 def _cross_check(

@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 import pulp
 
-from .errors import InfeasibleError, NotOptimalError, SolverUnavailableError
+from .errors import (
+    InfeasibleError,
+    NotOptimalError,
+    NumericalTroubleError,
+    SolverUnavailableError,
+)
 from .model import Model
 from .nash import keep_bloc_money, solve_nash
 from .objectives import (
@@ -221,6 +226,8 @@ def _require_optimal(status: Status, stage: str, m: Model) -> None:
             f"the solver stopped at a time or iteration limit during the {stage} stage before "
             "proving optimality; the result would be unreliable. Re-run with a larger --time-limit"
         )
+    if status is Status.INFEASIBLE:
+        raise NumericalTroubleError(f"the {stage} stage ended with status '{status.value}'")
     raise NotOptimalError(f"the {stage} stage ended with status '{status.value}'")
 
 

@@ -87,6 +87,13 @@ def test_engine_recovers_where_dual_simplex_without_presolve_fails(iraq):
     assert _engine_vs_optimize(iraq, s, np.array([256.5, 114.79426, 114.8])) < 1e-9
 
 
+def test_optimize_recovers_where_highs_with_presolve_fails(sudan):
+    """sudan-2005 federation at 25, 30, 140 and 145 USD: HiGHS with presolve declared a leximin
+    round infeasible (exit 4); optimize now re-runs the staged solve with presolve off."""
+    s = resolve("federation", sudan.structures)
+    assert _engine_vs_optimize(sudan, s, np.array([25.0, 30.0, 140.0, 145.0])) < 1e-9
+
+
 def test_engine_replays_bases_instead_of_solving_every_price(iraq):
     """Most prices reuse a basis: far fewer LP solves than scenarios, and none of them wrong."""
     engine = Engine(iraq, resolve("federation", iraq.structures), 130.0)
