@@ -31,8 +31,10 @@ but chooses its withdrawals to smooth each cell's money per head a year over tim
 stages each keeping the last: (1) maximise the lowest ratio, over cells and periods, of a cell's
 money per head a year to its average over the path *without the fund*; (2) minimise the largest
 period-to-period drop of that ratio; (3) keep as much as possible in the fund (the largest sum of
-balances). The reference is fixed (the allocation with all of each period's revenue shared out),
-so the smoothing measures reported for any run, with or without ``smooth``, are comparable. The fund LP reads each
+balances). The reference is fixed (the allocation with all of each period's revenue shared out:
+solved when smoothing, else each period's allocation scaled back by ``V_t / R_t``, the same
+wherever the allocation scales with the revenue), so the smoothing measures reported for any
+run, with or without ``smooth``, are comparable. The fund LP reads each
 cell's money as proportional to ``R_t`` (exact when the structure's allocation scales with the
 revenue, which every rule does; a non-oil baseline in a max-min or leximin objective makes it an
 approximation), and the reported allocation is solved exactly per period afterwards.
@@ -356,10 +358,9 @@ def optimize_periods(
     built = time.perf_counter()
     solves = 0
     full = None  # each cell's money with all of each period's revenue shared out
-    if fund is not None:
-        full, _, solves = _solve(engine, _scaled(money, years), path)
     if smooth:
-        assert fund is not None and full is not None
+        assert fund is not None
+        full, _, solves = _solve(engine, _scaled(money, years), path)
         flows = smoothed_flows(territory, path, fund, full, config)
     else:
         flows = mechanical_flows(territory, path, fund)
@@ -377,7 +378,9 @@ def optimize_periods(
             "verification failed: " + "; ".join(worst + fund_problems) + ". Not reported"
         )
     flows["centre_usd"] = centre
-    result = _tables(territory, structure, flows, x, centre, x if full is None else full)
+    if full is None:  # scaled back to the whole revenue: exact where the allocation scales
+        full = x * (money.revenue * years / flows["distributable_usd"].to_numpy())[:, None]
+    result = _tables(territory, structure, flows, x, centre, full)
     verification = {
         "periods": len(flows),
         "checks_per_period": checked.checks,
