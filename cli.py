@@ -252,26 +252,37 @@ def optimize(
     from revshare.structures import parse_override
 
     if periods_file is not None:
+        clash = [
+            flag
+            for flag, on in (
+                ("--price", price is not None),
+                ("--solver cbc", solver != "highs"),
+                ("--cross-check", cross_check),
+                ("--write-lp", write_lp),
+            )
+            if on
+        ]
+        if clash:
+            raise click.UsageError(
+                f"--periods takes its prices from the file; drop {', '.join(clash)}"
+            )
+        from revshare.periods import fund_from_options
+
+        fund = fund_from_options(
+            fund_benchmark,
+            target_usd=fund_target,
+            spend_rule=fund_spend_rule,
+            interest=fund_interest,
+            initial_usd=fund_initial,
+        )
+        territory = load(dataset, fields, population, regions, encoding, delimiter)
         _optimize_periods(
-            dataset,
-            fields,
-            population,
-            regions,
-            encoding,
-            delimiter,
+            territory,
             structure,
             overrides,
             periods_file,
-            fund_benchmark,
-            fund_target,
-            fund_spend_rule,
-            fund_interest,
-            fund_initial,
+            fund,
             smooth,
-            price,
-            solver,
-            cross_check,
-            write_lp,
             time_limit,
             outdir,
             fmt,
@@ -306,61 +317,27 @@ def optimize(
 
 
 def _optimize_periods(
-    dataset: Path | None,
-    fields: Path | None,
-    population: Path | None,
-    regions: Path | None,
-    encoding: str,
-    delimiter: str,
+    territory: revshare.Territory,
     structure: str,
     overrides: tuple[str, ...],
     periods_file: Path,
-    fund_benchmark: str | None,
-    fund_target: float | None,
-    fund_spend_rule: float | None,
-    fund_interest: float,
-    fund_initial: float,
+    fund: revshare.Fund | None,
     smooth: bool,
-    price: float | None,
-    solver: str,
-    cross_check: bool,
-    write_lp: bool,
     time_limit: float | None,
     outdir: Path | None,
     fmt: str,
     force: bool,
 ) -> None:
-    from revshare.periods import fund_from_options
     from revshare.reports.periods import (
         PERIOD_FILES,
+        periods_csv,
         periods_json,
-        periods_table,
         periods_terminal,
         write_period_reports,
     )
 
-    clash = [
-        flag
-        for flag, on in (
-            ("--price", price is not None),
-            ("--solver cbc", solver != "highs"),
-            ("--cross-check", cross_check),
-            ("--write-lp", write_lp),
-        )
-        if on
-    ]
-    if clash:
-        raise click.UsageError(f"--periods takes its prices from the file; drop {', '.join(clash)}")
     _write_or_refuse(outdir, PERIOD_FILES, force)
-    territory = load(dataset, fields, population, regions, encoding, delimiter)
     path = revshare.read_periods(periods_file)
-    fund = fund_from_options(
-        fund_benchmark,
-        target_usd=fund_target,
-        spend_rule=fund_spend_rule,
-        interest=fund_interest,
-        initial_usd=fund_initial,
-    )
     result = revshare.optimize_periods(
         territory,
         structure,
@@ -375,8 +352,7 @@ def _optimize_periods(
     if fmt == "table":
         click.echo(periods_terminal(result))
     elif fmt == "csv":
-        table = periods_table(result)
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(periods_csv(result).decode("utf-8-sig"), nl=False)
     else:
         click.echo(periods_json(result).decode("utf-8"), nl=False)
 

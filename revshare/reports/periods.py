@@ -168,9 +168,14 @@ def periods_terminal(p: PeriodAllocation) -> str:
     )
 
 
+def periods_csv(p: PeriodAllocation) -> bytes:
+    """The periods table as safe CSV (formula-like text neutralised)."""
+    return _csv(periods_table(p))
+
+
 def write_period_reports(p: PeriodAllocation, outdir: str | Path, *, force: bool = False) -> Path:
     files = {
-        "periods.csv": _csv(periods_table(p)),
+        "periods.csv": periods_csv(p),
         "cells_by_period.csv": _csv(p.cells),
         "summary.json": periods_json(p),
         "report.md": periods_markdown(p).encode("utf-8"),
