@@ -92,13 +92,21 @@ def conserve(x: np.ndarray, centre: float, revenue: float) -> tuple[np.ndarray, 
     verifier then checks every rule on the rescaled amounts; a solver whose sum is off by more
     than its tolerance is rejected there, not hidden here.
     """
-    total = float(np.sum(x)) + centre
-    if total <= 0 or not np.isfinite(total):
-        return x, centre
-    factor = revenue / total
-    if abs(factor - 1) > 1e-6:
-        return x, centre
-    return x * factor, centre * factor
+    many, centres = conserve_many(np.asarray(x)[None, :], np.array([centre]), np.array([revenue]))
+    return many[0], float(centres[0])
+
+
+def conserve_many(
+    x: np.ndarray, centre: np.ndarray, revenue: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`conserve` for many allocations at once: ``x`` (n, cells), ``centre`` and
+    ``revenue`` (n,); an allocation whose sum is not positive, or off by more than a relative
+    1e-6, is left as it is (the verifier then judges it)."""
+    total = x.sum(axis=1) + centre
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = revenue / total
+    factor = np.where((total > 0) & np.isfinite(factor) & (np.abs(factor - 1) <= 1e-6), factor, 1.0)
+    return x * factor[:, None], centre * factor
 
 
 def verify_tolerance(config: SolverConfig) -> float:

@@ -61,10 +61,10 @@ from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .metrics import gini
 from .model import choose_scale
-from .optimize import VERIFY_RELATIVE, versions
+from .optimize import VERIFY_RELATIVE, conserve_many, versions
 from .solve import SolverConfig, Status, run
 from .structures import Structure, apply_overrides, resolve
-from .sweep import _conserve, gini_rows
+from .sweep import gini_rows
 from .verify import verify_batch
 
 FUND_RELATIVE = 1e-9  # of the path's revenue: the fund's books must balance to this
@@ -321,18 +321,16 @@ def optimize_periods(
         )
     prices = path["price"].to_numpy(dtype=float)
     money = territory.money(prices)
-    for line, period, v in zip(
-        path.get("_line", path["period"]), path["period"], money.revenue, strict=True
-    ):
+    lines = path["_line"] if "_line" in path else [None] * len(path)
+    for line, period, price, v in zip(lines, path["period"], prices, money.revenue, strict=True):
         if not v > 0:
             problems.append(
                 Problem(
                     "periods",
-                    int(line) if "_line" in path else None,
+                    None if line is None else int(line),
                     "price",
                     "E-ZERO-REVENUE",
-                    f"period {period}: revenue at {prices[list(path['period']).index(period)]:g} "
-                    "USD a barrel is 0",
+                    f"period {period}: revenue at {price:g} USD a barrel is 0",
                     "raise the price above the fields' costs",
                 )
             )
@@ -419,7 +417,7 @@ def _solve(engine: Engine, money: Money, path: pd.DataFrame) -> tuple[np.ndarray
         )
     if (status != "optimal").any():
         raise NotOptimalError("a period could not be solved to proven optimality")
-    x, centre = _conserve(solved.cells_usd, solved.centre_usd, money.revenue)
+    x, centre = conserve_many(solved.cells_usd, solved.centre_usd, money.revenue)
     return x, centre, int(solved.stages.sum())
 
 

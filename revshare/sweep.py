@@ -20,12 +20,10 @@ blocs or factions the dataset does not have, under ``"all"``); ``not optimal`` a
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,8 +41,8 @@ from .dataset import Money, Territory, indicator_matrix
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .model import build_model, check_names
-from .optimize import VERIFY_RELATIVE, optimize
-from .reports.safe import check_outputs
+from .optimize import VERIFY_RELATIVE, conserve_many, optimize
+from .reports.safe import check_outputs, plain, write_atomic
 from .scenarios import overrides_of, parameter_grid
 from .solve import SolverConfig, Status
 from .structures import Structure, apply_overrides
@@ -145,7 +143,7 @@ def solve_chunk(territory: Territory, task: Task) -> pd.DataFrame:
         if len(stuck):  # numerical trouble in place: solve those afresh, as optimize does
             _solve_by_optimize(territory, task, stuck, status, x, centre, solves)
     ok = status == "optimal"
-    x[ok], centre[ok] = _conserve(x[ok], centre[ok], money.revenue[ok])
+    x[ok], centre[ok] = conserve_many(x[ok], centre[ok], money.revenue[ok])
     violation = np.full(n, np.nan)
     if ok.any():
         checked = verify_batch(
@@ -199,17 +197,6 @@ def _solve_by_optimize(
         x[i], centre[i] = a.cells["usd"].to_numpy(), a.centre_usd
         solves[i] += int(a.provenance["solver_stages"])
         status[i] = "optimal"
-
-
-def _conserve(
-    x: np.ndarray, centre: np.ndarray, revenue: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`revshare.optimize.conserve` for many scenarios at once."""
-    total = x.sum(axis=1) + centre
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = revenue / total
-    factor = np.where(np.isfinite(factor) & (np.abs(factor - 1) <= 1e-6), factor, 1.0)
-    return x * factor[:, None], centre * factor
 
 
 def gini_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -596,7 +583,7 @@ class _Store:
                 raise InputError(problems)
         self.chunks.mkdir(parents=True, exist_ok=True)
         if not resume:
-            _atomic_write(meta, _json({"format": FORMAT, "digest": digest, "spec": spec}))
+            write_atomic(meta, _json({"format": FORMAT, "digest": digest, "spec": spec}))
 
     def load(self) -> dict[int, pd.DataFrame]:
         """The chunks already finished by this sweep; a damaged file is solved again."""
@@ -623,19 +610,11 @@ class _Store:
             "float_columns": floats,
             "rows": rows,
         }
-        _atomic_write(self.chunks / f"{index:06d}.json", _json(doc))
+        write_atomic(self.chunks / f"{index:06d}.json", _json(doc))
 
 
 def _json(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, allow_nan=False, ensure_ascii=False, default=_plain).encode()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    raise TypeError(f"cannot store {type(value).__name__}")
+    return json.dumps(doc, allow_nan=False, ensure_ascii=False, default=plain).encode()
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -644,20 +623,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _output(path: Path, message: str, remedy: str) -> InputError:

@@ -3,18 +3,16 @@ fund's flows, a chart, Markdown and HTML."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..compare import timestamp
 from ..periods import PeriodAllocation
 from . import charts
 from .html import _ENV, Chart
-from .safe import csv_bytes, json_bytes, md_cell, write_bundle
+from .safe import frame_csv, json_bytes, md_cell, plain, write_bundle
 
 PERIOD_FILES = ("periods.csv", "cells_by_period.csv", "summary.json", "report.md", "report.html")
 MONEY_COLUMNS = (
@@ -31,20 +29,6 @@ def periods_table(p: PeriodAllocation) -> pd.DataFrame:
     """One row per period: the fund's flows and money per head a year of each bloc and faction."""
     groups = p.periods.drop(columns=["period", "centre_usd"])
     return pd.concat([p.flows.reset_index(drop=True), groups.reset_index(drop=True)], axis=1)
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    return csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _fund_text(p: PeriodAllocation) -> str:
@@ -142,10 +126,10 @@ def periods_json(p: PeriodAllocation) -> bytes:
         {
             "structure": p.structure.name,
             "generated_at": timestamp(),
-            "verification": {k: _plain(v) for k, v in p.verification.items()},
-            "smoothing": {k: _plain(v) for k, v in p.smoothing.items()},
+            "verification": {k: plain(v) for k, v in p.verification.items()},
+            "smoothing": {k: plain(v) for k, v in p.smoothing.items()},
             "provenance": {k: v for k, v in p.provenance.items()},
-            "periods": [{k: _plain(v) for k, v in r.items()} for r in t.to_dict(orient="records")],
+            "periods": [{k: plain(v) for k, v in r.items()} for r in t.to_dict(orient="records")],
         }
     )
 
@@ -170,13 +154,13 @@ def periods_terminal(p: PeriodAllocation) -> str:
 
 def periods_csv(p: PeriodAllocation) -> bytes:
     """The periods table as safe CSV (formula-like text neutralised)."""
-    return _csv(periods_table(p))
+    return frame_csv(periods_table(p))
 
 
 def write_period_reports(p: PeriodAllocation, outdir: str | Path, *, force: bool = False) -> Path:
     files = {
         "periods.csv": periods_csv(p),
-        "cells_by_period.csv": _csv(p.cells),
+        "cells_by_period.csv": frame_csv(p.cells),
         "summary.json": periods_json(p),
         "report.md": periods_markdown(p).encode("utf-8"),
         "report.html": periods_html(p).encode("utf-8"),

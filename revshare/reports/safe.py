@@ -7,11 +7,14 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import InputError, Problem
 
@@ -33,6 +36,22 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def frame_csv(frame: Any) -> bytes:
+    """A pandas DataFrame as :func:`csv_bytes` (header, then rows; index left out)."""
+    return csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
+
+
+def plain(value: Any) -> Any:
+    """A table cell as a strict-JSON value: numpy scalars as Python ones, NaN as None."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
 
 
 def json_bytes(document: Mapping[str, Any]) -> bytes:
@@ -119,6 +138,17 @@ def write_bundle(outdir: str | Path, files: Mapping[str, bytes], *, force: bool 
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
     return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """One file written atomically: a temporary file beside it, fsynced, renamed over it."""
+    tmp = _write_temp(path.parent, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _umask() -> int:

@@ -6,7 +6,6 @@ the sweep's folder, beside ``sweep.json`` and the ``chunks/`` it was streamed to
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,27 +16,15 @@ from ..compare import timestamp
 from ..sweep import SweepResult
 from . import charts
 from .html import _ENV, Chart, pct, per_head
-from .safe import csv_bytes, json_bytes, md_cell, write_bundle
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    return csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
+from .safe import frame_csv, json_bytes, md_cell, plain, write_bundle
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts, NaN as None (strict JSON)."""
     out = []
     for row in frame.to_dict(orient="records"):
-        out.append({k: _plain(v) for k, v in row.items()})
+        out.append({k: plain(v) for k, v in row.items()})
     return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    return value
 
 
 def sweep_charts(result: SweepResult) -> list[Chart]:
@@ -192,17 +179,17 @@ def sweep_files(result: SweepResult) -> dict[str, bytes]:
         "generated_at": timestamp(),
         "spec": result.spec,
         "provenance": {
-            k: _plain(v) if not isinstance(v, dict) else v for k, v in result.provenance.items()
+            k: plain(v) if not isinstance(v, dict) else v for k, v in result.provenance.items()
         },
         "structures": _records(_structures_table(result)),
         "risk": _records(result.risk),
         "summary": _records(result.summary),
     }
     return {
-        "scenarios.csv": _csv(result.results),
-        "summary.csv": _csv(result.summary),
-        "risk.csv": _csv(result.risk),
-        "structures.csv": _csv(_structures_table(result)),
+        "scenarios.csv": frame_csv(result.results),
+        "summary.csv": frame_csv(result.summary),
+        "risk.csv": frame_csv(result.risk),
+        "structures.csv": frame_csv(_structures_table(result)),
         "summary.json": json_bytes(document),
         "report.md": sweep_markdown(result).encode(),
         "report.html": sweep_html(result).encode(),
