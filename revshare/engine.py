@@ -49,12 +49,11 @@ INF = highspy.kHighsInf
 @dataclass(frozen=True)
 class Solved:
     """The engine's answers for n prices: ``cells_usd`` (n, cells) and ``centre_usd`` (n,) are
-    NaN where ``status`` is not optimal; ``revenue_usd`` is V at each price."""
+    NaN where ``status`` is not optimal."""
 
     status: list[Status]
     cells_usd: np.ndarray
     centre_usd: np.ndarray
-    revenue_usd: np.ndarray
     stages: np.ndarray  # LP solves per scenario
 
 
@@ -272,7 +271,6 @@ class Engine:
             statuses,
             self._cells(x[:, self.z_cols]) * scale,
             x[:, self.g_col] * scale,
-            money.revenue,
             solves,
         )
 

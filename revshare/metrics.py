@@ -41,6 +41,22 @@ def gini(values: np.ndarray, weights: np.ndarray) -> float:
     return float((w[:, None] * w[None, :] * diff).sum() / (2 * w.sum() ** 2 * mean))
 
 
+def gini_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The population-weighted Gini index of each row of ``values`` (as :func:`gini`):
+    ``sum_ij w_i w_j |v_i - v_j| / (2 W^2 mean)``, by sorting instead of all pairs."""
+    order = np.argsort(values, axis=1, kind="stable")
+    v = np.take_along_axis(values, order, axis=1)
+    w = weights[order]
+    total = weights.sum()
+    before = np.cumsum(w, axis=1) - w
+    after = total - before - w
+    spread = np.sum(w * v * (before - after), axis=1)
+    mean_times_w = np.sum(w * v, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = spread / (total * mean_times_w)
+    return np.where(mean_times_w > 0, g, 0.0)
+
+
 def loosemore_hanby(money: np.ndarray, population: np.ndarray) -> float:
     """Half the L1 distance between money shares and population shares (0 to 1)."""
     m, p = np.asarray(money, float), np.asarray(population, float)

@@ -59,12 +59,11 @@ import pulp
 from .dataset import Money, Territory, indicator_matrix
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini
+from .metrics import gini, gini_rows
 from .model import choose_scale
 from .optimize import VERIFY_RELATIVE, conserve_many, versions
 from .solve import SolverConfig, Status, run
 from .structures import Structure, apply_overrides, resolve
-from .sweep import gini_rows
 from .verify import verify_batch
 
 FUND_RELATIVE = 1e-9  # of the path's revenue: the fund's books must balance to this

@@ -40,6 +40,7 @@ from .compare import select
 from .dataset import Money, Territory, indicator_matrix
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
+from .metrics import gini_rows
 from .model import build_model, check_names
 from .optimize import VERIFY_RELATIVE, conserve_many, optimize
 from .reports.safe import check_outputs, plain, write_atomic
@@ -197,22 +198,6 @@ def _solve_by_optimize(
         x[i], centre[i] = a.cells["usd"].to_numpy(), a.centre_usd
         solves[i] += int(a.provenance["solver_stages"])
         status[i] = "optimal"
-
-
-def gini_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The population-weighted Gini index of each row of ``values`` (as :func:`metrics.gini`):
-    ``sum_ij w_i w_j |v_i - v_j| / (2 W^2 mean)``, by sorting instead of all pairs."""
-    order = np.argsort(values, axis=1, kind="stable")
-    v = np.take_along_axis(values, order, axis=1)
-    w = weights[order]
-    total = weights.sum()
-    before = np.cumsum(w, axis=1) - w
-    after = total - before - w
-    spread = np.sum(w * v * (before - after), axis=1)
-    mean_times_w = np.sum(w * v, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = spread / (total * mean_times_w)
-    return np.where(mean_times_w > 0, g, 0.0)
 
 
 def _table(

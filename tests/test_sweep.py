@@ -15,10 +15,10 @@ import revshare
 from cli import main
 from revshare.engine import Engine
 from revshare.errors import InfeasibleError, InputError
-from revshare.metrics import gini
+from revshare.metrics import gini, gini_rows
 from revshare.scenarios import PriceModel, monte_carlo, price_grid
 from revshare.structures import resolve
-from revshare.sweep import gini_rows, sweep
+from revshare.sweep import sweep
 from revshare.verify import verify, verify_batch
 
 DATA = Path(__file__).resolve().parent.parent / "data"
