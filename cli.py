@@ -7,6 +7,7 @@ usage; 3 infeasible; 4 not proven optimal or not verified; 5 solver unavailable.
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -52,7 +53,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if exc.concession:
                 lines.append(f"cheapest concession: {exc.concession}")
             if exc.overrides:
-                lines.append("apply it with: " + " ".join(f"--set '{o}'" for o in exc.overrides))
+                lines.append("apply it with: " + shlex.join(a for o in exc.overrides for a in ("--set", o)))
             _fail("\n".join(lines), 3)
         except RevshareError as exc:
             label = {4: "not optimal", 5: "solver unavailable"}.get(exc.exit_code, "error")
