@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 import revshare
-from revshare.errors import InfeasibleError, InputError, RevshareError
+from revshare.errors import InfeasibleError, InputError, NotOptimalError, RevshareError
 
 EXAMPLES = {
     "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
@@ -435,6 +435,12 @@ def compare(
     result = revshare.compare(
         territory, chosen, price=price, overrides=list(overrides), solver=solver
     )
+    if result.unproven:
+        click.echo(comparison_table(result))
+        raise NotOptimalError(
+            f"no proven, verified optimum for {', '.join(result.unproven)}; no report written "
+            "(see the reasons above; try --solver cbc)"
+        )
     if outdir is not None:
         write_comparison(result, outdir, force=force)
     click.echo(comparison_table(result))
@@ -725,6 +731,7 @@ def ratify(
 
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")
 @dataset_options
+@price_option
 @handle_errors
 def validate(
     dataset: Path | None,
@@ -733,16 +740,28 @@ def validate(
     regions: Path | None,
     encoding: str,
     delimiter: str,
+    price: float | None,
 ) -> None:
-    """Check a dataset and report every problem at once; solve nothing."""
+    """Check a dataset and every structure that could run on it; solve nothing.
+
+    Runs every check the solving commands run before they solve, for each of the dataset's own
+    structures (a problem is exit 2) and each built-in preset (one that cannot apply is listed).
+    """
     t = load(dataset, fields, population, regions, encoding, delimiter)
+    result = revshare.validate(t, price=price)
     for notice in t.provenance.get("notices", []):
         click.echo(notice, err=True)
+    if result.problems:
+        raise InputError(list(result.problems))
+    applicable = sum(c.applicable for c in result.structures)
     click.echo(
         f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
         f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
-        f"{len(t.structures)} dataset structures"
+        f"{len(t.structures)} dataset structures; {applicable} of {len(result.structures)} "
+        "structures can run"
     )
+    for name, reason in result.presets_not_applicable.items():
+        click.echo(f"preset {name} cannot apply: {reason}")
 
 
 @main.command(epilog=f"Example: {EXAMPLES['structures']}")

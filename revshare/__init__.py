@@ -23,6 +23,7 @@ from .referendum import Referendum, ratify
 from .scenarios import PriceModel, monte_carlo, parameter_grid, price_grid
 from .structures import PRESETS, Structure
 from .sweep import SweepResult, sweep
+from .validate import Validation, validate
 
 __all__ = [
     "PRESETS",
@@ -42,6 +43,7 @@ __all__ = [
     "Structure",
     "SweepResult",
     "Territory",
+    "Validation",
     "__version__",
     "apportion",
     "apportion_territory",
@@ -57,4 +59,5 @@ __all__ = [
     "read_prices",
     "sweep",
     "territory_from_frames",
+    "validate",
 ]

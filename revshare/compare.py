@@ -23,12 +23,15 @@ in the original units) and returns tidy tables. Choices that shape the answer, s
   or whose optimum could not be proven and verified (``NotOptimalError``), is kept in the tables
   with its one-line reason and takes no part in the preferences. Bad input (``InputError``) and
   a missing solver still fail the whole run.
-- **"all" and presets that do not fit.** ``structures="all"`` is every preset plus the
-  dataset's own structures (a dataset structure replaces a preset of the same name). A preset
-  that names a bloc or faction the dataset does not have (``sudan-cpa-2005`` needs a bloc
-  ``south``) is listed as *not applicable* with the reason. A structure the caller names
-  explicitly gets no such leniency: if it does not fit, that is an input error, as in
-  ``optimize``.
+- **Structures that do not fit.** ``structures="all"`` is every preset plus the dataset's own
+  structures (a dataset structure replaces a preset of the same name). When several structures
+  run, one that cannot apply to the dataset (``sudan-cpa-2005`` needs a bloc ``south``; a
+  preset needs ``area_km2``; a dataset structure names a bloc that does not exist) is listed as
+  *not applicable* with the reason, and the others are compared. A structure named alone gets
+  no such leniency: if it does not fit, that is an input error, as in ``optimize``.
+- **Exit rule (shared with sweeps).** *infeasible* and *not applicable* are answers and are
+  reported; *not optimal* (no proven, verified optimum) is a failure: :attr:`Comparison.unproven`
+  names those structures, and the command line then writes no report and exits 4.
 """
 
 from __future__ import annotations
@@ -130,6 +133,11 @@ class Comparison:
     preference_view: str = PREFERENCE_VIEW
 
     @property
+    def unproven(self) -> tuple[str, ...]:
+        """The structures whose optimum could not be proven and verified."""
+        return tuple(n for n in self.structures if self.status[n] == "not optimal")
+
+    @property
     def feasible(self) -> tuple[str, ...]:
         """The structures with a verified allocation, in order."""
         return tuple(n for n in self.structures if self.allocations.get(n) is not None)
@@ -146,7 +154,7 @@ def timestamp() -> str:
 def select(
     territory: Territory, structures: Sequence[str | Structure] | str
 ) -> list[tuple[Structure, bool]]:
-    """The structures to compare, each with whether a misfit is tolerated (only under "all")."""
+    """The structures to compare, each with whether a misfit is tolerated (when several run)."""
     if isinstance(structures, str) and structures == "all":
         merged = {**PRESETS, **territory.structures}
         return [(s, s is PRESETS.get(s.name)) for s in merged.values()]
@@ -170,7 +178,7 @@ def select(
                 "list each structure once, or pass 'all'",
             )
         )
-    return [(s, False) for s in chosen]
+    return [(s, len(chosen) > 1) for s in chosen]
 
 
 def _one_line(text: str) -> str:
@@ -185,14 +193,19 @@ def _solve(
     price: float,
     solver: str,
 ) -> tuple[Status, Allocation | None, str]:
-    """Solve ``structure`` (``preset`` with the overrides applied); with ``lenient``, a preset
-    that names blocs or factions the dataset lacks is "not applicable" rather than an error."""
+    """Solve ``structure`` (``preset`` with the overrides applied); with ``lenient``, a
+    structure that cannot apply to the dataset (it names blocs or factions the dataset lacks, or
+    needs an indicator it does not have) is "not applicable" rather than an error."""
     if lenient:
         misfits = check_names(territory, preset)
         if misfits:
             return "not applicable", None, _one_line("; ".join(p.message for p in misfits))
     try:
         alloc = optimize(territory, structure, price=price, solver=solver)
+    except InputError as exc:
+        if not lenient:
+            raise
+        return "not applicable", None, _one_line("; ".join(p.message for p in exc.problems))
     except InfeasibleError as exc:
         # The rules in conflict by label only (the full wording is in optimize's error), so that
         # the reason stays one line a table can hold.
@@ -340,6 +353,10 @@ def compare(
     price = resolve_price(territory, price)
     overrides = list(overrides or [])
     definitions = {s.name: apply_overrides(s, overrides) for s, _ in chosen}
+    # An override is the caller's input for every structure: a name it gets wrong fails the run.
+    misnamed = check_names(territory, apply_overrides(Structure(name="--set"), overrides))
+    if misnamed:
+        raise InputError(misnamed)
     population = territory.population
     revenue = float(territory.field_revenue(price).sum())
     names = [s.name for s, _ in chosen]

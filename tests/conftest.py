@@ -99,3 +99,13 @@ def small_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def small_territory() -> revshare.Territory:
     """The small territory of :func:`_small_frames`, shared read-only by every test."""
     return revshare.territory_from_frames(*_small_frames())
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Print how the fuzzer's runs ended (issue 11 asks for the count)."""
+    import sys
+
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None and fuzz.FUZZ_OUTCOMES:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(fuzz.FUZZ_OUTCOMES.items()))
+        terminalreporter.write_line(f"fuzzer: {counts}")

@@ -71,10 +71,16 @@ def test_a_preset_that_does_not_fit_is_listed_as_not_applicable(everything):
     assert "sudan-cpa-2005" not in set(everything.pairwise[["a", "b"]].to_numpy().ravel())
 
 
-def test_a_preset_named_explicitly_must_fit(iraq):
+def test_a_structure_named_alone_must_fit(iraq):
     with pytest.raises(revshare.InputError) as err:
-        compare(iraq, ["federation", "sudan-cpa-2005"])
+        compare(iraq, ["sudan-cpa-2005"])
     assert err.value.codes == ["E-UNKNOWN-NAME"]
+
+
+def test_a_structure_that_cannot_apply_among_several_is_a_row_with_its_reason(iraq):
+    c = compare(iraq, ["federation", "sudan-cpa-2005"])
+    assert c.status == {"federation": "optimal", "sudan-cpa-2005": "not applicable"}
+    assert "'south'" in c.not_applicable["sudan-cpa-2005"]
 
 
 @pytest.mark.parametrize(
