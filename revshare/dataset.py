@@ -472,7 +472,7 @@ def _frame_problems(
             {"region": str(r), "bloc": b if isinstance(b, str) else "", "_line": line}
             for r, b, line in zip(regions["region"], regions["bloc"], _lines(regions), strict=True)
         ]
-        name_clashes(where["regions"], rows, log)
+        name_clashes(where["regions"], rows, log, strict=False)
     return problems + log.problems
 
 

@@ -13,7 +13,8 @@ Problem codes (stable; tests pin them, not the prose):
 ====================  ===========================================================================
 code                  meaning
 ====================  ===========================================================================
-E-OPTION              an option is invalid (encoding, delimiter, size limits)
+E-OPTION              an option is invalid (not a text encoding, delimiter, size limits); the
+                      problem's file is the parameter's name (``encoding``...)
 E-NO-INPUT            neither a folder nor the fields and population files were given
 E-NOT-FOUND           a given folder or file does not exist
 E-NOT-A-FOLDER        the dataset folder is not a directory
@@ -30,20 +31,24 @@ E-NO-HEADER           line 1 has none of the file's columns (a title row above t
 E-DELIMITER           the header is split by ``;``, tab or ``|``, not by the delimiter
 E-QUOTE               broken quoting in a record
 E-FIELD-COUNT         a record has more or fewer fields than the header
+E-COMMENT             a record whose first cell starts with ``#`` (CSV files have no comments)
 E-BLANK-HEADER        a header cell is empty
 E-DUP-COLUMN          a column name appears twice
 E-MISSING-COLUMN      a required column is missing (with close-match suggestions)
 E-UNKNOWN-COLUMN      a column the schema does not know (strict)
 E-MISSING-VALUE       an empty cell that needs a value; a fields row without production and
-                      revenue; a transit fee without production
+                      revenue; a transit fee without production or without export_via
+E-CONFLICT            a fields row gives both production_bpd and annual_revenue_usd
 E-NOT-A-NUMBER        text, a date or a boolean in a number column
+E-NOT-INTEGER         a period label that is not a whole number (``1.7``; never truncated)
 E-FORMULA             a number cell starting with ``=``
 E-THOUSANDS           a thousands separator (``1,000``)
 E-DECIMAL-COMMA       a decimal comma (``1,5``)
 E-UNIT-IN-VALUE       a unit, currency, scale or percent sign (``$5bn``, ``5 bn``, ``60%``)
 E-NON-ASCII-DIGIT     Arabic-Indic or other non-ASCII digits (rejected, never transliterated)
 E-NON-FINITE          ``inf``, ``nan`` or an overflow such as ``1e400``
-E-RANGE               a number outside the column's bounds (population must be above 0)
+E-RANGE               a number outside the column's documented range, or a dataset total
+                      (population, production, revenue in USD, baseline money) above its limit
 E-NOT-A-BOOL          a ``coastal`` value that is not true/false/yes/no/1/0
 E-CONTROL-CHAR        a C0/C1 control character, NUL, DEL or line break in a cell
 E-BIDI-CONTROL        a bidi embedding, override or isolate control (U+202A-202E, U+2066-2069)
@@ -51,11 +56,17 @@ E-INVISIBLE-CHAR      a zero-width or other invisible format character in a name
 E-MIXED-SCRIPT        one word of a name mixes scripts (Latin and Cyrillic look-alikes)
 E-TOO-LONG            a name longer than 200 characters
 E-DUPLICATE           a repeated key: (field, region), (region, faction), or region
-E-NEAR-DUP            two spellings of a name in one column that differ by case or Arabic variants
+E-NEAR-DUP            two spellings of a name in one column with one :func:`schema.name_key`:
+                      they differ by case, Arabic letter variants, ZWNJ/ZWJ or other
+                      default-ignorable code points, Unicode spaces or NFKC compatibility forms
+E-NAME-CLASH          a bloc bears the name of a region outside it (a region without a bloc is
+                      its own bloc: the two would merge)
 E-SHARE-SUM           the shares of one field do not sum to 1 (tolerance 1e-9)
 E-UNKNOWN-REGION      a region of fields.csv or regions.csv is not in population.csv
 E-MISSING-REGION      a region of population.csv has no row in regions.csv
 E-UNKNOWN-BLOC        an ``export_via`` value is not a bloc of regions.csv
+E-EXPORT-OWN-BLOC     an ``export_via`` value is the row's own bloc
+E-SPLIT-MISMATCH      the rows of a split field give different production_bpd (or revenue)
 E-TOML                a syntax error in structures.toml (line and column)
 E-TOO-MANY            more than 50 problems; the rest were cut
 ====================  ===========================================================================
@@ -655,14 +666,16 @@ def _cross_check(parsed: dict[str, _Parsed | None], log: Log) -> None:
             _export_via_own_bloc(fields, regions, log)
 
 
-def name_clashes(path: str, rows: list[Row], log: Log) -> None:
+def name_clashes(path: str, rows: list[Row], log: Log, *, strict: bool = True) -> None:
     """Report each region whose name (up to :func:`name_key`) is another bloc's name.
 
     A region without a bloc is its own bloc, under its own name; were that name another bloc's,
     the two would silently become one bloc (an oil-less region receiving another bloc's oil under
-    partition). A bloc may bear a region's name only when that region is in it (a bloc named
-    after its capital, or a one-region bloc). Faction and field names are never compared with
-    region or bloc names: no table keys them together.
+    partition): always an error. With ``strict`` (files), a bloc may moreover bear a region's
+    name only when that region is in it (a bloc named after its capital, or a one-region bloc).
+    Frames built in memory are checked without ``strict``: there every table, message and
+    parameter names its kind, and only the merge would give a wrong answer. Faction and field
+    names are never compared with region or bloc names: no table keys them together.
     """
     regions = {name_key(r["region"]): r for r in rows if r["region"]}
     reported: set[str] = set()
@@ -670,6 +683,8 @@ def name_clashes(path: str, rows: list[Row], log: Log) -> None:
         bloc = row["bloc"]
         region = regions.get(name_key(bloc)) if bloc else None
         if region is None or region["bloc"] is None or region["bloc"] == bloc:
+            continue
+        if region["bloc"] and not strict:
             continue
         if name_key(bloc) in reported:
             continue

@@ -42,9 +42,9 @@ MAX_PRICE = 10_000.0
 """Highest accepted oil price, cost or transit fee, USD a barrel (the record is about 150)."""
 MAX_PRODUCTION_BPD = 1e8
 """Highest production of one field, and of the whole dataset, barrels a day (the world's is 1e8)."""
-MAX_REVENUE_USD = 1e14
-"""Highest revenue of one row, and of the whole dataset at any price, USD a year (about 30 times
-the world's oil revenue)."""
+MAX_REVENUE_USD = 1e15
+"""Highest revenue of one row, and of the whole dataset at any price, USD a year (about 300 times
+the world's oil revenue); also the highest baseline money of the dataset."""
 MAX_PATH_USD = 1e15
 """Highest revenue summed over a price path (periods times years), USD."""
 MAX_POPULATION = 1e10
@@ -358,7 +358,7 @@ REGIONS = FileSchema(
             "USD a head",
             blank="default",
             low=0.0,
-            high=1e6,
+            high=MAX_REVENUE_USD,
         ),
         Column(
             "coastal",
