@@ -463,6 +463,40 @@ def test_frames_built_in_memory_get_the_same_ranges(
     assert "E-RANGE" in error.codes
 
 
+NUMBER_COLUMNS = [
+    (file, col.name)
+    for file, role in ((F, "fields"), (P, "population"), (R, "regions"))
+    for col in SCHEMAS[role].columns
+    if col.kind == "number"
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(NUMBER_COLUMNS),
+    st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e306, 1e-300, 5e-324]),
+)
+def test_any_magnitude_is_read_in_range_or_refused_with_its_place(
+    where_: tuple[str, str], value: float
+) -> None:
+    import tempfile
+
+    file, column = where_
+    role = {F: "fields", P: "population", R: "regions"}[file]
+    col = next(c for c in SCHEMAS[role].columns if c.name == column)
+    with tempfile.TemporaryDirectory() as folder:
+        one_row_dataset(Path(folder), file, column, repr(value))
+        try:
+            t = revshare.load_dataset(folder)
+        except InputError as error:
+            assert error.problems and all(p.code.startswith("E-") for p in error.problems)
+            assert any(Path(p.file).name == file for p in error.problems)
+            return
+    assert col.in_range(value)
+    money = t.money(np.array([0.0, MAX_PRICE]))
+    assert np.isfinite(money.revenue).all() and (money.revenue <= 1e15).all()
+
+
 def test_every_number_column_is_bounded_above_and_below() -> None:
     for schema in SCHEMAS.values():
         for col in schema.columns:
@@ -652,6 +686,43 @@ def _toml(tmp_path: Path) -> list[str]:
     return codes_of(lambda: read_case("x06_toml_syntax"))
 
 
+STRUCTURE_VALUES = [
+    ("colour = 1", "E-UNKNOWN-PARAMETER"),
+    ('extends = "empire"', "E-STRUCTURE"),
+    ("central_share = 1.5", "E-RANGE"),
+    ("central_share = [0.5, 0.2]", "E-RANGE"),
+    ("derivation = -0.1", "E-RANGE"),
+    ('bloc_retention = "x"', "E-STRUCTURE"),
+    ("bloc_share = { South = 1.5 }", "E-RANGE"),
+    ("faction_share = { Kurd = -0.5 }", "E-RANGE"),
+    ("per_capita_floor = -1", "E-RANGE"),
+    ("per_capita_cap = -1", "E-RANGE"),
+    ("damage_allotment = 2", "E-RANGE"),
+    ('within_region = "maybe"', "E-STRUCTURE"),
+    ('secession_proof = "yes"', "E-STRUCTURE"),
+    ("secession_cost = 3", "E-RANGE"),
+    ('objective = "best"', "E-UNKNOWN-OBJECTIVE"),
+    ("formula_weights = { foo = 1 }", "E-STRUCTURE"),
+    ("description = 5", "E-STRUCTURE"),
+]
+
+
+def _structure_codes(body: str, tmp_path: Path) -> list[str]:
+    write(tmp_path / T, f"default_price = 70\n[structures.s]\n{body}\n")
+    return codes_of(lambda: revshare.load_dataset(GOOD, structures=tmp_path / T))
+
+
+@pytest.mark.parametrize(("body", "code"), STRUCTURE_VALUES)
+def test_structures_toml_values_are_checked(body: str, code: str, tmp_path: Path) -> None:
+    assert code in _structure_codes(body, tmp_path)
+
+
+def test_a_structure_naming_an_unknown_bloc_is_refused_when_used(tmp_path: Path) -> None:
+    write(tmp_path / T, "default_price = 70\n[structures.s]\nbloc_retention = { Nowhere = 0.5 }\n")
+    t = revshare.load_dataset(GOOD, structures=tmp_path / T)
+    assert codes_of(lambda: revshare.optimize(t, "s")) == ["E-UNKNOWN-NAME"]
+
+
 # rule ID of data/README.md -> a bad fixture of tests/fixtures/bad, or a function giving codes
 RULES: dict[str, str | Callable[[Path], list[str]]] = {
     "R-TEXT": "a03_cp1252",
@@ -681,6 +752,7 @@ RULES: dict[str, str | Callable[[Path], list[str]]] = {
     "R-NAME-KIND": "n01_blocless_region_named_like_a_bloc",
     "R-TOTALS": "r06_total_production",
     "R-TOML": _toml,
+    "R-STRUCTURE-KEYS": lambda tmp_path: _structure_codes('objective = "best"', tmp_path),
     "R-PRICE": lambda _: codes_of(lambda: check_price(1e308)),
     "R-PRICE-UNUSED": _price_unused,
     "R-PERIOD": _period_problem("1.7,70,1\n"),
