@@ -14,7 +14,10 @@ Kinds of column:
 - ``number``: a finite decimal number with ASCII digits and a ``.`` decimal point. A leading ``+``
   and scientific notation are accepted (with a notice). Thousands separators, decimal commas,
   units, percent signs, formulas and non-ASCII digits (Arabic-Indic included) are rejected, never
-  guessed or transliterated.
+  guessed or transliterated. Every number column has a lower and an upper bound (and, where a
+  tiny positive value is meaningless, a smallest non-zero magnitude), documented in
+  data/README.md; the bounds keep every total in USD below 1e15, far below 2**53. A column marked
+  ``integer`` (period labels) refuses a value that is not whole instead of truncating it.
 - ``bool``: ``true``/``false``, ``yes``/``no`` or ``1``/``0``, in any case.
 """
 
