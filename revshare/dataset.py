@@ -5,6 +5,8 @@ Everything downstream sees sorted, clean tables; the order of rows in the input 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .structures import Structure, structures_from_toml, with_lines
+from .schema import (
+    MAX_PATH_USD,
+    MAX_PRICE,
+    MAX_REVENUE_USD,
+    SCHEMAS,
+    FileSchema,
+    num,
+)
+from .structures import Structure, locate, structures_from_toml, with_lines
 
 DAYS_PER_YEAR = 365
 
@@ -45,6 +55,23 @@ class Territory:
     def blocs(self) -> list[str]:
         """Bloc names, sorted; regions without a bloc are each their own bloc."""
         return sorted(self.regions["bloc"].unique())
+
+    @property
+    def price_dependent(self) -> bool:
+        """Whether revenue depends on the oil price: some fields row gives production, not
+        ``annual_revenue_usd``. When False, every price gives the same revenue, so no price is
+        needed, a given one is not used, and a price sweep or path is refused
+        (:func:`check_prices`)."""
+        return bool((~np.isfinite(self.fields["annual_revenue_usd"].to_numpy(dtype=float))).any())
+
+    def price_notice(self, price: float | None) -> str | None:
+        """The notice for a ``price`` that this territory does not use, or None."""
+        if price is None or self.price_dependent:
+            return None
+        return (
+            f"notice: price: {price:g} USD a barrel is not used: every field of the dataset "
+            "gives its revenue in USD (annual_revenue_usd)"
+        )
 
     @property
     def factions(self) -> list[str]:
@@ -148,6 +175,159 @@ def indicator_matrix(labels: pd.Series, categories: pd.Index | list[str]) -> np.
     return out
 
 
+PRICE_RANGE = f"0 <= price <= {num(MAX_PRICE)} USD a barrel"
+
+
+def check_price(
+    price: object, territory: Territory | None = None, *, parameter: str = "price"
+) -> float:
+    """Check one oil price, given by the user or a dataset's default, before anything is solved.
+
+    The price lies in ``0 <= price <= MAX_PRICE`` and, given ``territory``, the territory's
+    revenue at that price stays within ``MAX_REVENUE_USD`` a year, so that every total stays
+    exact in whole dollars. A price that ``territory`` does not use (its revenue is all given in
+    USD) passes: :meth:`Territory.price_notice` says it is not used.
+
+    Parameters
+    ----------
+    price : float
+        USD a barrel.
+    territory : Territory, optional
+        Whose revenue the price must keep within range.
+    parameter : str
+        The parameter's name for messages (``price``, ``default_price``, ``fund_benchmark``...).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        ``E-RANGE`` naming ``parameter``.
+    """
+    problems = price_problems([price], territory, parameter, None, None)
+    if problems:
+        raise InputError(problems)
+    return float(price)  # type: ignore[arg-type]
+
+
+def check_prices(
+    prices: Any,
+    territory: Territory | None = None,
+    *,
+    parameter: str = "prices",
+    years: Any = None,
+    lines: list[int] | None = None,
+) -> np.ndarray:
+    """Check the prices of a sweep or a price path: each as :func:`check_price`, all at once.
+
+    A territory whose revenue does not depend on the price refuses them (``E-PRICE-UNUSED``):
+    every price would give the same result. With ``years`` (a path), the revenue summed over the
+    path, ``sum(revenue_t * years_t)``, stays within ``MAX_PATH_USD``.
+
+    Parameters
+    ----------
+    prices : array-like of float
+    territory : Territory, optional
+    parameter : str
+        The parameter or file named in messages.
+    years : array-like of float, optional
+        Each period's length, for a price path.
+    lines : list of int, optional
+        The line of each price in ``parameter`` (a file), for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        The prices as floats.
+
+    Raises
+    ------
+    InputError
+        Every problem at once.
+    """
+    values = list(np.asarray(prices, dtype=object).reshape(-1))
+    problems = price_problems(values, territory, parameter, None, lines)
+    if territory is not None and not territory.price_dependent:
+        problems.append(
+            Problem(
+                parameter,
+                None,
+                None,
+                "E-PRICE-UNUSED",
+                "every field of the dataset gives its revenue in USD (annual_revenue_usd), so "
+                "the revenue, and the allocation, is the same at every price: a price sweep or "
+                "path has nothing to vary",
+                "allocate once without a price, or give production_bpd (and costs) for the "
+                "fields whose revenue follows the price",
+            )
+        )
+    if not problems and territory is not None and years is not None:
+        length = np.asarray(years, dtype=float).reshape(-1)
+        total = float((territory.money(np.asarray(values, dtype=float)).revenue * length).sum())
+        if not total <= MAX_PATH_USD:
+            problems.append(
+                Problem(
+                    parameter,
+                    None,
+                    "years",
+                    "E-RANGE",
+                    f"the revenue summed over the path is {total:.4g} USD, above the "
+                    f"documented limit of {num(MAX_PATH_USD)} USD",
+                    "shorten the path or its periods; whole-dollar totals would not be exact",
+                )
+            )
+    if problems:
+        from .readers import cap_problems
+
+        raise InputError(cap_problems(problems))
+    return np.asarray(values, dtype=float)
+
+
+def price_problems(
+    prices: list[Any],
+    territory: Territory | None,
+    file: str,
+    column: str | None,
+    lines: list[int] | None,
+) -> list[Problem]:
+    """The problems of each price: not a number, outside :data:`PRICE_RANGE`, or giving
+    ``territory`` more than ``MAX_REVENUE_USD`` a year."""
+    problems: list[Problem] = []
+    valid: list[tuple[int, float]] = []
+    for i, price in enumerate(prices):
+        line = lines[i] if lines is not None else None
+        number = isinstance(price, int | float | np.integer | np.floating)
+        if isinstance(price, bool | np.bool_) or not number:
+            message = f"{file} {price!r} is not a number"
+        elif not (math.isfinite(price) and 0 <= price <= MAX_PRICE):
+            message = f"{file} {float(price):g} is outside {PRICE_RANGE}"
+        else:
+            valid.append((i, float(price)))
+            continue
+        problems.append(
+            Problem(file, line, column, "E-RANGE", message, f"give a price with {PRICE_RANGE}")
+        )
+    if territory is not None and valid:
+        revenue = territory.money(np.array([p for _, p in valid])).revenue
+        for (i, price), total in zip(valid, revenue, strict=True):
+            if not total <= MAX_REVENUE_USD:
+                problems.append(
+                    Problem(
+                        file,
+                        lines[i] if lines is not None else None,
+                        column,
+                        "E-RANGE",
+                        f"at {price:g} USD a barrel the dataset's revenue would be {total:.4g} "
+                        f"USD a year, above the documented limit of {num(MAX_REVENUE_USD)}",
+                        "check the price and the fields' production; whole-dollar totals "
+                        "would not be exact",
+                    )
+                )
+    return problems
+
+
 REGION_DEFAULTS: dict[str, Any] = {
     "bloc": "",
     "area_km2": np.nan,
@@ -180,20 +360,24 @@ def territory_from_frames(
     """Build a Territory from tidy frames (the library entry for data already in memory).
 
     Frames read by :func:`revshare.readers.read_dataset` are already validated; frames built in
-    memory get the structural checks that the model relies on.
+    memory get the same ranges (data/README.md), the fields rows' choice between production and
+    revenue, and the region/bloc name rule. Both get the dataset totals (population, production,
+    revenue given in USD, baseline money), each within its documented limit.
     """
-    problems: list[Problem] = []
+    paths = dict((provenance or {}).get("paths", {}))
+    where = {role: paths.get(role, role) for role in SCHEMAS}
+    problems = _frame_problems(fields, population, regions, where)
     pop = population[["region", "faction", "population"]].copy()
     pop["population"] = pop["population"].astype(float)
-    if (pop["population"] <= 0).any() or pop.empty:
+    if pop.empty:
         problems.append(
             Problem(
-                "population",
+                where["population"],
                 None,
                 "population",
-                "E-RANGE",
-                "every population must be > 0 and there must be at least one row",
-                "drop empty cells",
+                "E-NO-ROWS",
+                "there must be at least one (region, faction) cell",
+                "add the population table's rows",
             )
         )
     f = fields.copy()
@@ -231,8 +415,14 @@ def territory_from_frames(
                 "add them to the population table",
             )
         )
+    if not problems:
+        from .readers import total_problems
+
+        problems = total_problems(fields, population, regions, where)
     if problems:
-        raise InputError(problems)
+        from .readers import cap_problems
+
+        raise InputError(cap_problems(problems))
     cells = pop.sort_values(["region", "faction"]).reset_index(drop=True)
     f = f.sort_values(["field", "region"]).reset_index(drop=True)
     return Territory(
@@ -246,12 +436,99 @@ def territory_from_frames(
     )
 
 
+def _frame_problems(
+    fields: pd.DataFrame,
+    population: pd.DataFrame,
+    regions: pd.DataFrame | None,
+    where: dict[str, str],
+) -> list[Problem]:
+    """Range, production-or-revenue and name-clash problems of frames (read or built in memory)."""
+    from .csvparse import Log
+    from .readers import name_clashes
+
+    problems: list[Problem] = []
+    frames = {"fields": fields, "population": population, "regions": regions}
+    for role, frame in frames.items():
+        if frame is not None:
+            problems += _range_problems(frame, SCHEMAS[role], where[role])
+    log = Log()
+    prod = _column(fields, "production_bpd")
+    revenue = _column(fields, "annual_revenue_usd")
+    lines = _lines(fields)
+    for i in np.flatnonzero(np.isfinite(prod) == np.isfinite(revenue)):
+        both = bool(np.isfinite(prod[i]))
+        log.error(
+            where["fields"],
+            lines[i],
+            "annual_revenue_usd" if both else "production_bpd",
+            "E-CONFLICT" if both else "E-MISSING-VALUE",
+            "the row gives both production_bpd and annual_revenue_usd; which one is meant?"
+            if both
+            else "the row has neither production_bpd nor annual_revenue_usd",
+            "give exactly one of them",
+        )
+    if regions is not None and not regions.empty and "bloc" in regions.columns:
+        rows = [
+            {"region": str(r), "bloc": b if isinstance(b, str) else "", "_line": line}
+            for r, b, line in zip(regions["region"], regions["bloc"], _lines(regions), strict=True)
+        ]
+        name_clashes(where["regions"], rows, log, strict=False)
+    return problems + log.problems
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _lines(frame: pd.DataFrame) -> list[int | None]:
+    if "_line" not in frame.columns:
+        return [None] * len(frame)
+    return [int(v) for v in frame["_line"]]
+
+
+def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[Problem]:
+    """Each number of ``frame`` outside its column's documented range (an absent value is fine
+    where the column has no value by default; a number that is not finite never is)."""
+    problems: list[Problem] = []
+    lines = _lines(frame)
+    for col in schema.columns:
+        if col.kind != "number" or col.name not in frame.columns:
+            continue
+        raw = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=float)
+        optional = not col.required or bool(col.required_unless)
+        for i in np.flatnonzero(
+            ~np.isfinite(raw) | ~np.array([col.in_range(v) for v in raw], dtype=bool)
+        ):
+            if math.isnan(raw[i]) and optional:
+                continue
+            problems.append(
+                Problem(
+                    file,
+                    lines[i],
+                    col.name,
+                    "E-RANGE",
+                    f"{col.name} {frame[col.name].iloc[i]!r} is outside {col.range_text()}",
+                    f"give a value with {col.range_text()}",
+                )
+            )
+    return problems
+
+
+def _on_line(problems: list[Problem], toml_source: str) -> list[Problem]:
+    """Place problems of ``default_price`` on its line of structures.toml."""
+    line = locate(Path(toml_source).read_text(encoding="utf-8"), None, "default_price")
+    return [dataclasses.replace(p, line=line) for p in problems]
+
+
 def load_dataset(
     folder: str | Path | None = None,
     *,
     fields: str | Path | None = None,
     population: str | Path | None = None,
     regions: str | Path | None = None,
+    structures: str | Path | None = None,
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> Territory:
@@ -269,39 +546,37 @@ def load_dataset(
         fields=fields,
         population=population,
         regions=regions,
+        structures=structures,
         encoding=encoding,
         delimiter=delimiter,
     )
     toml_source = raw.paths.get("structures", "structures.toml")
     try:
-        structures = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
+        declared = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
     except InputError as exc:
         raise with_lines(exc, Path(toml_source).read_text(encoding="utf-8")) from None
     price = raw.structures.get("default_price")
-    if price is not None and (
-        isinstance(price, bool) or not isinstance(price, int | float) or price < 0
-    ):
-        raise InputError(
-            Problem(
-                toml_source,
-                None,
-                "default_price",
-                "E-RANGE",
-                f"default_price must be a number >= 0, got {price!r}",
-                "fix it",
-            )
-        )
+    bad = price_problems([price], None, toml_source, "default_price", None)
+    if price is not None and bad:
+        raise InputError(_on_line(bad, toml_source))
     name = Path(folder).name if folder is not None else Path(str(raw.paths.get("fields"))).stem
-    return territory_from_frames(
+    notices = list(raw.notices)
+    territory = territory_from_frames(
         raw.fields,
         raw.population,
         raw.regions,
         default_price=None if price is None else float(price),
-        structures=structures,
-        provenance={
-            "inputs": dict(raw.hashes),
-            "paths": dict(raw.paths),
-            "notices": list(raw.notices),
-        },
+        structures=declared,
+        provenance={"inputs": dict(raw.hashes), "paths": dict(raw.paths), "notices": notices},
         name=name,
     )
+    if price is not None:
+        too_much = price_problems([price], territory, toml_source, "default_price", None)
+        if too_much:
+            raise InputError(_on_line(too_much, toml_source))
+        if not territory.price_dependent:
+            notices.append(
+                f"notice: {toml_source}: default_price is not used: every field gives its "
+                "revenue in USD (annual_revenue_usd)"
+            )
+    return territory

@@ -13,7 +13,8 @@ Problem codes (stable; tests pin them, not the prose):
 ====================  ===========================================================================
 code                  meaning
 ====================  ===========================================================================
-E-OPTION              an option is invalid (encoding, delimiter, size limits)
+E-OPTION              an option is invalid (not a text encoding, delimiter, size limits); the
+                      problem's file is the parameter's name (``encoding``...)
 E-NO-INPUT            neither a folder nor the fields and population files were given
 E-NOT-FOUND           a given folder or file does not exist
 E-NOT-A-FOLDER        the dataset folder is not a directory
@@ -30,20 +31,24 @@ E-NO-HEADER           line 1 has none of the file's columns (a title row above t
 E-DELIMITER           the header is split by ``;``, tab or ``|``, not by the delimiter
 E-QUOTE               broken quoting in a record
 E-FIELD-COUNT         a record has more or fewer fields than the header
+E-COMMENT             a record whose first cell starts with ``#`` (CSV files have no comments)
 E-BLANK-HEADER        a header cell is empty
 E-DUP-COLUMN          a column name appears twice
 E-MISSING-COLUMN      a required column is missing (with close-match suggestions)
 E-UNKNOWN-COLUMN      a column the schema does not know (strict)
 E-MISSING-VALUE       an empty cell that needs a value; a fields row without production and
-                      revenue; a transit fee without production
+                      revenue; a transit fee without production or without export_via
+E-CONFLICT            a fields row gives both production_bpd and annual_revenue_usd
 E-NOT-A-NUMBER        text, a date or a boolean in a number column
+E-NOT-INTEGER         a period label that is not a whole number (``1.7``; never truncated)
 E-FORMULA             a number cell starting with ``=``
 E-THOUSANDS           a thousands separator (``1,000``)
 E-DECIMAL-COMMA       a decimal comma (``1,5``)
 E-UNIT-IN-VALUE       a unit, currency, scale or percent sign (``$5bn``, ``5 bn``, ``60%``)
 E-NON-ASCII-DIGIT     Arabic-Indic or other non-ASCII digits (rejected, never transliterated)
 E-NON-FINITE          ``inf``, ``nan`` or an overflow such as ``1e400``
-E-RANGE               a number outside the column's bounds (population must be above 0)
+E-RANGE               a number outside the column's documented range, or a dataset total
+                      (population, production, revenue in USD, baseline money) above its limit
 E-NOT-A-BOOL          a ``coastal`` value that is not true/false/yes/no/1/0
 E-CONTROL-CHAR        a C0/C1 control character, NUL, DEL or line break in a cell
 E-BIDI-CONTROL        a bidi embedding, override or isolate control (U+202A-202E, U+2066-2069)
@@ -51,11 +56,17 @@ E-INVISIBLE-CHAR      a zero-width or other invisible format character in a name
 E-MIXED-SCRIPT        one word of a name mixes scripts (Latin and Cyrillic look-alikes)
 E-TOO-LONG            a name longer than 200 characters
 E-DUPLICATE           a repeated key: (field, region), (region, faction), or region
-E-NEAR-DUP            two spellings of a name in one column that differ by case or Arabic variants
+E-NEAR-DUP            two spellings of a name in one column with one :func:`schema.name_key`:
+                      they differ by case, Arabic letter variants, ZWNJ/ZWJ or other
+                      default-ignorable code points, Unicode spaces or NFKC compatibility forms
+E-NAME-CLASH          a bloc bears the name of a region outside it (a region without a bloc is
+                      its own bloc: the two would merge)
 E-SHARE-SUM           the shares of one field do not sum to 1 (tolerance 1e-9)
 E-UNKNOWN-REGION      a region of fields.csv or regions.csv is not in population.csv
 E-MISSING-REGION      a region of population.csv has no row in regions.csv
 E-UNKNOWN-BLOC        an ``export_via`` value is not a bloc of regions.csv
+E-EXPORT-OWN-BLOC     an ``export_via`` value is the row's own bloc
+E-SPLIT-MISMATCH      the rows of a split field give different production_bpd (or revenue)
 E-TOML                a syntax error in structures.toml (line and column)
 E-TOO-MANY            more than 50 problems; the rest were cut
 ====================  ===========================================================================
@@ -75,7 +86,6 @@ import math
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +102,19 @@ from revshare.csvparse import (
     read_records,
 )
 from revshare.errors import InputError, Problem
-from revshare.schema import PERIODS, PRICES, SCHEMAS, SHARE_TOLERANCE, FileSchema, show
+from revshare.schema import (
+    MAX_POPULATION,
+    MAX_PRODUCTION_BPD,
+    MAX_REVENUE_USD,
+    PERIODS,
+    PRICES,
+    SCHEMAS,
+    SHARE_TOLERANCE,
+    FileSchema,
+    name_key,
+    num,
+    show,
+)
 
 MAX_PROBLEMS = 50
 FILENAMES = {
@@ -103,24 +125,6 @@ FILENAMES = {
 }
 REQUIRED_ROLES = ("fields", "population")
 _DTYPES = {"text": "str", "number": "float64", "bool": "bool"}
-# Spelling variants that make two names look alike: tatweel, joiners, alef and yeh forms, teh
-# marbuta and heh, Persian keheh and yeh. Used to report near-duplicates, never to merge them.
-_FOLD = str.maketrans(
-    {
-        "\u0640": "",
-        "\u200c": "",
-        "\u200d": "",
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ی": "ي",
-        "ک": "ك",
-        "ة": "ه",
-        "ۀ": "ه",
-    }
-)
 PathLike = str | os.PathLike[str]
 
 
@@ -230,8 +234,11 @@ def read_dataset(
             )
     _cross_check(parsed, log)
     if log.problems:
-        raise InputError(_capped(log.problems))
+        raise InputError(cap_problems(log.problems))
     frames = {role: _frame(schema, parsed.get(role)) for role, schema in SCHEMAS.items()}
+    totals = total_problems(frames["fields"], frames["population"], frames["regions"], paths)
+    if totals:
+        raise InputError(totals)
     return RawDataset(
         frames["fields"],
         frames["population"],
@@ -286,7 +293,7 @@ def read_prices(
     if parsed is not None and not rows and not log.problems:
         log.error(name, None, None, "E-EMPTY", "has no price rows", "add rows: scenario,price")
     if log.problems:
-        raise InputError(_capped(log.problems))
+        raise InputError(cap_problems(log.problems))
     return _frame(PRICES, parsed).drop(columns="_line")
 
 
@@ -311,27 +318,56 @@ def read_periods(path: PathLike, *, encoding: str = "utf-8", delimiter: str = ",
     if parsed is not None and not parsed.rows and not log.problems:
         log.error(name, None, None, "E-EMPTY", "has no periods", "add rows: period,price")
     if log.problems:
-        raise InputError(_capped(log.problems))
+        raise InputError(cap_problems(log.problems))
     frame = _frame(PERIODS, parsed)
+    # Labels are validated integers within 0..MAX_PERIOD and unique, so the cast is exact and the
+    # order total: the path runs in period order whatever the file's order.
     frame["period"] = frame["period"].astype("int64")
-    return frame.sort_values("period").reset_index(drop=True)
+    return frame.sort_values("period", kind="stable").reset_index(drop=True)
+
+
+# Codecs that Python calls text encodings but that do not decode a file's bytes to its text: they
+# interpret backslash escapes, decode domain names, or refuse everything.
+_NOT_FILE_ENCODINGS = frozenset(
+    {"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape", "mbcs", "oem"}
+)
+
+
+def check_encoding(encoding: object) -> str | None:
+    """Return why ``encoding`` cannot decode a CSV file, or None when it is a text encoding.
+
+    Only text encodings are accepted: the bytes-to-bytes codecs (``base64``, ``hex``, ``zlib``,
+    ``bz2``, ``uu``, ``quopri``), ``rot13`` (text to text), and codecs that do not decode a file's
+    bytes (``idna``, ``punycode``, ``unicode_escape``, ``undefined``...) are refused.
+    """
+    if not isinstance(encoding, str) or not encoding.strip():
+        return f"the encoding {encoding!r} is not a codec name"
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):  # ValueError: a name holding a NUL byte
+        return f"unknown encoding {show(encoding)}"
+    if not getattr(info, "_is_text_encoding", True):
+        return f"{show(encoding)} is not a text encoding (it is the codec {info.name})"
+    if info.name.replace("-", "_") in _NOT_FILE_ENCODINGS:
+        return f"{show(encoding)} is not an encoding of text files (it is the codec {info.name})"
+    return None
 
 
 def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int, log: Log) -> None:
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
+    """Check the reading options; their problems name the parameter (``encoding``...)."""
+    why = check_encoding(encoding)
+    if why is not None:
         log.error(
-            "--encoding",
+            "encoding",
             None,
             None,
             "E-OPTION",
-            f"unknown encoding {show(encoding)}",
-            "name a Python codec, e.g. utf-8, cp1252 or cp1256",
+            why,
+            "name a text encoding, e.g. utf-8, cp1252 or cp1256",
         )
-    if len(delimiter) != 1 or delimiter in '"\r\n':
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
         log.error(
-            "--delimiter",
+            "delimiter",
             None,
             None,
             "E-OPTION",
@@ -339,8 +375,8 @@ def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int,
             "one character other than a quote or a line break",
             "pass e.g. ',' or ';'",
         )
-    for name, value in (("--max-bytes", max_bytes), ("--max-rows", max_rows)):
-        if value <= 0:
+    for name, value in (("max_bytes", max_bytes), ("max_rows", max_rows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             log.error(
                 name,
                 None,
@@ -454,27 +490,59 @@ def _read_csv(
     if table is None:
         return None
     index = check_header(schema, path, table, log)
-    rows = [parse_row(schema, path, rec.line, rec.cells, index, log) for rec in table.rows]
+    records = [rec for rec in table.rows if not rec.cells[0].strip().startswith("#")]
+    for rec in table.rows:
+        if rec.cells[0].strip().startswith("#"):
+            log.error(
+                path,
+                rec.line,
+                None,
+                "E-COMMENT",
+                f"line {rec.line} starts with '#': CSV files have no comment lines",
+                "delete the line, or move the note to SOURCES.md; a name cannot start with '#'",
+            )
+    rows = [parse_row(schema, path, rec.line, rec.cells, index, log) for rec in records]
     if schema.role == "fields":
         _fields_rules(path, frozenset(index), rows, log)
     _duplicates(schema, path, rows, log)
     for col in schema.columns:
         if col.kind == "text" and col.name in index:
             _near_duplicates(path, col.name, rows, log)
-    return _Parsed(path, frozenset(index), rows, table.complete and bool(rows))
+    complete = table.complete and bool(rows) and len(records) == len(table.rows)
+    return _Parsed(path, frozenset(index), rows, complete)
 
 
 def _fields_rules(path: str, present: frozenset[str], rows: list[Row], log: Log) -> None:
-    """Each row needs production or revenue; a per-barrel transit fee needs production."""
+    """Each row gives production or revenue, never both; a transit fee needs production and
+    ``export_via``; the rows of one field repeat the whole field's production (or revenue)."""
     column = "production_bpd" if "production_bpd" in present else "annual_revenue_usd"
     if column not in present:
         return
     for row in rows:
         prod, revenue = row["production_bpd"], row["annual_revenue_usd"]
-        fee = row["transit_fee_usd_per_bbl"]
-        if prod is None or revenue is None or not math.isnan(prod):
+        fee, via = row["transit_fee_usd_per_bbl"], row["export_via"]
+        if fee and via == "":
+            log.error(
+                path,
+                row["_line"],
+                "export_via",
+                "E-MISSING-VALUE",
+                f"the row has a transit fee of {fee:g} USD a barrel but no export_via",
+                "name in export_via the bloc whose territory the exports cross, or remove the fee",
+            )
+        if prod is None or revenue is None:
             continue
-        if math.isnan(revenue):
+        if not math.isnan(prod) and not math.isnan(revenue):
+            log.error(
+                path,
+                row["_line"],
+                "annual_revenue_usd",
+                "E-CONFLICT",
+                f"the row gives both production_bpd ({prod:.15g}) and annual_revenue_usd "
+                f"({revenue:.15g}); which one is meant?",
+                "empty one of the two cells",
+            )
+        elif math.isnan(prod) and math.isnan(revenue):
             log.error(
                 path,
                 row["_line"],
@@ -483,7 +551,7 @@ def _fields_rules(path: str, present: frozenset[str], rows: list[Row], log: Log)
                 "the row has neither production_bpd nor annual_revenue_usd",
                 "give one of them",
             )
-        elif fee:
+        elif math.isnan(prod) and fee:
             log.error(
                 path,
                 row["_line"],
@@ -492,6 +560,34 @@ def _fields_rules(path: str, present: frozenset[str], rows: list[Row], log: Log)
                 f"the row has a transit fee of {fee:g} USD a barrel but no production_bpd",
                 "give production_bpd, or remove the fee",
             )
+    _split_fields(path, rows, log)
+
+
+def _split_fields(path: str, rows: list[Row], log: Log) -> None:
+    """The rows of a split field give the same whole-field production and revenue."""
+    first: dict[tuple[str, str], tuple[float, int]] = {}
+    for row in rows:
+        for column in ("production_bpd", "annual_revenue_usd"):
+            value = row[column]
+            if row["field"] is None or value is None:
+                continue
+            seen, line = first.setdefault((row["field"], column), (value, row["_line"]))
+            same = (math.isnan(seen) and math.isnan(value)) or seen == value
+            if not same:
+                log.error(
+                    path,
+                    row["_line"],
+                    column,
+                    "E-SPLIT-MISMATCH",
+                    f"field {show(row['field'])} has {column} {_cell(value)} here but "
+                    f"{_cell(seen)} on line {line}",
+                    f"repeat the whole field's {column} on every row of the field; the share "
+                    "column splits it",
+                )
+
+
+def _cell(value: float) -> str:
+    return "empty" if math.isnan(value) else f"{value:.15g}"
 
 
 def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> None:
@@ -513,16 +609,19 @@ def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> Non
         first.setdefault(key, row["_line"])
 
 
+LOOK_ALIKE = "case, letter variants, invisible characters, spaces or character forms"
+"""What two names with one :func:`~revshare.schema.name_key` may differ by."""
+
+
 def _near_duplicates(path: str, column: str, rows: list[Row], log: Log) -> None:
-    """Report spellings of one name that differ only by case or Arabic letter variants."""
+    """Report spellings of one name that differ only by what :func:`name_key` folds."""
     seen: dict[str, tuple[str, int]] = {}
     reported: set[str] = set()
     for row in rows:
         name = row[column]
         if not name or name in reported:
             continue
-        folded = unicodedata.normalize("NFC", name.translate(_FOLD).casefold())
-        spelling, line = seen.setdefault(folded, (name, row["_line"]))
+        spelling, line = seen.setdefault(name_key(name), (name, row["_line"]))
         if spelling != name:
             reported.add(name)
             log.error(
@@ -530,8 +629,7 @@ def _near_duplicates(path: str, column: str, rows: list[Row], log: Log) -> None:
                 row["_line"],
                 column,
                 "E-NEAR-DUP",
-                f"{show(name)} differs from "
-                f"{show(spelling)} (line {line}) only by case or letter variants",
+                f"{show(name)} differs from {show(spelling)} (line {line}) only by {LOOK_ALIKE}",
                 "spell the name one way; revshare never merges names silently",
             )
 
@@ -562,6 +660,68 @@ def _cross_check(parsed: dict[str, _Parsed | None], log: Log) -> None:
     if population is not None and regions is not None and known is not None and listed is not None:
         _references(regions, "region", known, "E-UNKNOWN-REGION", "population.csv", log)
         _references(population, "region", listed, "E-MISSING-REGION", "regions.csv", log)
+    if regions is not None and "bloc" in regions.present:
+        name_clashes(regions.path, regions.rows, log)
+        if fields is not None:
+            _export_via_own_bloc(fields, regions, log)
+
+
+def name_clashes(path: str, rows: list[Row], log: Log, *, strict: bool = True) -> None:
+    """Report each region whose name (up to :func:`name_key`) is another bloc's name.
+
+    A region without a bloc is its own bloc, under its own name; were that name another bloc's,
+    the two would silently become one bloc (an oil-less region receiving another bloc's oil under
+    partition): always an error. With ``strict`` (files), a bloc may moreover bear a region's
+    name only when that region is in it (a bloc named after its capital, or a one-region bloc).
+    Frames built in memory are checked without ``strict``: there every table, message and
+    parameter names its kind, and only the merge would give a wrong answer. Faction and field
+    names are never compared with region or bloc names: no table keys them together.
+    """
+    regions = {name_key(r["region"]): r for r in rows if r["region"]}
+    reported: set[str] = set()
+    for row in rows:
+        bloc = row["bloc"]
+        region = regions.get(name_key(bloc)) if bloc else None
+        if region is None or region["bloc"] is None or region["bloc"] == bloc:
+            continue
+        if region["bloc"] and not strict:
+            continue
+        if name_key(bloc) in reported:
+            continue
+        reported.add(name_key(bloc))
+        at = f"line {row['_line']}" if row["_line"] is not None else "another row"
+        how = (
+            f"is in the bloc {show(region['bloc'])}: a name is a region's or a bloc's, not both"
+            if region["bloc"]
+            else "has no bloc: a region without a bloc is its own bloc, so the two would merge "
+            "into one bloc"
+        )
+        log.error(
+            path,
+            region["_line"],
+            "region",
+            "E-NAME-CLASH",
+            f"region {show(region['region'])} has the name of the bloc {show(bloc)} ({at}) "
+            f"but {how}",
+            "rename the region or the bloc, or put the region in that bloc",
+        )
+
+
+def _export_via_own_bloc(fields: _Parsed, regions: _Parsed, log: Log) -> None:
+    """``export_via`` names a bloc other than the row's own: a fee to oneself is no fee."""
+    bloc_of = {r["region"]: r["bloc"] for r in regions.rows if r["region"]}
+    for row in fields.rows:
+        via, own = row["export_via"], bloc_of.get(row["region"])
+        if via and own and via == own:
+            log.error(
+                fields.path,
+                row["_line"],
+                "export_via",
+                "E-EXPORT-OWN-BLOC",
+                f"export_via names {show(via)}, the bloc of the row's own region "
+                f"{show(row['region'])}",
+                "name the other bloc whose territory the exports cross, or empty the cell",
+            )
 
 
 def _references(
@@ -572,15 +732,18 @@ def _references(
     for row in parsed.rows:
         if row[column] and row[column] not in targets:
             lines.setdefault(row[column], []).append(row["_line"])
+    keys = {name_key(t): t for t in targets}
     for name, at in lines.items():
         others = ", ".join(map(str, at[1:]))
         also = f" (also on line{'s' * (len(at) > 2)} {others})" if others else ""
+        twin = keys.get(name_key(name))
+        alike = f"; it differs from {show(twin)} only by {LOOK_ALIKE}" if twin else ""
         log.error(
             parsed.path,
             at[0],
             column,
             code,
-            f"{show(name)} is not in {where}{also}",
+            f"{show(name)} is not in {where}{also}{alike}",
             f"correct the name{did_you_mean(name, sorted(targets))} or add it to {where}",
         )
 
@@ -606,6 +769,69 @@ def _share_sums(fields: _Parsed, log: Log) -> None:
         )
 
 
+def total_problems(
+    fields: pd.DataFrame,
+    population: pd.DataFrame,
+    regions: pd.DataFrame | None,
+    where: dict[str, str],
+) -> list[Problem]:
+    """Dataset totals beyond their documented limits (data/README.md, "Ranges"): population,
+    production (barrels a day), revenue given in USD and baseline money (USD a year).
+
+    The frames are validated cell by cell already; absent optional columns take their defaults.
+    """
+
+    def column(frame: pd.DataFrame | None, name: str, default: float) -> pd.Series:
+        if frame is None or name not in frame.columns:
+            return pd.Series(default, index=[] if frame is None else frame.index, dtype=float)
+        return pd.to_numeric(frame[name], errors="coerce").astype(float).fillna(default)
+
+    share, take = column(fields, "share", 1.0), column(fields, "government_take", 1.0)
+    people = column(population, "population", 0.0).groupby(population["region"]).sum()
+    baseline = 0.0
+    if regions is not None and not regions.empty:
+        per_head = column(regions, "baseline_usd_per_capita", 0.0)
+        heads = regions["region"].map(people).astype(float).fillna(0.0)
+        baseline = float((per_head * heads).sum())
+    checks = (
+        ("population", "population", float(people.sum()), MAX_POPULATION, "people"),
+        (
+            "fields",
+            "production_bpd",
+            float((column(fields, "production_bpd", 0.0) * share).sum()),
+            MAX_PRODUCTION_BPD,
+            "barrels a day",
+        ),
+        (
+            "fields",
+            "annual_revenue_usd",
+            float((column(fields, "annual_revenue_usd", 0.0) * share * take).sum()),
+            MAX_REVENUE_USD,
+            "USD a year",
+        ),
+        (
+            "regions",
+            "baseline_usd_per_capita",
+            baseline,
+            MAX_REVENUE_USD,
+            "USD a year (baseline times population)",
+        ),
+    )
+    return [
+        Problem(
+            where.get(role, role),
+            None,
+            name,
+            "E-RANGE",
+            f"the dataset's total {name} is {total:.4g} {unit}, above the documented "
+            f"limit of {num(limit)}",
+            "check the units (thousands? millions?); whole-dollar totals would not be exact",
+        )
+        for role, name, total, limit, unit in checks
+        if not total <= limit
+    ]
+
+
 def _frame(schema: FileSchema, parsed: _Parsed | None) -> pd.DataFrame:
     rows = parsed.rows if parsed is not None else []
     data = {
@@ -615,7 +841,7 @@ def _frame(schema: FileSchema, parsed: _Parsed | None) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _capped(problems: list[Problem]) -> list[Problem]:
+def cap_problems(problems: list[Problem]) -> list[Problem]:
     """Keep the first problems in report order; a last one, with the same sort key, counts the rest.
 
     ``InputError`` sorts stably, so the counting problem stays last.

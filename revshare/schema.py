@@ -14,7 +14,10 @@ Kinds of column:
 - ``number``: a finite decimal number with ASCII digits and a ``.`` decimal point. A leading ``+``
   and scientific notation are accepted (with a notice). Thousands separators, decimal commas,
   units, percent signs, formulas and non-ASCII digits (Arabic-Indic included) are rejected, never
-  guessed or transliterated.
+  guessed or transliterated. Every number column has a lower and an upper bound (and, where a
+  tiny positive value is meaningless, a smallest non-zero magnitude), documented in
+  data/README.md; the bounds keep every total in USD below 1e15, far below 2**53. A column marked
+  ``integer`` (period labels) refuses a value that is not whole instead of truncating it.
 - ``bool``: ``true``/``false``, ``yes``/``no`` or ``1``/``0``, in any case.
 """
 
@@ -35,6 +38,24 @@ MAX_NAME_LENGTH = 200
 
 SHARE_TOLERANCE = 1e-9
 """How far the shares of one field may sum away from 1."""
+
+# Documented magnitudes (data/README.md, "Ranges"). Every total in USD stays below 1e15, far below
+# 2**53 (about 9e15), so that whole-dollar rounding of every total is exact.
+MAX_PRICE = 10_000.0
+"""Highest accepted oil price, cost or transit fee, USD a barrel (the record is about 150)."""
+MAX_PRODUCTION_BPD = 1e8
+"""Highest production of one field, and of the whole dataset, barrels a day (the world's is 1e8)."""
+MAX_REVENUE_USD = 1e15
+"""Highest revenue of one row, and of the whole dataset at any price, USD a year (about 300 times
+the world's oil revenue); also the highest baseline money of the dataset."""
+MAX_PATH_USD = 1e15
+"""Highest revenue summed over a price path (periods times years), USD."""
+MAX_POPULATION = 1e10
+"""Highest population of one cell and of the whole dataset (the world's is 8e9)."""
+MIN_POPULATION = 1e-3
+"""Lowest population of one cell (fractions arise from splitting a census by shares)."""
+MAX_PERIOD = 1_000_000
+"""Highest period label (labels are integers 0 to this: 0, 1, 2, ..., 2005 or 202401)."""
 
 
 class CellError(Exception):
@@ -75,6 +96,12 @@ class Column:
         Why the bounds hold, quoted when a value breaks them.
     whole : bool
         Whether a number that is not whole deserves a notice.
+    integer : bool
+        Whether the value must be a whole number (``2005``, ``2005.0`` and ``2.005e3`` are the
+        same label; ``1.7`` is an error, never truncated).
+    tiny : float or None
+        The smallest magnitude of a value other than 0; a positive value below it is an error
+        (``1e-300`` is never a meaningful weight, fee or production).
     """
 
     name: str
@@ -91,17 +118,27 @@ class Column:
     high_open: bool = False
     why: str = ""
     whole: bool = False
+    integer: bool = False
+    tiny: float | None = None
 
     def in_range(self, value: float) -> bool:
         """Return whether ``value`` lies within the column's bounds."""
+        if not math.isfinite(value):
+            return False
+        if self.tiny is not None and 0 < abs(value) < self.tiny:
+            return False
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
             return False
         return self.high is None or (value < self.high if self.high_open else value <= self.high)
 
     def range_text(self) -> str:
         """Return the bounds as text, e.g. ``0 < x <= 1``, or "" when there are none."""
-        low = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low is not None else ""
-        high = f" {'<' if self.high_open else '<='} {self.high:g}" if self.high is not None else ""
+        low = f"{num(self.low)} {'<' if self.low_open else '<='} " if self.low is not None else ""
+        high = (
+            f" {'<' if self.high_open else '<='} {num(self.high)}" if self.high is not None else ""
+        )
+        if self.tiny is not None:
+            return f"x = 0 or {num(self.tiny)} <= x{high}"
         return f"{low}x{high}" if low or high else ""
 
     def parse(self, raw: str, notes: list[str]) -> Value:
@@ -142,6 +179,12 @@ class Column:
                 f"{show(text)} is outside {self.range_text()}{why}",
                 f"give a value with {self.range_text()}",
             )
+        if self.integer and not value.is_integer():
+            raise CellError(
+                "E-NOT-INTEGER",
+                f"{show(text)} is not a whole number; a {self.name} is an integer",
+                "write a whole number; revshare never rounds or truncates it",
+            )
         if self.whole and not value.is_integer():
             notes.append(f"kept a {self.name} that is not a whole number")
         return value
@@ -162,6 +205,11 @@ class FileSchema:
     def names(self) -> tuple[str, ...]:
         """The column names in documented order."""
         return tuple(c.name for c in self.columns)
+
+
+def num(value: float) -> str:
+    """Format a bound for a message: ``10000``, ``1e8``, ``1e-6``, ``0.001``."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: f"e{'-' * (m[1] == '-')}{m[2]}", f"{value:g}")
 
 
 def _name(name: str, description: str, *, required: bool = True) -> Column:
@@ -193,6 +241,8 @@ FIELDS = FileSchema(
             required_unless="annual_revenue_usd",
             blank="default",
             low=0.0,
+            high=MAX_PRODUCTION_BPD,
+            tiny=1e-6,
         ),
         Column(
             "share",
@@ -200,12 +250,19 @@ FIELDS = FileSchema(
             "Share of the field in this region; a field's shares sum to 1.",
             "fraction",
             default=1.0,
-            low=0.0,
+            blank="default",
+            low=1e-9,
             high=1.0,
-            low_open=True,
         ),
         Column(
-            "cost_usd_per_bbl", "number", "Production cost.", "USD a barrel", default=0.0, low=0.0
+            "cost_usd_per_bbl",
+            "number",
+            "Production cost.",
+            "USD a barrel",
+            default=0.0,
+            blank="default",
+            low=0.0,
+            high=MAX_PRICE,
         ),
         Column(
             "government_take",
@@ -213,17 +270,21 @@ FIELDS = FileSchema(
             "Share of the net revenue the state collects.",
             "fraction",
             default=1.0,
+            blank="default",
             low=0.0,
             high=1.0,
+            tiny=1e-6,
         ),
         Column(
             "transit_fee_usd_per_bbl",
             "number",
-            "Fee paid to the bloc the exports cross; needs production_bpd.",
+            "Fee paid to the bloc the exports cross; needs production_bpd and export_via.",
             "USD a barrel",
             default=0.0,
             blank="default",
             low=0.0,
+            high=MAX_PRICE,
+            tiny=1e-6,
         ),
         _name(
             "export_via",
@@ -233,10 +294,12 @@ FIELDS = FileSchema(
         Column(
             "annual_revenue_usd",
             "number",
-            "Annual revenue, replacing production and price.",
+            "Annual revenue, replacing production and price; not with production_bpd.",
             "USD a year",
             blank="default",
             low=0.0,
+            high=MAX_REVENUE_USD,
+            tiny=1.0,
         ),
     ),
     key=("field", "region"),
@@ -255,8 +318,8 @@ POPULATION = FileSchema(
             "People of this faction in this region; not-whole numbers are kept with a notice.",
             "people",
             required=True,
-            low=0.0,
-            low_open=True,
+            low=MIN_POPULATION,
+            high=MAX_POPULATION,
             whole=True,
             why="per-head rules divide by population",
         ),
@@ -271,15 +334,15 @@ REGIONS = FileSchema(
     (
         _name("region", "Region name; regions.csv and population.csv list the same regions."),
         _name("bloc", "Bloc (group of regions acting as one government).", required=False),
-        Column("area_km2", "number", "Area.", "km²", blank="default", low=0.0, low_open=True),
+        Column("area_km2", "number", "Area.", "km²", blank="default", low=1e-6, high=1e9),
         Column(
             "need_index",
             "number",
             "Relative need indicator.",
             "index",
             blank="default",
-            low=0.0,
-            low_open=True,
+            low=1e-6,
+            high=1e6,
         ),
         Column(
             "damage",
@@ -288,6 +351,8 @@ REGIONS = FileSchema(
             "index",
             blank="default",
             low=0.0,
+            high=1e6,
+            tiny=1e-6,
         ),
         Column(
             "baseline_usd_per_capita",
@@ -296,6 +361,7 @@ REGIONS = FileSchema(
             "USD a head",
             blank="default",
             low=0.0,
+            high=MAX_REVENUE_USD,
         ),
         Column(
             "coastal",
@@ -325,9 +391,12 @@ PRICES = FileSchema(
             blank="default",
             default=0.0,
             low=0.0,
-            whole=True,
+            high=MAX_PERIOD,
+            integer=True,
         ),
-        Column("price", "number", "Oil price.", "USD a barrel", required=True, low=0.0),
+        Column(
+            "price", "number", "Oil price.", "USD a barrel", required=True, low=0.0, high=MAX_PRICE
+        ),
     ),
     key=("scenario", "period"),
 )
@@ -540,6 +609,46 @@ def parse_number(text: str, notes: list[str]) -> float:
     raise CellError("E-NOT-A-NUMBER", f"{show(text)} is not a number", "write a decimal number")
 
 
+# Default-ignorable code points (Unicode DerivedCoreProperties.txt, Default_Ignorable_Code_Point):
+# invisible when rendered, so two names differing only by them look the same.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_ANY_SPACE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# Spelling variants that make two Arabic-script names look alike: tatweel, alef and yeh forms,
+# teh marbuta and heh, Persian keheh and yeh (RELIABILITY.md D7). Folded only to compare names.
+_ARABIC_FOLD = str.maketrans(
+    {
+        "\u0640": "",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "ة": "ه",
+        "ۀ": "ه",
+    }
+)
+
+
+def name_key(name: str) -> str:
+    """The key under which two names count as the same name spelt two ways.
+
+    Default-ignorable code points (ZWNJ, ZWJ, variation selectors, soft hyphens...) are removed,
+    the name is NFKC-normalised (full-width letters, ligatures and Arabic presentation forms
+    become plain letters), case-folded, Arabic letter variants are folded, and every run of
+    Unicode spaces becomes one space. Names are never *replaced* by their key: two different
+    names of one column with one key are an error (``E-NEAR-DUP``), a decision for the user.
+    """
+    text = unicodedata.normalize("NFKC", _IGNORABLE.sub("", name)).casefold()
+    text = unicodedata.normalize("NFKC", text.translate(_ARABIC_FOLD))
+    return _ANY_SPACE.sub(" ", _IGNORABLE.sub("", text)).strip()
+
+
 def parse_bool(text: str) -> bool:
     """Parse a cleaned, non-empty yes/no value (``CellError`` ``E-NOT-A-BOOL`` if it is not)."""
     if text.lower() in _TRUE | _FALSE:
@@ -559,13 +668,20 @@ PERIODS = FileSchema(
         Column(
             "period",
             "number",
-            "Period number (0, 1, 2, ...); periods run in this order.",
+            "Period label, an integer (0, 1, 2, ... or 2005, 2006, ...); periods run in this order.",
             required=True,
             low=0.0,
-            whole=True,
+            high=MAX_PERIOD,
+            integer=True,
         ),
         Column(
-            "price", "number", "Oil price in the period.", "USD a barrel", required=True, low=0.0
+            "price",
+            "number",
+            "Oil price in the period.",
+            "USD a barrel",
+            required=True,
+            low=0.0,
+            high=MAX_PRICE,
         ),
         Column(
             "years",
@@ -574,8 +690,8 @@ PERIODS = FileSchema(
             "years",
             blank="default",
             default=1.0,
-            low=0.0,
-            low_open=True,
+            low=1e-3,
+            high=10.0,
         ),
     ),
     key=("period",),

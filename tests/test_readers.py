@@ -159,6 +159,22 @@ BAD_CASES: dict[str, list[Where]] = {
     "x06_toml_syntax": [(T, 4, "8", "E-TOML")],
     "x07_toml_not_utf8": [(T, 1, None, "E-ENCODING")],
     "x08_regions_without_bloc_column": [(F, 3, "export_via", "E-UNKNOWN-BLOC")],
+    # N: names of one kind, one spelling (issue 11, classes 4 and 9)
+    "n01_blocless_region_named_like_a_bloc": [(R, 2, "region", "E-NAME-CLASH")],
+    "n02_region_named_like_another_bloc": [(R, 2, "region", "E-NAME-CLASH")],
+    "n03_nbsp_inside_a_name": [(P, 4, "faction", "E-NEAR-DUP")],
+    "n04_fullwidth_name": [(P, 4, "faction", "E-NEAR-DUP")],
+    "n05_zwnj_persian_name": [(P, 4, "faction", "E-NEAR-DUP")],
+    # R: rules of data/README.md and dataset totals (issue 11, classes 7, 8 and 24)
+    "r01_comment_line": [(P, 3, None, "E-COMMENT")],
+    "r02_production_and_revenue": [(F, 2, "annual_revenue_usd", "E-CONFLICT")],
+    "r03_split_field_mismatch": [(F, 4, "production_bpd", "E-SPLIT-MISMATCH")],
+    "r04_fee_without_export_via": [(F, 2, "export_via", "E-MISSING-VALUE")],
+    "r05_export_via_own_bloc": [(F, 3, "export_via", "E-EXPORT-OWN-BLOC")],
+    "r06_total_production": [(F, None, "production_bpd", "E-RANGE")],
+    "r07_total_population": [(P, None, "population", "E-RANGE")],
+    "r08_total_usd_revenue": [(F, None, "annual_revenue_usd", "E-RANGE")],
+    "r09_total_baseline": [(R, None, "baseline_usd_per_capita", "E-RANGE")],
     # many problems across two files
     "m01_multi_error": [
         (F, 2, "production_bpd", "E-THOUSANDS"),
@@ -199,7 +215,7 @@ def test_every_bad_fixture_has_an_expectation() -> None:
     assert sorted(p.name for p in BAD.iterdir()) == sorted(BAD_CASES)
     groups = {case[0] for case in BAD_CASES}
     assert all(sum(c.startswith(g) for c in BAD_CASES) >= 5 for g in "abcde")
-    assert groups == set("abcdegmx")
+    assert groups == set("abcdegmnrx")
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
