@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,9 +25,8 @@ import pulp
 
 from .dataset import Territory
 from .errors import InputError, Problem
-from .structures import Structure
-
-MIN_POPULATION_SHARE = 1e-9
+from .structures import Structure, check_applicable
+from .structures import check_names as check_names
 
 
 @dataclass
@@ -139,8 +138,8 @@ def build_model(
     Raises
     ------
     InputError
-        when there is nothing to allocate, or the data would push coefficients outside the
-        solvers' tolerances, or the structure names blocs or factions the dataset lacks.
+        when there is nothing to allocate at ``price``, or the structure cannot apply to ``t``
+        (:func:`revshare.structures.check_applicable`).
     """
     revenue = float(t.field_revenue(price).sum())
     if not revenue > 0:
@@ -154,23 +153,10 @@ def build_model(
                 "raise --price above the fields' costs or check production",
             )
         )
-    problems = check_names(t, structure)
-    groups = _spending_groups(t, structure)
-    if groups["pi"].min() < MIN_POPULATION_SHARE:
-        small = groups.loc[groups["pi"].idxmin()]
-        problems.append(
-            Problem(
-                "population",
-                None,
-                "population",
-                "E-NUMERICS",
-                f"{small['label']} holds {small['pi']:.2g} of the population, below "
-                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
-                "merge tiny cells into a neighbour or drop them",
-            )
-        )
+    problems = check_applicable(structure, t)
     if problems:
         raise InputError(problems)
+    groups = _spending_groups(t, structure)
     scale = choose_scale(revenue)
     prob = pulp.LpProblem("revshare", pulp.LpMinimize)
     z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
@@ -195,31 +181,6 @@ def build_model(
     for rule in RULES:
         rule(m)
     return m
-
-
-def check_names(t: Territory, s: Structure) -> list[Problem]:
-    problems = []
-    tables: list[tuple[str, set[str], object]] = [
-        ("bloc_share", set(t.blocs), s.bloc_share),
-        ("faction_share", set(t.factions), s.faction_share),
-        ("bloc_retention", set(t.blocs), s.bloc_retention),
-    ]
-    for key, known, table in tables:
-        if not isinstance(table, Mapping):
-            continue
-        for name in sorted(set(table) - known):
-            problems.append(
-                Problem(
-                    s.source,
-                    None,
-                    f"{s.name}.{key}.{name}",
-                    "E-UNKNOWN-NAME",
-                    f"structure {s.name!r} names {name!r}, which this dataset "
-                    f"does not have (it has {', '.join(sorted(known))})",
-                    "rename it to match the dataset or remove it",
-                )
-            )
-    return problems
 
 
 def _budget(m: Model) -> None:
