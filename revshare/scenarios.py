@@ -277,7 +277,7 @@ def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
                 f"expected PARAM=START:STOP:STEP, got {spec!r}",
                 "write e.g. derivation=0:0.5:0.05",
             )
-        axes.append((key, parse_range(values.strip(), "params", printable(key))))
+        axes.append((key, parse_range(values.strip(" \t"), "params", printable(key))))
     names = [k for k, _ in axes]
     repeated = sorted({k for k in names if names.count(k) > 1})
     if repeated:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import InputError, Problem
 from .schema import CellError, clean_cell, parse_name
@@ -218,15 +217,26 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
-def check_name(text: Any) -> tuple[str | None, CellError | None]:
-    """A name (of a structure or a table key) checked as names in the CSV files are: the
-    cleaned, normalised name, or the error that stops it."""
+_UNSAFE = ("E-CONTROL-CHAR", "E-BIDI-CONTROL", "E-INVISIBLE-CHAR")
+
+
+def _check_name(text: Any, *, key: bool = False) -> tuple[str | None, CellError | None]:
+    """A name (of a structure, or a table ``key``) checked as names in the CSV files are: the
+    cleaned, normalised name, or the error that stops it.
+
+    A table key names a bloc or faction of the dataset, and :func:`check_names` says when it
+    names none; here only characters that are unsafe to print stop it.
+    """
     if not isinstance(text, str):
         return None, CellError("E-STRUCTURE", f"a name must be text, got {text!r}", "quote it")
+    cleaned = text
     try:
-        name = parse_name(clean_cell(text, []), [])
+        cleaned = clean_cell(text, [])
+        name = parse_name(cleaned, [])
     except CellError as exc:
-        return None, exc
+        if not key or exc.code in _UNSAFE:
+            return None, exc
+        name = cleaned
     if not name:
         return None, CellError("E-STRUCTURE", "a name is empty", "write a name")
     return name, None
@@ -244,7 +254,7 @@ def _number(value: Any) -> float | None:
 def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) -> Structure:
     """Build and validate a structure from a TOML-like table; every problem is reported at once."""
     problems: list[Problem] = []
-    clean, name_error = check_name(name)
+    clean, name_error = _check_name(name)
     place = printable(name)
 
     def bad(key: str, message: str, remedy: str, code: str = "E-STRUCTURE") -> None:
@@ -392,7 +402,7 @@ def _table(key: str, value: Any, bad: Bad, fraction: Any) -> dict[str, float]:
         return {}
     out: dict[str, float] = {}
     for k, v in value.items():
-        name, error = check_name(k)
+        name, error = _check_name(k, key=True)
         if error is not None:
             bad(f"{key}.{k}", error.message, error.remedy, error.code)
             continue
@@ -634,6 +644,9 @@ def resolve(
     )
 
 
+_BLANKS = " \t"  # only these are trimmed: str.strip() would also drop NEL and U+2028 unseen
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``PARAM=VALUE`` from ``--set``: VALUE is read as a TOML value (``0.2``, ``[0, 0.3]``,
     ``true``, ``"free"``); a dotted PARAM (``bloc_share.south=0.3``) sets one table entry, whose
@@ -652,9 +665,9 @@ def parse_override(text: str) -> tuple[str, Any]:
             )
         )
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        value = tomllib.loads(f"v = {raw.strip(_BLANKS)}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
+        value = raw.strip(_BLANKS)
     return key, value
 
 
@@ -662,27 +675,27 @@ def split_override(text: str) -> tuple[str | None, str]:
     """The parameter of ``PARAM=VALUE`` (``head`` or ``head.entry``, the entry unquoted) and
     the raw VALUE; ``(None, "")`` when there is no ``=`` or no parameter."""
     head, sep, rest = text.partition("=")
-    head, dot, sub = head.strip().partition(".")
+    head, dot, sub = head.strip(_BLANKS).partition(".")
     if not sep or not head:
         return None, ""
     if not dot:
         return head, rest
     whole = text.partition(".")[2]
-    if whole.lstrip()[:1] in ('"', "'"):  # a quoted entry may hold "=" and "."
+    if whole.lstrip(_BLANKS)[:1] in ('"', "'"):  # a quoted entry may hold "=" and "."
         for i, ch in enumerate(whole):
             if ch == "=":
                 try:
-                    entry = tomllib.loads(f"v = {whole[:i].strip()}")["v"]
+                    entry = tomllib.loads(f"v = {whole[:i].strip(_BLANKS)}")["v"]
                 except tomllib.TOMLDecodeError:
                     continue
                 if isinstance(entry, str):
                     return f"{head}.{entry}", whole[i + 1 :]
-    return f"{head}.{sub.strip()}", rest
+    return f"{head}.{sub.strip(_BLANKS)}", rest
 
 
 def quote_entry(entry: str) -> str:
     """``entry`` as :func:`parse_override` reads it back after a dot: bare when it can be."""
-    if "=" in entry or entry.strip() != entry or entry[:1] in ('"', "'"):
+    if "=" in entry or entry.strip(_BLANKS) != entry or entry[:1] in ('"', "'"):
         return '"' + entry.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return entry
 
@@ -808,12 +821,8 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
     problems = check_names(t, s)
     regions = t.regions
     for column, parameter in needed_indicators(s).items():
-        values = pd.to_numeric(regions[column], errors="coerce") if column in regions else None
-        bad = (
-            list(regions.index)
-            if values is None
-            else list(values.index[~(np.isfinite(values.to_numpy(float)) & (values > 0))])
-        )
+        values = regions[column].astype(float)  # absent columns are NaN (REGION_DEFAULTS)
+        bad = list(values.index[~(np.isfinite(values) & (values > 0))])
         if bad:
             problems.append(
                 Problem(
@@ -827,8 +836,7 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
                     f"add {column} to regions.csv",
                 )
             )
-    damage = regions["damage"].astype(float) if "damage" in regions else pd.Series(dtype=float)
-    if s.damage_allotment > 0 and not (damage > 0).any():
+    if s.damage_allotment > 0 and not (regions["damage"].astype(float) > 0).any():
         problems.append(
             Problem(
                 s.origin("damage_allotment"),
