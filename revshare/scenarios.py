@@ -73,14 +73,9 @@ def parse_range(text: str, where: str, column: str | None = None) -> np.ndarray:
                     "write e.g. 30:130:5",
                     column,
                 )
-            if span + 1 > MAX_GRID:
-                raise _usage(
-                    where,
-                    f"{text!r} has more than {MAX_GRID:,} points",
-                    "use a larger step",
-                    column,
-                )
             count = math.floor(span + 1e-9) + 1
+            if count > MAX_GRID:
+                raise _usage(where, f"{text!r} has {count:,} points", "use a larger step", column)
             # 12 significant digits: 0.1 * 3 is the 0.3 the user wrote, not 0.30000000000000004
             values = np.array([float(f"{v:.{DIGITS}g}") for v in start + step * np.arange(count)])
         else:
