@@ -15,15 +15,10 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Any
 
 from .errors import InputError, Problem
 from .schema import CellError, clean_cell, parse_name
-
-if TYPE_CHECKING:
-    from .dataset import Territory
 
 OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
 FORMULA_INDICATORS = ("equality", "population", "area", "need")
@@ -72,7 +67,8 @@ class Structure:
     - ``per_capita_cap``: in [1, 1e6] times the mean per head;
     - ``formula_weights``: a non-empty table over :data:`FORMULA_INDICATORS` of weights in
       [0, 1e6] with a positive sum (they are renormalised, so 40/30/10/20 and 0.4/0.3/0.1/0.2 agree);
-    - ``damage_allotment`` > 0 needs a region with ``damage`` > 0 (:func:`check_applicable`).
+    - ``damage_allotment`` > 0 needs a region with ``damage`` > 0
+      (:func:`revshare.model.check_applicable`).
 
     Names (the structure's and every table key) and texts (``description``, ``citation``)
     follow the rules of names in the CSV files: no control, bidi or invisible characters.
@@ -763,112 +759,3 @@ def _with_entry(current: Any, entry: str, value: Any) -> Any:
     if _number(current):  # one number for every bloc: the others keep it
         return DefaultTable({entry: value}, current)
     return {entry: value}
-
-
-MIN_POPULATION_SHARE = 1e-9
-"""Smallest population share of a spending group that the solvers resolve reliably."""
-
-
-def check_names(t: Territory, s: Structure) -> list[Problem]:
-    """Blocs and factions that ``s`` names in its tables but ``t`` lacks."""
-    problems = []
-    tables: list[tuple[str, set[str], object]] = [
-        ("bloc_share", set(t.blocs), s.bloc_share),
-        ("faction_share", set(t.factions), s.faction_share),
-        ("bloc_retention", set(t.blocs), s.bloc_retention),
-    ]
-    for key, known, table in tables:
-        if not isinstance(table, Mapping):
-            continue
-        for name in sorted(set(table) - known):
-            problems.append(
-                Problem(
-                    s.origin(key),
-                    None,
-                    f"{s.name}.{key}.{name}",
-                    "E-UNKNOWN-NAME",
-                    f"structure {s.name!r} names {name!r}, which this dataset "
-                    f"does not have (it has {', '.join(sorted(known))})",
-                    "rename it to match the dataset or remove it",
-                )
-            )
-    return problems
-
-
-def needed_indicators(s: Structure) -> dict[str, str]:
-    """The ``regions.csv`` columns that ``s``'s objective reads, each with the parameter that
-    needs it: every region must have a finite value > 0."""
-    out = {}
-    if s.objective == "needs":
-        out["need_index"] = "objective"
-    if s.objective == "formula":
-        for indicator, column in (("area", "area_km2"), ("need", "need_index")):
-            if s.formula_weights.get(indicator, 0.0) > 0:
-                out[column] = f"formula_weights.{indicator}"
-    return out
-
-
-def check_applicable(s: Structure, t: Territory) -> list[Problem]:
-    """Every problem that stops ``s`` on ``t`` whatever the price, without building a model.
-
-    Unknown blocs and factions in the tables (``E-UNKNOWN-NAME``), indicators the objective
-    needs but ``regions.csv`` lacks (``E-MISSING-INDICATOR``), earmarks with no recipient
-    (``E-NO-RECIPIENT``: a ``damage_allotment`` when no region has damage) and spending groups
-    too small for the solvers (``E-NUMERICS``). :func:`revshare.model.build_model` raises these;
-    ``validate`` can run this for every structure. Rules whose subject has nothing (retention of
-    a bloc with no revenue, derivation of a region without oil) are no-ops, not errors.
-    """
-    problems = check_names(t, s)
-    regions = t.regions
-    for column, parameter in needed_indicators(s).items():
-        values = regions[column].astype(float)  # absent columns are NaN (REGION_DEFAULTS)
-        bad = list(values.index[~(np.isfinite(values) & (values > 0))])
-        if bad:
-            problems.append(
-                Problem(
-                    "regions.csv",
-                    None,
-                    column,
-                    "E-MISSING-INDICATOR",
-                    f"structure {s.name!r} ({parameter} {_value(s, parameter)!r}, from "
-                    f"{s.origin(parameter.partition('.')[0])}) needs {column} > 0 for every "
-                    f"region; missing for {', '.join(map(str, bad))}",
-                    f"add {column} to regions.csv",
-                )
-            )
-    if s.damage_allotment > 0 and not (regions["damage"].astype(float) > 0).any():
-        problems.append(
-            Problem(
-                s.origin("damage_allotment"),
-                None,
-                f"{s.name}.damage_allotment",
-                "E-NO-RECIPIENT",
-                f"structure {s.name!r} earmarks damage_allotment = {s.damage_allotment:g} of the "
-                "sharing pool for damaged regions, but no region has damage > 0 in regions.csv "
-                "(the column is absent or all zero)",
-                "add damage to regions.csv or set damage_allotment = 0",
-            )
-        )
-    groups = regions if s.within_region == "equal" else t.cells.set_index(["region", "faction"])
-    shares = groups["population"].astype(float) / t.population
-    if len(shares) and shares.min() < MIN_POPULATION_SHARE:
-        smallest = shares.idxmin()
-        label = "/".join(smallest) if isinstance(smallest, tuple) else str(smallest)
-        problems.append(
-            Problem(
-                "population",
-                None,
-                "population",
-                "E-NUMERICS",
-                f"{label} holds {shares.min():.2g} of the population, below "
-                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
-                "merge tiny cells into a neighbour or drop them",
-            )
-        )
-    return problems
-
-
-def _value(s: Structure, parameter: str) -> Any:
-    head, _, entry = parameter.partition(".")
-    value = getattr(s, head)
-    return value.get(entry) if entry else value

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import revshare
 from revshare.errors import InputError
-from revshare.model import build_model
+from revshare.model import build_model, check_applicable
 from revshare.scenarios import (
     DIGITS,
     MODEL_RANGES,
@@ -40,7 +40,6 @@ from revshare.structures import (
     DefaultTable,
     Structure,
     apply_overrides,
-    check_applicable,
     load_structure_file,
     parse_override,
     structure_from_table,
