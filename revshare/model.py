@@ -232,10 +232,15 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
     Unknown blocs and factions in the tables (``E-UNKNOWN-NAME``), indicators the objective
     needs but ``regions.csv`` lacks (``E-MISSING-INDICATOR``), earmarks with no recipient
     (``E-NO-RECIPIENT``: a ``damage_allotment`` when no region has damage) and spending groups
-    too small for the solvers (``E-NUMERICS``). :func:`build_model` raises these;
+    too small for the solvers (``E-NUMERICS``); first, the parameters' own checks, for a
+    Structure made in Python. :func:`build_model` raises these;
     ``validate`` can run this for every structure. Rules whose subject has nothing (retention of
     a bloc with no revenue, derivation of a region without oil) are no-ops, not errors.
     """
+    try:  # a Structure made in Python skipped the checks of a TOML table or an override
+        s.with_overrides({}, source=s.source)
+    except InputError as exc:
+        return list(exc.problems)
     problems = check_names(t, s)
     regions = t.regions
     for column, parameter in needed_indicators(s).items():

@@ -733,3 +733,25 @@ def test_problems_in_awkwardly_named_structures_find_their_line(tmp_path, name) 
     assert [(p.code, p.line, p.column) for p in err.value.problems] == [
         ("E-RANGE", 5, "derivation")
     ]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"objective": "formula", "formula_weights": {}}, "E-RANGE"),
+        ({"objective": "formula", "formula_weights": {"equality": 0.0}}, "E-RANGE"),
+        ({"derivation": math.nan}, "E-RANGE"),
+        ({"central_share": (0.5, math.inf)}, "E-RANGE"),
+        ({"bloc_retention": DefaultTable({"north": 0.5}, -1.0)}, "E-RANGE"),
+        ({"secession_proof": 1}, "E-STRUCTURE"),
+        ({"description": "\x1b[2J"}, "E-CONTROL-CHAR"),
+    ],
+)
+def test_a_structure_made_in_python_is_checked_before_building(small_territory, params, code):
+    """The library API skips TOML and overrides; build_model still refuses a bad structure
+    with an InputError (all-zero weights crashed in pandas: "No objects to concatenate")."""
+    s = Structure(name="py", **params)
+    assert code in [p.code for p in check_applicable(s, small_territory)]
+    with pytest.raises(InputError) as err:
+        revshare.optimize(small_territory, s, price=PRICE)
+    assert code in err.value.codes
