@@ -139,7 +139,7 @@ def build_model(
     ------
     InputError
         when there is nothing to allocate at ``price``, or the structure cannot apply to ``t``
-        (:func:`revshare.structures.check_applicable`).
+        (:func:`check_applicable`).
     """
     revenue = float(t.field_revenue(price).sum())
     if not revenue > 0:
@@ -233,9 +233,9 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
     needs but ``regions.csv`` lacks (``E-MISSING-INDICATOR``), earmarks with no recipient
     (``E-NO-RECIPIENT``: a ``damage_allotment`` when no region has damage) and spending groups
     too small for the solvers (``E-NUMERICS``); first, the parameters' own checks, for a
-    Structure made in Python. :func:`build_model` raises these;
-    ``validate`` can run this for every structure. Rules whose subject has nothing (retention of
-    a bloc with no revenue, derivation of a region without oil) are no-ops, not errors.
+    Structure made in Python. :func:`build_model` raises these; ``validate`` can run this for
+    every structure. Rules whose subject has nothing (retention of a bloc with no revenue,
+    derivation of a region without oil) are no-ops, not errors.
     """
     try:  # a Structure made in Python skipped the checks of a TOML table or an override
         s.with_overrides({}, source=s.source)
