@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,6 @@ import pulp
 from .dataset import Territory
 from .errors import InputError, Problem
 from .structures import Structure
-
-MIN_POPULATION_SHARE = 1e-9
 
 
 @dataclass
@@ -139,8 +138,8 @@ def build_model(
     Raises
     ------
     InputError
-        when there is nothing to allocate, or the data would push coefficients outside the
-        solvers' tolerances, or the structure names blocs or factions the dataset lacks.
+        when there is nothing to allocate at ``price``, or the structure cannot apply to ``t``
+        (:func:`check_applicable`).
     """
     revenue = float(t.field_revenue(price).sum())
     if not revenue > 0:
@@ -154,23 +153,10 @@ def build_model(
                 "raise --price above the fields' costs or check production",
             )
         )
-    problems = check_names(t, structure)
-    groups = _spending_groups(t, structure)
-    if groups["pi"].min() < MIN_POPULATION_SHARE:
-        small = groups.loc[groups["pi"].idxmin()]
-        problems.append(
-            Problem(
-                "population",
-                None,
-                "population",
-                "E-NUMERICS",
-                f"{small['label']} holds {small['pi']:.2g} of the population, below "
-                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
-                "merge tiny cells into a neighbour or drop them",
-            )
-        )
+    problems = check_applicable(structure, t)
     if problems:
         raise InputError(problems)
+    groups = _spending_groups(t, structure)
     scale = choose_scale(revenue)
     prob = pulp.LpProblem("revshare", pulp.LpMinimize)
     z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
@@ -197,7 +183,12 @@ def build_model(
     return m
 
 
+MIN_POPULATION_SHARE = 1e-9
+"""Smallest population share of a spending group that the solvers resolve reliably."""
+
+
 def check_names(t: Territory, s: Structure) -> list[Problem]:
+    """Blocs and factions that ``s`` names in its tables but ``t`` lacks."""
     problems = []
     tables: list[tuple[str, set[str], object]] = [
         ("bloc_share", set(t.blocs), s.bloc_share),
@@ -210,7 +201,7 @@ def check_names(t: Territory, s: Structure) -> list[Problem]:
         for name in sorted(set(table) - known):
             problems.append(
                 Problem(
-                    s.source,
+                    s.origin(key),
                     None,
                     f"{s.name}.{key}.{name}",
                     "E-UNKNOWN-NAME",
@@ -220,6 +211,90 @@ def check_names(t: Territory, s: Structure) -> list[Problem]:
                 )
             )
     return problems
+
+
+def needed_indicators(s: Structure) -> dict[str, str]:
+    """The ``regions.csv`` columns that ``s``'s objective reads, each with the parameter that
+    needs it: every region must have a finite value > 0."""
+    out = {}
+    if s.objective == "needs":
+        out["need_index"] = "objective"
+    if s.objective == "formula":
+        for indicator, column in (("area", "area_km2"), ("need", "need_index")):
+            if s.formula_weights.get(indicator, 0.0) > 0:
+                out[column] = f"formula_weights.{indicator}"
+    return out
+
+
+def check_applicable(s: Structure, t: Territory) -> list[Problem]:
+    """Every problem that stops ``s`` on ``t`` whatever the price, without building a model.
+
+    Unknown blocs and factions in the tables (``E-UNKNOWN-NAME``), indicators the objective
+    needs but ``regions.csv`` lacks (``E-MISSING-INDICATOR``), earmarks with no recipient
+    (``E-NO-RECIPIENT``: a ``damage_allotment`` when no region has damage) and spending groups
+    too small for the solvers (``E-NUMERICS``); first, the parameters' own checks, for a
+    Structure made in Python. :func:`build_model` raises these; ``validate`` can run this for
+    every structure. Rules whose subject has nothing (retention of a bloc with no revenue,
+    derivation of a region without oil) are no-ops, not errors.
+    """
+    try:  # a Structure made in Python skipped the checks of a TOML table or an override
+        s.with_overrides({}, source=s.source)
+    except InputError as exc:
+        return list(exc.problems)
+    problems = check_names(t, s)
+    regions = t.regions
+    for column, parameter in needed_indicators(s).items():
+        values = regions[column].astype(float)  # absent columns are NaN (REGION_DEFAULTS)
+        bad = list(values.index[~(np.isfinite(values) & (values > 0))])
+        if bad:
+            problems.append(
+                Problem(
+                    "regions.csv",
+                    None,
+                    column,
+                    "E-MISSING-INDICATOR",
+                    f"structure {s.name!r} ({parameter} {_value(s, parameter)!r}, from "
+                    f"{s.origin(parameter.partition('.')[0])}) needs {column} > 0 for every "
+                    f"region; missing for {', '.join(map(str, bad))}",
+                    f"add {column} to regions.csv",
+                )
+            )
+    if s.damage_allotment > 0 and not (regions["damage"].astype(float) > 0).any():
+        problems.append(
+            Problem(
+                s.origin("damage_allotment"),
+                None,
+                f"{s.name}.damage_allotment",
+                "E-NO-RECIPIENT",
+                f"structure {s.name!r} earmarks damage_allotment = {s.damage_allotment:g} of the "
+                "sharing pool for damaged regions, but no region has damage > 0 in regions.csv "
+                "(the column is absent or all zero)",
+                "add damage to regions.csv or set damage_allotment = 0",
+            )
+        )
+    groups = regions if s.within_region == "equal" else t.cells.set_index(["region", "faction"])
+    shares = groups["population"].astype(float) / t.population
+    if len(shares) and shares.min() < MIN_POPULATION_SHARE:
+        smallest = shares.idxmin()
+        label = "/".join(smallest) if isinstance(smallest, tuple) else str(smallest)
+        problems.append(
+            Problem(
+                "population",
+                None,
+                "population",
+                "E-NUMERICS",
+                f"{label} holds {shares.min():.2g} of the population, below "
+                f"the {MIN_POPULATION_SHARE:g} that solvers resolve reliably",
+                "merge tiny cells into a neighbour or drop them",
+            )
+        )
+    return problems
+
+
+def _value(s: Structure, parameter: str) -> Any:
+    head, _, entry = parameter.partition(".")
+    value = getattr(s, head)
+    return value.get(entry) if entry else value
 
 
 def _budget(m: Model) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .errors import InputError, Problem
 from .model import Model, damage_weights, sharing_pool
 
 
@@ -64,27 +63,14 @@ def population_shares(m: Model) -> pd.Series:
     return r["population"] / r["population"].sum()
 
 
-def _indicator(m: Model, column: str, objective: str) -> pd.Series:
-    r = m.territory.regions
-    values = r[column].astype(float)
-    if values.isna().any() or (values <= 0).any():
-        missing = ", ".join(values.index[values.isna() | (values <= 0)].astype(str))
-        raise InputError(
-            Problem(
-                "regions.csv",
-                None,
-                column,
-                "E-MISSING-INDICATOR",
-                f"objective {objective!r} needs {column} > 0 for every region; "
-                f"missing for {missing}",
-                f"add {column} to regions.csv",
-            )
-        )
-    return values
+def _indicator(m: Model, column: str) -> pd.Series:
+    """A ``regions.csv`` indicator, > 0 for every region: :func:`build_model` checked it
+    (:func:`revshare.structures.needed_indicators`)."""
+    return m.territory.regions[column].astype(float)
 
 
 def need_shares(m: Model) -> pd.Series:
-    weighted = m.territory.regions["population"] * _indicator(m, "need_index", "needs")
+    weighted = m.territory.regions["population"] * _indicator(m, "need_index")
     return weighted / weighted.sum()
 
 
@@ -95,7 +81,7 @@ def formula_shares(m: Model) -> pd.Series:
     indicators = {
         "equality": lambda: pd.Series(1.0 / len(r), index=r.index),
         "population": lambda: population_shares(m),
-        "area": lambda: (a := _indicator(m, "area_km2", "formula")) / a.sum(),
+        "area": lambda: (a := _indicator(m, "area_km2")) / a.sum(),
         "need": lambda: need_shares(m),
     }
     total = sum(weights.values())

@@ -35,59 +35,123 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
-from .structures import parse_override
+from .structures import printable, quote_entry, split_override
 
 PRICE_MODELS = ("gbm", "mean-reverting")
 MAX_GRID = 1_000_000
+"""Most points in one price grid or parameter grid."""
+MAX_SCENARIOS = 10_000_000
+"""Most Monte Carlo draws in one call."""
+MAX_PRICE = 10_000.0
+"""Highest price in a price grid and highest model ``start`` or ``mean``, USD a barrel (about
+seventy times the highest annual average ever seen)."""
+DIGITS = 12
+"""Significant digits that tell two grid values apart (``0.1 * 3`` is the ``0.3`` written)."""
 
 
-def _usage(where: str, message: str, remedy: str) -> InputError:
-    return InputError(Problem(where, None, None, "E-USAGE", message, remedy))
+def _usage(where: str, message: str, remedy: str, column: str | None = None) -> InputError:
+    return InputError(Problem(where, None, column, "E-USAGE", message, remedy))
 
 
-def parse_range(text: str, where: str) -> np.ndarray:
-    """``START:STOP:STEP`` with both ends included, or ``a,b,c``; numbers only."""
+def parse_range(text: str, where: str, column: str | None = None) -> np.ndarray:
+    """``START:STOP:STEP`` with both ends included, or ``a,b,c``; finite numbers only, none
+    repeated (values equal to :data:`DIGITS` significant digits are the same value).
+
+    ``where`` (and ``column``) name the parameter in the problems raised.
+    """
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
             if len(parts) != 3:
                 raise ValueError
             start, stop, step = parts
-            if not step > 0 or stop < start or not all(map(math.isfinite, parts)):
+            span = (stop - start) / step if step > 0 else math.nan
+            if not step > 0 or stop < start or not all(map(math.isfinite, [*parts, span])):
                 raise _usage(
                     where,
-                    f"{text!r} needs START <= STOP and STEP > 0",
+                    f"{text!r} needs finite START <= STOP and STEP > 0",
                     "write e.g. 30:130:5",
+                    column,
                 )
-            count = math.floor((stop - start) / step + 1e-9) + 1
+            count = math.floor(span + 1e-9) + 1
             if count > MAX_GRID:
-                raise _usage(where, f"{text!r} has {count:,} points", "use a larger step")
+                raise _usage(where, f"{text!r} has {count:,} points", "use a larger step", column)
             # 12 significant digits: 0.1 * 3 is the 0.3 the user wrote, not 0.30000000000000004
-            return np.array([float(f"{v:.12g}") for v in start + step * np.arange(count)])
-        values = np.array([float(p) for p in text.split(",")])
+            values = np.array([float(f"{v:.{DIGITS}g}") for v in start + step * np.arange(count)])
+        else:
+            values = np.array([float(p) for p in text.split(",")])
     except ValueError:
         raise _usage(
-            where, f"cannot read {text!r}", "write START:STOP:STEP (30:130:5) or a list (40,60,80)"
+            where,
+            f"cannot read {text!r}",
+            "write START:STOP:STEP (30:130:5) or a list (40,60,80)",
+            column,
         ) from None
     if not np.all(np.isfinite(values)):
-        raise _usage(where, f"{text!r} has a value that is not finite", "use finite numbers")
+        raise _usage(
+            where, f"{text!r} has a value that is not finite", "use finite numbers", column
+        )
+    if len(values) > MAX_GRID:
+        raise _usage(where, f"{text!r} has {len(values):,} values", "give fewer", column)
+    seen: dict[str, float] = {}
+    for v in values:
+        key = f"{v:.{DIGITS}g}"
+        if key in seen:
+            raise InputError(
+                Problem(
+                    where,
+                    None,
+                    column,
+                    "E-DUPLICATE",
+                    f"{text!r} gives the value {key} twice"
+                    + (f" ({seen[key]!r} and {float(v)!r})" if seen[key] != v else ""),
+                    "give each value once (values equal to 12 significant digits are one value)",
+                )
+            )
+        seen[key] = float(v)
     return values
 
 
 def price_grid(text: str) -> pd.DataFrame:
-    """Scenarios at evenly spaced prices; see :func:`parse_range`."""
-    prices = parse_range(text, "--prices")
-    if np.any(prices < 0):
-        raise _usage("--prices", f"{text!r} includes a negative price", "prices are >= 0")
-    names = [f"{p:.12g}" for p in prices]
-    if len(set(names)) < len(names):
-        names = [repr(float(p)) for p in prices]
-    return _table(names, prices)
+    """Scenarios at evenly spaced prices, each in [0, :data:`MAX_PRICE`]; see
+    :func:`parse_range`. Problems name the parameter ``prices``."""
+    prices = parse_range(text, "prices")
+    if np.any(prices < 0) or np.any(prices > MAX_PRICE):
+        raise _usage(
+            "prices",
+            f"{text!r} includes a price outside [0, {MAX_PRICE:g}] USD a barrel",
+            f"use prices between 0 and {MAX_PRICE:g}",
+        )
+    return _table([f"{p:.{DIGITS}g}" for p in prices], prices)
+
+
+# Each PriceModel parameter's range: (low, high, low included).
+MODEL_RANGES: dict[str, tuple[float, float, bool]] = {
+    "start": (0.01, MAX_PRICE, True),
+    "mean": (0.01, MAX_PRICE, True),
+    "volatility": (0.0, 2.0, False),
+    "drift": (-1.0, 1.0, True),
+    "reversion": (1e-6, 50.0, True),
+    "horizon": (0.0, 50.0, False),
+}
 
 
 @dataclass(frozen=True)
 class PriceModel:
-    """A price model of the module docstring; ``mean`` defaults to ``start``."""
+    """A price model of the module docstring; ``mean`` defaults to ``start``.
+
+    Ranges (each finite; anything else is an InputError naming the parameter):
+
+    - ``kind``: ``"gbm"`` or ``"mean-reverting"``;
+    - ``start``, ``mean``: USD a barrel in [0.01, 10,000];
+    - ``volatility``: a year, in (0, 2];
+    - ``drift``: a year, in [-1, 1];
+    - ``reversion``: a year, in [1e-6, 50] (a half-life from 0.014 years to 690,000);
+    - ``horizon``: years, in (0, 50].
+
+    Inside these ranges the log price stays within about 160 + 14 |Z| of ln 80, so every draw
+    (|Z| below 38, which a normal draw never reaches) is a finite price > 0.
+    """
 
     kind: str = "gbm"
     start: float = 80.0
@@ -98,44 +162,85 @@ class PriceModel:
     horizon: float = 1.0
 
     def check(self) -> None:
-        problems: list[tuple[str, str, tuple[str, ...]]] = []
+        """Raise an InputError listing every parameter outside its range."""
+        problems: list[Problem] = []
         if self.kind not in PRICE_MODELS:
-            problems.append(("--price-model", f"unknown model {self.kind!r}", PRICE_MODELS))
-        for name, value in (
-            ("--price-start", self.start),
-            ("--volatility", self.volatility),
-            ("--horizon", self.horizon),
-            ("--reversion", self.reversion),
-        ):
-            if not (math.isfinite(value) and value > 0):
-                problems.append((name, f"must be a number > 0, got {value}", ()))
-        mean = self.mean
-        if (
-            self.kind == "mean-reverting"
-            and mean is not None
-            and not (math.isfinite(mean) and mean > 0)
-        ):
-            problems.append(("--mean-price", f"must be a number > 0, got {mean}", ()))
-        if not math.isfinite(self.drift):
-            problems.append(("--drift", f"must be finite, got {self.drift}", ()))
-        if problems:
-            raise InputError(
-                [
-                    Problem(
-                        w, None, None, "E-USAGE", m, f"use one of {', '.join(c)}" if c else "fix it"
-                    )
-                    for w, m, c in problems
-                ]
+            problems.append(
+                Problem(
+                    "kind",
+                    None,
+                    None,
+                    "E-USAGE",
+                    f"unknown price model {self.kind!r}",
+                    f"use one of {', '.join(PRICE_MODELS)}",
+                )
             )
+        for name, (lo, hi, closed) in MODEL_RANGES.items():
+            value = getattr(self, name)
+            if name == "mean" and (value is None or self.kind != "mean-reverting"):
+                continue
+            if name == "reversion" and self.kind != "mean-reverting":
+                continue
+            number = (
+                float(value)
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else math.nan
+            )
+            if not ((lo <= number if closed else lo < number) and number <= hi):
+                problems.append(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        "E-USAGE",
+                        f"{name} must be a number in {'[' if closed else '('}{lo:g}, {hi:g}], "
+                        f"got {value!r}",
+                        "see the ranges of revshare.scenarios.PriceModel",
+                    )
+                )
+        if problems:
+            raise InputError(problems)
+
+    def log_prices(self, z: np.ndarray) -> np.ndarray:
+        """The log prices at the horizon for standard normal draws ``z`` (module docstring)."""
+        sigma, T = self.volatility, self.horizon
+        if self.kind == "gbm":
+            return math.log(self.start) + (self.drift - sigma**2 / 2) * T + sigma * math.sqrt(T) * z
+        k = self.reversion
+        mean = self.mean if self.mean is not None else self.start
+        # 1 - e^{-kT} and (1 - e^{-2kT}) / 2k through expm1, exact for slow reversion too
+        pulled = -math.expm1(-k * T)
+        spread = sigma * math.sqrt(-math.expm1(-2 * k * T) / (2 * k))
+        return (
+            (1 - pulled) * math.log(self.start)
+            + pulled * math.log(mean)
+            - sigma**2 / 2 * (pulled / k)
+            + spread * z
+        )
 
 
 def monte_carlo(n: int, model: PriceModel, seed: int) -> pd.DataFrame:
-    """``n`` prices drawn from ``model`` with ``seed`` (module docstring)."""
+    """``n`` prices drawn from ``model`` with ``seed`` (module docstring).
+
+    ``n`` is an integer in [1, :data:`MAX_SCENARIOS`] and ``seed`` an integer >= 0; problems
+    name the parameters ``n``, ``seed`` and those of :class:`PriceModel`.
+    """
     problems = []
-    if n < 1:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_SCENARIOS:
         problems.append(
             Problem(
-                "--scenarios", None, None, "E-USAGE", f"needs at least 1, got {n}", "pass N >= 1"
+                "n",
+                None,
+                None,
+                "E-USAGE",
+                f"the number of scenarios must be an integer in [1, {MAX_SCENARIOS:,}], got {n!r}",
+                "pass a number of scenarios in that range",
+            )
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        problems.append(
+            Problem(
+                "seed", None, None, "E-USAGE", f"must be an integer >= 0, got {seed!r}", "fix it"
             )
         )
     try:
@@ -144,19 +249,8 @@ def monte_carlo(n: int, model: PriceModel, seed: int) -> pd.DataFrame:
         problems += exc.problems
     if problems:
         raise InputError(problems)
-    z = np.random.default_rng(seed).standard_normal(n)
-    sigma, T = model.volatility, model.horizon
-    if model.kind == "gbm":
-        log_price = (
-            math.log(model.start) + (model.drift - sigma**2 / 2) * T + sigma * math.sqrt(T) * z
-        )
-    else:
-        k = model.reversion
-        theta = math.log(model.mean if model.mean is not None else model.start) - sigma**2 / (2 * k)
-        decay = math.exp(-k * T)
-        spread = sigma * math.sqrt((1 - math.exp(-2 * k * T)) / (2 * k))
-        log_price = decay * math.log(model.start) + (1 - decay) * theta + spread * z
-    return _table([f"mc-{i}" for i in range(n)], np.exp(log_price))
+    z = np.random.default_rng(seed).standard_normal(int(n))
+    return _table([f"mc-{i}" for i in range(n)], np.exp(model.log_prices(z)))
 
 
 def _table(names: list[str], prices: np.ndarray) -> pd.DataFrame:
@@ -164,24 +258,33 @@ def _table(names: list[str], prices: np.ndarray) -> pd.DataFrame:
 
 
 def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
-    """Every combination of ``PARAM=START:STOP:STEP`` (or ``PARAM=a,b,c``) specs, in order."""
+    """Every combination of ``PARAM=START:STOP:STEP`` (or ``PARAM=a,b,c``) specs, in order.
+
+    PARAM is read as in :func:`revshare.structures.parse_override` (``bloc_share.A`` is one
+    entry of a table). Problems name the parameter ``params``, with PARAM as their column.
+    """
     axes: list[tuple[str, np.ndarray]] = []
     for spec in specs:
-        key, sep, values = spec.partition("=")
-        if not sep or not key.strip():
+        key, values = split_override(spec)
+        if key is None:
             raise _usage(
-                "--param",
+                "params",
                 f"expected PARAM=START:STOP:STEP, got {spec!r}",
-                "e.g. --param derivation=0:0.5:0.05",
+                "write e.g. derivation=0:0.5:0.05",
             )
-        parse_override(f"{key.strip()}=0")  # the same key rules as --set
-        axes.append((key.strip(), parse_range(values.strip(), f"--param {key.strip()}")))
+        axes.append((key, parse_range(values.strip(" \t"), "params", printable(key))))
     names = [k for k, _ in axes]
-    if len(set(names)) != len(names):
-        raise _usage("--param", "a parameter is given twice", "give each --param once")
+    repeated = sorted({k for k in names if names.count(k) > 1})
+    if repeated:
+        raise _usage(
+            "params",
+            f"{', '.join(repr(k) for k in repeated)} is given twice",
+            "give each parameter once, with all its values",
+            printable(repeated[0]),
+        )
     total = math.prod(len(v) for _, v in axes) if axes else 1
     if total > MAX_GRID:
-        raise _usage("--param", f"the grid has {total:,} points", "use larger steps")
+        raise _usage("params", f"the grid has {total:,} points", "use larger steps")
     return [
         dict(zip(names, (float(v) for v in combo), strict=True))
         for combo in itertools.product(*(v for _, v in axes))
@@ -189,5 +292,10 @@ def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
 
 
 def overrides_of(point: dict[str, float]) -> list[str]:
-    """``--set`` strings for a grid point (``repr`` keeps every digit)."""
-    return [f"{k}={v!r}" for k, v in point.items()]
+    """``--set`` strings for a grid point (``repr`` keeps every digit; a table entry that holds
+    ``=`` is quoted)."""
+    out = []
+    for key, value in point.items():
+        head, dot, entry = key.partition(".")
+        out.append(f"{head}{dot}{quote_entry(entry) if dot else ''}={value!r}")
+    return out

@@ -9,17 +9,41 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Problem
+from .schema import CellError, clean_cell, parse_name
 
 OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
 FORMULA_INDICATORS = ("equality", "population", "area", "need")
+
+
+@dataclass(frozen=True)
+class DefaultTable(Mapping[str, float]):
+    """A table of name = fraction whose unnamed entries are ``default``.
+
+    It is what a dotted override (``bloc_retention.Kurdistan Region=0.9``) makes of a parameter
+    given as one number for every bloc (``bloc_retention = 0.8``): the named entry changes and every
+    other bloc keeps the old number. Iterating yields the named entries only.
+    """
+
+    entries: Mapping[str, float]
+    default: float = 0.0
+
+    def __getitem__(self, key: str) -> float:
+        return self.entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 @dataclass(frozen=True)
@@ -30,6 +54,24 @@ class Structure:
     ``bloc_retention``), of distributable revenue ``D = V - g`` (``bloc_share``, ``faction_share``,
     the per-head floor and cap), or of the sharing pool after derivation (``damage_allotment``).
     See DESIGN.md section 4 for the constraint each parameter adds.
+
+    Ranges (every number finite; ``true``/``false`` is not a number; anything else is an
+    :class:`~revshare.errors.InputError` naming the parameter):
+
+    - ``central_share``: a fraction in [0, 1], or a pair ``[lo, hi]`` of them with ``lo <= hi``;
+    - ``derivation``, ``damage_allotment``, ``secession_cost``: fractions in [0, 1];
+    - ``bloc_retention``: a fraction in [0, 1] for every bloc, or a table ``{bloc = fraction}``
+      (unnamed blocs keep 0, or the :class:`DefaultTable` default);
+    - ``bloc_share``, ``faction_share``: tables of fractions in [0, 1] summing to at most 1;
+    - ``per_capita_floor``: in [0, 1] times the mean per head, at most ``per_capita_cap``;
+    - ``per_capita_cap``: in [1, 1e6] times the mean per head;
+    - ``formula_weights``: a non-empty table over :data:`FORMULA_INDICATORS` of weights in
+      [0, 1e6] with a positive sum (they are renormalised, so 40/30/10/20 and 0.4/0.3/0.1/0.2 agree);
+    - ``damage_allotment`` > 0 needs a region with ``damage`` > 0
+      (:func:`revshare.model.check_applicable`).
+
+    Names (the structure's and every table key) and texts (``description``, ``citation``)
+    follow the rules of names in the CSV files: no control, bidi or invisible characters.
     """
 
     name: str
@@ -61,9 +103,12 @@ class Structure:
 
     def bloc_retention_for(self, bloc: str) -> float:
         """The share of its own revenue that ``bloc`` keeps."""
-        if isinstance(self.bloc_retention, Mapping):
-            return float(self.bloc_retention.get(bloc, 0.0))
-        return float(self.bloc_retention)
+        retention = self.bloc_retention
+        if isinstance(retention, DefaultTable):
+            return float(retention.entries.get(bloc, retention.default))
+        if isinstance(retention, Mapping):
+            return float(retention.get(bloc, 0.0))
+        return float(retention)
 
     def with_overrides(self, overrides: Mapping[str, Any], source: str = "--set") -> Structure:
         """A copy with parameters replaced, validated as a TOML table would be."""
@@ -71,12 +116,15 @@ class Structure:
         return structure_from_table(self.name, merged, source=source)
 
 
+RESERVED = ("name", "source", "origins")
+"""Fields that revshare sets itself: a table or an override naming one is an error."""
+TABLE_PARAMETERS = ("bloc_share", "faction_share", "bloc_retention", "formula_weights")
+"""Parameters that are tables, whose entries a dotted override changes one at a time."""
+PARAMETERS = tuple(f.name for f in dataclasses.fields(Structure) if f.name not in RESERVED)
+
+
 def _as_table(s: Structure) -> dict[str, Any]:
-    table = {
-        f.name: getattr(s, f.name)
-        for f in dataclasses.fields(s)
-        if f.name not in ("name", "source", "origins")
-    }
+    table = {name: getattr(s, name) for name in PARAMETERS}
     table["central_share"] = list(s.central_share)
     return table
 
@@ -153,20 +201,69 @@ PRESETS: dict[str, Structure] = {
 
 
 _FRACTION_KEYS = ("derivation", "damage_allotment", "secession_cost")
-_KNOWN_KEYS = {f.name for f in dataclasses.fields(Structure)} | {"extends"}
+_TEXT_KEYS = ("description", "citation")
+MAX_WEIGHT = 1e6
+"""Largest formula weight; weights are renormalised, so only their ratios matter."""
+
+Bad = Callable[..., None]
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped, for the place part of a problem."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+_UNSAFE = ("E-CONTROL-CHAR", "E-BIDI-CONTROL", "E-INVISIBLE-CHAR")
+
+
+def _check_name(text: Any, *, key: bool = False) -> tuple[str | None, CellError | None]:
+    """A name (of a structure, or a table ``key``) checked as names in the CSV files are: the
+    cleaned, normalised name, or the error that stops it.
+
+    A table key names a bloc or faction of the dataset, and :func:`check_names` says when it
+    names none; here only characters that are unsafe to print stop it.
+    """
+    if not isinstance(text, str):
+        return None, CellError("E-STRUCTURE", f"a name must be text, got {text!r}", "quote it")
+    cleaned = text
+    try:
+        cleaned = clean_cell(text, [])
+        name = parse_name(cleaned, [])
+    except CellError as exc:
+        if not key or exc.code in _UNSAFE:
+            return None, exc
+        name = cleaned
+    if not name:
+        return None, CellError("E-STRUCTURE", "a name is empty", "write a name")
+    return name, None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) -> Structure:
     """Build and validate a structure from a TOML-like table; every problem is reported at once."""
     problems: list[Problem] = []
+    clean, name_error = _check_name(name)
+    place = printable(name)
 
     def bad(key: str, message: str, remedy: str, code: str = "E-STRUCTURE") -> None:
-        problems.append(Problem(source, None, f"{name}.{key}", code, message, remedy))
+        problems.append(Problem(source, None, f"{place}.{printable(key)}", code, message, remedy))
 
+    if name_error is not None:
+        problems.append(
+            Problem(source, None, place, name_error.code, name_error.message, name_error.remedy)
+        )
     base: dict[str, Any] = {}
     origins = {k: source for k in table if k != "extends"}
     if "extends" in table:
-        parent = PRESETS.get(str(table["extends"]))
+        parent = PRESETS.get(table["extends"]) if isinstance(table["extends"], str) else None
         if parent is None:
             bad(
                 "extends",
@@ -178,22 +275,30 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
             origins = {**{k: f"preset {parent.name}" for k in base}, **origins}
     values = {**base, **{k: v for k, v in table.items() if k != "extends"}}
     for key in values:
-        if key not in _KNOWN_KEYS:
-            close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
+        if key in RESERVED:
+            bad(
+                key,
+                f"{key!r} is set by revshare, not by a structure",
+                "remove it (a structure's name is its table's name)",
+                "E-RESERVED",
+            )
+        elif key not in PARAMETERS:
+            close = difflib.get_close_matches(key, sorted(PARAMETERS), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "remove it"
             bad(key, f"unknown parameter {key!r}", hint, "E-UNKNOWN-PARAMETER")
-    kwargs: dict[str, Any] = {k: values[k] for k in values if k in _KNOWN_KEYS and k != "extends"}
+    kwargs: dict[str, Any] = {k: v for k, v in values.items() if k in PARAMETERS}
 
     def fraction(key: str, value: Any, lo: float = 0.0, hi: float = 1.0) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        number = _number(value)
+        if number is None:
             bad(
                 key, f"must be a number, got {value!r}", f"write a number between {lo:g} and {hi:g}"
             )
             return None
-        if not lo <= float(value) <= hi:
+        if not lo <= number <= hi:
             bad(key, f"must be between {lo:g} and {hi:g}, got {value!r}", "change it", "E-RANGE")
             return None
-        return float(value)
+        return number
 
     if "central_share" in kwargs:
         cs = kwargs["central_share"]
@@ -214,16 +319,13 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
     for key in _FRACTION_KEYS:
         if key in kwargs:
             kwargs[key] = fraction(key, kwargs[key])
-    for key in ("bloc_share", "faction_share", "formula_weights"):
+    for key in ("bloc_share", "faction_share"):
         if key in kwargs:
-            kwargs[key] = _fraction_table(key, kwargs[key], bad, fraction)
+            kwargs[key] = _table(key, kwargs[key], bad, fraction)
+    if "formula_weights" in kwargs:
+        kwargs["formula_weights"] = _weights(kwargs["formula_weights"], bad, fraction)
     if "bloc_retention" in kwargs:
-        br = kwargs["bloc_retention"]
-        kwargs["bloc_retention"] = (
-            _fraction_table("bloc_retention", br, bad, fraction)
-            if isinstance(br, Mapping)
-            else fraction("bloc_retention", br)
-        )
+        kwargs["bloc_retention"] = _retention(kwargs["bloc_retention"], bad, fraction)
     for key, total_label in (("bloc_share", "blocs"), ("faction_share", "factions")):
         shares = kwargs.get(key)
         if isinstance(shares, Mapping) and sum(shares.values()) > 1 + 1e-12:
@@ -266,15 +368,27 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
         bad(
             "secession_proof", f"must be true or false, got {kwargs['secession_proof']!r}", "fix it"
         )
-    for key in ("description", "citation"):
-        if key in kwargs and not isinstance(kwargs[key], str):
-            bad(key, "must be text", "quote it")
+    for key in _TEXT_KEYS:
+        if key in kwargs:
+            kwargs[key] = _text(key, kwargs[key], bad)
     if problems:
         raise InputError(problems)
-    return Structure(name=name, source=source, origins=origins, **kwargs)
+    return Structure(name=clean or name, source=source, origins=origins, **kwargs)
 
 
-def _fraction_table(key: str, value: Any, bad: Any, fraction: Any) -> dict[str, float]:
+def _text(key: str, value: Any, bad: Bad) -> str:
+    if not isinstance(value, str):
+        bad(key, "must be text", "quote it")
+        return ""
+    try:
+        return clean_cell(value, [])
+    except CellError as exc:
+        bad(key, exc.message, exc.remedy, exc.code)
+        return ""
+
+
+def _table(key: str, value: Any, bad: Bad, fraction: Any) -> dict[str, float]:
+    """A table of name = fraction; names checked as in the CSV files."""
     if not isinstance(value, Mapping):
         bad(
             key,
@@ -284,37 +398,121 @@ def _fraction_table(key: str, value: Any, bad: Any, fraction: Any) -> dict[str, 
         return {}
     out: dict[str, float] = {}
     for k, v in value.items():
-        if key == "formula_weights" and k not in FORMULA_INDICATORS:
-            bad(f"{key}.{k}", f"unknown indicator {k!r}", f"use {', '.join(FORMULA_INDICATORS)}")
+        name, error = _check_name(k, key=True)
+        if error is not None:
+            bad(f"{key}.{k}", error.message, error.remedy, error.code)
             continue
+        assert name is not None
+        if name in out:
+            bad(f"{key}.{k}", f"{name!r} is named twice", "keep one entry", "E-DUPLICATE")
         f = fraction(f"{key}.{k}", v)
         if f is not None:
-            out[str(k)] = f
+            out[name] = f
     return out
+
+
+def _retention(value: Any, bad: Bad, fraction: Any) -> float | Mapping[str, float] | None:
+    """``bloc_retention``: one fraction for every bloc, a table, or a table with a default."""
+    if isinstance(value, DefaultTable):
+        entries = _table("bloc_retention", value.entries, bad, fraction)
+        default = fraction("bloc_retention", value.default)
+        return entries if not default else DefaultTable(entries, default)
+    if isinstance(value, Mapping):
+        return _table("bloc_retention", value, bad, fraction)
+    return fraction("bloc_retention", value)
+
+
+def _weights(value: Any, bad: Bad, fraction: Any) -> dict[str, float]:
+    """``formula_weights``: weights of known indicators, each in [0, MAX_WEIGHT], sum > 0."""
+    key = "formula_weights"
+    if not isinstance(value, Mapping):
+        bad(
+            key,
+            f"must be a table of indicator = weight, got {value!r}",
+            "write e.g. formula_weights = { equality = 0.5, population = 0.5 }",
+        )
+        return {}
+    out: dict[str, float] = {}
+    for k, v in value.items():
+        if k not in FORMULA_INDICATORS:
+            bad(f"{key}.{k}", f"unknown indicator {k!r}", f"use {', '.join(FORMULA_INDICATORS)}")
+            continue
+        w = fraction(f"{key}.{k}", v, 0.0, MAX_WEIGHT)
+        if w is not None:
+            out[k] = w
+    if len(out) == len(value) and not sum(out.values()) > 0:
+        bad(
+            key,
+            f"the weights sum to 0 ({dict(value)!r}): the formula would share nothing",
+            f"give at least one of {', '.join(FORMULA_INDICATORS)} a weight above 0",
+            "E-RANGE",
+        )
+    return out
+
+
+def _key_path(line: str) -> tuple[str, ...]:
+    """The key path that one TOML line opens or sets: ``[structures."a b"]`` gives
+    ``("structures", "a b")``, ``bloc_share.A = 0.1`` gives ``("bloc_share", "A")``."""
+    doc: Any = None
+    for candidate in (line, line.split("=")[0] + "= 0"):  # the first line of a multi-line value
+        try:
+            doc = tomllib.loads(candidate)
+            break
+        except tomllib.TOMLDecodeError:
+            continue
+    path: list[str] = []
+    while isinstance(doc, dict) and len(doc) == 1:
+        key, doc = next(iter(doc.items()))
+        path.append(key)
+    return tuple(path)
 
 
 def locate(text: str, table: str | None, key: str) -> int | None:
     """The line of ``key`` in the ``[structures.TABLE]`` table of a TOML text (``table=None``:
-    the top level), if it is there."""
-    inside = table is None
+    the top level; ``key=""``: the table's header), if it is there."""
+    prefix: tuple[str, ...] = () if table is None else ("structures", table)
+    inside, current = table is None, tuple[str, ...]()
     head = key.split(".")[0]
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        path = _key_path(stripped)
         if stripped.startswith("["):
-            inside = stripped.strip("[] ").replace('"', "") == f"structures.{table}"
-            if inside and not head:
+            inside = path[: len(prefix)] == prefix and bool(path)
+            current = path[len(prefix) :] if inside else ()
+            if inside and (current[:1] == (head,) or (not head and not current)):
                 return number
-        elif inside and stripped.split("=")[0].strip().strip('"') == head:
+        elif inside and path and (current + path)[0] == head:
             return number
     return None
 
 
-def with_lines(error: InputError, text: str, top_level: bool = False) -> InputError:
-    """The same problems, each placed on its TOML line where it can be found."""
+def with_lines(
+    error: InputError, text: str, top_level: bool = False, name: str | None = None
+) -> InputError:
+    """The same problems, each placed on its TOML line where it can be found; ``name`` is the
+    structure of a ``top_level`` file."""
+    try:
+        tables = tomllib.loads(text).get("structures", {})
+    except tomllib.TOMLDecodeError:
+        tables = {}
+    if not isinstance(tables, Mapping):
+        tables = {}
+    names = [name] if top_level and name is not None else list(map(str, tables))
+    names.sort(key=len, reverse=True)  # "a.b" before "a", for a column "a.b.derivation"
     placed = []
     for p in error.problems:
-        name, _, key = (p.column or "").partition(".")
-        line = p.line or (locate(text, None if top_level else name, key) if p.column else None)
+        column = p.column or ""
+        table = next(
+            (n for n in names if column == printable(n) or column.startswith(printable(n) + ".")),
+            None,
+        )
+        if table is None:
+            table, _, key = column.partition(".")
+        else:
+            key = column[len(printable(table)) + 1 :]
+        line = p.line or (locate(text, None if top_level else table, key) if p.column else None)
         placed.append(dataclasses.replace(p, line=line, column=key or p.column) if line else p)
     return InputError(placed)
 
@@ -341,17 +539,31 @@ def structures_from_toml(data: Mapping[str, Any], source: str) -> dict[str, Stru
                 Problem(
                     source,
                     None,
-                    name,
+                    printable(name),
                     "E-STRUCTURE",
                     "must be a table",
-                    f"write [structures.{name}]",
+                    f"write [structures.{printable(name)}]",
                 )
             )
             continue
         try:
-            out[name] = structure_from_table(name, table, source=source)
+            structure = structure_from_table(name, table, source=source)
         except InputError as exc:
             problems.extend(exc.problems)
+            continue
+        if structure.name in out:
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    printable(name),
+                    "E-DUPLICATE",
+                    f"structure {structure.name!r} is defined twice (names are compared "
+                    "after normalisation)",
+                    "rename one of them",
+                )
+            )
+        out[structure.name] = structure
     if problems:
         raise InputError(problems)
     return out
@@ -386,11 +598,22 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
         except InputError as exc:
             raise with_lines(exc, text) from None
     table = {k: v for k, v in data.items() if k != "name"}
-    name = str(data.get("name", p.stem))
+    name = data.get("name", p.stem)
+    if not isinstance(name, str):
+        raise InputError(
+            Problem(
+                str(path),
+                locate(text, None, "name"),
+                "name",
+                "E-STRUCTURE",
+                f"name must be text, got {name!r}",
+                "quote it",
+            )
+        )
     try:
         return {name: structure_from_table(name, table, source=str(path))}
     except InputError as exc:
-        raise with_lines(exc, text, top_level=True) from None
+        raise with_lines(exc, text, top_level=True, name=name) from None
 
 
 def resolve(
@@ -417,12 +640,16 @@ def resolve(
     )
 
 
+_BLANKS = " \t"  # only these are trimmed: str.strip() would also drop NEL and U+2028 unseen
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``PARAM=VALUE`` from ``--set``: VALUE is read as a TOML value (``0.2``, ``[0, 0.3]``,
-    ``true``, ``"free"``); a dotted PARAM (``bloc_share.south=0.3``) sets one table entry.
-    A bare word that is not TOML (``free``) is taken as text."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
+    ``true``, ``"free"``); a dotted PARAM (``bloc_share.south=0.3``) sets one table entry, whose
+    name may be quoted (``bloc_share."A=B"=0.3``). A bare word that is not TOML (``free``) is
+    taken as text."""
+    key, raw = split_override(text)
+    if key is None:
         raise InputError(
             Problem(
                 "--set",
@@ -434,31 +661,101 @@ def parse_override(text: str) -> tuple[str, Any]:
             )
         )
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        value = tomllib.loads(f"v = {raw.strip(_BLANKS)}")["v"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    head, dot, sub = key.strip().partition(".")
-    return head + dot + sub.strip().strip('"').strip("'"), value
+        value = raw.strip(_BLANKS)
+    return key, value
+
+
+def split_override(text: str) -> tuple[str | None, str]:
+    """The parameter of ``PARAM=VALUE`` (``head`` or ``head.entry``, the entry unquoted) and
+    the raw VALUE; ``(None, "")`` when there is no ``=`` or no parameter."""
+    head, sep, rest = text.partition("=")
+    head, dot, sub = head.strip(_BLANKS).partition(".")
+    if not sep or not head:
+        return None, ""
+    if not dot:
+        return head, rest
+    whole = text.partition(".")[2]
+    if whole.lstrip(_BLANKS)[:1] in ('"', "'"):  # a quoted entry may hold "=" and "."
+        for i, ch in enumerate(whole):
+            if ch == "=":
+                try:
+                    entry = tomllib.loads(f"v = {whole[:i].strip(_BLANKS)}")["v"]
+                except tomllib.TOMLDecodeError:
+                    continue
+                if isinstance(entry, str):
+                    return f"{head}.{entry}", whole[i + 1 :]
+    return f"{head}.{sub.strip(_BLANKS)}", rest
+
+
+def quote_entry(entry: str) -> str:
+    """``entry`` as :func:`parse_override` reads it back after a dot: bare when it can be."""
+    if "=" in entry or entry.strip(_BLANKS) != entry or entry[:1] in ('"', "'"):
+        return '"' + entry.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return entry
 
 
 def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
-    """Apply ``--set PARAM=VALUE`` overrides in order."""
+    """Apply ``--set PARAM=VALUE`` overrides in order.
+
+    A dotted override changes one entry of a table parameter and keeps every other entry; on
+    ``bloc_retention`` given as one number for every bloc it makes a :class:`DefaultTable` whose
+    other blocs keep that number.
+    """
     if not pairs:
         return structure
     table = _as_table(structure)
+    problems: list[Problem] = []
+    changed: set[str] = set()
     for text in pairs:
         key, value = parse_override(text)
-        head, _, sub = key.partition(".")
-        if sub:
-            current = table.get(head)
-            nested = dict(current) if isinstance(current, Mapping) else {}
-            nested[sub] = value
-            table[head] = nested
+        head, dot, entry = key.partition(".")
+        changed.add(head)
+        if head == "extends" or head in RESERVED:
+            problems.append(
+                Problem(
+                    "--set",
+                    None,
+                    printable(key),
+                    "E-RESERVED",
+                    f"{head!r} cannot be overridden",
+                    "set the parameters themselves (extends works in a structures.toml table)"
+                    if head == "extends"
+                    else "remove it (it is set by revshare)",
+                )
+            )
+        elif dot and head in PARAMETERS and head not in TABLE_PARAMETERS:
+            problems.append(
+                Problem(
+                    "--set",
+                    None,
+                    printable(key),
+                    "E-STRUCTURE",
+                    f"{head!r} is not a table, so {printable(key)!r} names nothing",
+                    f"set it whole, e.g. {head}=..., or use a table parameter: "
+                    f"{', '.join(TABLE_PARAMETERS)}",
+                )
+            )
+        elif dot:
+            table[head] = _with_entry(table.get(head), entry, value)
         else:
-            table[key] = value
-    changed = {parse_override(text)[0].partition(".")[0] for text in pairs}
+            table[head] = value
+    if problems:
+        raise InputError(problems)
     out = structure_from_table(structure.name, table, source="--set")
     origins = {k: structure.origin(k) for k in table}
     return dataclasses.replace(
         out, source=structure.source, origins={**origins, **dict.fromkeys(changed, "--set")}
     )
+
+
+def _with_entry(current: Any, entry: str, value: Any) -> Any:
+    """``current`` (a table, or one number for every name) with ``entry`` set to ``value``."""
+    if isinstance(current, DefaultTable):
+        return DefaultTable({**current.entries, entry: value}, current.default)
+    if isinstance(current, Mapping):
+        return {**current, entry: value}
+    if _number(current):  # one number for every bloc: the others keep it
+        return DefaultTable({entry: value}, current)
+    return {entry: value}

@@ -62,7 +62,7 @@ def test_price_grid_rejects_bad_specs(spec: str) -> None:
     with pytest.raises(InputError) as exc:
         price_grid(spec)
     assert exc.value.codes == ["E-USAGE"]
-    assert exc.value.problems[0].file == "--prices"
+    assert exc.value.problems[0].file == "prices"
 
 
 def test_price_grid_scenario_names_are_unique() -> None:
@@ -126,39 +126,39 @@ def test_mean_reverting_long_run_median(mean: float | None, target: float) -> No
 
 
 @pytest.mark.parametrize(
-    ("model", "flag"),
+    ("model", "parameter"),
     [
-        (PriceModel(kind="brownian"), "--price-model"),
-        (PriceModel(volatility=0.0), "--volatility"),
-        (PriceModel(volatility=-0.2), "--volatility"),
-        (PriceModel(volatility=math.nan), "--volatility"),
-        (PriceModel(horizon=0.0), "--horizon"),
-        (PriceModel(kind="mean-reverting", reversion=0.0), "--reversion"),
-        (PriceModel(start=-5.0, mean=100.0), "--price-start"),
-        (PriceModel(start=-5.0), "--price-start"),
-        (PriceModel(kind="mean-reverting", mean=-1.0), "--mean-price"),
-        (PriceModel(drift=math.inf), "--drift"),
+        (PriceModel(kind="brownian"), "kind"),
+        (PriceModel(volatility=0.0), "volatility"),
+        (PriceModel(volatility=-0.2), "volatility"),
+        (PriceModel(volatility=math.nan), "volatility"),
+        (PriceModel(horizon=0.0), "horizon"),
+        (PriceModel(kind="mean-reverting", reversion=0.0), "reversion"),
+        (PriceModel(start=-5.0, mean=100.0), "start"),
+        (PriceModel(start=-5.0), "start"),
+        (PriceModel(kind="mean-reverting", mean=-1.0), "mean"),
+        (PriceModel(drift=math.inf), "drift"),
     ],
 )
-def test_monte_carlo_rejects_bad_models(model: PriceModel, flag: str) -> None:
-    """Each bad model setting is one E-USAGE problem naming its option."""
+def test_monte_carlo_rejects_bad_models(model: PriceModel, parameter: str) -> None:
+    """Each bad model setting is one E-USAGE problem naming its parameter (not a CLI flag)."""
     with pytest.raises(InputError) as exc:
         monte_carlo(10, model, 1)
-    assert [(p.file, p.code) for p in exc.value.problems] == [(flag, "E-USAGE")]
+    assert [(p.file, p.code) for p in exc.value.problems] == [(parameter, "E-USAGE")]
 
 
 def test_monte_carlo_rejects_no_scenarios() -> None:
-    """n < 1 is an E-USAGE problem on --scenarios."""
+    """n < 1 is an E-USAGE problem on the parameter n."""
     with pytest.raises(InputError) as exc:
         monte_carlo(0, PriceModel(), 1)
-    assert [(p.file, p.code) for p in exc.value.problems] == [("--scenarios", "E-USAGE")]
+    assert [(p.file, p.code) for p in exc.value.problems] == [("n", "E-USAGE")]
 
 
 def test_monte_carlo_reports_every_model_problem_at_once() -> None:
     """A negative volatility and a zero horizon are both reported in one error."""
     with pytest.raises(InputError) as exc:
         monte_carlo(10, PriceModel(volatility=-1.0, horizon=0.0), 1)
-    assert sorted(p.file for p in exc.value.problems) == ["--horizon", "--volatility"]
+    assert sorted(p.file for p in exc.value.problems) == ["horizon", "volatility"]
     assert exc.value.codes == ["E-USAGE", "E-USAGE"]
 
 
