@@ -61,7 +61,7 @@ class TimedCbc(pulp.COIN_CMD):
             if lp.sense == pulp.LpMaximize:
                 args.append("-max")
             if self.timeLimit is not None:
-                args += ["-sec", f"{float(self.timeLimit):.17g}", "-timeMode", "elapsed"]
+                args += ["-sec", repr(float(self.timeLimit)), "-timeMode", "elapsed"]
             for option in self.options:
                 args += [f"-{word}" if i == 0 else word for i, word in enumerate(option.split())]
             args += ["-solve" if self.mip else "-initialSolve", "-printingOptions", "all"]

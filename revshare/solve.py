@@ -222,9 +222,8 @@ class SolverConfig:
 
 def _cbc_missing(path: str | None) -> str:
     return (
-        f"CBC is not available (looked for {path or 'cbc on PATH'}); use solver 'highs', or "
-        "install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc]) or "
-        "point REVSHARE_CBC at it"
+        f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
+        "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])"
     )
 
 
@@ -253,6 +252,8 @@ def check_options(solver: str, options: dict[str, Any]) -> dict[str, Any]:
     """The options as the solver takes them (HiGHS doubles as float, CBC values as words), or an
     InputError naming the first bad one. Unknown solvers are left to :meth:`SolverConfig.make`."""
     out: dict[str, Any] = {}
+    if not options:
+        return options
     if solver == "highs":
         scratch = highspy.Highs()
         scratch.setOptionValue("output_flag", False)
@@ -287,7 +288,7 @@ def _cbc_word(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
-        return f"{value:.17g}"
+        return repr(value)
     return str(value)
 
 
