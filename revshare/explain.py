@@ -17,7 +17,7 @@ Two answers, both verified:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from .dataset import Territory
 from .errors import InfeasibleError
 from .model import Model, build_model, damage_weights
 from .solve import SolverConfig, Status, run
-from .structures import Structure, apply_overrides, locate
+from .structures import Structure, apply_overrides, locate, parse_override
 
 NEVER_RELAXED = ("budget",)
 MAX_CONFLICTS = 4
@@ -60,15 +60,14 @@ class Explanation:
     verified: bool
 
     def concession_text(self) -> str:
-        if not self.changes:
+        """The concession in words; empty unless re-solving with it proved that it works."""
+        if not self.changes or not self.verified:
             return ""
         text = "; ".join(c.sentence for c in self.changes)
         text += f" (the least total shortfall across the rules is {self.cost_usd:,.0f} USD a year"
         text += ")" if self.unique else "; one of several)"
         if not self.unique and self.alternative:
             text += f"; alternative: relax {', '.join(self.alternative)}"
-        if not self.verified:
-            text += " [could not be verified by re-solving]"
         return text
 
 
@@ -331,25 +330,58 @@ def _up(x: float) -> float:
 
 
 def _overrides(s: Structure, changes: list[Change], blocs: list[str]) -> list[str]:
-    """``--set`` texts that apply ``changes`` to ``s``."""
+    """``PARAM=VALUE`` texts that apply ``changes`` to ``s``: one table entry by a dotted key
+    when that text reads back as the same key and value (:func:`parse_override`), else the
+    whole table, so that any name (quotes, ``=``, dots, spaces) is carried exactly."""
     out = []
     lo, hi = s.central_share
-    retention = {b: s.bloc_retention_for(b) for b in blocs}
+    tables: dict[str, dict[str, float]] = {}
     for c in changes:
         if c.parameter == "central_share.lower":
             lo = c.new
         elif c.parameter == "central_share.upper":
             hi = c.new
-        elif c.parameter.startswith("bloc_retention."):
-            retention[c.parameter.partition(".")[2]] = c.new
+        elif c.parameter.partition(".")[0] in _TABLES:
+            head, _, name = c.parameter.partition(".")
+            tables.setdefault(head, {})[name] = c.new
         else:
             out.append(c.override)
     if (lo, hi) != s.central_share:
         out.append(f"central_share=[{lo!r}, {hi!r}]")
-    if any(c.parameter.startswith("bloc_retention.") for c in changes):
-        table = ", ".join(f'"{b}" = {v!r}' for b, v in retention.items())
-        out.append(f"bloc_retention={{ {table} }}")
+    for head, entries in tables.items():
+        current = getattr(s, head)
+        dotted = [f"{head}.{name}={value!r}" for name, value in entries.items()]
+        if isinstance(current, Mapping) and all(
+            parse_override(text) == (f"{head}.{name}", value)
+            for text, (name, value) in zip(dotted, entries.items(), strict=True)
+        ):
+            out.extend(dotted)
+            continue
+        if head == "bloc_retention":
+            full = {b: s.bloc_retention_for(b) for b in blocs}
+        else:
+            full = {str(k): float(v) for k, v in current.items()}
+        full.update(entries)
+        table = ", ".join(f"{toml_string(k)} = {v!r}" for k, v in full.items())
+        out.append(f"{head}={{ {table} }}")
     return out
+
+
+_TABLES = ("bloc_retention", "bloc_share", "faction_share")
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and every control character
+    escaped, anything else as it is."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> InfeasibleError:
@@ -387,7 +419,7 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
         f"{len(conflicts)} conflicting set(s) of rules, each minimal:",
         conflict=lines,
         concession=explanation.concession_text(),
-        overrides=_overrides(s, changes, t.blocs),
+        overrides=_overrides(s, changes, t.blocs) if verified else [],
         explanation=explanation,
     )
 

@@ -28,6 +28,7 @@ from .errors import InfeasibleError, NotOptimalError
 from .model import Model
 
 GAP = 1e-9  # relative; money is then accurate to about sqrt(GAP) of each bloc's surplus
+POSITIVE = 1e-9  # relative to revenue: a smallest surplus at or below this is no surplus
 MAX_ROUNDS = 500
 
 
@@ -69,15 +70,9 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
     for k, b in enumerate(blocs):
         prob.addConstraint(money[b] - d[b] >= floor, f"nash_surplus_{k}")
     best_floor = solve(prob, pulp.lpSum([floor]), pulp.LpMaximize, "objective")
-    if best_floor <= 1e-9 * m.v:
+    if best_floor <= POSITIVE * m.v:
         poorest = min(blocs, key=lambda b: float(pulp.value(money[b])) - d[b])
-        raise InfeasibleError(
-            "the nash objective needs an allocation that gives every bloc more than its outside "
-            f"option; under these rules the best leaves {poorest} at most "
-            f"{best_floor * m.scale:,.0f} USD above it. Set secession_cost above 0 (secession is "
-            "costly) or relax the rules",
-            conflict=[f"secession surplus[{b}] > 0" for b in blocs],
-        )
+        raise no_surplus(m, solve, poorest, best_floor)
     surplus = {b: float(pulp.value(money[b])) - d[b] for b in blocs}
     u = {b: m.prob.add_variable(f"nash_u_{k}") for k, b in enumerate(blocs)}
     objective = pulp.lpSum(w[b] * u[b] for b in blocs)
@@ -114,6 +109,68 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
                 cut(b, surplus[b])
     raise NotOptimalError(
         f"the nash cutting planes did not close the gap ({gap:.2g}) in {MAX_ROUNDS} rounds"
+    )
+
+
+def _best_floor(m: Model, solve: Solve, cost: float) -> float:
+    """The largest smallest surplus over the blocs, in model units, at secession cost ``cost``."""
+    prob = m.prob.copy()
+    floor = m.prob.add_variable("nash_min_surplus")
+    for k, (b, o) in enumerate(m.outside_option.items()):
+        keep = (1.0 - cost) * float(o) / m.scale
+        prob.addConstraint(m.cells_of("bloc", str(b)) - keep >= floor, f"nash_surplus_{k}")
+    return solve(prob, pulp.lpSum([floor]), pulp.LpMaximize, "objective")
+
+
+def least_cost(m: Model, solve: Solve) -> float | None:
+    """The secession cost above which some allocation leaves every bloc better off than by
+    seceding, or ``None`` when no cost below 1 does (a bloc without an outside option that the
+    rules hold at nothing). Every bloc keeps at least ``r`` of its outside option, ``r`` as large
+    as the rules allow; any cost above ``1 - r`` then leaves each bloc a positive surplus."""
+    options = {str(b): float(o) / m.scale for b, o in m.outside_option.items()}
+    if not any(o > 0 for o in options.values()):
+        return None
+    prob = m.prob.copy()
+    r = m.prob.add_variable("nash_kept_ratio")
+    for k, (b, o) in enumerate(options.items()):
+        if o > 0:
+            prob.addConstraint(m.cells_of("bloc", b) >= r * o, f"nash_ratio_{k}")
+    ratio = solve(prob, pulp.lpSum([r]), pulp.LpMaximize, "objective")
+    cost = max(1.0 - ratio, 0.0)
+    return cost if cost < 1.0 else None
+
+
+def no_surplus(m: Model, solve: Solve, poorest: str, best_floor: float) -> InfeasibleError:
+    """The error for rules under which no allocation leaves every bloc better off than by
+    seceding, with a secession cost that is checked (by solving again) to make one exist."""
+    cost = m.structure.secession_cost
+    usd = abs(best_floor) * m.scale
+    if best_floor < 0:
+        fact = f"the best leaves {poorest} {usd:,.0f} USD short of it"
+    else:
+        fact = f"the best leaves {poorest} at most {usd:,.0f} USD above it"
+    threshold = least_cost(m, solve)
+    overrides: list[str] = []
+    concession = ""
+    if threshold is not None:
+        new = max(math.ceil(threshold * 1e4 + 1) / 1e4, cost + 1e-4)
+        if new < 1.0 and _best_floor(m, solve, new) > POSITIVE * m.v:
+            overrides = [f"secession_cost={new:g}"]
+            concession = (
+                f"raise secession_cost from {cost:.4g} to {new:.4g}: every bloc then gains "
+                "from union (checked by solving again)"
+            )
+    advice = (
+        f"Set secession_cost above {threshold:.4g} (it is {cost:.4g}) or relax the rules"
+        if overrides and threshold is not None
+        else "No secession cost below 1 helps: relax the rules"
+    )
+    return InfeasibleError(
+        "the nash objective needs an allocation that gives every bloc more than its outside "
+        f"option less the cost of secession ({cost:.4g}); under these rules {fact}. {advice}",
+        conflict=[f"secession surplus[{b}] > 0" for b in m.territory.blocs],
+        concession=concession,
+        overrides=overrides,
     )
 
 

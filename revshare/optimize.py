@@ -7,7 +7,7 @@ import importlib.metadata as md
 import platform
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from .structures import Structure, apply_overrides, resolve
 from .verify import RELATIVE_TOLERANCE, Verification, require_verified, verify
 
 CROSS_CHECK_RELATIVE = 1e-7
+RETRY_SLACK = 5.0
 
 
 @dataclass(frozen=True)
@@ -254,18 +255,27 @@ def optimize(
 def _solve_with_retry(
     territory: Territory, structure: Structure, price: float, model: Model, config: SolverConfig
 ) -> tuple[Model, Solution]:
-    """The staged solve; when HiGHS declares a later stage infeasible (numerical trouble, seen
-    with presolve on for sudan-2005 federation at 25 USD and with it off for iraq-2005 at 114.79
-    USD), the whole staged solve is run once more on a fresh model with presolve the other way."""
+    """The staged solve; when a later stage is declared infeasible (numerical trouble: HiGHS with
+    presolve on for sudan-2005 federation at 25 USD and off for iraq-2005 at 114.79 USD; CBC, whose
+    8-digit values can overshoot an optimum by 5e-8 of it, on iraq federation), the whole staged
+    solve is run once more on a fresh model with presolve the other way and RETRY_SLACK times the
+    stage tolerance. A second failure names the solver and what to try."""
     try:
         return model, solve_model(model, config)
-    except NumericalTroubleError:
-        if config.name != "highs":
-            raise
+    except NumericalTroubleError as first:
         other = "on" if config.options.get("presolve") == "off" else "off"
-        retry = SolverConfig(config.name, config.time_limit, {**config.options, "presolve": other})
+        retry = replace(config, options={**config.options, "presolve": other}, slack=RETRY_SLACK)
         fresh = build_model(territory, structure, price)
-        return fresh, solve_model(fresh, retry)
+        try:
+            return fresh, solve_model(fresh, retry)
+        except NumericalTroubleError:
+            alternative = "cbc" if config.name == "highs" else "highs"
+            raise NumericalTroubleError(
+                f"{first} although an earlier stage found the rules feasible, "
+                f"and again with presolve {other}: numerical trouble in the solver, not a "
+                f"conflict in the rules. Try solver {alternative!r}, or rescale the data "
+                "(e.g. drop tiny population cells)"
+            ) from None
 
 
 def _cross_check(
@@ -278,8 +288,9 @@ def _cross_check(
     scale: float,
 ) -> None:
     other = SolverConfig("cbc" if config.name == "highs" else "highs", config.time_limit, {})
-    model = build_model(territory, structure, price)
-    sol2 = solve_model(model, other)
+    model, sol2 = _solve_with_retry(
+        territory, structure, price, build_model(territory, structure, price), other
+    )
     x2, centre2 = conserve(
         _cells_usd(territory, structure, sol2, model.scale, model.groups),
         sol2.g * model.scale,

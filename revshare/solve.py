@@ -22,18 +22,22 @@ import contextlib
 import enum
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pulp
 
+from .cbc import TimedCbc, check_option
 from .errors import (
     InfeasibleError,
+    InputError,
     NotOptimalError,
     NumericalTroubleError,
+    Problem,
     SolverUnavailableError,
 )
 from .model import Model
@@ -51,6 +55,9 @@ SOLVERS = ("highs", "cbc")
 # is read back from a solution file printed with 8 significant digits (RELIABILITY.md, finding 3).
 PRECISION = {"highs": 1e-11, "cbc": 2e-8}
 DUAL_EPSILON = 1e-9
+# Both solvers meet every row to this absolute tolerance (model money units).
+FEASIBILITY = 1e-9
+CBC_DEFAULTS = {"primalTolerance": FEASIBILITY, "dualTolerance": FEASIBILITY}
 
 
 class Status(enum.Enum):
@@ -61,6 +68,7 @@ class Status(enum.Enum):
     UNBOUNDED = "unbounded"
     INFEASIBLE_OR_UNBOUNDED = "infeasible or unbounded"
     LIMIT = "stopped by a limit before proving optimality"
+    DIFFICULTIES = "stopped on numerical difficulties"
     ERROR = "solver error"
 
 
@@ -90,12 +98,15 @@ def _highs_status_table() -> dict[Any, Status]:
 HIGHS_STATUS = _highs_status_table()
 
 
-def _cbc_status(prob: pulp.LpProblem) -> Status:
+def _cbc_status(prob: pulp.LpProblem, status_line: str = "") -> Status:
+    if status_line.startswith("Stopped on difficulties"):
+        return Status.DIFFICULTIES
     if prob.status == pulp.LpStatusOptimal:
         return Status.OPTIMAL if prob.sol_status == pulp.LpSolutionOptimal else Status.LIMIT
     return {
         pulp.LpStatusInfeasible: Status.INFEASIBLE,
         pulp.LpStatusUnbounded: Status.UNBOUNDED,
+        pulp.LpStatusNotSolved: Status.LIMIT,
     }.get(prob.status, Status.ERROR)
 
 
@@ -136,52 +147,158 @@ def cbc_path() -> str | None:
     return shutil.which("cbc")
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what the solver prints to file descriptor 1 (HiGHS's log with ``output_flag``, a
+    solution written to the console) to standard error: standard output may carry a report."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:
+        yield
+        return
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+# Options revshare sets for its own runs; they are not the user's and need no routing.
+_INTERNAL = frozenset({"presolve"})
+
+
 @dataclass(frozen=True)
 class SolverConfig:
-    """Which solver and how: ``options`` go to the solver as they are (HiGHS option names, or CBC
-    command-line words)."""
+    """Which solver and how: ``options`` go to the solver (HiGHS option names, or CBC
+    command-line words without the dash). They are checked when the config is made: an unknown
+    name or a value of the wrong type or range is an InputError naming the option."""
 
     name: str = "highs"
     time_limit: float | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # how many times the solver's PRECISION a later stage may move an earlier optimum: raised
+    # for the one retry after numerical trouble (CBC's 8-digit values can miss by 5e-8)
+    slack: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", check_options(self.name, dict(self.options)))
 
     @property
     def precision(self) -> float:
-        return PRECISION.get(self.name, 1e-7)
+        return PRECISION.get(self.name, 1e-7) * self.slack
+
+    @property
+    def logs(self) -> bool:
+        """Whether user options may make the solver print (then it prints to stderr)."""
+        return bool(set(self.options) - _INTERNAL)
 
     def make(self) -> pulp.LpSolver:
         if self.name == "highs":
             opts = {
-                "primal_feasibility_tolerance": 1e-9,
-                "dual_feasibility_tolerance": 1e-9,
+                "primal_feasibility_tolerance": FEASIBILITY,
+                "dual_feasibility_tolerance": FEASIBILITY,
                 "small_matrix_value": 1e-12,
                 **self.options,
             }
             return pulp.HiGHS(msg=False, timeLimit=self.time_limit, **opts)
         if self.name == "cbc":
             path = cbc_path()
-            solver = pulp.COIN_CMD(
+            solver = TimedCbc(
                 path=path,
                 msg=False,
                 timeLimit=self.time_limit,
-                options=[f"{k} {v}" for k, v in self.options.items()],
+                options=[f"{k} {v}" for k, v in {**CBC_DEFAULTS, **self.options}.items()],
+                log_to_stderr=self.logs,
             )
             if not path or not solver.available():
-                raise SolverUnavailableError(
-                    f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
-                    "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])"
-                )
+                raise SolverUnavailableError(_cbc_missing(path))
             return solver
         raise SolverUnavailableError(
             f"unknown solver {self.name!r}; use one of {', '.join(SOLVERS)}"
         )
 
 
+def _cbc_missing(path: str | None) -> str:
+    return (
+        f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
+        "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])"
+    )
+
+
+def _option_error(solver: str, name: str, value: Any, why: str) -> InputError:
+    return InputError(
+        Problem(
+            "solver_options",
+            None,
+            None,
+            "E-USAGE",
+            f"{solver} option {name}={value!r} is not accepted: {why}",
+            f"check the option's name and value in the {solver} documentation, or leave it out",
+        )
+    )
+
+
+_HIGHS_TYPES: dict[Any, tuple[tuple[type, ...], str]] = {
+    highspy.HighsOptionType.kBool: ((bool,), "true or false"),
+    highspy.HighsOptionType.kInt: ((int,), "an integer"),
+    highspy.HighsOptionType.kDouble: ((int, float), "a number"),
+    highspy.HighsOptionType.kString: ((str,), "a word"),
+}
+
+
+def check_options(solver: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options as the solver takes them (HiGHS doubles as float, CBC values as words), or an
+    InputError naming the first bad one. Unknown solvers are left to :meth:`SolverConfig.make`."""
+    out: dict[str, Any] = {}
+    if not options:
+        return options
+    if solver == "highs":
+        scratch = highspy.Highs()
+        scratch.setOptionValue("output_flag", False)
+        for name, value in options.items():
+            status, kind = scratch.getOptionType(str(name))
+            if status != highspy.HighsStatus.kOk:
+                raise _option_error("highs", name, value, "HiGHS has no option of that name")
+            types, wanted = _HIGHS_TYPES.get(kind, ((), "a value"))
+            if isinstance(value, bool) and kind != highspy.HighsOptionType.kBool:
+                types = ()
+            if not isinstance(value, types):
+                raise _option_error("highs", name, value, f"it takes {wanted}")
+            if kind == highspy.HighsOptionType.kDouble and isinstance(value, int | float):
+                value = float(value)
+            if scratch.setOptionValue(str(name), value) != highspy.HighsStatus.kOk:
+                raise _option_error("highs", name, value, "the value is out of its range")
+            out[str(name)] = value
+        return out
+    if solver == "cbc":
+        path = cbc_path()
+        for name, value in options.items():
+            word = _cbc_word(value)
+            why = check_option(path, str(name), word) if path else None
+            if why:
+                raise _option_error("cbc", name, value, why)
+            out[str(name)] = word
+        return out
+    return options
+
+
+def _cbc_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
 def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
     """Solve ``prob`` once and return its real status; a crash is SolverUnavailableError."""
     solver = config.make()
+    routed = _stdout_to_stderr() if config.logs else contextlib.nullcontext()
     try:
-        prob.solve(solver)
+        with routed:
+            prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverUnavailableError(f"{config.name} failed: {exc}") from None
     except (IndexError, ValueError, OSError) as exc:
@@ -191,12 +308,9 @@ def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
     if config.name == "highs":
         status = HIGHS_STATUS.get(prob.solverModel.getModelStatus(), Status.ERROR)
         if status is Status.INFEASIBLE_OR_UNBOUNDED and config.options.get("presolve") != "off":
-            return run(
-                prob,
-                SolverConfig(config.name, config.time_limit, {**config.options, "presolve": "off"}),
-            )
+            return run(prob, replace(config, options={**config.options, "presolve": "off"}))
         return status
-    return _cbc_status(prob)
+    return _cbc_status(prob, getattr(solver, "status_line", ""))
 
 
 @dataclass(frozen=True)
@@ -213,7 +327,11 @@ class Solution:
     nash_gap: float | None = None
 
 
-def _require_optimal(status: Status, stage: str, m: Model) -> None:
+def _other(solver: str) -> str:
+    return "highs" if solver == "cbc" else "cbc"
+
+
+def _require_optimal(status: Status, stage: str, m: Model, solver: str = "highs") -> None:
     if status is Status.OPTIMAL:
         return
     if status is Status.INFEASIBLE and stage == "objective":
@@ -223,12 +341,18 @@ def _require_optimal(status: Status, stage: str, m: Model) -> None:
         )
     if status is Status.LIMIT:
         raise NotOptimalError(
-            f"the solver stopped at a time or iteration limit during the {stage} stage before "
-            "proving optimality; the result would be unreliable. Re-run with a larger --time-limit"
+            f"{solver} stopped at a time or iteration limit during the {stage} stage before "
+            "proving optimality; the result would be unreliable. Re-run with a larger time limit "
+            f"(time_limit), or try solver {_other(solver)!r}"
         )
-    if status is Status.INFEASIBLE:
-        raise NumericalTroubleError(f"the {stage} stage ended with status '{status.value}'")
-    raise NotOptimalError(f"the {stage} stage ended with status '{status.value}'")
+    if status in (Status.INFEASIBLE, Status.DIFFICULTIES):
+        raise NumericalTroubleError(
+            f"{solver} ended the {stage} stage with status '{status.value}'"
+        )
+    raise NotOptimalError(
+        f"{solver} ended the {stage} stage with status '{status.value}'; try solver "
+        f"{_other(solver)!r}"
+    )
 
 
 def _optimise(
@@ -241,7 +365,7 @@ def _optimise(
 ) -> float:
     prob.setObjective(expr)
     prob.sense = sense
-    _require_optimal(run(prob, config), stage, m)
+    _require_optimal(run(prob, config), stage, m, config.name)
     return float(pulp.value(expr))
 
 

@@ -497,13 +497,8 @@ DIFFICULTIES_RULES = revshare.Structure(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: CBC stops a leximin tie-break round with 'Stopped on difficulties' on a feasible "
-        "structure (HiGHS solves it), so optimize raises NotOptimalError (exit 4)"
-    ),
-)
+# Regression: CBC once stopped a tie-break round of this feasible structure 'on difficulties'
+# (exit 4); fixed by CBC's tolerances and the retry with a looser stage tolerance.
 def test_cbc_solves_a_feasible_structure_it_stops_on():
     t = _difficulties_case()
     reference = revshare.optimize(t, DIFFICULTIES_RULES, price=PRICE, solver="highs")
@@ -513,14 +508,6 @@ def test_cbc_solves_a_feasible_structure_it_stops_on():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: solve.py _cbc_status maps every CBC 'Stopped ...' status to Status.LIMIT, so CBC's "
-        "'Stopped on difficulties' is reported as 'the solver stopped at a time or iteration limit "
-        "... Re-run with a larger --time-limit' although no limit was set: the remedy is wrong"
-    ),
-)
 def test_a_solver_in_numerical_difficulty_is_not_blamed_on_a_limit():
     try:
         revshare.optimize(_difficulties_case(), DIFFICULTIES_RULES, price=PRICE, solver="cbc")
