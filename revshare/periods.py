@@ -117,7 +117,7 @@ class Fund:
             if isinstance(value, bool | np.bool_) or not isinstance(value, kinds):
                 ok = False
             else:
-                ok = math.isfinite(value) and low <= value <= high
+                ok = bool(math.isfinite(value) and low <= value <= high)
             if not ok:
                 out.append(
                     Problem(
