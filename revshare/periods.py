@@ -412,19 +412,19 @@ def optimize_periods(
         flows = smoothed_flows(territory, path, fund, full, config)
     else:
         flows = mechanical_flows(territory, path, fund)
+    fund_problems = check_fund(territory, path, fund, flows, smooth)
+    if fund_problems:  # before any period is solved on them
+        raise NotOptimalError("verification failed: " + "; ".join(fund_problems) + ". Not reported")
     factor = flows["distributable_usd"].to_numpy() / money.revenue
     period_money = _scaled(money, factor)
     x, centre, more = _solve(engine, period_money, path)
     solves += more
     solved = time.perf_counter()
     checked = verify_batch(territory, structure, period_money, x, centre, VERIFY_RELATIVE["highs"])
-    fund_problems = check_fund(territory, path, fund, flows, smooth)
-    if not checked.ok.all() or fund_problems:
+    if not checked.ok.all():
         bad = np.flatnonzero(~checked.ok)
         worst = [f"period {flows['period'].iloc[i]}: {checked.worst[i]}" for i in bad[:3]]
-        raise NotOptimalError(
-            "verification failed: " + "; ".join(worst + fund_problems) + ". Not reported"
-        )
+        raise NotOptimalError("verification failed: " + "; ".join(worst) + ". Not reported")
     flows["centre_usd"] = centre
     if full is None:  # scaled back to the whole revenue: exact where the allocation scales
         full = x * (money.revenue * years / flows["distributable_usd"].to_numpy())[:, None]
