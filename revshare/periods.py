@@ -56,10 +56,10 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import Money, Territory, indicator_matrix
+from .dataset import Money, Territory
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini, gini_rows
+from .metrics import gini, gini_rows, group_sums
 from .model import choose_scale
 from .optimize import VERIFY_RELATIVE, conserve_many, versions
 from .solve import SolverConfig, Status, run
@@ -579,11 +579,11 @@ def _tables(
         }
     )
     summary: dict[str, Any] = {"period": flows["period"].to_numpy(), "centre_usd": centre}
-    for kind, names, matrix in (
-        ("faction", t.factions, indicator_matrix(cells["faction"], t.factions)),
-        ("bloc", t.blocs, indicator_matrix(cells["region"].map(t.regions["bloc"]), t.blocs)),
+    for kind, names, labels in (
+        ("faction", t.factions, cells["faction"]),
+        ("bloc", t.blocs, cells["region"].map(t.regions["bloc"])),
     ):
-        rate = (x @ matrix) / (pop @ matrix) / years[:, None]
+        rate = group_sums(x, labels, names) / group_sums(pop, labels, names) / years[:, None]
         summary.update({f"{kind}:{n}": rate[:, j] for j, n in enumerate(names)})
     summary["gini"] = gini_rows(per_head_year, pop)
     mean = (reference / pop / years[:, None]).mean(axis=0)

@@ -1,4 +1,5 @@
-"""Making report files safe to open, and writing them atomically (RELIABILITY.md section 4)."""
+"""Making report files safe to open, and replacing report folders as a whole (RELIABILITY.md
+section 4: O4, O7, O8)."""
 
 from __future__ import annotations
 
