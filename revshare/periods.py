@@ -56,22 +56,48 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import Money, Territory, indicator_matrix
+from .dataset import Money, Territory
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini, gini_rows
+from .metrics import gini, gini_rows, group_sums
 from .model import choose_scale
 from .optimize import VERIFY_RELATIVE, conserve_many, versions
 from .solve import SolverConfig, Status, run
 from .structures import Structure, apply_overrides, resolve
-from .verify import verify_batch
+from .verify import non_finite, require_finite, verify_batch
 
 FUND_RELATIVE = 1e-9  # of the path's revenue: the fund's books must balance to this
 
 
+MAX_FUND_USD = 1e15  # any amount of the fund: opening balance, target a year, balance reached
+MAX_BENCHMARK_PRICE = 10_000.0  # USD a barrel
+MAX_WINDOW = 10_000  # periods
+INTEREST_RANGE = (-0.99, 1.0)  # a year
+
+
 @dataclass(frozen=True)
 class Fund:
-    """A stabilisation fund's rules (module docstring)."""
+    """A stabilisation fund's rules (module docstring).
+
+    Every setting has a finite range; :meth:`problems` names the setting (as the parameter
+    ``fund_<name>`` of the command line's options) of any value outside it:
+
+    ============================  =====================================  ==================
+    attribute                     range                                  parameter
+    ============================  =====================================  ==================
+    ``benchmark_price``           None, or 0 to 10,000 USD a barrel       ``fund_benchmark``
+    ``window``                    an integer, 1 to 10,000 periods         ``fund_benchmark``
+    ``target_usd``                None, or 0 to 1e15 USD a year           ``fund_target``
+    ``spend_rule``                None, or 0 to 1 (a share of balance)    ``fund_spend_rule``
+    ``interest``                  -0.99 to 1 a year                       ``fund_interest``
+    ``initial_usd``               0 to 1e15 USD                           ``fund_initial``
+    ============================  =====================================  ==================
+
+    The balance the fund would reach on a path if it never withdrew (its opening balance and
+    every deposit, with interest) must stay within 1e15 USD too; :func:`optimize_periods`
+    rejects a path on which it would not (``E-RANGE`` on ``fund_interest``). Within these ranges
+    every quantity of the fund's books is a finite number.
+    """
 
     benchmark_price: float | None = None
     window: int = 12
@@ -81,29 +107,38 @@ class Fund:
     initial_usd: float = 0.0
 
     def problems(self) -> list[Problem]:
+        """Every setting outside its range (class docstring), as E-RANGE problems."""
         out = []
 
-        def bad(flag: str, message: str) -> None:
-            out.append(Problem(flag, None, None, "E-USAGE", message, "fix the value"))
+        def check(
+            name: str, value: Any, low: float, high: float, what: str, integer: bool = False
+        ) -> None:
+            kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+            if isinstance(value, bool | np.bool_) or not isinstance(value, kinds):
+                ok = False
+            else:
+                ok = bool(math.isfinite(value) and low <= value <= high)
+            if not ok:
+                out.append(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        "E-RANGE",
+                        f"{what} must be between {low:g} and {high:g}, got {value!r}",
+                        f"give {name} a value in that range",
+                    )
+                )
 
-        if self.benchmark_price is not None and not (
-            math.isfinite(self.benchmark_price) and self.benchmark_price >= 0
-        ):
-            bad("--fund-benchmark", f"must be a price >= 0, got {self.benchmark_price}")
-        if self.window < 1:
-            bad(
-                "--fund-benchmark", f"the moving average needs at least 1 period, got {self.window}"
-            )
-        if self.target_usd is not None and not (
-            math.isfinite(self.target_usd) and self.target_usd >= 0
-        ):
-            bad("--fund-target", f"must be >= 0 USD a year, got {self.target_usd}")
-        if self.spend_rule is not None and not 0 <= self.spend_rule <= 1:
-            bad("--fund-spend-rule", f"must be between 0 and 1, got {self.spend_rule}")
-        if not (math.isfinite(self.interest) and self.interest > -1):
-            bad("--fund-interest", f"must be a rate above -1 a year, got {self.interest}")
-        if not (math.isfinite(self.initial_usd) and self.initial_usd >= 0):
-            bad("--fund-initial", f"must be >= 0 USD, got {self.initial_usd}")
+        if self.benchmark_price is not None:
+            check("fund_benchmark", self.benchmark_price, 0, MAX_BENCHMARK_PRICE, "the price")
+        check("fund_benchmark", self.window, 1, MAX_WINDOW, "the moving average's periods", True)
+        if self.target_usd is not None:
+            check("fund_target", self.target_usd, 0, MAX_FUND_USD, "the target (USD a year)")
+        if self.spend_rule is not None:
+            check("fund_spend_rule", self.spend_rule, 0, 1, "the share of the balance")
+        check("fund_interest", self.interest, *INTEREST_RANGE, "the interest rate a year")
+        check("fund_initial", self.initial_usd, 0, MAX_FUND_USD, "the opening balance (USD)")
         return out
 
 
@@ -157,7 +192,8 @@ def _base_flows(t: Territory, path: pd.DataFrame, fund: Fund | None) -> pd.DataF
     flows["benchmark_revenue_usd"] = bench_revenue
     flows["deposit_usd"] = np.maximum(revenue - bench_revenue, 0.0)
     flows["target_usd"] = bench_revenue if fund.target_usd is None else fund.target_usd * years
-    flows["growth"] = (1.0 + fund.interest) ** years
+    with np.errstate(over="ignore"):  # an overflow is caught by _fund_range as too large
+        flows["growth"] = (1.0 + fund.interest) ** years
     return flows
 
 
@@ -303,14 +339,12 @@ def optimize_periods(
     problems = fund.problems() if fund is not None else []
     if smooth and fund is None:
         problems.append(
-            Problem(
-                "--smooth", None, None, "E-USAGE", "smoothing needs a fund", "add --fund-benchmark"
-            )
+            Problem("smooth", None, None, "E-USAGE", "smoothing needs a fund", "add fund_benchmark")
         )
     if structure.objective == "nash":
         problems.append(
             Problem(
-                "--structure",
+                "structure",
                 None,
                 None,
                 "E-USAGE",
@@ -321,12 +355,28 @@ def optimize_periods(
     prices = path["price"].to_numpy(dtype=float)
     money = territory.money(prices)
     lines = path["_line"] if "_line" in path else [None] * len(path)
-    for line, period, price, v in zip(lines, path["period"], prices, money.revenue, strict=True):
-        if not v > 0:
+    years = path["years"].to_numpy(dtype=float)
+    for line, period, price, year, v in zip(
+        lines, path["period"], prices, years, money.revenue, strict=True
+    ):
+        where = None if line is None else int(line)
+        if not (math.isfinite(price) and math.isfinite(year) and year > 0 and math.isfinite(v)):
             problems.append(
                 Problem(
                     "periods",
-                    None if line is None else int(line),
+                    where,
+                    "price" if math.isfinite(year) and year > 0 else "years",
+                    "E-RANGE",
+                    f"period {period}: price {price!r} and years {year!r} do not give a finite "
+                    "revenue over a positive length of time",
+                    "give a finite price and a positive number of years",
+                )
+            )
+        elif not v > 0:
+            problems.append(
+                Problem(
+                    "periods",
+                    where,
                     "price",
                     "E-ZERO-REVENUE",
                     f"period {period}: revenue at {price:g} USD a barrel is 0",
@@ -338,7 +388,7 @@ def optimize_periods(
         if np.any(territory.money(bench).revenue <= 0):
             problems.append(
                 Problem(
-                    "--fund-benchmark",
+                    "fund_benchmark",
                     None,
                     None,
                     "E-RANGE",
@@ -347,11 +397,12 @@ def optimize_periods(
                     "set a benchmark above the fields' costs",
                 )
             )
+        else:
+            problems += _fund_range(_base_flows(territory, path, fund), fund)
     if problems:
         raise InputError(problems)
     config = SolverConfig("highs", time_limit)
     engine = Engine(territory, structure, float(prices.max()), config)
-    years = path["years"].to_numpy(dtype=float)
     built = time.perf_counter()
     solves = 0
     full = None  # each cell's money with all of each period's revenue shared out
@@ -361,23 +412,25 @@ def optimize_periods(
         flows = smoothed_flows(territory, path, fund, full, config)
     else:
         flows = mechanical_flows(territory, path, fund)
+    fund_problems = check_fund(territory, path, fund, flows, smooth)
+    if fund_problems:  # before any period is solved on them
+        raise NotOptimalError("verification failed: " + "; ".join(fund_problems) + ". Not reported")
     factor = flows["distributable_usd"].to_numpy() / money.revenue
     period_money = _scaled(money, factor)
     x, centre, more = _solve(engine, period_money, path)
     solves += more
     solved = time.perf_counter()
     checked = verify_batch(territory, structure, period_money, x, centre, VERIFY_RELATIVE["highs"])
-    fund_problems = check_fund(territory, path, fund, flows, smooth)
-    if not checked.ok.all() or fund_problems:
+    if not checked.ok.all():
         bad = np.flatnonzero(~checked.ok)
         worst = [f"period {flows['period'].iloc[i]}: {checked.worst[i]}" for i in bad[:3]]
-        raise NotOptimalError(
-            "verification failed: " + "; ".join(worst + fund_problems) + ". Not reported"
-        )
+        raise NotOptimalError("verification failed: " + "; ".join(worst) + ". Not reported")
     flows["centre_usd"] = centre
     if full is None:  # scaled back to the whole revenue: exact where the allocation scales
         full = x * (money.revenue * years / flows["distributable_usd"].to_numpy())[:, None]
     result = _tables(territory, structure, flows, x, centre, full)
+    require_finite({"flows": flows, "cells": result[0], "periods": result[1]}, "periods")
+    require_finite(result[2], "smoothing")
     verification = {
         "periods": len(flows),
         "checks_per_period": checked.checks,
@@ -420,38 +473,82 @@ def _solve(engine: Engine, money: Money, path: pd.DataFrame) -> tuple[np.ndarray
     return x, centre, int(solved.stages.sum())
 
 
+def _fund_range(flows: pd.DataFrame, fund: Fund) -> list[Problem]:
+    """The balance the fund would reach if it never withdrew (its opening balance and every
+    deposit, with interest) must stay within MAX_FUND_USD: no balance, interest or withdrawal
+    on the path can then exceed it, whatever the withdrawals (by rule or smoothed)."""
+    ceiling = fund.initial_usd
+    for period, growth, deposit in zip(
+        flows["period"], flows["growth"], flows["deposit_usd"], strict=True
+    ):
+        ceiling = ceiling * growth + deposit
+        if not ceiling <= MAX_FUND_USD:  # NaN and infinity too
+            return [
+                Problem(
+                    "fund",
+                    None,
+                    None,
+                    "E-RANGE",
+                    f"with interest {fund.interest:g} a year and opening balance "
+                    f"{fund.initial_usd:g} USD the fund could hold {ceiling:.3g} USD by period "
+                    f"{period}, above the supported {MAX_FUND_USD:g} USD",
+                    "lower fund_interest or fund_initial, raise fund_benchmark, or use a "
+                    "shorter path",
+                )
+            ]
+    return []
+
+
 def check_fund(
     t: Territory, path: pd.DataFrame, fund: Fund | None, flows: pd.DataFrame, smooth: bool
 ) -> list[str]:
     """The fund's books recomputed from the data: revenue, deposits, balance never negative,
     each period's balance from the last, withdrawals within the rules, and R_t."""
-    out = []
     V = t.money(path["price"].to_numpy(dtype=float)).revenue * path["years"].to_numpy(dtype=float)
-    tol = FUND_RELATIVE * float(V.sum()) + 1e-6
+    books = ["distributable_usd"]
+    if fund is not None:
+        books += ["deposit_usd", "withdrawal_usd", "balance_usd", "interest_usd"]
+    missing = [c for c in books if c not in flows]
+    if missing:
+        return [f"the fund's books lack {', '.join(missing)}"]
+    bad = non_finite({"revenue": V, **{c: flows[c] for c in flows if flows[c].dtype.kind in "fc"}})
+    if bad:  # a comparison with NaN is false: never let one through as "within tolerance"
+        return [f"{', '.join(bad[:3])} in the fund's books is not a finite number"]
+    out = []
     R = flows["distributable_usd"].to_numpy()
+    largest = max(float(V.sum()), float(np.abs(flows[books].to_numpy()).max()))
+    if fund is not None:
+        largest = max(largest, fund.initial_usd)
+    tol = FUND_RELATIVE * largest + 1e-6  # of the largest amount in the books
+
+    def off(a: np.ndarray, b: np.ndarray) -> bool:  # NaN is off, whatever the tolerance
+        return not bool(np.all(np.abs(a - b) <= tol))
+
     if fund is None:
-        return [] if np.allclose(R, V, rtol=0, atol=tol) else ["distributable differs from revenue"]
+        return ["distributable differs from revenue"] if off(R, V) else []
     expected = _base_flows(t, path, fund)
     d = flows["deposit_usd"].to_numpy()
-    if np.max(np.abs(d - expected["deposit_usd"].to_numpy())) > tol:
+    if off(d, expected["deposit_usd"].to_numpy()):
         out.append("a deposit differs from the revenue above the benchmark")
     w = flows["withdrawal_usd"].to_numpy()
     balance = flows["balance_usd"].to_numpy()
     growth = expected["growth"].to_numpy()
     before = np.append(fund.initial_usd, balance[:-1])
-    if np.any(balance < -tol) or np.any(w < -tol):
+    if not (np.all(balance >= -tol) and np.all(w >= -tol)):
         out.append("the fund went below zero")
-    if np.max(np.abs(balance - (before * growth + d - w))) > tol:
+    if off(balance, before * growth + d - w):
         out.append("a balance does not follow from the last one")
+    if off(flows["interest_usd"].to_numpy(), before * (growth - 1)):
+        out.append("an interest payment differs from the balance times the interest rate")
     cap = before * growth * (1.0 if fund.spend_rule is None else fund.spend_rule)
-    if np.any(w > cap + tol):
+    if not np.all(w <= cap + tol):
         out.append("a withdrawal exceeds what the fund rules allow")
-    if np.max(np.abs(R - (V - d + w))) > tol:
+    if off(R, V - d + w):
         out.append("distributable revenue differs from revenue - deposit + withdrawal")
     if not smooth:
         target = expected["target_usd"].to_numpy()
         rule = np.minimum(np.maximum(target - (V - d), 0.0), cap)
-        if np.max(np.abs(w - rule)) > tol:
+        if off(w, rule):
             out.append("a withdrawal differs from the fund's rule")
     return out
 
@@ -482,11 +579,11 @@ def _tables(
         }
     )
     summary: dict[str, Any] = {"period": flows["period"].to_numpy(), "centre_usd": centre}
-    for kind, names, matrix in (
-        ("faction", t.factions, indicator_matrix(cells["faction"], t.factions)),
-        ("bloc", t.blocs, indicator_matrix(cells["region"].map(t.regions["bloc"]), t.blocs)),
+    for kind, names, labels in (
+        ("faction", t.factions, cells["faction"]),
+        ("bloc", t.blocs, cells["region"].map(t.regions["bloc"])),
     ):
-        rate = (x @ matrix) / (pop @ matrix) / years[:, None]
+        rate = group_sums(x, labels, names) / group_sums(pop, labels, names) / years[:, None]
         summary.update({f"{kind}:{n}": rate[:, j] for j, n in enumerate(names)})
     summary["gini"] = gini_rows(per_head_year, pop)
     mean = (reference / pop / years[:, None]).mean(axis=0)
@@ -515,12 +612,10 @@ def fund_from_options(
     if benchmark is None:
         given = [
             f
-            for f, v in (("--fund-target", target_usd), ("--fund-spend-rule", spend_rule))
+            for f, v in (("fund_target", target_usd), ("fund_spend_rule", spend_rule))
             if v is not None
         ]
-        given += [
-            f for f, v in (("--fund-interest", interest), ("--fund-initial", initial_usd)) if v
-        ]
+        given += [f for f, v in (("fund_interest", interest), ("fund_initial", initial_usd)) if v]
         if given:
             raise InputError(
                 Problem(
@@ -529,7 +624,7 @@ def fund_from_options(
                     None,
                     "E-USAGE",
                     "fund settings need a fund",
-                    "add --fund-benchmark PRICE or ma:N",
+                    "give fund_benchmark a price or ma:N",
                 )
             )
         return None
@@ -543,7 +638,7 @@ def fund_from_options(
     except ValueError:
         raise InputError(
             Problem(
-                "--fund-benchmark",
+                "fund_benchmark",
                 None,
                 None,
                 "E-USAGE",

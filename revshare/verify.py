@@ -7,13 +7,17 @@ or rounded its output (RELIABILITY.md, findings 1, 3 and 4) is caught before any
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .dataset import Money, Territory, indicator_matrix
+from .dataset import Money, Territory
 from .errors import NotOptimalError
+from .metrics import group_sums
 from .structures import Structure
 
 RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns doubles
@@ -52,6 +56,11 @@ def residual_blocks(
     (n, cells) in the order of ``t.cells`` and ``centre_usd`` is (n,). A block pairs rule names
     with an (n, len(names)) array; a rule that exists only where a quantity is positive is kept
     when it is positive at any of the n prices (elsewhere it reads ``-X <= 0``).
+
+    The first block, ``finite``, is violated (``+inf``) in every scenario whose allocation or
+    whose quantities (revenue, region, bloc and outside money) hold a NaN or an infinity: a
+    non-finite number never passes. Time and memory are linear in ``n`` x cells (rules per
+    cell, sums per region, bloc and faction by grouping, no cells x regions matrix).
     """
     x = np.atleast_2d(np.asarray(cells_usd, dtype=float))
     g = np.asarray(centre_usd, dtype=float).reshape(-1)
@@ -59,20 +68,25 @@ def residual_blocks(
     cells = t.cells
     if x.shape != (n, len(cells)) or len(money.revenue) != n:
         return [(["finite[every cell has a finite amount]"], np.full((max(n, 1), 1), np.inf))]
-    finite = np.isfinite(x).all(axis=1) & np.isfinite(g)
+    finite = np.isfinite(x).all(axis=1) & np.isfinite(g) & _finite_money(money, n)
     out: list[Block] = [
         (["finite[every cell has a finite amount]"], np.where(finite, -np.inf, np.inf)[:, None])
     ]
     x = np.where(finite[:, None], x, 0.0)
     g = np.where(finite, g, 0.0)
+    if not finite.all():  # those scenarios already fail; zeros keep the rest free of warnings
+        money = Money(
+            money.prices,
+            *(_zeroed(q) for q in (money.revenue, money.region, money.bloc, money.outside)),
+        )
     V = money.revenue
     D = V - g
     p = cells["population"].to_numpy(dtype=float)
     P = p.sum()
     regions = t.regions.index
-    X_r = x @ indicator_matrix(cells["region"], regions)
-    X_b = x @ indicator_matrix(cells["region"].map(t.regions["bloc"]), t.blocs)
-    X_f = x @ indicator_matrix(cells["faction"], t.factions)
+    X_r = group_sums(x, cells["region"], regions)
+    X_b = group_sums(x, cells["region"].map(t.regions["bloc"]), t.blocs)
+    X_f = group_sums(x, cells["faction"], t.factions)
     labels = [f"{r}/{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
     col = {"budget": np.abs(x.sum(axis=1) + g - V)}
     out.append((["budget"], col["budget"][:, None]))
@@ -131,9 +145,24 @@ def residual_blocks(
         positive(t.blocs, money.outside, "secession", keep * money.outside - X_b)
     if s.within_region == "equal":
         per_head = X_r / t.regions["population"].to_numpy(dtype=float)
-        level = per_head @ indicator_matrix(cells["region"], regions).T
+        level = per_head[:, regions.get_indexer(cells["region"].to_numpy())]
         out.append(([f"within_region[{lab}]" for lab in labels], np.abs(x - p * level)))
     return out
+
+
+def _finite_money(money: Money, n: int) -> np.ndarray:
+    """Per scenario: are the revenue and every region, bloc and outside amount finite?"""
+    ok = np.isfinite(np.asarray(money.revenue, dtype=float)).reshape(-1)
+    if len(ok) != n:
+        return np.zeros(n, dtype=bool)
+    for part in (money.region, money.bloc, money.outside):
+        a = np.asarray(part, dtype=float)
+        ok &= np.isfinite(a.reshape(n, -1)).all(axis=1) if a.size else True
+    return ok
+
+
+def _zeroed(a: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.asarray(a, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def residuals(
@@ -144,6 +173,8 @@ def residuals(
     if x.shape != (len(t.cells),) or not np.all(np.isfinite(x)) or not np.isfinite(centre_usd):
         return [("finite[every cell has a finite amount]", float("inf"))]
     blocks = residual_blocks(t, s, t.money(np.array([price])), x[None, :], np.array([centre_usd]))
+    if blocks[0][1][0, 0] > 0:  # the quantities at this price are not finite
+        return [(blocks[0][0][0], float("inf"))]
     return [
         (n, float(v)) for names, values in blocks[1:] for n, v in zip(names, values[0], strict=True)
     ]
@@ -173,7 +204,8 @@ def verify_batch(
     names = [n for names, _ in blocks for n in names]
     values = np.concatenate([v for _, v in blocks], axis=1)
     values = np.where(np.isnan(values), np.inf, values)  # NaN counts as a violation
-    tol = relative_tolerance * money.revenue + ABSOLUTE_TOLERANCE
+    revenue = np.where(np.isfinite(money.revenue), money.revenue, 0.0)  # never an infinite slack
+    tol = relative_tolerance * revenue + ABSOLUTE_TOLERANCE
     worst = np.argmax(values, axis=1)
     top = values[np.arange(len(values)), worst]
     return BatchVerification(
@@ -196,7 +228,7 @@ def verify(
     """Check every rule; never raises, see :func:`require_verified`."""
     res = residuals(t, s, price, cells_usd, centre_usd)
     V = float(t.field_revenue(price).sum())
-    tol = tolerance(V, relative_tolerance)
+    tol = tolerance(V if math.isfinite(V) else 0.0, relative_tolerance)
     worst_name, worst = max(res, key=lambda r: r[1] if np.isfinite(r[1]) else np.inf)
     bad = tuple((n, float(v)) for n, v in res if not v <= tol)  # NaN counts as a violation
     budget = next(v for n, v in res if n == "budget") if res[0][0] == "budget" else float("inf")
@@ -218,4 +250,47 @@ def require_verified(v: Verification) -> None:
             f"verification failed: {len(v.violations)} rule(s) violated beyond the tolerance of "
             f"{v.tolerance_usd:.6g} USD; worst {name} by {amount:.6g} USD. The solver's answer is "
             "not trustworthy; try --solver cbc or check the data's magnitudes"
+        )
+
+
+def non_finite(value: Any, name: str = "result") -> list[str]:
+    """The names of every NaN or infinity in ``value``: a number, an array, a DataFrame or
+    Series (by column), a mapping (by key), a list or tuple, or a dataclass (by field), searched
+    recursively. Text, None and booleans are skipped.
+    """
+    if value is None or isinstance(value, str | bytes | bool | np.bool_):
+        return []
+    if isinstance(value, int | np.integer):
+        return []
+    if isinstance(value, float | np.floating):
+        return [] if math.isfinite(value) else [name]
+    if isinstance(value, pd.DataFrame):
+        return [n for c in value.columns for n in non_finite(value[c], f"{name}[{c}]")]
+    if isinstance(value, pd.Series | np.ndarray):
+        a = np.asarray(value)
+        if a.dtype.kind in "fc":
+            return [] if np.isfinite(a).all() else [name]
+        if a.dtype.kind == "O":
+            return next(([name] for v in a.reshape(-1) if non_finite(v, name)), [])
+        return []
+    if isinstance(value, Mapping):
+        return [n for k, v in value.items() for n in non_finite(v, f"{name}[{k}]")]
+    if isinstance(value, list | tuple):
+        return [n for i, v in enumerate(value) for n in non_finite(v, f"{name}[{i}]")]
+    if is_dataclass(value) and not isinstance(value, type):
+        return [
+            n for f in fields(value) for n in non_finite(getattr(value, f.name), f"{name}.{f.name}")
+        ]
+    return []
+
+
+def require_finite(value: Any, name: str = "result") -> None:
+    """Raise NotOptimalError (exit 4) when ``value`` holds a NaN or an infinity anywhere
+    (:func:`non_finite`): such a result is never reported as verified."""
+    bad = non_finite(value, name)
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise NotOptimalError(
+            f"verification failed: {shown} is not a finite number. Not reported; check the "
+            "magnitudes of the inputs"
         )

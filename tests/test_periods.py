@@ -446,7 +446,7 @@ def test_read_periods_sorts_and_fills_in_years(tmp_path):
 def test_smoothing_without_a_fund_is_a_usage_error(iraq):
     with pytest.raises(InputError) as info:
         optimize_periods(iraq, "federation", _path([80.0, 60.0]), smooth=True)
-    assert [(p.file, p.code) for p in info.value.problems] == [("--smooth", "E-USAGE")]
+    assert [(p.file, p.code) for p in info.value.problems] == [("smooth", "E-USAGE")]
 
 
 def test_a_price_below_every_fields_cost_is_zero_revenue(iraq, tmp_path):
@@ -485,24 +485,25 @@ def test_fund_from_options_reads_prices_and_moving_averages():
 
 
 @pytest.mark.parametrize(
-    ("word", "settings", "flag"),
+    ("word", "settings", "parameter", "code"),
     [
-        ("abc", {}, "--fund-benchmark"),
-        ("ma:x", {}, "--fund-benchmark"),
-        ("ma:0", {}, "--fund-benchmark"),
-        ("-5", {}, "--fund-benchmark"),
-        ("nan", {}, "--fund-benchmark"),
-        ("70", {"spend_rule": 2.0}, "--fund-spend-rule"),
-        (None, {"spend_rule": 0.1}, "--fund-spend-rule"),
-        (None, {"target_usd": 1e9}, "--fund-target"),
-        (None, {"interest": 0.02}, "--fund-interest"),
-        (None, {"initial_usd": 1e6}, "--fund-initial"),
+        ("abc", {}, "fund_benchmark", "E-USAGE"),
+        ("ma:x", {}, "fund_benchmark", "E-USAGE"),
+        ("ma:0", {}, "fund_benchmark", "E-RANGE"),
+        ("-5", {}, "fund_benchmark", "E-RANGE"),
+        ("nan", {}, "fund_benchmark", "E-RANGE"),
+        ("70", {"spend_rule": 2.0}, "fund_spend_rule", "E-RANGE"),
+        (None, {"spend_rule": 0.1}, "fund_spend_rule", "E-USAGE"),
+        (None, {"target_usd": 1e9}, "fund_target", "E-USAGE"),
+        (None, {"interest": 0.02}, "fund_interest", "E-USAGE"),
+        (None, {"initial_usd": 1e6}, "fund_initial", "E-USAGE"),
     ],
 )
-def test_fund_from_options_rejects_bad_words(word, settings, flag):
+def test_fund_from_options_rejects_bad_words(word, settings, parameter, code):
+    """The library names its parameters (``fund_benchmark``), never a command-line flag."""
     with pytest.raises(InputError) as info:
         fund_from_options(word, **settings)
-    assert [(p.file, p.code) for p in info.value.problems] == [(flag, "E-USAGE")]
+    assert [(p.file, p.code) for p in info.value.problems] == [(parameter, code)]
 
 
 @pytest.mark.parametrize("word", ["max", "mango"])

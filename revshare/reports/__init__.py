@@ -15,7 +15,8 @@ def write_reports(
     a: Allocation, outdir: str | Path, *, force: bool = False, lp_text: str | None = None
 ) -> Path:
     """Write ``allocation.csv``, ``summary.json``, ``report.md``, ``report.html`` (and ``model.lp``)
-    into ``outdir``, then ``manifest.json``."""
+    and ``manifest.json`` as the report folder ``outdir``, replaced as a whole
+    (:func:`~revshare.reports.safe.write_bundle`)."""
     from .html import allocation_html  # matplotlib is imported only when a report is written
 
     files = {

@@ -356,8 +356,8 @@ def comparison_table(c: Comparison) -> str:
 
 
 def write_comparison(c: Comparison, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``comparison.csv``, ``comparison.json``, ``report.md`` and ``report.html`` into
-    ``outdir`` atomically, then ``manifest.json`` with their SHA-256.
+    """Write ``comparison.csv``, ``comparison.json``, ``report.md``, ``report.html`` and
+    ``manifest.json`` (their SHA-256) as the report folder ``outdir``, replaced as a whole.
 
     Raises
     ------

@@ -176,7 +176,8 @@ def apportionment_text(a: Apportionment) -> str:
 
 
 def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``apportionment.csv``, ``summary.json`` and ``report.md`` atomically to ``outdir``."""
+    """Write ``apportionment.csv``, ``summary.json`` and ``report.md`` as the report folder
+    ``outdir``, replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
     return write_bundle(
         outdir,
         {
@@ -380,7 +381,8 @@ def referendum_text(r: Referendum) -> str:
 
 
 def write_referendum(r: Referendum, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``referendum.csv``, ``summary.json`` and ``report.md`` atomically into ``outdir``."""
+    """Write ``referendum.csv``, ``summary.json`` and ``report.md`` as the report folder
+    ``outdir``, replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
     return write_bundle(
         outdir,
         {

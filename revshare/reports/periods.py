@@ -158,6 +158,8 @@ def periods_csv(p: PeriodAllocation) -> bytes:
 
 
 def write_period_reports(p: PeriodAllocation, outdir: str | Path, *, force: bool = False) -> Path:
+    """Write the period reports and ``manifest.json`` as the report folder ``outdir``,
+    replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
     files = {
         "periods.csv": periods_csv(p),
         "cells_by_period.csv": frame_csv(p.cells),
