@@ -78,6 +78,12 @@ class SweepFolder:
         meta = folder / "sweep.json"
         if folder.exists() and not folder.is_dir():
             raise _output(folder, "exists and is not a directory", "choose another --out")
+        if self.chunks.is_symlink():
+            raise _output(
+                self.chunks,
+                "is a symbolic link; revshare does not write through links",
+                "remove it",
+            )
         existing = _read_json(meta)
         if resume:
             if existing is None:

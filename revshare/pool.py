@@ -49,7 +49,7 @@ def run(
         ``E-MAIN-GUARD`` when the caller's main script would start the sweep again in every
         worker.
     SolverUnavailableError
-        when a worker process died (killed, out of memory).
+        when a worker process died (killed, out of memory) or its answer could not be read.
     """
     guard = unguarded_call()
     if guard is not None:
@@ -78,7 +78,8 @@ def run(
         finished = True
     except BrokenProcessPool as exc:
         raise SolverUnavailableError(
-            f"a worker process stopped abruptly ({exc}); it was killed or ran out of memory. "
+            f"a worker process failed ({exc}): it was killed, ran out of memory, or sent back "
+            "what cannot be read. "
             "Finished chunks are kept when the sweep has an output folder (resume it); pass "
             "fewer workers, or workers=1 to solve in this process"
         ) from None

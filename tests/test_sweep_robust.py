@@ -314,6 +314,8 @@ def test_cli_resume_of_a_chunk_with_the_centres_money_halved_reports_the_true_op
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out / "scenarios.csv", encoding="utf-8-sig")
     assert written["centre_usd"].tolist() == pytest.approx(fresh["centre_usd"].tolist(), rel=1e-12)
+    report = (out / "report.md").read_text()
+    assert "## Notices" in report and "000000.json" in report and "fails verification" in report
 
 
 # -- class 18: errors from workers, Ctrl-C and killed parents -----------------------------------
