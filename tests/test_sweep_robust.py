@@ -648,3 +648,15 @@ def test_a_sweep_that_failed_keeps_its_chunks(iraq, tmp_path, monkeypatch):
     assert len(list((out / "chunks").glob("*.json"))) == 1
     assert not (out / "manifest.json").exists()
     assert np.isnan(r.results["centre_usd"]).all()
+
+
+def test_a_symbolic_link_at_chunks_is_refused(iraq, tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "chunks").symlink_to(elsewhere)
+    with pytest.raises(InputError) as info:
+        sweep(iraq, ["unified"], price_grid("50"), out=out, force=True)
+    assert info.value.codes == ["E-OUTPUT"] and "symbolic link" in str(info.value)
+    assert list(elsewhere.iterdir()) == []
