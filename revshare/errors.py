@@ -40,6 +40,12 @@ class RevshareError(Exception):
 
     exit_code = 1
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (a sweep's worker hands its error to the parent) would call ``__init__`` with
+        # ``args``, which is the message, not what the subclass's ``__init__`` takes; rebuild
+        # without ``__init__`` instead, from the message and every attribute.
+        return (_restore, (type(self), self.args), dict(self.__dict__))
+
 
 class InputError(RevshareError):
     """The input data, structure or options are wrong; nothing was solved (exit 2)."""
@@ -53,6 +59,11 @@ class InputError(RevshareError):
     @property
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
+
+
+def _restore(cls: type[RevshareError], args: tuple[Any, ...]) -> RevshareError:
+    """An exception of ``cls`` with ``args``; pickle then restores its attributes."""
+    return cls.__new__(cls, *args)
 
 
 def _key(p: Problem) -> tuple[str, int, str]:

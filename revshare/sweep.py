@@ -3,12 +3,16 @@
 A sweep is split into *chunks*: for each structure and parameter point, its scenarios sorted by
 price and cut every ``chunk_size``. A chunk is solved by one :class:`revshare.engine.Engine`
 (built once per process and structure) and verified in one batch
-(:func:`revshare.verify.verify_batch`), so its numbers depend only on the chunk: the same on one
-worker, many, or a Dask cluster.
+(:func:`revshare.verify.verify_batch`), so its numbers depend only on the chunk: the same in this
+process, on many local workers (:mod:`revshare.pool`), or on a Dask cluster.
 
-With an output folder each finished chunk is written at once (atomically) under ``chunks/``, and
-``sweep.json`` records what the sweep is; ``resume=True`` re-runs only the missing chunks of the
-same sweep, so an interrupted sweep loses nothing and repeats nothing.
+With an output folder each finished chunk is written at once (atomically, with its digest) under
+``chunks/`` and ``sweep.json`` records what the sweep is (:mod:`revshare.chunks`);
+``resume=True`` re-runs only the missing chunks of the same sweep, so an interrupted sweep loses
+nothing and repeats nothing. A resumed chunk is trusted no more than a fresh one: its digest,
+its scenarios and its money are checked again against the data, and a chunk that fails is
+solved again (with a notice). After a complete sweep whose reports were written, ``chunks/`` is
+removed unless ``keep_chunks``.
 
 Per scenario the results hold the status, the money per head of every region, faction and bloc,
 each bloc's surplus over its outside option, the centre's slice, the Gini index of money per
@@ -22,12 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, pool
+from .chunks import FORMAT, REPORT_FILES, Damaged, Solution, SweepFolder
 from .compare import select
 from .dataset import Money, Territory, indicator_matrix
 from .engine import Engine
@@ -43,29 +45,19 @@ from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .metrics import gini_rows
 from .model import build_model, check_names
 from .optimize import VERIFY_RELATIVE, conserve_many, optimize
-from .reports.safe import check_outputs, plain, write_atomic
 from .scenarios import overrides_of, parameter_grid
 from .solve import SolverConfig, Status
 from .structures import Structure, apply_overrides
 from .verify import verify_batch
 
 CHUNK_SIZE = 1000
-SWEEP_FILES = (
-    "scenarios.csv",
-    "summary.csv",
-    "risk.csv",
-    "structures.csv",
-    "summary.json",
-    "report.md",
-    "report.html",
-    "manifest.json",
-)
-FORMAT = 1  # of sweep.json and the chunk files
+SWEEP_FILES = REPORT_FILES
 STATUS_TEXT = {
     Status.OPTIMAL: "optimal",
     Status.INFEASIBLE: "infeasible",
 }
 BAD_STATUSES = ("not optimal", "not verified")
+SOLVED_STATUSES = ("optimal", "infeasible", *BAD_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -120,8 +112,16 @@ def _engine(territory: Territory, task: Task) -> Engine:
     return cache[key]
 
 
-def solve_chunk(territory: Territory, task: Task) -> pd.DataFrame:
-    """Solve and verify one chunk; returns its rows of the results table."""
+@dataclass(frozen=True)
+class Chunk:
+    """A solved chunk: its raw answers (what is stored) and its rows of the results table."""
+
+    solution: Solution
+    table: pd.DataFrame
+
+
+def solve_chunk(territory: Territory, task: Task) -> Chunk:
+    """Solve and verify one chunk."""
     money = territory.money(task.price)
     n = len(task.price)
     status = np.full(n, "optimal", dtype=object)
@@ -145,21 +145,95 @@ def solve_chunk(territory: Territory, task: Task) -> pd.DataFrame:
             _solve_by_optimize(territory, task, stuck, status, x, centre, solves)
     ok = status == "optimal"
     x[ok], centre[ok] = conserve_many(x[ok], centre[ok], money.revenue[ok])
-    violation = np.full(n, np.nan)
+    passed, violation, _ = _verify(territory, task, money, status, x, centre)
+    status[ok & ~passed] = "not verified"
+    ok = status == "optimal"
+    x[~ok], centre[~ok] = np.nan, np.nan
+    solution = Solution(
+        task.index, task.scenario, task.period, task.price, status, solves, centre, x
+    )
+    return Chunk(solution, _table(territory, task, money, status, x, centre, solves, violation))
+
+
+def _verify(
+    territory: Territory,
+    task: Task,
+    money: Money,
+    status: np.ndarray,
+    x: np.ndarray,
+    centre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The independent verification of the optimal rows, in one batch: whether each row passed
+    (True where not optimal), its largest violation in USD (NaN where not optimal) and, for each
+    row that failed, which rule and by how much."""
+    ok = status == "optimal"
+    passed = np.ones(len(status), dtype=bool)
+    violation = np.full(len(status), np.nan)
+    failures: list[str] = []
     if ok.any():
+        rows = np.flatnonzero(ok)
         checked = verify_batch(
             territory,
             task.structure,
-            _rows(money, np.flatnonzero(ok)),
+            _rows(money, rows),
             x[ok],
             centre[ok],
             VERIFY_RELATIVE["highs"],
         )
         violation[ok] = checked.max_violation_usd
-        status[np.flatnonzero(ok)[~checked.ok]] = "not verified"
+        passed[rows] = checked.ok
+        failures = [
+            f"scenario {task.scenario[r]!r} breaks {checked.worst[k]} by "
+            f"{checked.max_violation_usd[k]:.6g} USD"
+            for k, r in enumerate(rows)
+            if not checked.ok[k]
+        ]
+    return passed, violation, failures
+
+
+def resumed_chunk(territory: Territory, task: Task, solution: Solution) -> pd.DataFrame:
+    """The rows of a chunk read back from disk, after the checks a fresh chunk passes.
+
+    Its scenarios must be the task's, in order; each status must be possible (``no revenue``
+    exactly where there is none, ``not applicable`` exactly where the structure does not fit);
+    money only where optimal; and the money must pass the same verification as a fresh solve.
+
+    Raises
+    ------
+    Damaged
+        naming the first check that failed.
+    """
+    n = len(task.price)
+    if len(solution.scenario) != n:
+        raise Damaged(f"holds {len(solution.scenario)} scenario(s); the chunk has {n}")
+    if (
+        solution.scenario != task.scenario
+        or not np.array_equal(solution.price, task.price)
+        or not np.array_equal(solution.period, task.period, equal_nan=True)
+    ):
+        raise Damaged("does not hold this chunk's scenarios, periods and prices in order")
+    money = territory.money(task.price)
+    status = solution.status
+    if task.applicable:
+        expected = np.full(n, "not applicable", dtype=object)
+        possible = status == expected
+    else:
+        none = money.revenue <= 0
+        possible = np.where(none, status == "no revenue", np.isin(status, SOLVED_STATUSES))
+    if not possible.all():
+        i = int(np.flatnonzero(~possible)[0])
+        raise Damaged(f"gives scenario {task.scenario[i]!r} the impossible status {status[i]!r}")
     ok = status == "optimal"
-    x[~ok], centre[~ok] = np.nan, np.nan
-    return _table(territory, task, money, status, x, centre, solves, violation)
+    x, centre = solution.cells_usd, solution.centre_usd
+    finite = np.isfinite(x).all(axis=1) & np.isfinite(centre)
+    blank = np.isnan(x).all(axis=1) & np.isnan(centre)
+    if not np.where(ok, finite, blank).all():
+        i = int(np.flatnonzero(~np.where(ok, finite, blank))[0])
+        raise Damaged(f"has money that does not fit the status of scenario {task.scenario[i]!r}")
+    passed, violation, failures = _verify(territory, task, money, status, x, centre)
+    if not passed.all():
+        raise Damaged(f"fails verification: {failures[0]}")
+    return _table(territory, task, money, status, x, centre, solution.lp_solves, violation)
 
 
 def _rows(money: Money, index: np.ndarray) -> Money:
@@ -359,9 +433,11 @@ def sweep(
     out: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
+    keep_chunks: bool = False,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
     progress: Progress | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Solve every structure at every scenario (and parameter point).
 
@@ -369,17 +445,25 @@ def sweep(
     ----------
     scenarios : a table with ``scenario``, ``period`` and ``price`` (:mod:`revshare.scenarios`).
     params : ``PARAM=START:STOP:STEP`` grids; several make their product.
-    workers : local processes (default: every core); 1 solves in this process.
+    workers : local processes; by default (and with 1) the sweep runs in this process, which
+        works anywhere. More than 1 starts worker processes, which import the main script
+        again: call ``sweep`` from a script under ``if __name__ == "__main__":``.
     scheduler : a Dask scheduler address or ``distributed.Client``; replaces ``workers``.
     out : a folder: chunks are streamed there as they finish, then the reports are written.
-    resume : continue the sweep in ``out``, solving only its missing chunks.
+    resume : continue the sweep in ``out``, solving only its missing chunks; every chunk read
+        back is checked as a fresh one is, and one that fails is solved again.
+    keep_chunks : keep ``out/chunks/`` after a complete sweep whose reports were written
+        (they are removed by default; an unfinished or failed sweep always keeps them).
     progress : called with (scenarios done, scenarios in all) as chunks finish.
+    notice : called with one line for each chunk that ``resume`` found damaged and solves
+        again; the lines are also in ``provenance["notices"]``.
 
     Raises
     ------
     InputError
-        for bad scenarios, parameters or structures, an output folder holding another sweep, or
-        an unknown scheduler.
+        for bad scenarios, parameters or structures, an output folder holding another sweep, an
+        unknown scheduler, ``workers`` below 1, or worker processes started from the top level
+        of a script (``E-MAIN-GUARD``).
     """
     started = time.perf_counter()
     if resume and out is None:
@@ -393,29 +477,49 @@ def sweep(
                 "pass --out DIR",
             )
         )
+    if workers is not None and workers < 1:
+        raise InputError(
+            Problem(
+                "workers",
+                None,
+                None,
+                "E-USAGE",
+                f"must be 1 or more, got {workers!r}",
+                "pass 1 to solve in this process, or the number of worker processes",
+            )
+        )
     tasks, spec = plan(
         territory, structures, scenarios, params, chunk_size=chunk_size, time_limit=time_limit
     )
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    store = _Store(Path(out), digest, spec, resume, force) if out is not None else None
-    done: dict[int, pd.DataFrame] = store.load() if store else {}
+    folder = None
+    if out is not None:
+        folder = SweepFolder(Path(out), digest, spec, len(territory.cells), resume, force)
+    notices: list[str] = []
+
+    def tell(line: str) -> None:
+        notices.append(line)
+        if notice:
+            notice(line)
+
+    done = _resume(territory, tasks, folder, tell) if folder and resume else {}
     total = sum(len(t.price) for t in tasks)
     count = sum(len(f) for f in done.values())
     if progress:
         progress(count, total)
     todo = [t for t in tasks if t.index not in done]
-    workers = workers or os.cpu_count() or 1
+    workers = workers or 1
     executor = "inline"
     if scheduler is not None:
         executor = "dask"
     elif workers > 1 and len(todo) > 1:
         executor = f"{min(workers, len(todo))} processes"
-    for frame in _execute(territory, todo, workers, scheduler):
-        index = int(frame["_task"].iloc[0])
-        done[index] = frame
-        if store:
-            store.save(index, frame)
-        count += len(frame)
+    for chunk in _execute(territory, todo, workers, scheduler):
+        index = chunk.solution.task
+        done[index] = chunk.table
+        if folder:
+            folder.save(chunk.solution)
+        count += len(chunk.table)
         if progress:
             progress(count, total)
     results = pd.concat([done[t.index] for t in tasks], ignore_index=True).drop(columns="_task")
@@ -435,19 +539,45 @@ def sweep(
             "lp_solves": int(results["lp_solves"].sum()),
             "dataset": territory.name,
             "inputs": dict(territory.provenance.get("inputs", {})),
+            "notices": notices,
         },
     )
-    if store and not result.failed:  # reports hold proven, verified optima only
+    if folder and not result.failed:  # reports hold proven, verified optima only
         from .reports.sweep import write_sweep_reports
 
-        write_sweep_reports(result, store.folder)
+        write_sweep_reports(result, folder.folder)
+        if not keep_chunks:  # only now: until the reports are written, chunks are the work
+            folder.remove_chunks()
     return result
+
+
+def _resume(
+    territory: Territory,
+    tasks: list[Task],
+    folder: SweepFolder,
+    tell: Callable[[str], None],
+) -> dict[int, pd.DataFrame]:
+    """The rows of every chunk already in ``folder`` that passes every check; each chunk file
+    that fails one is reported through ``tell`` and left to be solved again."""
+    done = {}
+    for task in tasks:
+        path = folder.path(task.index)
+        try:
+            solution = folder.load(task.index)
+            if solution is None:
+                continue
+            done[task.index] = resumed_chunk(territory, task, solution)
+        except Damaged as why:
+            tell(f"notice: {path}: {why}; solving this chunk again")
+    for path in folder.strays(t.index for t in tasks):
+        tell(f"notice: {path}: is not a chunk of this sweep; ignored")
+    return done
 
 
 def _execute(
     territory: Territory, tasks: list[Task], workers: int, scheduler: Any
-) -> Iterator[pd.DataFrame]:
-    """Each chunk's results as it finishes, by the chosen executor."""
+) -> Iterator[Chunk]:
+    """Each chunk as it finishes, by the chosen executor."""
     if not tasks:
         return
     if scheduler is not None:
@@ -456,37 +586,10 @@ def _execute(
         for task in tasks:
             yield solve_chunk(territory, task)
     else:
-        context = multiprocessing.get_context("spawn")  # HiGHS threads do not survive a fork
-        pool = ProcessPoolExecutor(
-            min(workers, len(tasks)),
-            mp_context=context,
-            initializer=_set_territory,
-            initargs=(territory,),
-        )
-        try:
-            futures = [pool.submit(_solve_in_worker, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        yield from pool.run(solve_chunk, territory, tasks, workers)
 
 
-_TERRITORY: Territory | None = None
-
-
-def _set_territory(territory: Territory) -> None:
-    global _TERRITORY
-    _TERRITORY = territory
-
-
-def _solve_in_worker(task: Task) -> pd.DataFrame:
-    assert _TERRITORY is not None
-    return solve_chunk(_TERRITORY, task)
-
-
-def _execute_dask(
-    territory: Territory, tasks: list[Task], scheduler: Any
-) -> Iterator[pd.DataFrame]:
+def _execute_dask(territory: Territory, tasks: list[Task], scheduler: Any) -> Iterator[Chunk]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -526,92 +629,6 @@ def _execute_dask(
     finally:
         if own:
             client.close()
-
-
-# -- storage ----------------------------------------------------------------------------------
-
-
-class _Store:
-    """``sweep.json`` and one JSON file per finished chunk, each written atomically."""
-
-    def __init__(
-        self, folder: Path, digest: str, spec: Mapping[str, Any], resume: bool, force: bool
-    ):
-        self.folder, self.digest = folder, digest
-        self.chunks = folder / "chunks"
-        meta = folder / "sweep.json"
-        if folder.exists() and not folder.is_dir():
-            raise _output(folder, "exists and is not a directory", "choose another --out")
-        existing = _read_json(meta)
-        if resume:
-            if existing is None:
-                raise _output(meta, "there is no sweep to resume here", "run without --resume")
-            if existing.get("digest") != digest:
-                raise _output(
-                    meta,
-                    "this folder holds a different sweep (other data, structures, scenarios, "
-                    "parameters or chunk size)",
-                    "resume with the same inputs, pass --force to start over, or choose another --out",
-                )
-        elif (existing is not None or self.chunks.exists()) and not force:
-            raise _output(
-                meta,
-                "a sweep is already here",
-                "pass --resume to continue it, --force to start over, or choose another --out",
-            )
-        elif force and self.chunks.exists():
-            for old in [*self.chunks.glob("*.json"), *self.chunks.glob(".tmp-*")]:
-                old.unlink()
-        if not resume:  # another command's reports are never replaced without --force
-            problems = check_outputs(folder, SWEEP_FILES, force)
-            if problems:
-                raise InputError(problems)
-        self.chunks.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            write_atomic(meta, _json({"format": FORMAT, "digest": digest, "spec": spec}))
-
-    def load(self) -> dict[int, pd.DataFrame]:
-        """The chunks already finished by this sweep; a damaged file is solved again."""
-        out = {}
-        for path in sorted(self.chunks.glob("*.json")):
-            doc = _read_json(path)
-            if not doc or doc.get("digest") != self.digest:
-                continue
-            try:
-                frame = pd.DataFrame(doc["rows"], columns=doc["columns"])
-                frame = frame.astype({c: float for c in doc["float_columns"]})
-                out[int(doc["task"])] = frame
-            except (KeyError, TypeError, ValueError):
-                continue  # damaged: solved again
-        return out
-
-    def save(self, index: int, frame: pd.DataFrame) -> None:
-        floats = [c for c in frame.columns if frame[c].dtype.kind == "f"]
-        rows = frame.astype(object).where(frame.notna(), None).values.tolist()
-        doc = {
-            "digest": self.digest,
-            "task": index,
-            "columns": list(frame.columns),
-            "float_columns": floats,
-            "rows": rows,
-        }
-        write_atomic(self.chunks / f"{index:06d}.json", _json(doc))
-
-
-def _json(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, allow_nan=False, ensure_ascii=False, default=plain).encode()
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def _output(path: Path, message: str, remedy: str) -> InputError:
-    return InputError(Problem(str(path), None, None, "E-OUTPUT", message, remedy))
 
 
 # -- summaries --------------------------------------------------------------------------------

@@ -193,6 +193,7 @@ def test_interrupted_sweep_resumes_without_loss_or_duplication(iraq, tmp_path):
         chunk_size=7,
         out=out,
         resume=True,
+        keep_chunks=True,
         progress=lambda d, t: seen.append((d, t)),
     )
     assert seen[0][0] == sum(
@@ -327,8 +328,8 @@ def test_cli_sweep_writes_reports_and_prints_a_summary(tmp_path):
         "report.md",
         "manifest.json",
         "sweep.json",
-        "chunks",
     } <= names
+    assert "chunks" not in names  # a complete sweep's reports hold everything its chunks had
     summary = json.loads((out / "summary.json").read_text())
     assert summary["spec"]["scenario_count"] == 200
     assert "Money per head against the oil price" in (out / "report.html").read_text()

@@ -115,6 +115,9 @@ def sweep_markdown(result: SweepResult) -> str:
             "in scenarios.csv with their status and left out of every summary.",
             "",
         ]
+    notices = list(result.provenance.get("notices", []))
+    if notices:  # chunks that resume found damaged and solved again
+        lines += ["## Notices", "", *(f"- {md_cell(str(n))}" for n in notices), ""]
     lines += ["## Status of each structure", ""]
     t = _structures_table(result)
     head = [*keys, "scenarios", "optimal", "infeasible", "no revenue", "not applicable", "failed"]
