@@ -6,7 +6,9 @@ usage; 3 infeasible; 4 not proven optimal or not verified; 5 solver unavailable.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import shlex
 import sys
 import traceback
@@ -17,7 +19,7 @@ from typing import Any
 import click
 
 import revshare
-from revshare.errors import InfeasibleError, InputError, NotOptimalError, RevshareError
+from revshare.errors import InfeasibleError, InputError, NotOptimalError, Problem, RevshareError
 
 EXAMPLES = {
     "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
@@ -38,6 +40,33 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+# The library names its parameters (``fund_interest``); the command line shows the flag the user
+# typed (``--fund-interest``). Where the two names differ, this table joins them.
+LIBRARY_PARAMETERS = {
+    "price": "price",
+    "prices": "grid",
+    "params": "params",
+    "kind": "price_model",
+    "start": "price_start",
+    "mean": "mean_price",
+    "n": "scenarios",
+    "periods": "periods_file",
+    "solver_options": "solver_options",
+}
+
+
+def _as_typed(problem: Problem) -> Problem:
+    """``problem`` with a library parameter in its place shown as the flag of this command."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or problem.line is not None:
+        return problem
+    options = {p.name: p for p in ctx.command.params if isinstance(p, click.Option)}
+    option = options.get(LIBRARY_PARAMETERS.get(problem.file, problem.file))
+    if option is None:
+        return problem
+    return dataclasses.replace(problem, file=max(option.opts, key=len))
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library exceptions into the exit-code contract; tracebacks only with --debug."""
 
@@ -47,7 +76,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            _fail("\n".join(f"revshare: error: {p}" for p in exc.problems), 2)
+            _fail("\n".join(f"revshare: error: {_as_typed(p)}" for p in exc.problems), 2)
         except InfeasibleError as exc:
             lines = [f"revshare: infeasible: {exc}"] + [f"  {c}" if c else "" for c in exc.conflict]
             if exc.concession:
@@ -120,6 +149,12 @@ def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -
         problems = check_outputs(outdir, [*names, "manifest.json"], force)
         if problems:
             raise InputError(problems)
+
+
+def _price_notice(territory: revshare.Territory, price: float | None) -> None:
+    notice = territory.price_notice(price)
+    if notice is not None:
+        click.echo(notice, err=True)
 
 
 def load(
@@ -296,6 +331,7 @@ def optimize(
         raise click.UsageError("--write-lp needs --out DIR")
     _write_or_refuse(outdir, (*reports.REPORT_FILES, *(["model.lp"] if write_lp else [])), force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
+    _price_notice(territory, price)
     alloc = revshare.optimize(
         territory,
         structure,
@@ -431,6 +467,7 @@ def compare(
 
     _write_or_refuse(outdir, COMPARISON_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
+    _price_notice(territory, price)
     chosen = structure_names(names)
     result = revshare.compare(
         territory, chosen, price=price, overrides=list(overrides), solver=solver
@@ -488,6 +525,11 @@ def compare(
 )
 @click.option("--resume", is_flag=True, help="Continue the interrupted sweep in --out.")
 @click.option("--force", is_flag=True, help="Start over, replacing the sweep in --out.")
+@click.option(
+    "--keep-chunks",
+    is_flag=True,
+    help="Keep --out/chunks/ after a complete sweep (removed once the reports are written).",
+)
 @handle_errors
 def sweep(
     dataset: Path | None,
@@ -516,6 +558,7 @@ def sweep(
     outdir: Path | None,
     resume: bool,
     force: bool,
+    keep_chunks: bool,
 ) -> None:
     """Solve structures over many prices and parameter values: price grids, Monte Carlo, paths."""
     from tqdm import tqdm
@@ -558,14 +601,17 @@ def sweep(
             chosen,
             table,
             params=list(params),
-            workers=workers,
+            # the command line uses every core unless told; the library's default is in process
+            workers=workers if workers is not None else (os.cpu_count() or 1),
             scheduler=scheduler,
             out=outdir,
             resume=resume,
             force=force,
+            keep_chunks=keep_chunks,
             chunk_size=chunk_size,
             time_limit=time_limit,
             progress=progress,
+            notice=lambda line: tqdm.write(line, file=sys.stderr),
         )
     except KeyboardInterrupt:
         kept = f"; finished chunks are kept in {outdir}: run again with --resume" if outdir else ""

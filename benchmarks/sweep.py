@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def main() -> None:
     print(f"    (b)/(a) = {b / a:8.1f}   target >= 10")
     print(f"    (b)/(c) = {b / c:8.2f}   target >= 0.5")
     started = time.perf_counter()
-    r = revshare.sweep(t, "all", scenarios)
+    r = revshare.sweep(t, "all", scenarios, workers=os.cpu_count() or 1)
     full = time.perf_counter() - started
     counts = r.results.groupby("structure")["status"].value_counts().unstack(fill_value=0)
     print(

@@ -49,7 +49,7 @@ import pandas as pd
 from . import preferences
 from .dataset import Territory
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .model import check_names
+from .model import check_applicable, check_names
 from .optimize import Allocation, optimize, resolve_price, versions
 from .structures import PRESETS, Structure, apply_overrides, resolve
 
@@ -96,7 +96,7 @@ class Comparison:
     allocations : name -> verified :class:`Allocation`, or ``None`` when there is none.
     status : name -> ``optimal``, ``infeasible``, ``not optimal`` or ``not applicable``.
     infeasible : name -> one-line reason, for structures without a verified optimum.
-    not_applicable : name -> one-line reason, for presets that do not fit the dataset.
+    not_applicable : name -> one-line reason, for structures that cannot apply to the dataset.
     cells, factions, blocs : long tables, one row per feasible structure and group: ``structure,
         group, population, usd, usd_rounded, usd_per_head_direct, usd_per_head_with_centre``;
         ``cells`` adds ``region, faction, bloc``; ``blocs`` adds ``outside_option_usd,
@@ -187,25 +187,20 @@ def _one_line(text: str) -> str:
 
 def _solve(
     territory: Territory,
-    preset: Structure,
     structure: Structure,
     lenient: bool,
     price: float,
     solver: str,
 ) -> tuple[Status, Allocation | None, str]:
-    """Solve ``structure`` (``preset`` with the overrides applied); with ``lenient``, a
+    """Solve ``structure`` (the overrides applied); with ``lenient``, a
     structure that cannot apply to the dataset (it names blocs or factions the dataset lacks, or
     needs an indicator it does not have) is "not applicable" rather than an error."""
     if lenient:
-        misfits = check_names(territory, preset)
+        misfits = check_applicable(structure, territory)
         if misfits:
             return "not applicable", None, _one_line("; ".join(p.message for p in misfits))
     try:
         alloc = optimize(territory, structure, price=price, solver=solver)
-    except InputError as exc:
-        if not lenient:
-            raise
-        return "not applicable", None, _one_line("; ".join(p.message for p in exc.problems))
     except InfeasibleError as exc:
         # The rules in conflict by label only (the full wording is in optimize's error), so that
         # the reason stays one line a table can hold.
@@ -367,7 +362,7 @@ def compare(
     for structure, lenient in chosen:
         t0 = time.perf_counter()
         status[structure.name], allocs[structure.name], reasons[structure.name] = _solve(
-            territory, structure, definitions[structure.name], lenient, price, solver
+            territory, definitions[structure.name], lenient, price, solver
         )
         seconds[structure.name] = time.perf_counter() - t0
     feasible = [n for n in names if allocs[n] is not None]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .dataset import Territory
+from .dataset import Territory, check_price
 from .errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
 from .explain import explain
 from .metrics import metrics, round_money, summarise
@@ -22,7 +22,13 @@ from .model import Model, build_model, choose_scale
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
 from .solve import Solution, SolverConfig, solve_model
 from .structures import Structure, apply_overrides, resolve
-from .verify import RELATIVE_TOLERANCE, Verification, require_verified, verify
+from .verify import (
+    RELATIVE_TOLERANCE,
+    Verification,
+    require_finite,
+    require_verified,
+    verify,
+)
 
 CROSS_CHECK_RELATIVE = 1e-7
 RETRY_SLACK = 5.0
@@ -115,31 +121,25 @@ def verify_tolerance(config: SolverConfig) -> float:
 
 
 def resolve_price(territory: Territory, price: float | None) -> float:
+    """The price to solve at, checked (:func:`revshare.dataset.check_price`). None is needed when
+    every field gives its revenue in USD: a given one is then not used
+    (:meth:`Territory.price_notice`) and 0 stands for it."""
+    if not territory.price_dependent:
+        return 0.0 if price is None else check_price(price, territory)
     if price is None:
         price = territory.default_price
     if price is None:
         raise InputError(
             Problem(
-                "--price",
+                "price",
                 None,
                 None,
                 "E-USAGE",
                 "no oil price given and the dataset has no default_price",
-                "pass --price USD or add default_price to structures.toml",
+                "give a price (USD a barrel) or add default_price to structures.toml",
             )
         )
-    if not np.isfinite(price) or price < 0:
-        raise InputError(
-            Problem(
-                "--price",
-                None,
-                None,
-                "E-RANGE",
-                f"price must be >= 0, got {price}",
-                "pass a price in USD a barrel",
-            )
-        )
-    return float(price)
+    return check_price(price, territory)
 
 
 def optimize(
@@ -249,7 +249,9 @@ def optimize(
         "solver_stages": sol.stages,
         "structure_hash": hashlib.sha256(repr(structure).encode()).hexdigest(),
     }
-    return Allocation(**{**alloc.__dict__, "provenance": provenance})
+    result = Allocation(**{**alloc.__dict__, "provenance": provenance})
+    require_finite(result, "allocation")
+    return result
 
 
 def _solve_with_retry(

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import Money, Territory
+from .dataset import Money, Territory, check_prices
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
 from .metrics import gini, gini_rows, group_sums
@@ -353,8 +353,18 @@ def optimize_periods(
             )
         )
     prices = path["price"].to_numpy(dtype=float)
-    money = territory.money(prices)
     lines = path["_line"] if "_line" in path else [None] * len(path)
+    try:  # each price in range, the path's revenue within range, and a price that matters
+        check_prices(
+            prices,
+            territory,
+            parameter="periods",
+            years=path["years"],
+            lines=[int(v) for v in path["_line"]] if "_line" in path else None,
+        )
+    except InputError as exc:
+        problems += exc.problems
+    money = territory.money(prices)
     years = path["years"].to_numpy(dtype=float)
     for line, period, price, year, v in zip(
         lines, path["period"], prices, years, money.revenue, strict=True

@@ -39,11 +39,11 @@ import pandas as pd
 from . import __version__, pool
 from .chunks import FORMAT, REPORT_FILES, Damaged, Solution, SweepFolder
 from .compare import select
-from .dataset import Money, Territory, indicator_matrix
+from .dataset import Money, Territory, check_prices
 from .engine import Engine
 from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini_rows
-from .model import build_model, check_names
+from .metrics import gini_rows, group_sums
+from .model import build_model, check_applicable
 from .optimize import VERIFY_RELATIVE, conserve_many, optimize
 from .scenarios import overrides_of, parameter_grid
 from .solve import SolverConfig, Status
@@ -287,10 +287,12 @@ def _table(
     cells = t.cells
     pop = cells["population"].to_numpy(dtype=float)
     regions = list(t.regions.index)
-    by_region = indicator_matrix(cells["region"], regions)
-    by_faction = indicator_matrix(cells["faction"], t.factions)
-    by_bloc = indicator_matrix(cells["region"].map(t.regions["bloc"]), t.blocs)
-    x_region, x_bloc = x @ by_region, x @ by_bloc
+    labels = {
+        "region": (cells["region"], regions),
+        "faction": (cells["faction"], t.factions),
+        "bloc": (cells["region"].map(t.regions["bloc"]), t.blocs),
+    }
+    x_region, x_bloc = (group_sums(x, *labels[k]) for k in ("region", "bloc"))
     producing = (money.region > 0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         retention = np.sum(x_region * producing, axis=1) / np.sum(money.region * producing, axis=1)
@@ -309,13 +311,9 @@ def _table(
         "producing_retention": retention,
         "max_violation_usd": violation,
     }
-    for kind, names, matrix in (
-        ("region", regions, by_region),
-        ("faction", t.factions, by_faction),
-        ("bloc", t.blocs, by_bloc),
-    ):
-        heads = pop @ matrix
-        values = (x @ matrix) / heads
+    for kind, (label, names) in labels.items():
+        heads = group_sums(pop, label, names)[0]
+        values = group_sums(x, label, names) / heads
         columns.update({f"{kind}:{n}": values[:, j] for j, n in enumerate(names)})
     surplus = x_bloc - money.outside
     columns.update({f"surplus:{b}": surplus[:, j] for j, b in enumerate(t.blocs)})
@@ -355,6 +353,7 @@ def plan(
         )
     if scenarios.empty:
         raise InputError(Problem("--prices", None, None, "E-USAGE", "no scenarios", "give prices"))
+    check_prices(scenarios["price"].to_numpy(), territory, parameter="prices")
     points = parameter_grid(list(params)) if params else [{}]
     chosen = select(territory, structures)
     order = np.lexsort((np.arange(len(scenarios)), scenarios["price"].to_numpy()))
@@ -364,9 +363,9 @@ def plan(
     tasks: list[Task] = []
     described = []
     for base, lenient in chosen:
-        misfit = check_names(territory, base) if lenient else []
         for point in points:
             structure = apply_overrides(base, overrides_of(point))
+            misfit = check_applicable(structure, territory) if lenient else []
             reason = "; ".join(p.message for p in misfit)
             if not reason:
                 reason = _fits(territory, structure, support, lenient)

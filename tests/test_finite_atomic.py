@@ -460,7 +460,7 @@ def big() -> revshare.Territory:
         {
             "region": np.repeat(regions, 5),
             "faction": np.tile([f"F{k}" for k in range(5)], len(regions)),
-            "population": np.random.default_rng(0).integers(100, 100_000, BIG).astype(float),
+            "population": np.random.default_rng(0).integers(100, 40_000, BIG).astype(float),
         }
     )
     frame = pd.DataFrame({"region": regions, "bloc": [f"B{i % 400}" for i in range(len(regions))]})

@@ -272,7 +272,8 @@ def structures(draw, case: Case, floor: bool = True, mild: bool = False) -> revs
         faction_share=faction_share,
         per_capita_floor=draw(st.one_of(st.none(), floors)) if floor else None,
         per_capita_cap=cap,
-        damage_allotment=draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])),
+        # an earmark needs a recipient: with no damaged region it is an input error
+        damage_allotment=draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])) if any(case.damage) else 0.0,
         within_region=draw(st.sampled_from(["equal", "free"])),
         secession_proof=secession,
         secession_cost=draw(st.sampled_from([0.2, 0.5] if mild else [0.0, 0.2, 0.5])),

@@ -292,7 +292,8 @@ def test_no_damage_and_no_allotment_is_fine(small_frames, damage) -> None:
     ("overrides", "columns", "code", "column"),
     [
         (["objective=needs"], {"need_index": None}, "E-MISSING-INDICATOR", "need_index"),
-        (["objective=needs"], {"need_index": [1.0, 0.0, 1.0]}, "E-MISSING-INDICATOR", "need_index"),
+        # a need_index of 0 is out of range for the reader; a missing one is for the structure
+        (["objective=needs"], {"need_index": [1.0, np.nan, 1.0]}, "E-MISSING-INDICATOR", "need_index"),
         (["objective=formula"], {"area_km2": None}, "E-MISSING-INDICATOR", "area_km2"),
         (
             ["objective=formula"],

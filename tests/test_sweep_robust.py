@@ -414,17 +414,20 @@ def without_area(tmp_path_factory) -> Path:
 
 
 def test_an_input_error_in_a_sweep_worker_equals_the_one_in_process(without_area):
-    """The objective's indicators are read when a worker builds its engine (issue 11's example)."""
+    """An error raised while a worker builds its engine (issue 11's example: the objective
+    needs an indicator the data lacks) reaches the caller whole. ``plan`` now finds this one in
+    the parent, so the tasks are planned where the indicator exists and solved where it does
+    not, as a worker would meet it."""
     t = revshare.load_dataset(without_area)
     formula = dataclasses.replace(revshare.PRESETS["federation"], name="f", objective="formula")
-    tasks, _ = plan(t, [formula], price_grid("60,70,80,90"), chunk_size=1)
+    tasks, _ = plan(revshare.load_dataset(ROOT / "data" / "iraq"), [formula], price_grid("60,70,80,90"), chunk_size=1)
     with pytest.raises(InputError) as here:
         solve_chunk(t, tasks[0])
     with pytest.raises(InputError) as there:
         list(pool.run(solve_chunk, t, tasks, 2))
     assert here.value.codes == ["E-MISSING-INDICATOR"]
     _same_error(here.value, there.value)
-    with pytest.raises(InputError) as swept:
+    with pytest.raises(InputError) as swept:  # and the whole sweep says the same, before solving
         sweep(t, [formula], price_grid("60,70,80,90"), chunk_size=1, workers=2)
     _same_error(here.value, swept.value)
 
