@@ -157,7 +157,7 @@ def select(
     """The structures to compare, each with whether a misfit is tolerated (when several run)."""
     if isinstance(structures, str) and structures == "all":
         merged = {**PRESETS, **territory.structures}
-        return [(s, s is PRESETS.get(s.name)) for s in merged.values()]
+        return [(s, len(merged) > 1) for s in merged.values()]
     items = [structures] if isinstance(structures, str) else list(structures)
     chosen = [resolve(s, territory.structures) if isinstance(s, str) else s for s in items]
     names = [s.name for s in chosen]
