@@ -82,7 +82,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if exc.concession:
                 lines.append(f"cheapest concession: {exc.concession}")
             if exc.overrides:
-                lines.append("apply it with: " + shlex.join(a for o in exc.overrides for a in ("--set", o)))
+                lines.append(
+                    "apply it with: " + shlex.join(a for o in exc.overrides for a in ("--set", o))
+                )
             _fail("\n".join(lines), 3)
         except RevshareError as exc:
             label = {4: "not optimal", 5: "solver unavailable"}.get(exc.exit_code, "error")

@@ -48,7 +48,19 @@ FUZZ_OUTCOMES: Counter[str] = Counter()
 """Every ending of every fuzzed run in the session, printed by conftest's terminal summary."""
 
 LOCATED = re.compile(r"^revshare: error: (?P<where>.+?): .+ \[E-[A-Z0-9-]+\]$")
-NUMBER_GARBAGE = ["abc", "nan", "NaN", "inf", "-inf", "-1", "1e400", "1,000", "1e999", "--1", "0x1F"]
+NUMBER_GARBAGE = [
+    "abc",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "-1",
+    "1e400",
+    "1,000",
+    "1e999",
+    "--1",
+    "0x1F",
+]
 CONTROL = ["\x1b[31m", "\x07", "\u202e", "\x00", "\x9b", "\u2066"]
 LOOK_ALIKE = [
     lambda s: s + "\u200b",  # zero-width space (default-ignorable)
@@ -107,7 +119,11 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ "
+            + ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in value.items())
+            + " }"
+        )
     return repr(float(value))
 
 
@@ -322,8 +338,8 @@ def check_refusal(stderr: str, folder: Path) -> None:
         m = LOCATED.match(line)
         assert m, f"not in the located form: {line!r}"
         where = m.group("where")
-        assert str(folder) in where or "--" in where or where.split(":")[0].endswith(
-            (".csv", ".toml")
+        assert (
+            str(folder) in where or "--" in where or where.split(":")[0].endswith((".csv", ".toml"))
         ), f"the error names no file or parameter: {line!r}"
 
 

@@ -76,9 +76,7 @@ def test_a_structure_that_cannot_apply_named_alone_is_exit_2(misfit_dataset, com
     assert "revshare: error:" in err
 
 
-def test_compare_with_an_unproven_structure_exits_4_and_writes_no_report(
-    monkeypatch, tmp_path
-):
+def test_compare_with_an_unproven_structure_exits_4_and_writes_no_report(monkeypatch, tmp_path):
     compare_module = importlib.import_module("revshare.compare")
     real = compare_module.optimize
 
@@ -90,8 +88,12 @@ def test_compare_with_an_unproven_structure_exits_4_and_writes_no_report(
     monkeypatch.setattr(compare_module, "optimize", flaky)
     out = tmp_path / "report"
     code, stdout, err = run(
-        "compare", str(ROOT / "data" / "iraq"), "--structures", "federation,partition",
-        "--out", str(out),
+        "compare",
+        str(ROOT / "data" / "iraq"),
+        "--structures",
+        "federation,partition",
+        "--out",
+        str(out),
     )
     assert code == 4, err
     assert "partition" in err and "no report written" in err

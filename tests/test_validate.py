@@ -48,9 +48,12 @@ def test_iraq_is_valid_and_sudans_preset_is_listed_as_not_applicable():
 @pytest.mark.parametrize(
     ("toml", "code"),
     [
-        ('[structures.s]\nextends = "federation"\nbloc_share = { nowhere = 0.1 }\n', "E-UNKNOWN-NAME"),
-        ('[structures.s]\nfaction_share = { Martians = 0.1 }\n', "E-UNKNOWN-NAME"),
-        ('[structures.s]\nbloc_retention = { nowhere = 0.5 }\n', "E-UNKNOWN-NAME"),
+        (
+            '[structures.s]\nextends = "federation"\nbloc_share = { nowhere = 0.1 }\n',
+            "E-UNKNOWN-NAME",
+        ),
+        ("[structures.s]\nfaction_share = { Martians = 0.1 }\n", "E-UNKNOWN-NAME"),
+        ("[structures.s]\nbloc_retention = { nowhere = 0.5 }\n", "E-UNKNOWN-NAME"),
     ],
 )
 def test_a_dataset_structure_that_cannot_apply_fails_validate(tmp_path, toml, code):
