@@ -453,7 +453,10 @@ def _at(c: Change, fraction: float) -> Change:
     """``c`` with its new value a ``fraction`` of the way from old to new, rounded outward."""
     value = c.old + fraction * (c.new - c.old)
     value = _up(value) if c.new > c.old else _down(value)
-    sentence = c.sentence.replace(_fmt(c.parameter, c.new), _fmt(c.parameter, value))
+    # Only the figure after " to " is the new value: replacing every occurrence of its text
+    # would also rewrite the old value where one contains the other ("from 0.5 to 0").
+    head, sep, tail = c.sentence.rpartition(f" to {_fmt(c.parameter, c.new)}")
+    sentence = f"{head} to {_fmt(c.parameter, value)}{tail}" if sep else c.sentence
     return Change(c.parameter, c.old, value, sentence)
 
 
