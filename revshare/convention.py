@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from .dataset import Territory
 
 
+MAX_SEATS = 100_000
+"""The largest house apportioned: far above any convention or parliament (China's National
+People's Congress has about 3,000 seats); a larger number would only take long to refuse later."""
+
+
 @dataclass(frozen=True)
 class Method:
     """An apportionment method: a largest-remainder rule, or a divisor method given by a priority.
@@ -217,21 +222,21 @@ def _check(
                 f"use one of {', '.join(METHODS)}",
             )
         )
-    if not _is_int(seats) or seats < 1:
+    if not _is_int(seats) or not 1 <= seats <= MAX_SEATS:
         problems.append(
             _problem(
                 "--seats",
                 "E-RANGE",
-                f"seats must be a whole number >= 1, got {seats!r}",
+                f"seats must be a whole number from 1 to {MAX_SEATS:,}, got {seats!r}",
                 "pass the size of the convention",
             )
         )
-    if not _is_int(min_seats) or min_seats < 0:
+    if not _is_int(min_seats) or not 0 <= min_seats <= MAX_SEATS:
         problems.append(
             _problem(
                 "--min-seats",
                 "E-RANGE",
-                f"min_seats must be a whole number >= 0, got {min_seats!r}",
+                f"min_seats must be a whole number from 0 to {MAX_SEATS:,}, got {min_seats!r}",
                 "pass 0 or more",
             )
         )

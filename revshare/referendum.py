@@ -43,6 +43,9 @@ from .structures import Structure, apply_overrides, resolve
 
 DIFFERENCE_TOLERANCE_USD = 0.005
 LOGISTIC_SCALE_USD = 100.0
+MAX_USD_PER_HEAD = 1e9
+"""The range of the margin and the logistic scale, USD a head: far beyond any money per head (a
+dataset's whole revenue is at most 1e15 USD a year), so that every difference stays exact."""
 VOTE_MODELS = ("deterministic", "logistic")
 
 
@@ -314,12 +317,17 @@ def _check(
                 f"use one of {', '.join(RULES)}",
             )
         )
-    if isinstance(margin, bool) or not isinstance(margin, int | float) or not math.isfinite(margin):
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, int | float)
+        or not (math.isfinite(margin) and abs(margin) <= MAX_USD_PER_HEAD)
+    ):
         problems.append(
             _option(
                 "--margin",
                 "E-RANGE",
-                f"margin must be a finite number of USD a head, got {margin!r}",
+                f"margin must be a number of USD a head from {-MAX_USD_PER_HEAD:g} to "
+                f"{MAX_USD_PER_HEAD:g}, got {margin!r}",
                 "pass e.g. --margin 50",
             )
         )
@@ -335,13 +343,14 @@ def _check(
     if (
         isinstance(scale, bool)
         or not isinstance(scale, int | float)
-        or not (math.isfinite(scale) and scale > 0)
+        or not (math.isfinite(scale) and 0 < scale <= MAX_USD_PER_HEAD)
     ):
         problems.append(
             _option(
                 "--logistic-scale",
                 "E-RANGE",
-                f"the logistic scale must be a number of USD a head > 0, got {scale!r}",
+                f"the logistic scale must be a number of USD a head above 0 and at most "
+                f"{MAX_USD_PER_HEAD:g}, got {scale!r}",
                 "pass e.g. 100",
             )
         )
