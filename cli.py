@@ -398,14 +398,18 @@ def _optimize_periods(
 
 @main.command(epilog=f"Example: {EXAMPLES['generate']}")
 @click.argument("outdir", type=click.Path(path_type=Path))
-@click.option("--regions", "n_regions", type=click.IntRange(min=2), default=774, show_default=True)
-@click.option("--factions", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--fields", "n_fields", type=click.IntRange(min=1), help="Default: regions / 4.")
-@click.option("--blocs", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option(
-    "--periods", type=click.IntRange(min=1), default=120, show_default=True, help="Months."
+    "--regions", "n_regions", type=click.IntRange(2, 100_000), default=774, show_default=True
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--factions", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option(
+    "--fields", "n_fields", type=click.IntRange(1, 1_000_000), help="Default: regions / 4."
+)
+@click.option("--blocs", type=click.IntRange(1, 1_000), default=3, show_default=True)
+@click.option(
+    "--periods", type=click.IntRange(1, 12_000), default=120, show_default=True, help="Months."
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @force_option
 @handle_errors
 def generate(
