@@ -145,7 +145,7 @@ def structure_names(names: str) -> str | list[str]:
 
 
 def _write_or_refuse(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
-    from revshare.reports.safe import check_outputs
+    from revshare.atomic import check_outputs
 
     if outdir is not None:
         problems = check_outputs(outdir, [*names, "manifest.json"], force)
@@ -570,8 +570,8 @@ def sweep(
     from tqdm import tqdm
 
     from revshare import scenarios as sc
+    from revshare.reports.sweep import sweep as run_sweep
     from revshare.reports.sweep import sweep_table
-    from revshare.sweep import sweep as run_sweep
 
     given = [x for x in (grid, scenarios, prices_file) if x is not None]
     if len(given) != 1:

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import check_outputs, plain, write_atomic
 from .errors import InputError, Problem
-from .reports.safe import check_outputs, plain, write_atomic
 
 FORMAT = 2  # of sweep.json and the chunk files
+CHUNKS = "chunks"  # the folder of chunk files inside a sweep's output folder
 REPORT_FILES = (
     "scenarios.csv",
     "summary.csv",
@@ -74,7 +75,7 @@ class SweepFolder:
         force: bool,
     ):
         self.folder, self.digest, self.cells = folder, digest, cells
-        self.chunks = folder / "chunks"
+        self.chunks = folder / CHUNKS
         meta = folder / "sweep.json"
         if folder.exists() and not folder.is_dir():
             raise _output(folder, "exists and is not a directory", "choose another --out")
@@ -170,10 +171,6 @@ class SweepFolder:
         wanted = {self.path(i).name for i in indices}
         return sorted(p for p in self.chunks.glob("*.json") if p.name not in wanted)
 
-    def remove_chunks(self) -> None:
-        """Delete ``chunks/`` (a finished sweep's reports hold everything it had)."""
-        shutil.rmtree(self.chunks, ignore_errors=True)
-
     def _decode(self, index: int, data: bytes) -> Solution:
         try:
             doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
@@ -210,6 +207,12 @@ class SweepFolder:
             numbers[:, 2],
             numbers[:, 3:],
         )
+
+
+def remove_chunks(folder: str | Path) -> None:
+    """Delete ``chunks/`` of the sweep folder ``folder`` (once its reports hold everything the
+    chunks had)."""
+    shutil.rmtree(Path(folder) / CHUNKS, ignore_errors=True)
 
 
 def _text(value: Any) -> str:

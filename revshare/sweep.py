@@ -11,8 +11,8 @@ With an output folder each finished chunk is written at once (atomically, with i
 ``resume=True`` re-runs only the missing chunks of the same sweep, so an interrupted sweep loses
 nothing and repeats nothing. A resumed chunk is trusted no more than a fresh one: its digest,
 its scenarios and its money are checked again against the data, and a chunk that fails is
-solved again (with a notice). After a complete sweep whose reports were written, ``chunks/`` is
-removed unless ``keep_chunks``.
+solved again (with a notice). The analysis returns the results and writes no report: the
+caller does (:func:`revshare.reports.sweep.sweep` writes them and then removes ``chunks/``).
 
 Per scenario the results hold the status, the money per head of every region, faction and bloc,
 each bloc's surplus over its outside option, the centre's slice, the Gini index of money per
@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, pool
+from . import pool
+from ._version import __version__
 from .chunks import FORMAT, REPORT_FILES, Damaged, Solution, SweepFolder
 from .compare import select
 from .dataset import Money, Territory, check_prices
@@ -432,7 +433,6 @@ def sweep(
     out: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
-    keep_chunks: bool = False,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
     progress: Progress | None = None,
@@ -448,11 +448,9 @@ def sweep(
         works anywhere. More than 1 starts worker processes, which import the main script
         again: call ``sweep`` from a script under ``if __name__ == "__main__":``.
     scheduler : a Dask scheduler address or ``distributed.Client``; replaces ``workers``.
-    out : a folder: chunks are streamed there as they finish, then the reports are written.
+    out : a folder: chunks are streamed there as they finish (no report is written here).
     resume : continue the sweep in ``out``, solving only its missing chunks; every chunk read
         back is checked as a fresh one is, and one that fails is solved again.
-    keep_chunks : keep ``out/chunks/`` after a complete sweep whose reports were written
-        (they are removed by default; an unfinished or failed sweep always keeps them).
     progress : called with (scenarios done, scenarios in all) as chunks finish.
     notice : called with one line for each chunk that ``resume`` found damaged and solves
         again; the lines are also in ``provenance["notices"]``.
@@ -541,12 +539,6 @@ def sweep(
             "notices": notices,
         },
     )
-    if folder and not result.failed:  # reports hold proven, verified optima only
-        from .reports.sweep import write_sweep_reports
-
-        write_sweep_reports(result, folder.folder)
-        if not keep_chunks:  # only now: until the reports are written, chunks are the work
-            folder.remove_chunks()
     return result
 
 

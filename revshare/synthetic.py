@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import write_bundle
 from .dataset import Territory, territory_from_frames
 from .errors import InputError, Problem
 
@@ -153,8 +154,6 @@ def write_dataset(
     force: bool = False,
 ) -> Path:
     """Write a generated dataset as a dataset folder revshare reads back (with periods.csv)."""
-    from .reports.safe import write_bundle
-
     f, p, r = frames
     files = {
         "fields.csv": f.to_csv(index=False).encode(),

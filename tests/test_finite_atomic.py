@@ -5,7 +5,7 @@ replaced as a whole, and metrics in O(n log n) time and linear memory.
   settings at and beyond them: every run is an InputError or a result whose every number is
   finite and whose books ``check_fund`` and the verifier pass. The verifier and ``check_fund``
   fail on a NaN or an infinity anywhere; strict JSON never writes one.
-- Class 11: :func:`revshare.reports.safe.write_bundle` is failed at every step (an exception)
+- Class 11: :func:`revshare.atomic.write_bundle` is failed at every step (an exception)
   and killed at every step (SIGKILL in a subprocess), with and without the atomic exchange:
   the folder holds the old report or the new one, complete, never a mix.
 - Class 16: the Gini index equals the all-pairs formula (hypothesis) and every metric and the
@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 import revshare
 from cli import main
-from revshare import metrics, periods
+from revshare import atomic, metrics, periods
 from revshare.dataset import Money, indicator_matrix
 from revshare.errors import InputError, NotOptimalError
 from revshare.periods import (
@@ -533,7 +533,7 @@ def _strays(folder: Path) -> list[str]:
 
 def _old_report(tmp_path: Path) -> Path:
     out = tmp_path / "report"
-    safe.write_bundle(out, OLD)
+    atomic.write_bundle(out, OLD)
     for name, data in FOREIGN.items():
         (out / name).parent.mkdir(exist_ok=True)
         (out / name).write_bytes(data)
@@ -545,10 +545,10 @@ def _old_report(tmp_path: Path) -> Path:
 def mode(request, monkeypatch) -> str:
     """Both ways to swap: the atomic exchange (Linux), and renaming the old folder aside."""
     if request.param == "exchange":
-        if safe._RENAMEAT2 is None:
+        if atomic._RENAMEAT2 is None:
             pytest.skip("no renameat2 on this system")
     else:
-        monkeypatch.setattr(safe, "_RENAMEAT2", None)
+        monkeypatch.setattr(atomic, "_RENAMEAT2", None)
     return str(request.param)
 
 
@@ -556,16 +556,16 @@ def _steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The named steps of one forced replacement, recorded."""
     out = _old_report(tmp_path / "probe")
     seen: list[str] = []
-    monkeypatch.setattr(safe, "_step", seen.append)
-    safe.write_bundle(out, NEW, force=True)
-    monkeypatch.setattr(safe, "_step", lambda label: None)
+    monkeypatch.setattr(atomic, "_step", seen.append)
+    atomic.write_bundle(out, NEW, force=True)
+    monkeypatch.setattr(atomic, "_step", lambda label: None)
     assert _state(out) == NEW and _foreign_intact(out)
     return seen
 
 
 def test_a_forced_replacement_swaps_the_whole_folder_and_keeps_foreign_entries(tmp_path, mode):
     out = _old_report(tmp_path)
-    safe.write_bundle(out, NEW, force=True)
+    atomic.write_bundle(out, NEW, force=True)
     assert _state(out) == NEW  # "gone.md" went with the old report: no mix of the two
     assert not (out / "gone.md").exists()
     assert _foreign_intact(out)  # a sweep's chunks and the user's notes stay
@@ -574,7 +574,7 @@ def test_a_forced_replacement_swaps_the_whole_folder_and_keeps_foreign_entries(t
 
 def test_a_new_report_folder_and_its_parents_are_created(tmp_path, mode):
     out = tmp_path / "a" / "b" / "report"
-    safe.write_bundle(out, NEW)
+    atomic.write_bundle(out, NEW)
     assert _state(out) == NEW and _strays(out) == []
 
 
@@ -582,7 +582,7 @@ def test_a_symlinked_report_folder_is_replaced_where_it_points(tmp_path, mode):
     real = _old_report(tmp_path)
     link = tmp_path / "link"
     link.symlink_to(real, target_is_directory=True)
-    safe.write_bundle(link, NEW, force=True)
+    atomic.write_bundle(link, NEW, force=True)
     assert link.is_symlink() and _state(real) == NEW
 
 
@@ -597,16 +597,16 @@ def test_every_step_failing_leaves_the_old_or_the_new_report_complete(tmp_path, 
             if label == at:
                 raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(safe, "_step", fail)
+        monkeypatch.setattr(atomic, "_step", fail)
         with pytest.raises(OSError):
-            safe.write_bundle(out, NEW, force=True)
-        monkeypatch.setattr(safe, "_step", lambda label: None)
+            atomic.write_bundle(out, NEW, force=True)
+        monkeypatch.setattr(atomic, "_step", lambda label: None)
         after_swap = k >= steps.index("swapped")
         assert _state(out) == (NEW if after_swap else OLD), at
         assert _foreign_intact(out), at
         if not after_swap:
             assert _strays(out) == [], at  # a failure cleans up what it built
-        safe.recover_bundle(out)  # the next run (or a reader) removes what is left
+        atomic.recover_bundle(out)  # the next run (or a reader) removes what is left
         assert _strays(out) == [] and _state(out) == (NEW if after_swap else OLD), at
 
 
@@ -614,7 +614,7 @@ def test_every_step_failing_leaves_the_old_or_the_new_report_complete(tmp_path, 
 def test_a_file_that_cannot_be_written_leaves_the_old_report(tmp_path, monkeypatch, k):
     """The issue's case: one file (or the manifest, k = len(NEW)) cannot be written."""
     out = _old_report(tmp_path)
-    real = safe._write_file
+    real = atomic._write_file
     calls = []
 
     def write(path: Path, data: bytes) -> None:
@@ -624,9 +624,9 @@ def test_a_file_that_cannot_be_written_leaves_the_old_report(tmp_path, monkeypat
             raise OSError(28, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(safe, "_write_file", write)
+    monkeypatch.setattr(atomic, "_write_file", write)
     with pytest.raises(OSError):
-        safe.write_bundle(out, NEW, force=True)
+        atomic.write_bundle(out, NEW, force=True)
     assert _state(out) == OLD and _foreign_intact(out) and _strays(out) == []
 
 
@@ -650,7 +650,7 @@ def test_a_rename_that_fails_leaves_the_old_or_the_new_report(tmp_path, monkeypa
     monkeypatch.setattr(os, "rename", failing("rename"))
     monkeypatch.setattr(os, "replace", failing("replace"))
     try:
-        safe.write_bundle(out, NEW, force=True)
+        atomic.write_bundle(out, NEW, force=True)
         failed = False
     except OSError:
         failed = True
@@ -658,12 +658,12 @@ def test_a_rename_that_fails_leaves_the_old_or_the_new_report(tmp_path, monkeypa
     monkeypatch.setattr(os, "replace", real["replace"])
     assert _state(out) in (OLD, NEW) and _foreign_intact(out)
     assert failed or _state(out) == NEW
-    safe.recover_bundle(out)
+    atomic.recover_bundle(out)
     assert _state(out) in (OLD, NEW) and _strays(out) == []
 
 
 def test_a_failed_rename_in_puts_the_old_folder_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(safe, "_RENAMEAT2", None)
+    monkeypatch.setattr(atomic, "_RENAMEAT2", None)
     out = _old_report(tmp_path)
     real = os.rename
     calls = []
@@ -676,18 +676,18 @@ def test_a_failed_rename_in_puts_the_old_folder_back(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(OSError):
-        safe.write_bundle(out, NEW, force=True)
+        atomic.write_bundle(out, NEW, force=True)
     monkeypatch.setattr(os, "rename", real)
     assert _state(out) == OLD and _foreign_intact(out) and _strays(out) == []
 
 
 KILLER = """
 import json, os, signal, sys
-import revshare.reports.safe as safe
+import revshare.atomic as atomic
 
 spec = json.loads(sys.argv[1])
 if not spec["exchange"]:
-    safe._RENAMEAT2 = None
+    atomic._RENAMEAT2 = None
 new = {n: v.encode() for n, v in spec["new"].items()}
 killed = []
 for folder, at in spec["cases"]:
@@ -696,8 +696,8 @@ for folder, at in spec["cases"]:
         def step(label, at=at):
             if label == at:
                 os.kill(os.getpid(), signal.SIGKILL)
-        safe._step = step
-        safe.write_bundle(folder, new, force=True)
+        atomic._step = step
+        atomic.write_bundle(folder, new, force=True)
         os._exit(0)
     _, status = os.waitpid(pid, 0)
     killed.append(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL)
@@ -733,7 +733,7 @@ def test_a_kill_at_every_step_leaves_the_old_or_the_new_report_complete(
             assert seen is None and not out.exists()
         else:  # ... everywhere else a reader finds a complete report
             assert seen == (NEW if after_swap else OLD), at
-        safe.recover_bundle(out)  # ... and the next run or a reader puts the old one back
+        atomic.recover_bundle(out)  # ... and the next run or a reader puts the old one back
         assert _state(out) == (NEW if after_swap else OLD), at
         assert _foreign_intact(out) and _strays(out) == [], at
 
@@ -741,13 +741,13 @@ def test_a_kill_at_every_step_leaves_the_old_or_the_new_report_complete(
 def test_the_next_write_recovers_a_folder_left_aside_by_a_kill(tmp_path):
     out = _old_report(tmp_path)
 
-    aside = tmp_path / (safe._stray_prefix(out.resolve(), "old") + "x")
+    aside = tmp_path / (atomic._stray_prefix(out.resolve(), "old") + "x")
     os.rename(out, aside)  # as a kill between the two renames leaves it
     assert not out.exists()
     with pytest.raises(InputError) as info:  # the old report is back, so it needs force
-        safe.write_bundle(out, NEW)
+        atomic.write_bundle(out, NEW)
     assert "E-OUTPUT-EXISTS" in info.value.codes and _state(out) == OLD
-    safe.write_bundle(out, NEW, force=True)
+    atomic.write_bundle(out, NEW, force=True)
     assert _state(out) == NEW and _strays(out) == []
 
 
@@ -755,6 +755,6 @@ def test_the_current_directory_is_never_swapped(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for where in (".", str(tmp_path), str(tmp_path.parent)):
         with pytest.raises(InputError) as info:
-            safe.write_bundle(where, NEW, force=True)
+            atomic.write_bundle(where, NEW, force=True)
         assert info.value.codes == ["E-OUTPUT"]
     assert list(tmp_path.iterdir()) == []

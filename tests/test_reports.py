@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 import revshare
+from revshare.atomic import write_bundle
 from revshare.reports import allocation_csv, report_md, summary_json, write_reports
-from revshare.reports.safe import csv_bytes, md_cell, neutralise, write_bundle
+from revshare.reports.safe import csv_bytes, md_cell, neutralise
 
 CSV_PAYLOADS = [
     '=HYPERLINK("http://x","y")',

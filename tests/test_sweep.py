@@ -16,9 +16,9 @@ from cli import main
 from revshare.engine import Engine
 from revshare.errors import InfeasibleError, InputError
 from revshare.metrics import gini, gini_rows
+from revshare.reports.sweep import sweep
 from revshare.scenarios import PriceModel, monte_carlo, price_grid
 from revshare.structures import resolve
-from revshare.sweep import sweep
 from revshare.verify import verify, verify_batch
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -45,8 +45,9 @@ from revshare.errors import (
     SolverUnavailableError,
 )
 from revshare.explain import Explanation
+from revshare.reports.sweep import sweep
 from revshare.scenarios import price_grid
-from revshare.sweep import plan, solve_chunk, sweep
+from revshare.sweep import plan, solve_chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic import write_bundle
 from ..optimize import Allocation
 from .allocation import allocation_csv, report_md, summary, summary_json, terminal_table
-from .safe import write_bundle
 
 REPORT_FILES = ("allocation.csv", "summary.json", "report.md", "report.html")
 
@@ -16,7 +16,7 @@ def write_reports(
 ) -> Path:
     """Write ``allocation.csv``, ``summary.json``, ``report.md``, ``report.html`` (and ``model.lp``)
     and ``manifest.json`` as the report folder ``outdir``, replaced as a whole
-    (:func:`~revshare.reports.safe.write_bundle`)."""
+    (:func:`~revshare.atomic.write_bundle`)."""
     from .html import allocation_html  # matplotlib is imported only when a report is written
 
     files = {

@@ -16,11 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import check_outputs, write_bundle
 from ..compare import Comparison
 from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import comparison_html
-from .safe import check_outputs, csv_bytes, json_bytes, md_cell, write_bundle
+from .safe import csv_bytes, json_bytes, md_cell
 
 COMPARISON_FILES = ("comparison.csv", "comparison.json", "report.md", "report.html")
 CSV_COLUMNS = [
@@ -364,7 +365,7 @@ def write_comparison(c: Comparison, outdir: str | Path, *, force: bool = False) 
     InputError
         ``E-OUTPUT-EXISTS`` when a report is already there and ``force`` is false,
         ``E-OUTPUT-SYMLINK`` when a report's path is a symbolic link; checked before anything
-        is rendered, and again by :func:`~revshare.reports.safe.write_bundle` before writing.
+        is rendered, and again by :func:`~revshare.atomic.write_bundle` before writing.
     """
     problems = check_outputs(Path(outdir), [*COMPARISON_FILES, "manifest.json"], force)
     if problems:

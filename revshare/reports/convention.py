@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import write_bundle
 from ..convention import METHODS, TIE_RULES, Apportionment
 from ..referendum import RULES, Referendum
-from .safe import csv_bytes, json_bytes, md_cell, write_bundle
+from .safe import csv_bytes, json_bytes, md_cell
 
 SCHEMA_VERSION = "1.0"
 APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md")
@@ -177,7 +178,7 @@ def apportionment_text(a: Apportionment) -> str:
 
 def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``apportionment.csv``, ``summary.json`` and ``report.md`` as the report folder
-    ``outdir``, replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
+    ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
     return write_bundle(
         outdir,
         {
@@ -382,7 +383,7 @@ def referendum_text(r: Referendum) -> str:
 
 def write_referendum(r: Referendum, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``referendum.csv``, ``summary.json`` and ``report.md`` as the report folder
-    ``outdir``, replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
+    ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
     return write_bundle(
         outdir,
         {

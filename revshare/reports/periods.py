@@ -8,11 +8,12 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import plain, write_bundle
 from ..compare import timestamp
 from ..periods import PeriodAllocation
 from . import charts
 from .html import _ENV, Chart
-from .safe import frame_csv, json_bytes, md_cell, plain, write_bundle
+from .safe import frame_csv, json_bytes, md_cell
 
 PERIOD_FILES = ("periods.csv", "cells_by_period.csv", "summary.json", "report.md", "report.html")
 MONEY_COLUMNS = (
@@ -159,7 +160,7 @@ def periods_csv(p: PeriodAllocation) -> bytes:
 
 def write_period_reports(p: PeriodAllocation, outdir: str | Path, *, force: bool = False) -> Path:
     """Write the period reports and ``manifest.json`` as the report folder ``outdir``,
-    replaced as a whole (:func:`~revshare.reports.safe.write_bundle`)."""
+    replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
     files = {
         "periods.csv": periods_csv(p),
         "cells_by_period.csv": frame_csv(p.cells),

@@ -1,22 +1,29 @@
 """The reports of a sweep: the scenario table, its summaries, charts, Markdown and HTML.
 
-Written together with :func:`revshare.reports.safe.write_bundle` (atomic, manifest last) into
-the sweep's folder, beside ``sweep.json`` and the ``chunks/`` it was streamed to.
+Written together with :func:`revshare.atomic.write_bundle` (atomic, manifest last) into
+the sweep's folder, beside ``sweep.json`` and the ``chunks/`` it was streamed to. :func:`sweep`
+runs the analysis (:func:`revshare.sweep.sweep`, which writes no report) and then its reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import plain, write_bundle
+from ..chunks import remove_chunks
 from ..compare import timestamp
+from ..dataset import Territory
+from ..structures import Structure
 from ..sweep import SweepResult
+from ..sweep import sweep as analyse
 from . import charts
 from .html import _ENV, Chart, pct, per_head
-from .safe import frame_csv, json_bytes, md_cell, plain, write_bundle
+from .safe import frame_csv, json_bytes, md_cell
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -202,3 +209,31 @@ def sweep_files(result: SweepResult) -> dict[str, bytes]:
 def write_sweep_reports(result: SweepResult, folder: str | Path) -> Path:
     """Write every report of ``result`` into ``folder`` (the sweep's own folder)."""
     return write_bundle(folder, sweep_files(result), force=True)
+
+
+def sweep(
+    territory: Territory,
+    structures: Sequence[str | Structure] | str,
+    scenarios: pd.DataFrame,
+    *,
+    out: str | Path | None = None,
+    keep_chunks: bool = False,
+    **options: Any,
+) -> SweepResult:
+    """Solve every structure at every scenario (:func:`revshare.sweep.sweep`) and, with ``out``,
+    write the reports there.
+
+    Parameters
+    ----------
+    out : the sweep's folder: chunks are streamed there as they finish; when every scenario was
+        proven optimal and verified, the reports are written there and ``chunks/`` removed.
+    keep_chunks : keep ``out/chunks/`` after the reports are written (an unfinished or failed
+        sweep always keeps them).
+    **options : the other options of :func:`revshare.sweep.sweep`.
+    """
+    result = analyse(territory, structures, scenarios, out=out, **options)
+    if out is not None and not result.failed:  # reports hold proven, verified optima only
+        write_sweep_reports(result, out)
+        if not keep_chunks:  # only now: until the reports are written, chunks are the work
+            remove_chunks(out)
+    return result
