@@ -418,6 +418,7 @@ def compare(
             "notices": list(territory.provenance.get("notices", [])),
             "versions": versions(),
             "solver": solver,
+            "price_used": territory.price_dependent,
             "overrides": overrides,
             "preference_view": PREFERENCE_VIEW,
             "indifference_usd_per_head": INDIFFERENCE_USD_PER_HEAD,

@@ -221,6 +221,7 @@ def optimize(
     )
     provenance = {
         "dataset": territory.name,
+        "price_used": territory.price_dependent,
         "inputs": dict(territory.provenance.get("inputs", {})),
         "notices": list(territory.provenance.get("notices", [])),
         "versions": versions(),

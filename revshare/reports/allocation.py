@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..optimize import Allocation
-from .safe import csv_bytes, json_bytes, md_cell
+from .safe import csv_bytes, json_bytes, md_cell, price_phrase
 
 SCHEMA_VERSION = "1.0"
 CELL_COLUMNS = ["region", "faction", "bloc", "population", "usd_rounded", "usd_per_head", "usd"]
@@ -107,8 +107,8 @@ def report_md(a: Allocation) -> str:
         "",
         md_cell(s.description),
         "",
-        f"- Dataset: {md_cell(str(a.provenance.get('dataset', '')))}; oil price "
-        f"{a.price:g} USD a barrel; total revenue {_usd(a.revenue_usd)} USD a year.",
+        f"- Dataset: {md_cell(str(a.provenance.get('dataset', '')))}; "
+        f"{price_phrase(a.price, a.provenance)}; total revenue {_usd(a.revenue_usd)} USD a year.",
         f"- Centre's slice: {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.2%}).",
         f"- Objective {md_cell(s.objective)}: {a.objective_value if a.objective_value is not None else '-'}",
         f"- Gini {m['gini']:.4f}; lowest/highest per head {m['min_max_per_head_ratio']:.3f}; "
@@ -214,7 +214,8 @@ def terminal_table(a: Allocation) -> str:
     m = a.metrics
     return "\n".join(
         [
-            f"{a.structure.name} at {a.price:g} USD/bbl: revenue {_usd(a.revenue_usd)} USD, "
+            f"{a.structure.name} {price_phrase(a.price, a.provenance, short=True)}: revenue "
+            f"{_usd(a.revenue_usd)} USD, "
             f"centre {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
             "",
             regions.to_string(index=False, formatters=fmt),

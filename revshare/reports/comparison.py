@@ -21,7 +21,7 @@ from ..compare import Comparison
 from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import comparison_html
-from .safe import csv_bytes, json_bytes, md_cell
+from .safe import csv_bytes, json_bytes, md_cell, price_phrase
 
 COMPARISON_FILES = ("comparison.csv", "comparison.json", "report.md", "report.html")
 CSV_COLUMNS = [
@@ -178,7 +178,8 @@ def comparison_md(c: Comparison) -> str:
     lines = [
         f"# Comparison of {len(c.structures)} structures on {md_cell(c.dataset)}",
         "",
-        f"Oil price {c.price:g} USD a barrel; revenue {c.revenue_usd:,.0f} USD a year; "
+        f"{price_phrase(c.price, c.provenance).capitalize()}; revenue {c.revenue_usd:,.0f} USD a "
+        "year; "
         f"population {c.population:,.0f}. {len(c.feasible)} structures have a verified optimum.",
         "",
         "Money per head is shown two ways: the direct allocation only, and direct plus the "
@@ -322,7 +323,8 @@ def comparison_table(c: Comparison) -> str:
         }
     )
     out = [
-        f"{c.dataset} at {c.price:g} USD/bbl: revenue {c.revenue_usd:,.0f} USD a year; "
+        f"{c.dataset} {price_phrase(c.price, c.provenance, short=True)}: revenue "
+        f"{c.revenue_usd:,.0f} USD a year; "
         f"{len(c.feasible)} of {len(c.structures)} structures feasible",
         "",
         summary.to_string(index=False),

@@ -59,6 +59,15 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
 _MD_SPECIAL = str.maketrans({**{c: "\\" + c for c in "\\|`*_[]#"}, "<": "&lt;", ">": "&gt;"})
 
 
+def price_phrase(price: float, provenance: Mapping[str, Any], *, short: bool = False) -> str:
+    """How a report names the oil price: "at 82.49 USD/bbl" (short) or "oil price 82.49 USD a
+    barrel", unless the dataset's revenue is all given in USD (``provenance["price_used"]`` is
+    false), when no price plays a part."""
+    if not provenance.get("price_used", True):
+        return "with revenue given in USD" if short else "revenue given in USD (no oil price)"
+    return f"at {price:g} USD/bbl" if short else f"oil price {price:g} USD a barrel"
+
+
 def md_cell(text: str) -> str:
     """Text safe inside a Markdown table cell: specials escaped, HTML escaped, newlines removed,
     and isolated so that right-to-left names do not reorder neighbouring numbers."""
