@@ -46,3 +46,11 @@ def test_a_price_sweep_over_it_is_refused(usd):
     result = CliRunner().invoke(cli.main, ["sweep", str(usd), "--prices", "60,80"])
     assert result.exit_code == 2
     assert "[E-PRICE-UNUSED]" in result.stderr
+
+
+def test_a_dataset_named_by_dot_is_named_after_its_folder(usd, monkeypatch):
+    """Issue 15: ``revshare compare .`` inside a dataset names the dataset."""
+    monkeypatch.chdir(usd)
+    result = CliRunner().invoke(cli.main, ["compare", "."])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{usd.name} with revenue given in USD")
