@@ -559,7 +559,11 @@ def load_dataset(
     bad = price_problems([price], None, toml_source, "default_price", None)
     if price is not None and bad:
         raise InputError(_on_line(bad, toml_source))
-    name = Path(folder).resolve().name if folder is not None else Path(str(raw.paths.get("fields"))).stem
+    name = (
+        Path(folder).resolve().name
+        if folder is not None
+        else Path(str(raw.paths.get("fields"))).stem
+    )
     notices = list(raw.notices)
     territory = territory_from_frames(
         raw.fields,
