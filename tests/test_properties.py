@@ -193,6 +193,7 @@ def cases(
     min_revenue: float = 1e3,
     max_revenue: float = 1e13,
     max_regions: int = 8,
+    min_field: float = 1.0,
 ) -> Case:
     n = draw(st.integers(1, max_regions))
     regions = draw(st.lists(region_names, min_size=n, max_size=n, unique=True))
@@ -211,8 +212,9 @@ def cases(
     at = [draw(st.sampled_from(regions)) for _ in range(n_fields)]
     weights = [draw(st.integers(0, 1000)) for _ in range(n_fields)]
     weights[0] = max(weights[0], 1)
+    # a field that earns earns at least min_field USD a year (the readers' range starts at 1)
     fields = tuple(
-        (f"field {i}", r, revenue * w / sum(weights))
+        (f"field {i}", r, max(revenue * w / sum(weights), min_field) if w else 0.0)
         for i, (r, w) in enumerate(zip(at, weights, strict=True))
     )
     mean_per_head = revenue / sum(p for _, _, p in cells)
@@ -567,7 +569,12 @@ SCALES = (0.001, 7.3, 1000.0)
 def scalings(draw) -> tuple[tuple[Case, revshare.Structure], float]:
     k = draw(st.sampled_from(SCALES))
     return draw(
-        scenarios(mild=True, min_revenue=max(1e3, 1e3 / k), max_revenue=min(1e13, 1e13 / k))
+        scenarios(
+            mild=True,
+            min_revenue=max(1e3, 1e3 / k),
+            max_revenue=min(1e13, 1e13 / k),
+            min_field=max(1.0, 1.0 / k),  # every field stays in range once scaled
+        )
     ), k
 
 
