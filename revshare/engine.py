@@ -6,41 +6,39 @@ instead builds the *parametric* model (:func:`revshare.model.build_model` with
 sweep's highest price, hands it to one in-process HiGHS instance, and for each price changes only
 those bounds and re-solves from the previous basis (a warm start).
 
-The stages are those of :func:`revshare.solve.solve_model`, on the same rows: the objective, a
-row that keeps its optimum (to the same tolerance), the proportional step where the objective
+The stages are those of the plan (:mod:`revshare.plan`), on the same rows: the objective, a
+row that keeps its optimum (to the plan's tolerance), the proportional step where the objective
 leaves ties, then the leximin rounds over per-head levels, each fixing the groups whose level row
-has a non-zero dual. The rows the stages need are built once with the model and switched on and
-off by their bounds. One shortcut keeps a sweep fast without changing any answer: when a stage's
-optimal basis is dual non-degenerate (every non-basic column and row that could move has a
-non-zero reduced cost), the optimum of that stage is unique, so the later stages cannot move it
-and are skipped.
+has a non-zero dual. The model lives in a :class:`revshare.highs_executor.Instance`, as in
+``optimize``; the rows the stages need are built once with the model and switched on and off by
+their bounds. The plan's early stop keeps a sweep fast without changing any answer: when a
+stage's allocation is the same in every optimum
+(:func:`revshare.highs_executor.allocation_fixed`), the later stages are skipped.
 
 Every stage's status is read from HiGHS through :data:`revshare.solve.HIGHS_STATUS`; a stage that
-is not proven optimal is retried once from a cold start, and a scenario that still fails is
-reported as such, never as money. The caller verifies every allocation independently
+is not proven optimal is retried once from a cold start with the plan's retry options
+(:func:`revshare.plan.retry_config`), and a scenario that still fails is reported as such, never
+as money. The caller verifies every allocation independently
 (:func:`revshare.verify.verify_batch`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import highspy
 import numpy as np
 import pulp
 
 from .dataset import Money, Territory
-from .errors import SolverUnavailableError
+from .highs_executor import Instance, allocation_fixed, basis_status
 from .model import build_model
 from .objectives import (
-    NEEDS_PROPORTIONAL_TIE_BREAK,
     OBJECTIVES,
-    l1_to_targets,
     level_offsets,
-    population_shares,
 )
-from .solve import DUAL_EPSILON, HIGHS_STATUS, SolverConfig, Status
+from .plan import later_status, money_stages, retry_config, tolerance
+from .solve import DUAL_EPSILON, HIGHS_DEFAULTS, HIGHS_STATUS, SolverConfig, Status
 from .structures import Structure
 
 INF = highspy.kHighsInf
@@ -112,17 +110,16 @@ class Engine:
         m = build_model(territory, structure, support_price, parametric=True)
         self.model = m
         objective = OBJECTIVES[structure.objective](m)
-        tie = (
-            l1_to_targets(m, population_shares(m), tag="tie")
-            if structure.objective in NEEDS_PROPORTIONAL_TIE_BREAK
-            else None
-        )
+        money = money_stages(m, objective.expression, objective.sense)
         level = m.prob.add_variable("tiebreak_level")
         self.offsets = level_offsets(m)
         for k, z in enumerate(m.z):
             m.prob.addConstraint(level - z <= 0, f"engine_level_{k}")
             m.prob.addConstraint(z >= 0, f"engine_fix_{k}")
-        self._load(m.prob)
+        options = {**HIGHS_DEFAULTS, "presolve": "off", **self.config.options}
+        self.inst = Instance(m.prob, options)  # presolve off: tiny models re-solved from a basis
+        self.h, self.col, self.row = self.inst.h, self.inst.col, self.inst.row
+        self.n_cols = self.inst.n_cols
         col = self.col
         used = {key: v for key, v in m.data.items() if v.name in col}  # quantities rules read
         self.data_cols = np.array([col[v.name] for v in used.values()], dtype=np.int32)
@@ -137,24 +134,22 @@ class Engine:
         self.fix_rows = np.array(
             [self.row[f"engine_fix_{k}"] for k in range(len(m.z))], dtype=np.int32
         )
-        self.stages: list[tuple[_Row, int, str]] = []
-        if objective.expression is not None:
-            self.stages.append((self._expr(objective.expression), objective.sense, "objective"))
-        if tie is not None:
-            self.stages.append((self._expr(tie), pulp.LpMinimize, "proportional tie-break"))
+        self.stages: list[tuple[_Row, int, str]] = [
+            (self._expr(st.expression), st.sense, st.name) for st in money
+        ]
         self.keep_rows = [
-            self._add_row(-INF, INF, e.index, e.value, f"engine_keep_{i}")
-            for i, (e, _, _) in enumerate(self.stages)
+            int(self.inst.add_rows(np.full(1, -INF), np.full(1, INF), [e.index], [e.value])[0])
+            for e, _, _ in self.stages
         ]
         self.switched = np.concatenate(
             [self.level_rows, self.fix_rows, np.array(self.keep_rows, dtype=np.int32)]
         ).astype(np.int32)
         self.precision = self.config.precision
         self.revenue_col = self.data_keys.index(("revenue", ""))
-        # The matrix never changes: a dense copy replays a basis at many prices at once.
-        self.A = np.zeros((len(self.row), self.n_cols))
-        for r, index, value in self._triplets:
-            self.A[r, index] = value
+        # The matrix never changes: a dense copy replays a basis at many prices at once, where
+        # the model is small enough for that to pay.
+        self.replays = self.n_cols <= REPLAY_MAX_COLUMNS
+        self.A = self.inst.matrix().toarray() if self.replays else np.empty((0, 0))
         lp = self.h.getLp()
         self.base = _Bounds(
             *(np.array(a) for a in (lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_))
@@ -165,52 +160,11 @@ class Engine:
 
     # -- building -------------------------------------------------------------------------------
 
-    def _load(self, prob: pulp.LpProblem) -> None:
-        """Pass the PuLP problem to a fresh HiGHS instance, row by row."""
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        options = {
-            "primal_feasibility_tolerance": 1e-9,
-            "dual_feasibility_tolerance": 1e-9,
-            "small_matrix_value": 1e-12,
-            "presolve": "off",  # tiny models re-solved from a basis; keeps duals and basis exact
-            **self.config.options,
-        }
-        for key, value in options.items():
-            if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
-                raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
-        self.presolve = str(options["presolve"])
-        variables = prob.variables()
-        self.col = {v.name: i for i, v in enumerate(variables)}
-        lower = np.array([-INF if v.lowBound is None else v.lowBound for v in variables], float)
-        upper = np.array([INF if v.upBound is None else v.upBound for v in variables], float)
-        h.addVars(len(variables), lower, upper)
-        self.h = h
-        self.row: dict[str, int] = {}
-        self._triplets: list[tuple[int, np.ndarray, np.ndarray]] = []
-        for c in prob.constraints():
-            terms = list(c.items())
-            index = np.array([self.col[v.name] for v, _ in terms], dtype=np.int32)
-            value = np.array([coef for _, coef in terms], dtype=float)
-            rhs = -float(c.constant)
-            lo = rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -INF
-            hi = rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else INF
-            self._add_row(lo, hi, index, value, c.name)
-        self.n_cols = len(variables)
-
     def _expr(self, expr: pulp.LpAffineExpression) -> _Row:
         terms = list(expr.items())
         index = np.array([self.col[v.name] for v, _ in terms], dtype=np.int32)
         value = np.array([coef for _, coef in terms], dtype=float)
         return _Row(index, value, float(expr.constant))
-
-    def _add_row(
-        self, lo: float, hi: float, index: np.ndarray, value: np.ndarray, name: str
-    ) -> int:
-        self.h.addRow(lo, hi, len(index), index, value)
-        self.row[name] = len(self.row)
-        self._triplets.append((self.row[name], index, value))
-        return self.row[name]
 
     # -- solving --------------------------------------------------------------------------------
 
@@ -257,7 +211,7 @@ class Engine:
             statuses[i] = status
             if status is Status.OPTIMAL:
                 x[i] = x_i
-            if trace is not None and len(rest) and self.n_cols <= REPLAY_MAX_COLUMNS:
+            if trace is not None and len(rest) and self.replays:
                 ok, x_rest = self._replay(trace, q[rest])
                 x[rest[ok]] = x_rest[ok]
                 for j in rest[ok]:
@@ -313,7 +267,7 @@ class Engine:
         for s, (expr, sense, _name) in enumerate(self.stages):
             status, x = self._optimise(expr, sense)
             if status is not Status.OPTIMAL:
-                return _later(status, trace), x, len(trace) + 1, None
+                return later_status(status, not trace), x, len(trace) + 1, None
             step = self._step(s, np.empty(0, dtype=np.int64))
             trace.append(step)
             if step.unique:
@@ -328,7 +282,7 @@ class Engine:
         while len(free):
             status, x = self._optimise(level_expr, pulp.LpMaximize)
             if status is not Status.OPTIMAL:
-                return _later(status, trace), x, len(trace) + 1, None
+                return later_status(status, not trace), x, len(trace) + 1, None
             dual = np.abs(np.asarray(self.h.getSolution().row_dual)[self.level_rows[free]])
             step = self._step(-1, free[dual > DUAL_EPSILON])
             trace.append(step)
@@ -344,17 +298,18 @@ class Engine:
         """Solve once more from a cold start with presolve on: dual simplex without presolve
         can declare a tightly fixed leximin round infeasible when it is not (seen on data/iraq
         at one price in 10,000). Only the objective stage can prove a structure infeasible."""
+        retry = retry_config(self.config)
         self.h.clearSolver()
-        self.h.setOptionValue("presolve", "on")
+        self.h.setOptionValue("presolve", retry.options["presolve"])
         try:
             return self._solve_one(q)
         finally:
-            self.h.setOptionValue("presolve", self.presolve)
+            self.h.setOptionValue("presolve", self.inst.presolve)
             self.h.clearSolver()
 
     def _tol(self, v: float | np.ndarray, value: float | np.ndarray) -> float | np.ndarray:
-        """The stage tolerance of :func:`revshare.solve.stage_tolerance`."""
-        return self.precision * (v + np.abs(value)) + 1e-9
+        """The plan's stage tolerance (:func:`revshare.plan.tolerance`)."""
+        return tolerance(self.precision, v, value)
 
     def _fix(self, blocked: np.ndarray, level: float, v: float) -> None:
         """Hold the blocked groups at the round's level, and drop their level rows."""
@@ -380,60 +335,25 @@ class Engine:
 
     def _step(self, stage: int, blocked: np.ndarray) -> _Step:
         """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
-        every optimum of this stage.
-
-        Every optimum lies in the cone of the edges along which a non-basic column or row can
-        leave its bound at zero reduced cost (the *movable* ones); any other edge worsens the
-        objective. So if no movable edge changes ``z`` or ``g`` (its direction, ``B^-1`` times
-        the column, is zero on the basic ``z`` and ``g``), the allocation is unique, even where
-        auxiliary columns are not (deviations within a kept optimum's tolerance)."""
-        basis, sol = self.h.getBasis(), self.h.getSolution()
-        col_status = np.array([int(s) for s in basis.col_status])
-        row_status = np.array([int(s) for s in basis.row_status])
-        unique = self._allocation_fixed(col_status, row_status, sol.col_dual, sol.row_dual)
-        return _Step(stage, col_status, row_status, unique, blocked)
-
-    def _allocation_fixed(
-        self, col_status: np.ndarray, row_status: np.ndarray, col_dual: Any, row_dual: Any
-    ) -> bool:
+        every optimum of this stage (:func:`revshare.highs_executor.allocation_fixed`)."""
+        col_status, row_status = basis_status(self.inst)
         c = self.cur
-        movable = []
-        for status, dual, lo, hi in (
-            (col_status, col_dual, c.col_lower, c.col_upper),
-            (row_status, row_dual, c.row_lower, c.row_upper),
-        ):
-            can_move = (status != BASIC) & (lo < hi)  # a free non-basic one moves both ways
-            movable.append(np.flatnonzero(can_move & (np.abs(np.asarray(dual)) <= DUAL_EPSILON)))
-        cols, rows = movable
-        if not len(cols) and not len(rows):
-            return True
-        if np.isin(cols, self.watched).any() or len(cols) + len(rows) > MAX_EDGE_CHECKS:
-            return False  # not proven unique: the leximin rounds decide
-        found, basic = self.h.getBasicVariables()  # type: ignore[attr-defined]
-        if found != highspy.HighsStatus.kOk:
-            return False
-        basic = np.asarray(basic)
-        watched_basic = np.isin(basic, self.watched)
-        if not watched_basic.any():
-            return True
-        edges = [np.ascontiguousarray(self.A[:, j]) for j in cols]
-        for i in rows:
-            edges.append(np.zeros(len(self.row)))
-            edges[-1][i] = 1.0
-        for rhs in edges:
-            solved, direction = self.h.getBasisSolve(rhs)  # type: ignore[attr-defined]
-            if (
-                solved != highspy.HighsStatus.kOk
-                or np.max(np.abs(direction[watched_basic])) > EDGE_EPSILON
-            ):
-                return False
-        return True
+        unique = allocation_fixed(
+            self.inst,
+            self.watched,
+            col_status,
+            row_status,
+            (c.col_lower, c.col_upper, c.row_lower, c.row_upper),
+            MAX_EDGE_CHECKS,
+        )
+        return _Step(stage, col_status, row_status, unique, blocked)
 
     # -- many prices, by replaying bases --------------------------------------------------------
 
     def _replay(self, trace: list[_Step], q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Follow ``trace`` at every price of ``q`` at once; returns where every stage's basis
-        stayed primal feasible, and the solutions."""
+        stayed primal feasible, and the solutions. A price is dropped at the first stage whose
+        basis it leaves, so the replay costs little where it does not pay."""
         n = len(q)
         b = self.base
         c = _Bounds(
@@ -441,7 +361,7 @@ class Engine:
         )
         c.col_lower[:, self.data_cols] = c.col_upper[:, self.data_cols] = q
         v = q[:, self.revenue_col]
-        ok = np.ones(n, dtype=bool)
+        live = np.arange(n)
         x = np.full((n, self.n_cols), np.nan)
         leximin = False
         for step in trace:
@@ -450,8 +370,13 @@ class Engine:
                 c.col_lower[:, self.level_col], c.col_upper[:, self.level_col] = -INF, INF
                 c.row_upper[:, self.level_rows] = self.offsets
             x, feasible = self._basic_solution(step, c)
-            ok &= feasible
-            if step.unique:
+            feasible &= np.isfinite(x).all(axis=1)
+            if not feasible.all():
+                live, x, v = live[feasible], x[feasible], v[feasible]
+                c = _Bounds(
+                    *(a[feasible] for a in (c.col_lower, c.col_upper, c.row_lower, c.row_upper))
+                )
+            if step.unique or not len(live):
                 break
             if step.stage >= 0:
                 expr, sense, _ = self.stages[step.stage]
@@ -467,7 +392,11 @@ class Engine:
                 tol = np.asarray(self._tol(v, level))
                 fix = level[:, None] - self.offsets[step.blocked] - tol[:, None]
                 c.row_lower[:, self.fix_rows[step.blocked]] = fix
-        return ok & np.isfinite(x).all(axis=1), x
+        ok = np.zeros(n, dtype=bool)
+        ok[live] = True
+        out = np.full((n, self.n_cols), np.nan)
+        out[live] = x
+        return ok, out
 
     def _basic_solution(self, step: _Step, c: _Bounds) -> tuple[np.ndarray, np.ndarray]:
         """The basic solution of ``step``'s basis under bounds ``c`` (one row per price), and
@@ -492,9 +421,13 @@ class Engine:
             x = np.linalg.solve(matrix, rhs.T).T
         except np.linalg.LinAlgError:
             return np.full((n, self.n_cols), np.nan), np.zeros(n, dtype=bool)
-        act = x @ self.A.T
+        basic_col, basic_row = ~at_col, ~at_row  # the rest sit on their bounds by construction
+        act = x @ self.A[basic_row].T
         feasible = np.ones(n, dtype=bool)
-        for value, lo, hi in ((x, c.col_lower, c.col_upper), (act, c.row_lower, c.row_upper)):
+        for value, lo, hi in (
+            (x[:, basic_col], c.col_lower[:, basic_col], c.col_upper[:, basic_col]),
+            (act, c.row_lower[:, basic_row], c.row_upper[:, basic_row]),
+        ):
             slack = FEASIBILITY + 1e-12 * np.abs(value)
             feasible &= np.all((value >= lo - slack) & (value <= hi + slack), axis=1)
         return x, feasible
@@ -504,9 +437,8 @@ BASIC = int(highspy.HighsBasisStatus.kBasic)
 NONBASIC = int(highspy.HighsBasisStatus.kNonbasic)
 LOWER = int(highspy.HighsBasisStatus.kLower)
 UPPER = int(highspy.HighsBasisStatus.kUpper)
-FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance, as set in Engine._load
+FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance (revshare.solve.HIGHS_DEFAULTS)
 REPLAY_MAX_COLUMNS = 400  # beyond, a dense basis solve costs more than HiGHS's warm start
-EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique
 
 
@@ -525,11 +457,6 @@ def _keep_bounds(
     if sense == pulp.LpMinimize:
         return np.full(value.shape, -INF), value + tol
     return value - tol, np.full(value.shape, INF)
-
-
-def _later(status: Status, trace: list[_Step]) -> Status:
-    """A stage after the first keeps a feasible optimum, so "infeasible" there is numerical."""
-    return Status.ERROR if trace and status is Status.INFEASIBLE else status
 
 
 def _free(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,20 +7,22 @@ import importlib.metadata as md
 import platform
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import highs_executor, pulp_executor
+from ._version import __version__
 from .dataset import Territory, check_price
 from .errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
 from .explain import explain
 from .metrics import metrics, round_money, summarise
 from .model import Model, build_model, choose_scale
 from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
-from .solve import Solution, SolverConfig, solve_model
+from .plan import Solution, retry_config
+from .solve import SolverConfig
 from .structures import Structure, apply_overrides, resolve
 from .verify import (
     RELATIVE_TOLERANCE,
@@ -31,7 +33,6 @@ from .verify import (
 )
 
 CROSS_CHECK_RELATIVE = 1e-7
-RETRY_SLACK = 5.0
 
 
 @dataclass(frozen=True)
@@ -255,19 +256,25 @@ def optimize(
     return result
 
 
+def solve_model(model: Model, config: SolverConfig) -> Solution:
+    """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC."""
+    if config.name == "highs":
+        return highs_executor.solve(model, config)
+    return pulp_executor.solve(model, config)
+
+
 def _solve_with_retry(
     territory: Territory, structure: Structure, price: float, model: Model, config: SolverConfig
 ) -> tuple[Model, Solution]:
-    """The staged solve; when a later stage is declared infeasible (numerical trouble: HiGHS with
-    presolve on for sudan-2005 federation at 25 USD and off for iraq-2005 at 114.79 USD; CBC, whose
-    8-digit values can overshoot an optimum by 5e-8 of it, on iraq federation), the whole staged
-    solve is run once more on a fresh model with presolve the other way and RETRY_SLACK times the
-    stage tolerance. A second failure names the solver and what to try."""
+    """The staged solve, and the plan's one retry after numerical trouble (a later stage declared
+    infeasible: e.g. HiGHS with presolve on for sudan-2005 federation at 25 USD and off for
+    iraq-2005 at 114.79 USD; CBC, whose 8-digit values can overshoot an optimum by 5e-8 of it, on
+    iraq federation) on a fresh model (:func:`revshare.plan.retry_config`). A second failure
+    names the solver and what to try."""
     try:
         return model, solve_model(model, config)
     except NumericalTroubleError as first:
-        other = "on" if config.options.get("presolve") == "off" else "off"
-        retry = replace(config, options={**config.options, "presolve": other}, slack=RETRY_SLACK)
+        retry = retry_config(config)
         fresh = build_model(territory, structure, price)
         try:
             return fresh, solve_model(fresh, retry)
@@ -275,9 +282,9 @@ def _solve_with_retry(
             alternative = "cbc" if config.name == "highs" else "highs"
             raise NumericalTroubleError(
                 f"{first} although an earlier stage found the rules feasible, "
-                f"and again with presolve {other}: numerical trouble in the solver, not a "
-                f"conflict in the rules. Try solver {alternative!r}, or rescale the data "
-                "(e.g. drop tiny population cells)"
+                f"and again with presolve {retry.options['presolve']}: numerical trouble in the "
+                f"solver, not a conflict in the rules. Try solver {alternative!r}, or rescale the "
+                "data (e.g. drop tiny population cells)"
             ) from None
 
 

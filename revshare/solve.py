@@ -1,19 +1,10 @@
-"""Solving: solver choice, the one table of real statuses, staged objectives and the tie-break.
+"""Solving: solver choice, its options, and the one table of real statuses.
 
 PuLP reports "Optimal" for runs stopped by a time or iteration limit (RELIABILITY.md, finding 1),
 so the real status is read from the solver itself and mapped once, in :data:`HIGHS_STATUS` and
 :func:`_cbc_status`, into a small :class:`Status`. Only ``Status.OPTIMAL`` is ever read further.
 
-Ties. A linear program can have many optimal allocations and a solver picks one by the order of
-its columns, which would make the answer depend on names (finding 5). revshare therefore solves
-in stages, each keeping the previous optimum (to the solver's relative ``PRECISION``):
-
-1. the structure's objective;
-2. for ``maxmin`` and ``centre-residual``, the closest allocation to population-proportional
-   shares (L1);
-3. leximin over per-head levels: raise the poorest groups as far as possible, fix those that
-   cannot rise further (a positive dual proves it), repeat. The leximin vector is unique, so the
-   final allocation is the same whatever the names or the order of the rows.
+The staged solve itself (stages, tolerances, retries) is :mod:`revshare.plan`.
 """
 
 from __future__ import annotations
@@ -23,31 +14,17 @@ import enum
 import os
 import shutil
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pulp
 
 from .cbc import TimedCbc, check_option
 from .errors import (
-    InfeasibleError,
     InputError,
-    NotOptimalError,
-    NumericalTroubleError,
     Problem,
     SolverUnavailableError,
-)
-from .model import Model
-from .nash import keep_bloc_money, solve_nash
-from .objectives import (
-    NEEDS_PROPORTIONAL_TIE_BREAK,
-    OBJECTIVES,
-    l1_to_targets,
-    level_offsets,
-    population_shares,
 )
 
 SOLVERS = ("highs", "cbc")
@@ -58,6 +35,11 @@ DUAL_EPSILON = 1e-9
 # Both solvers meet every row to this absolute tolerance (model money units).
 FEASIBILITY = 1e-9
 CBC_DEFAULTS = {"primalTolerance": FEASIBILITY, "dualTolerance": FEASIBILITY}
+HIGHS_DEFAULTS = {
+    "primal_feasibility_tolerance": FEASIBILITY,
+    "dual_feasibility_tolerance": FEASIBILITY,
+    "small_matrix_value": 1e-12,
+}
 
 
 class Status(enum.Enum):
@@ -148,7 +130,7 @@ def cbc_path() -> str | None:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
+def stdout_to_stderr() -> Iterator[None]:
     """Send what the solver prints to file descriptor 1 (HiGHS's log with ``output_flag``, a
     solution written to the console) to standard error: standard output may carry a report."""
     sys.stdout.flush()
@@ -196,12 +178,7 @@ class SolverConfig:
 
     def make(self) -> pulp.LpSolver:
         if self.name == "highs":
-            opts = {
-                "primal_feasibility_tolerance": FEASIBILITY,
-                "dual_feasibility_tolerance": FEASIBILITY,
-                "small_matrix_value": 1e-12,
-                **self.options,
-            }
+            opts = {**HIGHS_DEFAULTS, **self.options}
             return pulp.HiGHS(msg=False, timeLimit=self.time_limit, **opts)
         if self.name == "cbc":
             path = cbc_path()
@@ -295,7 +272,7 @@ def _cbc_word(value: Any) -> str:
 def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
     """Solve ``prob`` once and return its real status; a crash is SolverUnavailableError."""
     solver = config.make()
-    routed = _stdout_to_stderr() if config.logs else contextlib.nullcontext()
+    routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
     try:
         with routed:
             prob.solve(solver)
@@ -311,201 +288,3 @@ def run(prob: pulp.LpProblem, config: SolverConfig) -> Status:
             return run(prob, replace(config, options={**config.options, "presolve": "off"}))
         return status
     return _cbc_status(prob, getattr(solver, "status_line", ""))
-
-
-@dataclass(frozen=True)
-class Solution:
-    """The solved model: levels ``z`` and centre ``g`` in model units, and what the solve found."""
-
-    z: np.ndarray
-    g: float
-    objective_value: float | None
-    binding: list[dict[str, Any]]
-    solver: str
-    stages: int
-    seconds: float
-    nash_gap: float | None = None
-
-
-def _other(solver: str) -> str:
-    return "highs" if solver == "cbc" else "cbc"
-
-
-def _require_optimal(status: Status, stage: str, m: Model, solver: str = "highs") -> None:
-    if status is Status.OPTIMAL:
-        return
-    if status is Status.INFEASIBLE and stage == "objective":
-        raise InfeasibleError(
-            f"structure {m.structure.name!r} is infeasible on this dataset at "
-            f"{m.price:g} USD a barrel: its rules cannot all hold together"
-        )
-    if status is Status.LIMIT:
-        raise NotOptimalError(
-            f"{solver} stopped at a time or iteration limit during the {stage} stage before "
-            "proving optimality; the result would be unreliable. Re-run with a larger time limit "
-            f"(time_limit), or try solver {_other(solver)!r}"
-        )
-    if status in (Status.INFEASIBLE, Status.DIFFICULTIES):
-        raise NumericalTroubleError(
-            f"{solver} ended the {stage} stage with status '{status.value}'"
-        )
-    raise NotOptimalError(
-        f"{solver} ended the {stage} stage with status '{status.value}'; try solver "
-        f"{_other(solver)!r}"
-    )
-
-
-def _optimise(
-    m: Model,
-    prob: pulp.LpProblem,
-    expr: pulp.LpAffineExpression,
-    sense: int,
-    config: SolverConfig,
-    stage: str,
-) -> float:
-    prob.setObjective(expr)
-    prob.sense = sense
-    _require_optimal(run(prob, config), stage, m, config.name)
-    return float(pulp.value(expr))
-
-
-def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:
-    """How far a later stage may move a previous stage's optimum, in model units."""
-    return config.precision * (m.v + abs(value)) + 1e-9
-
-
-def _keep(
-    m: Model,
-    expr: pulp.LpAffineExpression,
-    sense: int,
-    value: float,
-    stage: str,
-    config: SolverConfig,
-) -> None:
-    tol = stage_tolerance(m, value, config)
-    if sense == pulp.LpMinimize:
-        m.add(expr <= value + tol, "keep_optimum", stage)
-    else:
-        m.add(expr >= value - tol, "keep_optimum", stage)
-
-
-def _binding(m: Model, prob: pulp.LpProblem) -> list[dict[str, Any]]:
-    """Rules with a non-zero dual: what holds the objective back, per USD of the rule's bound."""
-    rows = []
-    for c in prob.constraints():
-        label = m.labels.get(c.name)
-        if label is None or label.startswith(("objective_", "keep_optimum", "tiebreak")):
-            continue
-        if c.pi is not None and abs(c.pi) > DUAL_EPSILON:
-            rows.append({"constraint": label, "dual": float(c.pi), "slack": float(c.slack or 0.0)})
-    return rows
-
-
-def solve_model(m: Model, config: SolverConfig | None = None) -> Solution:
-    """Run the stages of the module docstring and return the unique tie-broken optimum."""
-    config = config or SolverConfig()
-    started = time.perf_counter()
-    objective = OBJECTIVES[m.structure.objective](m)
-    stages = 0
-    value: float | None = None
-    binding: list[dict[str, Any]] = []
-    gap: float | None = None
-    if m.structure.objective == "nash":
-        result = solve_nash(
-            m,
-            lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage),
-            precision=5 * config.precision,  # the gap a solver can close: 1e-7 with CBC
-        )
-        keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
-        value, gap, stages = result.value, result.gap, result.rounds
-    elif objective.expression is not None:
-        value = _optimise(m, m.prob, objective.expression, objective.sense, config, "objective")
-        binding = _binding(m, m.prob)
-        _keep(m, objective.expression, objective.sense, value, "objective", config)
-        stages += 1
-    if m.structure.objective in NEEDS_PROPORTIONAL_TIE_BREAK:
-        expr = l1_to_targets(m, population_shares(m), tag="tie")
-        tie = _optimise(m, m.prob, expr, pulp.LpMinimize, config, "proportional tie-break")
-        _keep(m, expr, pulp.LpMinimize, tie, "proportional", config)
-        stages += 1
-    first = objective.expression is None and gap is None
-    levels, lex_binding, rounds = _leximin(m, config, first_stage=first)
-    if first:
-        binding = lex_binding
-        value = float(np.min(levels))
-    return Solution(
-        z=np.array([z.value() or 0.0 for z in m.z]),
-        g=float(m.g.value() or 0.0),
-        objective_value=value,
-        binding=binding,
-        solver=config.name,
-        stages=stages + rounds,
-        seconds=time.perf_counter() - started,
-        nash_gap=gap,
-    )
-
-
-def _leximin(
-    m: Model, config: SolverConfig, first_stage: bool
-) -> tuple[np.ndarray, list[dict[str, Any]], int]:
-    """Lexicographic max-min of the groups' per-head levels ``z_k + baseline_k``.
-
-    Each round maximises the lowest level ``t`` among the groups not yet fixed. A group whose
-    level row has a non-zero dual cannot rise above ``t`` in any optimum (complementary
-    slackness), so it is fixed at ``t``; the duals of the level rows sum to one, so every round
-    fixes at least one group. If rounding hides every dual, each group at ``t`` is probed.
-    """
-    offsets = level_offsets(m)
-    free = list(range(len(m.z)))
-    levels = np.zeros(len(m.z))
-    binding: list[dict[str, Any]] = []
-    t = m.prob.add_variable("tiebreak_level")
-    rounds = 0
-    while free:
-        prob = m.prob.copy()
-        rows = {}
-        for k in free:
-            name = f"tiebreak_level_{k}"
-            prob.addConstraint(t <= m.z[k] + offsets[k], name)
-            rows[k] = name
-        stage = "objective" if first_stage and rounds == 0 else "leximin tie-break"
-        level = _optimise(m, prob, pulp.lpSum([t]), pulp.LpMaximize, config, stage)
-        if rounds == 0 and first_stage:
-            binding = _binding(m, prob)
-        rounds += 1
-        blocked = [
-            k for k in free if abs(prob.get_constraint_by_name(rows[k]).pi or 0.0) > DUAL_EPSILON
-        ]
-        if not blocked:
-            blocked = _probe_blocked(m, prob, t, level, free, offsets, config)
-        tol = stage_tolerance(m, level, config)
-        for k in blocked:
-            m.add(m.z[k] + offsets[k] >= level - tol, "tiebreak_fix", m.groups["label"][k])
-            levels[k] = level
-        free = [k for k in free if k not in blocked]
-    return levels, binding, rounds
-
-
-def _probe_blocked(
-    m: Model,
-    prob: pulp.LpProblem,
-    t: pulp.LpVariable,
-    level: float,
-    free: list[int],
-    offsets: np.ndarray,
-    config: SolverConfig,
-) -> list[int]:
-    tol = stage_tolerance(m, level, config)
-    probe = prob.copy()
-    probe.addConstraint(t >= level - tol, "tiebreak_probe_floor")
-    blocked = []
-    for k in free:
-        best = _optimise(m, probe, m.z[k] + offsets[k], pulp.LpMaximize, config, "leximin probe")
-        if best <= level + 2 * tol:
-            blocked.append(k)
-    if not blocked:
-        raise NotOptimalError(
-            "the leximin tie-break could not find a group to fix; the model is "
-            "numerically unstable at this scale"
-        )
-    return blocked

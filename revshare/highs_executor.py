@@ -1,0 +1,462 @@
+"""The staged plan (:mod:`revshare.plan`) carried out in one in-place HiGHS instance.
+
+The PuLP model is the one source of rows and names: it is passed to HiGHS once
+(:class:`Instance`), and every stage then changes only the costs, adds a few rows or moves row
+bounds, and re-solves from the previous basis (a warm start). The sweep engine
+(:mod:`revshare.engine`) uses the same :class:`Instance` and :func:`allocation_fixed`.
+
+The executor runs every round: stopping early where :func:`allocation_fixed` proves one basis's
+allocation unique (as the sweep engine does) made answers depend on row order by up to the
+stages' tolerance, which the relabelling property tests catch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import highspy
+import numpy as np
+import pulp
+import scipy.sparse as sp
+
+from .errors import NotOptimalError, SolverUnavailableError
+from .model import Model
+from .nash import keep_bloc_money, solve_nash
+from .objectives import OBJECTIVES, level_offsets
+from .plan import (
+    Solution,
+    binding_label,
+    money_stages,
+    require_optimal,
+    stage_tolerance,
+)
+from .solve import (
+    DUAL_EPSILON,
+    HIGHS_DEFAULTS,
+    HIGHS_STATUS,
+    SolverConfig,
+    Status,
+    run,
+    stdout_to_stderr,
+)
+
+INF = highspy.kHighsInf
+BASIC = int(highspy.HighsBasisStatus.kBasic)
+EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
+MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
+
+
+class Instance:
+    """A PuLP problem's rows and columns in one HiGHS instance, with the current bounds."""
+
+    def __init__(self, prob: pulp.LpProblem, options: Mapping[str, Any]) -> None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, value in options.items():
+            if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+                raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
+        self.h = h
+        self.presolve = str(options.get("presolve", "choose"))
+        variables = prob.variables()
+        self.col = {v.name: i for i, v in enumerate(variables)}
+        self.col_lower = np.array(
+            [-INF if v.lowBound is None else v.lowBound for v in variables], float
+        )
+        self.col_upper = np.array(
+            [INF if v.upBound is None else v.upBound for v in variables], float
+        )
+        h.addVars(len(variables), self.col_lower, self.col_upper)
+        self.row: dict[str, int] = {}
+        starts: list[int] = []
+        index: list[int] = []
+        coefs: list[float] = []
+        lower: list[float] = []
+        upper: list[float] = []
+        for c in prob.constraints():
+            starts.append(len(index))
+            for v, coef in c.items():
+                index.append(self.col[v.name])
+                coefs.append(coef)
+            rhs = -float(c.constant)
+            lower.append(rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -INF)
+            upper.append(rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else INF)
+            self.row[c.name] = len(self.row)
+        self.row_lower = np.empty(0)
+        self.row_upper = np.empty(0)
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._matrix: sp.csc_matrix | None = None
+        self._cost: np.ndarray | None = None
+        self._push_rows(
+            np.array(lower, float), np.array(upper, float), np.array(starts, np.int32), index, coefs
+        )
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_lower)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lower)
+
+    def _push_rows(
+        self,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        starts: np.ndarray,
+        index: list[int] | np.ndarray,
+        value: list[float] | np.ndarray,
+    ) -> None:
+        idx = np.asarray(index, dtype=np.int32)
+        val = np.asarray(value, dtype=float)
+        if len(starts):
+            self.h.addRows(len(starts), lower, upper, len(idx), starts, idx, val)
+        self.row_lower = np.append(self.row_lower, lower)
+        self.row_upper = np.append(self.row_upper, upper)
+        self._blocks.append((starts, idx, val))
+        self._matrix = None
+
+    def add_col(self, lower: float, upper: float) -> int:
+        self.h.addVar(lower, upper)
+        self.col_lower = np.append(self.col_lower, lower)
+        self.col_upper = np.append(self.col_upper, upper)
+        self._matrix = self._cost = None
+        return self.n_cols - 1
+
+    def add_rows(
+        self, lower: np.ndarray, upper: np.ndarray, index: list[np.ndarray], value: list[np.ndarray]
+    ) -> np.ndarray:
+        """Add one row per entry of ``index``/``value``; returns their positions."""
+        first = self.n_rows
+        starts = np.cumsum([0] + [len(i) for i in index[:-1]]).astype(np.int32)
+        self._push_rows(
+            np.asarray(lower, float),
+            np.asarray(upper, float),
+            starts,
+            np.concatenate(index),
+            np.concatenate(value),
+        )
+        return np.arange(first, self.n_rows, dtype=np.int32)
+
+    def set_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.h.changeRowsBounds(len(rows), rows, lower, upper)  # type: ignore[attr-defined]
+        self.row_lower[rows], self.row_upper[rows] = lower, upper
+
+    def set_cols(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.h.changeColsBounds(len(cols), cols, lower, upper)
+        self.col_lower[cols], self.col_upper[cols] = lower, upper
+
+    def matrix(self) -> sp.csc_matrix:
+        """The constraint matrix (rows x columns), built when first asked for after a change."""
+        if self._matrix is None:
+            rows, cols, vals = [], [], []
+            offset = 0
+            for starts, idx, val in self._blocks:
+                counts = np.diff(np.append(starts, len(idx)))
+                rows.append(np.repeat(np.arange(offset, offset + len(starts)), counts))
+                cols.append(idx)
+                vals.append(val)
+                offset += len(starts)
+            self._matrix = sp.csc_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(self.n_rows, self.n_cols),
+            )
+        return self._matrix
+
+    def optimise(
+        self, index: np.ndarray, value: np.ndarray, sense: int, time_limit: float | None
+    ) -> Status:
+        """Minimise or maximise ``value @ x[index]`` from the current basis."""
+        h = self.h
+        cost = np.zeros(self.n_cols)
+        cost[index] = value
+        if self._cost is None or not np.array_equal(cost, self._cost):  # keeps HiGHS's factor
+            h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), cost)
+            self._cost = cost
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMinimize if sense == pulp.LpMinimize else highspy.ObjSense.kMaximize
+        )
+        if time_limit is not None:  # HiGHS counts the instance's whole run time
+            h.setOptionValue("time_limit", h.getRunTime() + time_limit)
+        h.run()
+        status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+        if status not in (Status.OPTIMAL, Status.LIMIT):
+            # a warm start can end in trouble a cold one does not (tiny groups beside large
+            # ones); presolve cannot tell infeasible from unbounded, the simplex can
+            h.clearSolver()
+            if status is Status.INFEASIBLE_OR_UNBOUNDED:
+                h.setOptionValue("presolve", "off")
+            try:
+                if time_limit is not None:
+                    h.setOptionValue("time_limit", h.getRunTime() + time_limit)
+                h.run()
+            finally:
+                h.setOptionValue("presolve", self.presolve)
+            status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+        return status
+
+    def x(self) -> np.ndarray:
+        return np.array(self.h.getSolution().col_value)
+
+
+def allocation_fixed(
+    inst: Instance,
+    watched: np.ndarray,
+    col_status: np.ndarray,
+    row_status: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    max_edges: int = MAX_EDGE_CHECKS,
+) -> bool:
+    """Whether the ``watched`` columns (the allocation) are the same in every optimum.
+
+    Every optimum lies in the cone of the edges along which a non-basic column or row can leave
+    its bound at zero reduced cost (the *movable* ones); any other edge worsens the objective. So
+    if no movable edge changes a watched column (its direction, ``B^-1`` times the column, is zero
+    there), the allocation is unique, even where auxiliary columns are not. ``bounds`` (column
+    lower, upper, row lower, upper) default to the instance's own."""
+    h = inst.h
+    sol = h.getSolution()
+    c_lo, c_hi, r_lo, r_hi = bounds or (
+        inst.col_lower,
+        inst.col_upper,
+        inst.row_lower,
+        inst.row_upper,
+    )
+    movable = []
+    for status, dual, lo, hi in (
+        (col_status, sol.col_dual, c_lo, c_hi),
+        (row_status, sol.row_dual, r_lo, r_hi),
+    ):
+        can_move = (status != BASIC) & (lo < hi)  # a free non-basic one moves both ways
+        movable.append(np.flatnonzero(can_move & (np.abs(np.asarray(dual)) <= DUAL_EPSILON)))
+    cols, rows = movable
+    if not len(cols) and not len(rows):
+        return True
+    if np.isin(cols, watched).any() or len(cols) + len(rows) > max_edges:
+        return False  # not proven unique: the leximin rounds decide
+    found, basic = h.getBasicVariables()  # type: ignore[attr-defined]
+    if found != highspy.HighsStatus.kOk:
+        return False
+    watched_basic = np.isin(np.asarray(basic), watched)
+    if not watched_basic.any():
+        return True
+    a = inst.matrix()
+    for j in [*cols, *(-1 - rows)]:
+        rhs = np.zeros(inst.n_rows)
+        if j >= 0:
+            rhs[a.indices[a.indptr[j] : a.indptr[j + 1]]] = a.data[a.indptr[j] : a.indptr[j + 1]]
+        else:
+            rhs[-1 - j] = 1.0
+        solved, direction = h.getBasisSolve(rhs)  # type: ignore[attr-defined]
+        if solved != highspy.HighsStatus.kOk or (
+            np.max(np.abs(np.asarray(direction)[watched_basic])) > EDGE_EPSILON
+        ):
+            return False
+    return True
+
+
+def basis_status(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    basis = inst.h.getBasis()
+    return (
+        np.array([int(s) for s in basis.col_status]),
+        np.array([int(s) for s in basis.row_status]),
+    )
+
+
+def highs_options(config: SolverConfig) -> dict[str, Any]:
+    """The HiGHS options of every in-place solve (those :meth:`SolverConfig.make` sets too)."""
+    return {**HIGHS_DEFAULTS, **config.options}
+
+
+def _terms(expr: pulp.LpAffineExpression, col: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    items = list(expr.items())
+    return (
+        np.array([col[v.name] for v, _ in items], dtype=np.int32),
+        np.array([c for _, c in items], dtype=float),
+    )
+
+
+def solve(m: Model, config: SolverConfig) -> Solution:
+    """Carry out the plan on ``m`` in one HiGHS instance and return the tie-broken optimum.
+    What HiGHS prints when user options ask it to goes to standard error."""
+    routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
+    with routed:
+        return _solve(m, config)
+
+
+def _solve(m: Model, config: SolverConfig) -> Solution:
+    started = time.perf_counter()
+    objective = OBJECTIVES[m.structure.objective](m)
+    solves = 0
+    value: float | None = None
+    gap: float | None = None
+    if m.structure.objective == "nash":
+        result = solve_nash(
+            m,
+            lambda prob, expr, sense, stage: _pulp_optimise(m, prob, expr, sense, config, stage),
+            precision=5 * config.precision,
+        )  # the gap a solver can close: 1e-7 with CBC
+        keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
+        value, gap, solves = result.value, result.gap, result.rounds
+    stages = money_stages(m, objective.expression, objective.sense)
+    inst = Instance(m.prob, highs_options(config))
+    watched = np.array([inst.col[z.name] for z in m.z] + [inst.col[m.g.name]], dtype=np.int32)
+    binding: list[dict[str, Any]] = []
+    first = gap is None
+    for stage in stages:
+        index, coef = _terms(stage.expression, inst.col)
+        status = inst.optimise(index, coef, stage.sense, config.time_limit)
+        solves += 1
+        require_optimal(status, stage.name, m, config.name)
+        x = inst.x()
+        stage_value = float(coef @ x[index]) + float(stage.expression.constant)
+        if first:
+            value, binding = stage_value, _binding(m, inst)
+        first = False
+        tol = stage_tolerance(m, stage_value, config)
+        bound = stage_value - float(stage.expression.constant)
+        lower, upper = (-INF, bound + tol) if stage.sense == pulp.LpMinimize else (bound - tol, INF)
+        inst.add_rows(np.array([lower]), np.array([upper]), [index], [coef])
+    x, lex_value, lex_binding, more = _leximin(m, inst, watched, config, first)
+    if first:
+        value, binding = lex_value, lex_binding
+    return _solution(m, inst, x, watched, value, binding, config, solves + more, started, gap)
+
+
+def _solution(
+    m: Model,
+    inst: Instance,
+    x: np.ndarray,
+    watched: np.ndarray,
+    value: float | None,
+    binding: list[dict[str, Any]],
+    config: SolverConfig,
+    solves: int,
+    started: float,
+    gap: float | None,
+) -> Solution:
+    return Solution(
+        z=x[watched[:-1]],
+        g=float(x[watched[-1]]),
+        objective_value=value,
+        binding=binding,
+        solver=config.name,
+        stages=solves,
+        seconds=time.perf_counter() - started,
+        nash_gap=gap,
+    )
+
+
+def _leximin(
+    m: Model, inst: Instance, watched: np.ndarray, config: SolverConfig, first: bool
+) -> tuple[np.ndarray, float, list[dict[str, Any]], int]:
+    """The leximin rounds in place: maximise the lowest level ``t`` of the free groups; fix the
+    groups whose level row has a non-zero dual (complementary slackness: they cannot rise above
+    ``t`` in any optimum); drop their level rows; repeat until every group is fixed. If rounding hides every dual, each group at ``t`` is probed."""
+    offsets = level_offsets(m)
+    n = len(m.z)
+    z_cols = watched[:-1]
+    t = inst.add_col(-INF, INF)
+    one = np.ones(1)
+    level_rows = inst.add_rows(
+        np.full(n, -INF),
+        offsets,
+        [np.array([t, z], dtype=np.int32) for z in z_cols],
+        [np.array([1.0, -1.0])] * n,
+    )
+    # the fix rows z_k >= level - tol, one a group, switched on by their bounds: adding rows
+    # would make HiGHS factor its basis again every round
+    fix_rows = inst.add_rows(
+        np.full(n, -INF),
+        np.full(n, INF),
+        [np.array([z], dtype=np.int32) for z in z_cols],
+        [one] * n,
+    )
+    t_index = np.array([t], dtype=np.int32)
+    free = np.arange(n)
+    solves, first_value = 0, 0.0
+    binding: list[dict[str, Any]] = []
+    while True:
+        status = inst.optimise(t_index, one, pulp.LpMaximize, config.time_limit)
+        solves += 1
+        stage = "objective" if first and solves == 1 else "leximin tie-break"
+        require_optimal(status, stage, m, config.name)
+        x = inst.x()
+        level = float(x[t])
+        if solves == 1:
+            first_value = level
+            if first:
+                binding = _binding(m, inst)
+        dual = np.abs(np.asarray(inst.h.getSolution().row_dual)[level_rows[free]])
+        blocked = free[dual > DUAL_EPSILON]
+        if not len(blocked):
+            blocked, probes = _probe_blocked(m, inst, t, level, free, z_cols, offsets, config)
+            solves += probes
+        tol = stage_tolerance(m, level, config)
+        inst.set_rows(level_rows[blocked], np.full(len(blocked), -INF), np.full(len(blocked), INF))
+        free = np.setdiff1d(free, blocked)
+        if not len(free):
+            return x, first_value, binding, solves
+        inst.set_rows(fix_rows[blocked], level - offsets[blocked] - tol, np.full(len(blocked), INF))
+
+
+def _probe_blocked(
+    m: Model,
+    inst: Instance,
+    t: int,
+    level: float,
+    free: np.ndarray,
+    z_cols: np.ndarray,
+    offsets: np.ndarray,
+    config: SolverConfig,
+) -> tuple[np.ndarray, int]:
+    tol = stage_tolerance(m, level, config)
+    t_index = np.array([t], dtype=np.int32)
+    inst.set_cols(t_index, np.array([level - tol]), np.array([INF]))
+    blocked = []
+    for k in free:
+        status = inst.optimise(z_cols[[k]], np.ones(1), pulp.LpMaximize, config.time_limit)
+        require_optimal(status, "leximin probe", m, config.name)
+        if float(inst.x()[z_cols[k]]) + offsets[k] <= level + 2 * tol:
+            blocked.append(k)
+    inst.set_cols(t_index, np.array([-INF]), np.array([INF]))
+    if not blocked:
+        raise NotOptimalError(
+            "the leximin tie-break could not find a group to fix; the model is "
+            "numerically unstable at this scale"
+        )
+    return np.array(blocked, dtype=np.int64), len(free)
+
+
+def _binding(m: Model, inst: Instance) -> list[dict[str, Any]]:
+    """Rules with a non-zero dual: what holds the objective back, per USD of the rule's bound."""
+    sol = inst.h.getSolution()
+    dual, activity = np.asarray(sol.row_dual), np.asarray(sol.row_value)
+    rows = []
+    for name, i in inst.row.items():
+        label = binding_label(m.labels, name)
+        if label is None or abs(dual[i]) <= DUAL_EPSILON:
+            continue
+        if inst.row_upper[i] < INF and inst.row_lower[i] == -INF:  # a <= row, as PuLP signs it
+            slack = inst.row_upper[i] - activity[i]
+        else:
+            slack = activity[i] - inst.row_lower[i]
+        rows.append({"constraint": label, "dual": float(dual[i]), "slack": float(slack)})
+    return rows
+
+
+def _pulp_optimise(
+    m: Model,
+    prob: pulp.LpProblem,
+    expr: pulp.LpAffineExpression,
+    sense: int,
+    config: SolverConfig,
+    stage: str,
+) -> float:
+    """One PuLP solve, for the nash cutting planes (their rows grow with every round)."""
+    prob.setObjective(expr)
+    prob.sense = sense
+    require_optimal(run(prob, config), stage, m, config.name)
+    return float(pulp.value(expr))
