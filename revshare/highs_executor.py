@@ -33,13 +33,13 @@ from .plan import (
     require_optimal,
     stage_tolerance,
 )
+from .pulp_executor import optimise
 from .solve import (
     DUAL_EPSILON,
     HIGHS_DEFAULTS,
     HIGHS_STATUS,
     SolverConfig,
     Status,
-    run,
     stdout_to_stderr,
 )
 
@@ -295,7 +295,7 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
     if m.structure.objective == "nash":
         result = solve_nash(
             m,
-            lambda prob, expr, sense, stage: _pulp_optimise(m, prob, expr, sense, config, stage),
+            lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
             precision=5 * config.precision,
         )  # the gap a solver can close: 1e-7 with CBC
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
@@ -445,18 +445,3 @@ def _binding(m: Model, inst: Instance) -> list[dict[str, Any]]:
             slack = activity[i] - inst.row_lower[i]
         rows.append({"constraint": label, "dual": float(dual[i]), "slack": float(slack)})
     return rows
-
-
-def _pulp_optimise(
-    m: Model,
-    prob: pulp.LpProblem,
-    expr: pulp.LpAffineExpression,
-    sense: int,
-    config: SolverConfig,
-    stage: str,
-) -> float:
-    """One PuLP solve, for the nash cutting planes (their rows grow with every round)."""
-    prob.setObjective(expr)
-    prob.sense = sense
-    require_optimal(run(prob, config), stage, m, config.name)
-    return float(pulp.value(expr))

@@ -20,7 +20,7 @@ from .plan import Solution, binding_label, money_stages, require_optimal, stage_
 from .solve import DUAL_EPSILON, SolverConfig, run
 
 
-def _optimise(
+def optimise(
     m: Model,
     prob: pulp.LpProblem,
     expr: pulp.LpAffineExpression,
@@ -28,6 +28,7 @@ def _optimise(
     config: SolverConfig,
     stage: str,
 ) -> float:
+    """One PuLP solve of ``expr`` on ``prob``; its value once the status is proven optimal."""
     prob.setObjective(expr)
     prob.sense = sense
     require_optimal(run(prob, config), stage, m, config.name)
@@ -70,13 +71,13 @@ def solve(m: Model, config: SolverConfig) -> Solution:
     if m.structure.objective == "nash":
         result = solve_nash(
             m,
-            lambda prob, expr, sense, stage: _optimise(m, prob, expr, sense, config, stage),
+            lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
             precision=5 * config.precision,  # the gap a solver can close: 1e-7 with CBC
         )
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
         value, gap, solves = result.value, result.gap, result.rounds
     for stage in money_stages(m, objective.expression, objective.sense):
-        got = _optimise(m, m.prob, stage.expression, stage.sense, config, stage.name)
+        got = optimise(m, m.prob, stage.expression, stage.sense, config, stage.name)
         if stage.name == "objective":
             value, binding = got, _binding(m, m.prob)
         _keep(m, stage.expression, stage.sense, got, stage.name.split()[0], config)
@@ -122,7 +123,7 @@ def _leximin(
             prob.addConstraint(t <= m.z[k] + offsets[k], name)
             rows[k] = name
         stage = "objective" if first_stage and rounds == 0 else "leximin tie-break"
-        level = _optimise(m, prob, pulp.lpSum([t]), pulp.LpMaximize, config, stage)
+        level = optimise(m, prob, pulp.lpSum([t]), pulp.LpMaximize, config, stage)
         if rounds == 0 and first_stage:
             binding = _binding(m, prob)
         rounds += 1
@@ -153,7 +154,7 @@ def _probe_blocked(
     probe.addConstraint(t >= level - tol, "tiebreak_probe_floor")
     blocked = []
     for k in free:
-        best = _optimise(m, probe, m.z[k] + offsets[k], pulp.LpMaximize, config, "leximin probe")
+        best = optimise(m, probe, m.z[k] + offsets[k], pulp.LpMaximize, config, "leximin probe")
         if best <= level + 2 * tol:
             blocked.append(k)
     if not blocked:
