@@ -49,6 +49,11 @@ class Model:
     # Parametric models (the sweep engine's): each price-dependent quantity is a column fixed by
     # its bounds, keyed by (kind, name); changing those bounds moves the model to another price.
     data: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    # quantities() once: objectives read one entry per region, and building the dict each time
+    # made a 2,000-region model quadratic (about 20 s of its build)
+    _quantities: dict[tuple[str, str], float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def v(self) -> float:
@@ -63,14 +68,16 @@ class Model:
 
     def quantities(self) -> dict[tuple[str, str], float]:
         """Every price-dependent quantity at the model's price, in model units."""
-        out = {("revenue", ""): self.v}
-        for kind, series in (
-            ("region", self.region_revenue),
-            ("bloc", self.bloc_revenue),
-            ("outside", self.outside_option),
-        ):
-            out.update({(kind, str(k)): float(v) / self.scale for k, v in series.items()})
-        return out
+        if self._quantities is None:
+            out = {("revenue", ""): self.v}
+            for kind, series in (
+                ("region", self.region_revenue),
+                ("bloc", self.bloc_revenue),
+                ("outside", self.outside_option),
+            ):
+                out.update({(kind, str(k)): float(v) / self.scale for k, v in series.items()})
+            self._quantities = out
+        return self._quantities
 
     def x(self, mask: np.ndarray) -> pulp.LpAffineExpression:
         """The money, in model units, of the groups selected by ``mask``."""
