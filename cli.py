@@ -41,17 +41,15 @@ def _fail(message: str, code: int) -> None:
 
 
 # The library names its parameters (``fund_interest``); the command line shows the flag the user
-# typed (``--fund-interest``). Where the two names differ, this table joins them.
+# typed (``--fund-interest``). Where the two names differ, this table joins them; otherwise the
+# parameter is the option's own name.
 LIBRARY_PARAMETERS = {
-    "price": "price",
     "prices": "grid",
-    "params": "params",
     "kind": "price_model",
     "start": "price_start",
     "mean": "mean_price",
     "n": "scenarios",
     "periods": "periods_file",
-    "solver_options": "solver_options",
 }
 
 

@@ -2,7 +2,7 @@
 
 :func:`validate` runs, for every structure the dataset defines and every built-in preset, the
 checks that the solving commands run before they solve: the price, the structure's parameters
-against the dataset's names and indicators, and the building of its model and objective. The
+against the dataset's names and indicators, and the building of its model. The
 promise it keeps (tested on every fixture): when it finds no problem, ``optimize`` on the
 dataset's default structure or on any of its own structures never stops on bad input.
 
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from .dataset import Territory
 from .errors import InputError, Problem
 from .model import build_model
-from .objectives import OBJECTIVES
 from .optimize import resolve_price
 from .structures import PRESETS, Structure, apply_overrides
 
@@ -73,11 +72,11 @@ def check_price(territory: Territory, price: float | None) -> tuple[float | None
 
 
 def structure_problems(territory: Territory, structure: Structure, price: float) -> list[Problem]:
-    """Every problem that stops ``structure`` on ``territory`` at ``price`` before any solve:
-    the model and its objective are built exactly as ``optimize`` builds them."""
+    """Every problem that stops ``structure`` on ``territory`` at ``price`` before any solve: the
+    model is built exactly as ``optimize`` builds it (its checks, ``check_applicable`` among them,
+    are the only input checks between the price and the solve)."""
     try:
-        model = build_model(territory, structure, price)
-        OBJECTIVES[structure.objective](model)
+        build_model(territory, structure, price)
     except InputError as exc:
         return list(exc.problems)
     return []

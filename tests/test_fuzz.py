@@ -30,6 +30,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -308,7 +309,7 @@ class _Allocation:
 def _from_json(doc: dict[str, Any]) -> _Allocation:
     cells = pd.DataFrame(doc["cells"])
     tolerance = doc["verification"]["tolerance_usd"]
-    return _Allocation(cells, float(doc["centre_usd"]), type("V", (), {"tolerance_usd": tolerance}))
+    return _Allocation(cells, float(doc["centre_usd"]), SimpleNamespace(tolerance_usd=tolerance))
 
 
 def _baseline(case: Case, s: revshare.Structure) -> revshare.Allocation | str:
