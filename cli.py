@@ -284,8 +284,8 @@ def optimize(
 ) -> None:
     """Allocate the revenue under one structure and report the verified optimum."""
     from revshare import reports
-    from revshare.optimize import model_lp
-    from revshare.structures import parse_override
+    from revshare.analyses.optimize import model_lp
+    from revshare.data.structures import parse_override
 
     if periods_file is not None:
         clash = [
@@ -302,7 +302,7 @@ def optimize(
             raise click.UsageError(
                 f"--periods takes its prices from the file; drop {', '.join(clash)}"
             )
-        from revshare.periods import fund_from_options
+        from revshare.analyses.periods import fund_from_options
 
         fund = fund_from_options(
             fund_benchmark,
@@ -421,8 +421,8 @@ def generate(
     force: bool,
 ) -> None:
     """Write a synthetic dataset of any size (with a monthly price path) for scale tests."""
-    from revshare.synthetic import generate as make
-    from revshare.synthetic import price_path, write_dataset
+    from revshare.data.synthetic import generate as make
+    from revshare.data.synthetic import price_path, write_dataset
 
     frames = make(n_regions, factions, n_fields, blocs, seed)
     write_dataset(outdir, frames, price_path(periods, seed), seed, force=force)
@@ -567,7 +567,7 @@ def sweep(
     """Solve structures over many prices and parameter values: price grids, Monte Carlo, paths."""
     from tqdm import tqdm
 
-    from revshare import scenarios as sc
+    from revshare.data import scenarios as sc
     from revshare.reports.sweep import sweep as run_sweep
     from revshare.reports.sweep import sweep_table
 
@@ -672,7 +672,7 @@ def convention(
     force: bool,
 ) -> None:
     """Apportion a constitutional convention's seats with exact arithmetic; ties are reported."""
-    from revshare.convention import apportion_territory
+    from revshare.analyses.convention import apportion_territory
     from revshare.reports.convention import (
         APPORTIONMENT_FILES,
         apportionment_text,
@@ -756,7 +756,7 @@ def ratify(
     force: bool,
 ) -> None:
     """Would the voters ratify a proposal? Each cell compares its money per head with the status quo."""
-    from revshare.referendum import ratify as run_referendum
+    from revshare.analyses.referendum import ratify as run_referendum
     from revshare.reports.convention import REFERENDUM_FILES, referendum_text, write_referendum
 
     _write_or_refuse(outdir, REFERENDUM_FILES, force)

@@ -1,6 +1,6 @@
 """Benchmark: periods with a stabilisation fund at district scale, and the formulation ratio.
 
-1. The issue's instance: a generated dataset of 774 regions x 5 factions (``revshare.synthetic``,
+1. The issue's instance: a generated dataset of 774 regions x 5 factions (``revshare.data.synthetic``,
    seed 1) over 120 monthly periods with a fund (benchmark: the 12-month moving average price;
    at most half the balance spent a month), about a million cell-period values, solved and
    verified by ``revshare.optimize_periods``. Prints wall time and peak memory (max RSS).
@@ -33,9 +33,9 @@ import highspy
 import numpy as np
 
 import revshare
-from revshare.dataset import indicator_matrix
-from revshare.periods import Fund, mechanical_flows, optimize_periods
-from revshare.synthetic import price_path, synthetic_territory
+from revshare.analyses.periods import Fund, mechanical_flows, optimize_periods
+from revshare.data.dataset import indicator_matrix
+from revshare.data.synthetic import price_path, synthetic_territory
 
 FUND = Fund(window=12, spend_rule=0.5)
 

@@ -1,7 +1,7 @@
 """Benchmark: `optimize` at scale, against the objective LP alone solved once by raw highspy.
 
-On ``revshare.synthetic`` datasets (5 factions, seed 1) of each size, for the default structure
-(federation) and for ``objective=leximin``: wall time of ``revshare.optimize``, its LP solves,
+On ``revshare.data.synthetic`` datasets (5 factions, seed 1) of each size, for the default structure
+(federation) and for ``objective=leximin``: wall time of ``revshare.analyses.optimize``, its LP solves,
 peak RSS, and the baseline (the objective stage's LP alone, passed to one highspy instance as
 arrays and solved once). Each size and objective runs in its own subprocess, so ``ru_maxrss`` is
 that run's peak. Every answer is checked against a reference: the first run's money (when
@@ -35,11 +35,11 @@ def child(regions: int, objective: str) -> dict[str, object]:
     import numpy as np
 
     import revshare
-    from revshare.model import build_model
-    from revshare.objectives import OBJECTIVES as OBJ
-    from revshare.objectives import level_offsets
-    from revshare.structures import apply_overrides, resolve
-    from revshare.synthetic import synthetic_territory
+    from revshare.data.structures import apply_overrides, resolve
+    from revshare.data.synthetic import synthetic_territory
+    from revshare.model.lp import build_model
+    from revshare.model.objectives import OBJECTIVES as OBJ
+    from revshare.model.objectives import level_offsets
 
     t = synthetic_territory(regions=regions, factions=5, seed=1)
     started = time.perf_counter()

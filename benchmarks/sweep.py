@@ -1,8 +1,8 @@
 """Benchmark: scenarios solved per second on data/iraq, three ways, in one run.
 
-(a) naive: for each scenario, ``revshare.optimize`` rebuilds the PuLP model and solves it with
+(a) naive: for each scenario, ``revshare.analyses.optimize`` rebuilds the PuLP model and solves it with
     HiGHS (the staged solve and the verification included, as a user's loop would get);
-(b) the sweep engine: ``revshare.sweep`` on one worker (model built once, re-solved in place,
+(b) the sweep engine: ``revshare.analyses.sweep`` on one worker (model built once, re-solved in place,
     every scenario verified, results tabulated);
 (c) the limit: one HiGHS instance holding the structure's model with its objective, a loop that
     only changes the right-hand side, re-solves the same matrix and reads the solution (no
@@ -12,7 +12,7 @@ Then the issue's end-to-end target: 10,000 Monte Carlo scenarios for every prese
 data/iraq with the default executor (all local cores).
 
 Then, for every preset that fits data/iraq (issue 12): (b) against (c) on ``--per-preset``
-scenarios, with the engine's money checked against a fresh ``revshare.optimize`` at ``--check``
+scenarios, with the engine's money checked against a fresh ``revshare.analyses.optimize`` at ``--check``
 of those prices (within 1e-9 of revenue).
 
 Targets: (b) >= 10 x (a) and (b) >= 0.5 x (c) for every preset; the 10,000 x presets run < 30 s
@@ -35,9 +35,9 @@ import numpy as np
 import pulp
 
 import revshare
-from revshare.engine import INF, Engine
-from revshare.scenarios import PriceModel, monte_carlo
-from revshare.structures import resolve
+from revshare.data.scenarios import PriceModel, monte_carlo
+from revshare.data.structures import resolve
+from revshare.solve.engine import INF, Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,16 +7,22 @@ The public API; see README.md for a tour. Each name is imported on first use (PE
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .compare import Comparison, compare
-    from .convention import Apportionment, apportion, apportion_territory
-    from .dataset import Territory, load_dataset, territory_from_frames
+    from .analyses.compare import Comparison, compare
+    from .analyses.convention import Apportionment, apportion, apportion_territory
+    from .analyses.optimize import Allocation, optimize
+    from .analyses.periods import Fund, PeriodAllocation, optimize_periods
+    from .analyses.referendum import Referendum, ratify
+    from .analyses.sweep import SweepResult
+    from .analyses.validate import Validation, validate
+    from .data.dataset import Territory, load_dataset, territory_from_frames
+    from .data.readers import read_periods, read_prices
+    from .data.scenarios import PriceModel, monte_carlo, parameter_grid, price_grid
+    from .data.structures import PRESETS, Structure
     from .errors import (
         InfeasibleError,
         InputError,
@@ -25,52 +31,44 @@ if TYPE_CHECKING:
         RevshareError,
         SolverUnavailableError,
     )
-    from .optimize import Allocation, optimize
-    from .periods import Fund, PeriodAllocation, optimize_periods
-    from .readers import read_periods, read_prices
-    from .referendum import Referendum, ratify
     from .reports.sweep import sweep
-    from .scenarios import PriceModel, monte_carlo, parameter_grid, price_grid
-    from .structures import PRESETS, Structure
-    from .sweep import SweepResult
-    from .validate import Validation, validate
 
 # Each public name and the module that defines it. ``sweep`` is the analysis followed by its
-# reports (the analysis itself, revshare.sweep.sweep, writes none).
+# reports (the analysis itself, revshare.analyses.sweep.sweep, writes none).
 _HOMES = {
-    "Comparison": "compare",
-    "compare": "compare",
-    "Apportionment": "convention",
-    "apportion": "convention",
-    "apportion_territory": "convention",
-    "Territory": "dataset",
-    "load_dataset": "dataset",
-    "territory_from_frames": "dataset",
+    "Comparison": "analyses.compare",
+    "compare": "analyses.compare",
+    "Apportionment": "analyses.convention",
+    "apportion": "analyses.convention",
+    "apportion_territory": "analyses.convention",
+    "Territory": "data.dataset",
+    "load_dataset": "data.dataset",
+    "territory_from_frames": "data.dataset",
     "InfeasibleError": "errors",
     "InputError": "errors",
     "NotOptimalError": "errors",
     "Problem": "errors",
     "RevshareError": "errors",
     "SolverUnavailableError": "errors",
-    "Allocation": "optimize",
-    "optimize": "optimize",
-    "Fund": "periods",
-    "PeriodAllocation": "periods",
-    "optimize_periods": "periods",
-    "read_periods": "readers",
-    "read_prices": "readers",
-    "Referendum": "referendum",
-    "ratify": "referendum",
+    "Allocation": "analyses.optimize",
+    "optimize": "analyses.optimize",
+    "Fund": "analyses.periods",
+    "PeriodAllocation": "analyses.periods",
+    "optimize_periods": "analyses.periods",
+    "read_periods": "data.readers",
+    "read_prices": "data.readers",
+    "Referendum": "analyses.referendum",
+    "ratify": "analyses.referendum",
     "sweep": "reports.sweep",
-    "PriceModel": "scenarios",
-    "monte_carlo": "scenarios",
-    "parameter_grid": "scenarios",
-    "price_grid": "scenarios",
-    "PRESETS": "structures",
-    "Structure": "structures",
-    "SweepResult": "sweep",
-    "Validation": "validate",
-    "validate": "validate",
+    "PriceModel": "data.scenarios",
+    "monte_carlo": "data.scenarios",
+    "parameter_grid": "data.scenarios",
+    "price_grid": "data.scenarios",
+    "PRESETS": "data.structures",
+    "Structure": "data.structures",
+    "SweepResult": "analyses.sweep",
+    "Validation": "analyses.validate",
+    "validate": "analyses.validate",
 }
 
 
@@ -89,32 +87,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(__all__)
 
-
-class _Shadowed:
-    """A public function named like a submodule (``optimize``, ``compare``, ``sweep``,
-    ``validate``): importing that submodule binds its name on the package, which would hide the
-    function; this descriptor on the package's class keeps the function, as the eager imports
-    did."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, face: object, owner: type | None = None) -> Any:
-        return vars(face)[self.name] if self.name in vars(face) else _load(self.name)
-
-    def __set__(self, face: object, value: object) -> None:
-        if not isinstance(value, types.ModuleType):  # a module is the import system's binding
-            vars(face)[self.name] = value
-
-
-class _Face(types.ModuleType):
-    compare = _Shadowed()
-    optimize = _Shadowed()
-    sweep = _Shadowed()
-    validate = _Shadowed()
-
-
-sys.modules[__name__].__class__ = _Face
 
 __all__ = [
     "PRESETS",

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.compare import compare
+from revshare.analyses.compare import compare
 from revshare.reports.comparison import write_comparison
 from revshare.reports.html import allocation_html
 

@@ -44,7 +44,7 @@ def _dataset(folder: Path, bloc: str) -> None:
 @pytest.mark.parametrize("bloc", HOSTILE)
 def test_the_suggested_command_is_quoted_for_a_posix_shell(tmp_path, bloc):
     _dataset(tmp_path, bloc)
-    override = revshare.structures.parse_override  # the library reads back what it suggests
+    override = revshare.data.structures.parse_override  # the library reads back what it suggests
     result = CliRunner().invoke(
         cli.main,
         [

@@ -1,4 +1,4 @@
-"""``revshare.compare``: every structure side by side, preferences, acceptance and the reports."""
+"""``revshare.analyses.compare``: every structure side by side, preferences, acceptance and the reports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.compare import ACCEPT_RELATIVE, INDIFFERENCE_USD_PER_HEAD, compare
+from revshare.analyses.compare import ACCEPT_RELATIVE, INDIFFERENCE_USD_PER_HEAD, compare
 from revshare.reports.comparison import (
     COMPARISON_FILES,
     comparison_csv,
@@ -41,12 +41,12 @@ def iraq() -> revshare.Territory:
 
 
 @pytest.fixture(scope="module")
-def everything(iraq) -> revshare.compare.Comparison:
+def everything(iraq) -> revshare.analyses.compare.Comparison:
     return compare(iraq, "all")
 
 
 @pytest.fixture(scope="module")
-def with_infeasible(iraq) -> revshare.compare.Comparison:
+def with_infeasible(iraq) -> revshare.analyses.compare.Comparison:
     return compare(iraq, ["federation", IMPOSSIBLE, "partition", "unified"])
 
 

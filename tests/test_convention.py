@@ -17,8 +17,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import revshare
-from revshare import convention
-from revshare.convention import METHODS, apportion, apportion_territory, territory_populations
+from revshare.analyses import convention
+from revshare.analyses.convention import (
+    METHODS,
+    apportion,
+    apportion_territory,
+    territory_populations,
+)
 from revshare.errors import InputError
 from revshare.reports.convention import (
     apportionment_csv,

@@ -1,7 +1,7 @@
 """Issue 12: the staged plan gives the same money whichever executor carries it out.
 
 The in-place HiGHS executor and the CBC executor through PuLP run the same plan
-(:mod:`revshare.plan`); on a sample of datasets, for every preset and every objective (``needs``
+(:mod:`revshare.solve.plan`); on a sample of datasets, for every preset and every objective (``needs``
 and ``nash`` included), their allocations agree to CBC's precision, and both are verified.
 """
 
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import revshare
-from revshare.objectives import OBJECTIVES
-from revshare.synthetic import synthetic_territory
+from revshare.data.synthetic import synthetic_territory
+from revshare.model.objectives import OBJECTIVES
 
 ROOT = Path(__file__).resolve().parent.parent
 NASH = ["central_share=0", "derivation=0", "secession_cost=0.2"]
@@ -53,7 +53,7 @@ def test_both_executors_give_the_same_money(dataset, structure, overrides):
     tol = cbc.verification.tolerance_usd
     if "objective=nash" in overrides:
         # CBC closes the nash gap only to 1e-7 (its 8-digit values), and money follows the gap's
-        # square root of each bloc's surplus (revshare.nash): 3e-4 of the surplus, 6e-6 of the
+        # square root of each bloc's surplus (revshare.solve.nash): 3e-4 of the surplus, 6e-6 of the
         # revenue on data/iraq, with either executor for HiGHS
         tol = 1e-5 * cbc.revenue_usd
     assert highs.cells["usd"].to_numpy() == pytest.approx(cbc.cells["usd"].to_numpy(), abs=tol)

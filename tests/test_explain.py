@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.explain import feasible_labels
-from revshare.structures import PRESETS, apply_overrides
+from revshare.analyses.explain import feasible_labels
+from revshare.data.structures import PRESETS, apply_overrides
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

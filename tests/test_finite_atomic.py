@@ -32,10 +32,9 @@ from hypothesis import strategies as st
 
 import revshare
 from cli import main
-from revshare import atomic, metrics, periods
-from revshare.dataset import Money, indicator_matrix
-from revshare.errors import InputError, NotOptimalError
-from revshare.periods import (
+from revshare import atomic
+from revshare.analyses import periods
+from revshare.analyses.periods import (
     INTEREST_RANGE,
     MAX_BENCHMARK_PRICE,
     MAX_FUND_USD,
@@ -44,10 +43,13 @@ from revshare.periods import (
     check_fund,
     optimize_periods,
 )
+from revshare.data.dataset import Money, indicator_matrix
+from revshare.data.structures import resolve
+from revshare.errors import InputError, NotOptimalError
+from revshare.model import metrics
 from revshare.reports import safe
 from revshare.reports.periods import periods_json
-from revshare.structures import resolve
-from revshare.verify import non_finite, require_finite, residual_blocks, verify, verify_batch
+from revshare.solve.verify import non_finite, require_finite, residual_blocks, verify, verify_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

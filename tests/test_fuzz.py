@@ -280,8 +280,8 @@ def _meaningful(
             ]
         )
         try:
-            key, value = revshare.structures.parse_override(choice)
-            changed = revshare.structures.apply_overrides(s, [choice])
+            key, value = revshare.data.structures.parse_override(choice)
+            changed = revshare.data.structures.apply_overrides(s, [choice])
         except revshare.InputError:
             return files, Expect("either", f"set {choice} (refused by the library)")
         note(f"override {key}={value!r}")

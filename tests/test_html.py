@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.compare import compare
+from revshare.analyses.compare import compare
 from revshare.reports import charts
 from revshare.reports.html import CSP, allocation_html, comparison_html
 

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from test_readers import BAD, GOOD, PLAIN, read_case, where
 
 import revshare
-from revshare.dataset import check_price, check_prices
+from revshare.data.dataset import check_price, check_prices
+from revshare.data.readers import check_encoding, read_dataset, read_periods, read_prices
+from revshare.data.schema import MAX_PRICE, SCHEMAS, name_key
 from revshare.errors import InputError
-from revshare.readers import check_encoding, read_dataset, read_periods, read_prices
-from revshare.schema import MAX_PRICE, SCHEMAS, name_key
 
 ROOT = Path(__file__).parents[1]
 F, P, R, T = "fields.csv", "population.csv", "regions.csv", "structures.toml"

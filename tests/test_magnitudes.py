@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import revshare
-from revshare.schema import MAX_REVENUE_USD
+from revshare.data.schema import MAX_REVENUE_USD
 
 
 def _territory(revenue: list[float], pops: list[int]) -> revshare.Territory:

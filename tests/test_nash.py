@@ -10,8 +10,8 @@ import pytest
 from scipy.optimize import minimize
 
 import revshare
-from revshare.nash import GAP
 from revshare.reports import summary_json
+from revshare.solve.nash import GAP
 
 
 def blocs_territory(revenue: list[float], population: list[float], names: list[str] | None = None):

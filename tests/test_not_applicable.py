@@ -77,7 +77,7 @@ def test_a_structure_that_cannot_apply_named_alone_is_exit_2(misfit_dataset, com
 
 
 def test_compare_with_an_unproven_structure_exits_4_and_writes_no_report(monkeypatch, tmp_path):
-    compare_module = importlib.import_module("revshare.compare")
+    compare_module = importlib.import_module("revshare.analyses.compare")
     real = compare_module.optimize
 
     def flaky(territory, structure, **kwargs):

@@ -14,9 +14,7 @@ from click.testing import CliRunner
 
 import revshare
 from cli import main
-from revshare.dataset import Money, indicator_matrix
-from revshare.errors import InfeasibleError, InputError
-from revshare.periods import (
+from revshare.analyses.periods import (
     Fund,
     benchmark_prices,
     check_fund,
@@ -24,9 +22,11 @@ from revshare.periods import (
     mechanical_flows,
     optimize_periods,
 )
-from revshare.structures import resolve
-from revshare.synthetic import generate, price_path, synthetic_territory, write_dataset
-from revshare.verify import verify_batch
+from revshare.data.dataset import Money, indicator_matrix
+from revshare.data.structures import resolve
+from revshare.data.synthetic import generate, price_path, synthetic_territory, write_dataset
+from revshare.errors import InfeasibleError, InputError
+from revshare.solve.verify import verify_batch
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PRICE = 82.49  # data/iraq's default price

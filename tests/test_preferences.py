@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from revshare.preferences import (
+from revshare.analyses.preferences import (
     beats,
     condorcet,
     condorcet_winner,

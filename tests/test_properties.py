@@ -26,7 +26,7 @@ from hypothesis import event, example, given, note
 from hypothesis import strategies as st
 
 import revshare
-from revshare.structures import OBJECTIVES
+from revshare.data.structures import OBJECTIVES
 
 # HiGHS runs in CI (about 70 s); CBC's runs take longer (a subprocess per LP stage) and go to the
 # slow set (`pytest -m slow`). The earlier "slowdown after the compare tests" was Hypothesis

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from revshare.data.readers import MAX_PROBLEMS, RawDataset, read_dataset
+from revshare.data.schema import SCHEMAS, parse_number
 from revshare.errors import InputError
-from revshare.readers import MAX_PROBLEMS, RawDataset, read_dataset
-from revshare.schema import SCHEMAS, parse_number
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "good" / "minimal"
@@ -543,7 +543,7 @@ def test_a_huge_field_is_refused_with_its_line(tmp_path: Path) -> None:
 
 
 def test_column_dictionary_covers_every_column() -> None:
-    from revshare.schema import column_dictionary_markdown
+    from revshare.data.schema import column_dictionary_markdown
 
     text = column_dictionary_markdown()
     for schema in SCHEMAS.values():

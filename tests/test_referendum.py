@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import revshare
+from revshare.analyses.referendum import RULES, Tally, ratify
 from revshare.errors import InputError
-from revshare.referendum import RULES, Tally, ratify
 from revshare.reports.convention import (
     referendum_csv,
     referendum_json,

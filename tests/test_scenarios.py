@@ -1,4 +1,4 @@
-"""Price scenarios and parameter grids (revshare.scenarios) and the price-file reader.
+"""Price scenarios and parameter grids (revshare.data.scenarios) and the price-file reader.
 
 Grids are checked point by point; Monte Carlo draws against the closed-form moments of each
 model, within a few standard errors; errors by their stable codes, lines and columns.
@@ -12,10 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from revshare.data.readers import read_prices
+from revshare.data.scenarios import (
+    PriceModel,
+    monte_carlo,
+    overrides_of,
+    parameter_grid,
+    price_grid,
+)
+from revshare.data.structures import parse_override
 from revshare.errors import InputError
-from revshare.readers import read_prices
-from revshare.scenarios import PriceModel, monte_carlo, overrides_of, parameter_grid, price_grid
-from revshare.structures import parse_override
 
 N = 200_000  # draws for the moment checks: a standard error of 0.3 / sqrt(N) = 0.00067
 

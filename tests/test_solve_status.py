@@ -17,10 +17,10 @@ import pulp
 import pytest
 
 import revshare
-from revshare.model import build_model
-from revshare.objectives import OBJECTIVES
-from revshare.solve import cbc_path
-from revshare.verify import verify
+from revshare.model.lp import build_model
+from revshare.model.objectives import OBJECTIVES
+from revshare.solve.solver import cbc_path
+from revshare.solve.verify import verify
 
 PRICE = 1.0
 N = 12

@@ -28,12 +28,12 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.cbc import grace
-from revshare.dataset import territory_from_frames
+from revshare.data.dataset import territory_from_frames
+from revshare.data.structures import PRESETS, apply_overrides, parse_override
+from revshare.data.synthetic import generate
 from revshare.errors import InfeasibleError, InputError, NotOptimalError
-from revshare.solve import SolverConfig
-from revshare.structures import PRESETS, apply_overrides, parse_override
-from revshare.synthetic import generate
+from revshare.solve.cbc import grace
+from revshare.solve.solver import SolverConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = sorted(p for p in (ROOT / "data").iterdir() if (p / "fields.csv").is_file())
@@ -133,7 +133,7 @@ def test_a_second_numerical_failure_names_the_solver_and_what_to_try(monkeypatch
     """When the retry fails too, the message says which solver and suggests the other."""
     from revshare.errors import NumericalTroubleError
 
-    opt = sys.modules["revshare.optimize"]
+    opt = sys.modules["revshare.analyses.optimize"]
 
     def trouble(model, config):
         raise NumericalTroubleError(f"{config.name} ended the leximin stage with 'infeasible'")
@@ -180,7 +180,7 @@ def test_a_bad_solver_option_is_an_input_error_naming_it(solver, name, value, wh
 
 
 def test_a_bad_solver_option_is_refused_before_anything_is_solved(monkeypatch):
-    opt = sys.modules["revshare.optimize"]
+    opt = sys.modules["revshare.analyses.optimize"]
 
     def must_not_build(*args, **kwargs):
         raise AssertionError("the model was built before the options were checked")
@@ -474,7 +474,7 @@ def test_every_concession_is_verified_round_trips_and_points_the_right_way(case,
 def test_the_toml_string_of_any_name_reads_back():
     import tomllib
 
-    from revshare.explain import toml_string
+    from revshare.analyses.explain import toml_string
 
     for name in ["A", "O'Brien", 'say "hi"', "back\\slash", "tab\there", "a=b", "ü ß", "x\x7fy"]:
         assert tomllib.loads(f"v = {toml_string(name)}")["v"] == name
@@ -483,7 +483,7 @@ def test_the_toml_string_of_any_name_reads_back():
 @pytest.mark.parametrize("unused", [None])
 def test_an_unverified_concession_is_never_printed(monkeypatch, unused):
     """If re-solving cannot confirm the concession, neither it nor its overrides are shown."""
-    from revshare import explain as ex
+    from revshare.analyses import explain as ex
 
     monkeypatch.setattr(ex, "_works", lambda *args, **kwargs: False)
     t = _named_territory("A", "B")

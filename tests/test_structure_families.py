@@ -20,9 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import revshare
-from revshare.errors import InputError
-from revshare.model import build_model, check_applicable
-from revshare.scenarios import (
+from revshare.data.scenarios import (
     DIGITS,
     MODEL_RANGES,
     PriceModel,
@@ -31,7 +29,7 @@ from revshare.scenarios import (
     parameter_grid,
     price_grid,
 )
-from revshare.structures import (
+from revshare.data.structures import (
     FORMULA_INDICATORS,
     PARAMETERS,
     PRESETS,
@@ -44,6 +42,8 @@ from revshare.structures import (
     parse_override,
     structure_from_table,
 )
+from revshare.errors import InputError
+from revshare.model.lp import build_model, check_applicable
 
 IRAQ = Path(__file__).resolve().parent.parent / "data" / "iraq"
 PRICE = 80.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import revshare
-from revshare.structures import (
+from revshare.data.structures import (
     PRESETS,
     apply_overrides,
     load_structure_file,

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 
 import revshare
 from cli import main
-from revshare.engine import Engine
+from revshare.data.scenarios import PriceModel, monte_carlo, price_grid
+from revshare.data.structures import resolve
 from revshare.errors import InfeasibleError, InputError
-from revshare.metrics import gini, gini_rows
+from revshare.model.metrics import gini, gini_rows
 from revshare.reports.sweep import sweep
-from revshare.scenarios import PriceModel, monte_carlo, price_grid
-from revshare.structures import resolve
-from revshare.verify import verify, verify_batch
+from revshare.solve.engine import Engine
+from revshare.solve.verify import verify, verify_batch
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PRESET_NAMES = ["unified", "federation", "confederation", "partition", "nigeria-derivation"]
@@ -448,8 +448,8 @@ def test_a_sweep_never_replaces_another_commands_report(tmp_path):
 
 def test_time_limit_applies_to_each_solve_not_to_the_engine_lifetime():
     """HiGHS counts an instance's whole run time; the engine resets the limit per solve."""
-    from revshare.solve import SolverConfig
-    from revshare.synthetic import synthetic_territory
+    from revshare.data.synthetic import synthetic_territory
+    from revshare.solve.solver import SolverConfig
 
     t = synthetic_territory(regions=60, factions=3, seed=3)
     engine = Engine(t, revshare.PRESETS["confederation"], 150.0, SolverConfig("highs", 0.2))

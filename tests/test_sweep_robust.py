@@ -36,7 +36,10 @@ from hypothesis import strategies as st
 
 import revshare
 from cli import main
-from revshare import pool
+from revshare.analyses import pool
+from revshare.analyses.explain import Explanation
+from revshare.analyses.sweep import plan, solve_chunk
+from revshare.data.scenarios import price_grid
 from revshare.errors import (
     InfeasibleError,
     InputError,
@@ -44,10 +47,7 @@ from revshare.errors import (
     RevshareError,
     SolverUnavailableError,
 )
-from revshare.explain import Explanation
 from revshare.reports.sweep import sweep
-from revshare.scenarios import price_grid
-from revshare.sweep import plan, solve_chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -637,7 +637,7 @@ def test_a_complete_sweep_removes_its_chunks_unless_asked_to_keep_them(iraq, fre
 
 
 def test_a_sweep_that_failed_keeps_its_chunks(iraq, tmp_path, monkeypatch):
-    from revshare.engine import Engine
+    from revshare.solve.engine import Engine
 
     real = Engine.solve
 

@@ -2,9 +2,9 @@
 
 Each test solves a small structure with HiGHS, checks that the verifier accepts the answer as it
 is, then feeds it a mutated copy of the money per cell and checks that the mutation, and only the
-rule it breaks, is rejected: by :func:`revshare.verify.verify`, by
-:func:`revshare.verify.residuals` (the size of the breach) and by
-:func:`revshare.verify.require_verified` (``NotOptimalError``, exit 4).
+rule it breaks, is rejected: by :func:`revshare.solve.verify.verify`, by
+:func:`revshare.solve.verify.residuals` (the size of the breach) and by
+:func:`revshare.solve.verify.require_verified` (``NotOptimalError``, exit 4).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.verify import RELATIVE_TOLERANCE, require_verified, residuals, tolerance, verify
+from revshare.solve.verify import RELATIVE_TOLERANCE, require_verified, residuals, tolerance, verify
 
 PRICE = 1.0
 HIGHS_RELATIVE = 1e-10  # the relative tolerance optimize() verifies HiGHS answers with

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..analyses.optimize import Allocation
 from ..atomic import write_bundle
-from ..optimize import Allocation
 from .allocation import allocation_csv, report_md, summary, summary_json, terminal_table
 
 REPORT_FILES = ("allocation.csv", "summary.json", "report.md", "report.html")

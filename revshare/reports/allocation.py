@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..optimize import Allocation
+from ..analyses.optimize import Allocation
 from .safe import csv_bytes, json_bytes, md_cell, price_phrase
 
 SCHEMA_VERSION = "1.0"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..analyses.compare import Comparison
 from ..atomic import check_outputs, write_bundle
-from ..compare import Comparison
 from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import comparison_html

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..analyses.convention import METHODS, TIE_RULES, Apportionment
+from ..analyses.referendum import RULES, Referendum
 from ..atomic import write_bundle
-from ..convention import METHODS, TIE_RULES, Apportionment
-from ..referendum import RULES, Referendum
 from .safe import csv_bytes, json_bytes, md_cell
 
 SCHEMA_VERSION = "1.0"

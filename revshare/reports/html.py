@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from ..compare import ACCEPT_RELATIVE, Comparison, timestamp
-from ..optimize import Allocation
+from ..analyses.compare import ACCEPT_RELATIVE, Comparison, timestamp
+from ..analyses.optimize import Allocation
 from . import charts
 
 CSP = (

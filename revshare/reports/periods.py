@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..analyses.compare import timestamp
+from ..analyses.periods import PeriodAllocation
 from ..atomic import plain, write_bundle
-from ..compare import timestamp
-from ..periods import PeriodAllocation
 from . import charts
 from .html import _ENV, Chart
 from .safe import frame_csv, json_bytes, md_cell

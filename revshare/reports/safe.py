@@ -44,7 +44,7 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
     try:
         text = json.dumps(document, allow_nan=False, ensure_ascii=False, indent=2)
     except ValueError as exc:
-        from ..verify import non_finite
+        from ..solve.verify import non_finite
 
         bad = non_finite(document, "document")
         if not bad:

@@ -2,7 +2,7 @@
 
 Written together with :func:`revshare.atomic.write_bundle` (atomic, manifest last) into
 the sweep's folder, beside ``sweep.json`` and the ``chunks/`` it was streamed to. :func:`sweep`
-runs the analysis (:func:`revshare.sweep.sweep`, which writes no report) and then its reports.
+runs the analysis (:func:`revshare.analyses.sweep.sweep`, which writes no report) and then its reports.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analyses.chunks import remove_chunks
+from ..analyses.compare import timestamp
+from ..analyses.sweep import SweepResult
+from ..analyses.sweep import sweep as analyse
 from ..atomic import plain, write_bundle
-from ..chunks import remove_chunks
-from ..compare import timestamp
-from ..dataset import Territory
-from ..structures import Structure
-from ..sweep import SweepResult
-from ..sweep import sweep as analyse
+from ..data.dataset import Territory
+from ..data.structures import Structure
 from . import charts
 from .html import _ENV, Chart, pct, per_head
 from .safe import frame_csv, json_bytes, md_cell
@@ -220,7 +220,7 @@ def sweep(
     keep_chunks: bool = False,
     **options: Any,
 ) -> SweepResult:
-    """Solve every structure at every scenario (:func:`revshare.sweep.sweep`) and, with ``out``,
+    """Solve every structure at every scenario (:func:`revshare.analyses.sweep.sweep`) and, with ``out``,
     write the reports there.
 
     Parameters
@@ -229,7 +229,7 @@ def sweep(
         proven optimal and verified, the reports are written there and ``chunks/`` removed.
     keep_chunks : keep ``out/chunks/`` after the reports are written (an unfinished or failed
         sweep always keeps them).
-    **options : the other options of :func:`revshare.sweep.sweep`.
+    **options : the other options of :func:`revshare.analyses.sweep.sweep`.
     """
     result = analyse(territory, structures, scenarios, out=out, **options)
     if out is not None and not result.failed:  # reports hold proven, verified optima only

@@ -4,7 +4,7 @@ The stdlib :mod:`csv` module is used, never pandas' ``read_csv``: every value st
 nothing (``NA``, ``007``, ``1e400``, an extra field in the first row) is silently reinterpreted,
 and ``reader.line_num`` gives the physical line where each record starts, whatever quoted line
 breaks, blank lines or line endings come before it. Problem codes are listed in
-:mod:`revshare.readers`.
+:mod:`revshare.data.readers`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from revshare.data.schema import CellError, FileSchema, clean_cell, show
 from revshare.errors import Problem
-from revshare.schema import CellError, FileSchema, clean_cell, show
 
 CANDIDATE_DELIMITERS = ",;\t|"
 """Delimiters recognised in a header that the configured delimiter did not split."""

@@ -1,4 +1,4 @@
-"""The staged plan (:mod:`revshare.plan`) carried out through PuLP: the second opinion (CBC).
+"""The staged plan (:mod:`revshare.solve.plan`) carried out through PuLP: the second opinion (CBC).
 
 Each stage is a PuLP solve of the model; kept optima and fixed groups are added to the model as
 named rows, so an LP file written afterwards shows every stage.
@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pulp
 
-from .errors import NotOptimalError
-from .model import Model
+from ..errors import NotOptimalError
+from ..model.lp import Model
+from ..model.objectives import OBJECTIVES, level_offsets
 from .nash import keep_bloc_money, solve_nash
-from .objectives import OBJECTIVES, level_offsets
 from .plan import Solution, binding_label, money_stages, require_optimal, stage_tolerance
-from .solve import DUAL_EPSILON, SolverConfig, run
+from .solver import DUAL_EPSILON, SolverConfig, run
 
 
 def optimise(

@@ -1,9 +1,9 @@
-"""The staged plan (:mod:`revshare.plan`) carried out in one in-place HiGHS instance.
+"""The staged plan (:mod:`revshare.solve.plan`) carried out in one in-place HiGHS instance.
 
 The PuLP model is the one source of rows and names: it is passed to HiGHS once
 (:class:`Instance`), and every stage then changes only the costs, adds a few rows or moves row
 bounds, and re-solves from the previous basis (a warm start). The sweep engine
-(:mod:`revshare.engine`) uses the same :class:`Instance` and :func:`allocation_fixed`.
+(:mod:`revshare.solve.engine`) uses the same :class:`Instance` and :func:`allocation_fixed`.
 
 The executor runs every round: stopping early where :func:`allocation_fixed` proves one basis's
 allocation unique (as the sweep engine does) made answers depend on row order by up to the
@@ -22,10 +22,10 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 
-from .errors import NotOptimalError, SolverUnavailableError
-from .model import Model
+from ..errors import NotOptimalError, SolverUnavailableError
+from ..model.lp import Model
+from ..model.objectives import OBJECTIVES, level_offsets
 from .nash import keep_bloc_money, solve_nash
-from .objectives import OBJECTIVES, level_offsets
 from .plan import (
     Solution,
     binding_label,
@@ -34,7 +34,7 @@ from .plan import (
     stage_tolerance,
 )
 from .pulp_executor import optimise
-from .solve import (
+from .solver import (
     DUAL_EPSILON,
     HIGHS_DEFAULTS,
     HIGHS_STATUS,

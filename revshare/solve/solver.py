@@ -4,7 +4,7 @@ PuLP reports "Optimal" for runs stopped by a time or iteration limit (RELIABILIT
 so the real status is read from the solver itself and mapped once, in :data:`HIGHS_STATUS` and
 :func:`_cbc_status`, into a small :class:`Status`. Only ``Status.OPTIMAL`` is ever read further.
 
-The staged solve itself (stages, tolerances, retries) is :mod:`revshare.plan`.
+The staged solve itself (stages, tolerances, retries) is :mod:`revshare.solve.plan`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import Any
 
 import pulp
 
-from .cbc import TimedCbc, check_option
-from .errors import (
+from ..errors import (
     InputError,
     Problem,
     SolverUnavailableError,
 )
+from .cbc import TimedCbc, check_option
 
 SOLVERS = ("highs", "cbc")
 # Relative precision each solver's values can be trusted to: HiGHS in-process returns doubles; CBC

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from .dataset import Territory
+    from ..data.dataset import Territory
 
 
 MAX_SEATS = 100_000

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .dataset import Territory
-from .errors import InputError, Problem
-from .model import build_model
+from ..data.dataset import Territory
+from ..data.structures import PRESETS, Structure, apply_overrides
+from ..errors import InputError, Problem
+from ..model.lp import build_model
 from .optimize import resolve_price
-from .structures import PRESETS, Structure, apply_overrides
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def validate(
     Examples
     --------
     >>> import revshare
-    >>> v = revshare.validate(revshare.load_dataset("data/iraq"))
+    >>> v = revshare.analyses.validate(revshare.load_dataset("data/iraq"))
     >>> v.ok, sorted(v.presets_not_applicable)
     (True, ['sudan-cpa-2005'])
     """

@@ -5,7 +5,7 @@ Three sources of prices, each a table with ``scenario``, ``period`` and ``price`
 - :func:`price_grid`: evenly spaced prices, ``"30:130:5"`` (both ends included) or a list
   ``"40,60,80"``;
 - :func:`monte_carlo`: prices drawn from a stochastic model at a horizon (below);
-- :func:`revshare.readers.read_prices`: a CSV of named scenarios, optionally price paths with a
+- :func:`revshare.data.readers.read_prices`: a CSV of named scenarios, optionally price paths with a
   ``period`` column.
 
 Price models (the annual average price ``horizon`` years ahead, from today's ``start``):
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .structures import printable, quote_entry, split_override
 
 PRICE_MODELS = ("gbm", "mean-reverting")
@@ -195,7 +195,7 @@ class PriceModel:
                         "E-USAGE",
                         f"{name} must be a number in {'[' if closed else '('}{lo:g}, {hi:g}], "
                         f"got {value!r}",
-                        "see the ranges of revshare.scenarios.PriceModel",
+                        "see the ranges of revshare.data.scenarios.PriceModel",
                     )
                 )
         if problems:
@@ -260,7 +260,7 @@ def _table(names: list[str], prices: np.ndarray) -> pd.DataFrame:
 def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
     """Every combination of ``PARAM=START:STOP:STEP`` (or ``PARAM=a,b,c``) specs, in order.
 
-    PARAM is read as in :func:`revshare.structures.parse_override` (``bloc_share.A`` is one
+    PARAM is read as in :func:`revshare.data.structures.parse_override` (``bloc_share.A`` is one
     entry of a table). Problems name the parameter ``params``, with PARAM as their column.
     """
     axes: list[tuple[str, np.ndarray]] = []

@@ -2,7 +2,7 @@
 
 Each cell's voters compare their money per head under the proposal with the status quo:
 ``level_per_head`` (the oil money a head gets plus the region's non-oil baseline) plus the centre's
-slice spread equally over every person, the view :mod:`revshare.compare` ranks structures by, so
+slice spread equally over every person, the view :mod:`revshare.analyses.compare` ranks structures by, so
 that national spending counts for every voter. Votes are
 counted as whole numbers and every rule is decided by integer comparisons, so a threshold such as
 "two thirds" is met or missed exactly.
@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Territory
-from .errors import InputError, Problem
+from ..data.dataset import Territory
+from ..data.structures import Structure, apply_overrides, resolve
+from ..errors import InputError, Problem
 from .optimize import Allocation, optimize
-from .structures import Structure, apply_overrides, resolve
 
 DIFFERENCE_TOLERANCE_USD = 0.005
 LOGISTIC_SCALE_USD = 100.0
@@ -457,7 +457,7 @@ def ratify(
     Parameters
     ----------
     proposal, status_quo : structures (names, :class:`Structure`, ``.toml`` paths) solved with
-        :func:`revshare.optimize` at ``price``, or already solved :class:`Allocation` objects.
+        :func:`revshare.analyses.optimize` at ``price``, or already solved :class:`Allocation` objects.
     rule : ``majority``, ``double-majority``, ``iraq-2005`` or ``bloc-veto`` (:data:`RULES`).
     margin : USD a head by which the proposal must beat the status quo to win a voter.
     overrides, status_quo_overrides : ``PARAM=VALUE`` overrides of each structure (``--set``).

@@ -1,5 +1,5 @@
-"""The staged plan, defined once; :mod:`revshare.highs_executor` and :mod:`revshare.pulp_executor`
-carry it out, and the sweep engine (:mod:`revshare.engine`) follows it at many prices.
+"""The staged plan, defined once; :mod:`revshare.solve.highs_executor` and :mod:`revshare.solve.pulp_executor`
+carry it out, and the sweep engine (:mod:`revshare.solve.engine`) follows it at many prices.
 
 Ties. A linear program can have many optimal allocations and a solver picks one by the order of
 its columns, which would make the answer depend on names (RELIABILITY.md, finding 5). revshare
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pulp
 
-from .errors import InfeasibleError, NotOptimalError, NumericalTroubleError
-from .model import Model
-from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK, l1_to_targets, population_shares
-from .solve import SolverConfig, Status
+from ..errors import InfeasibleError, NotOptimalError, NumericalTroubleError
+from ..model.lp import Model
+from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK, l1_to_targets, population_shares
+from .solver import SolverConfig, Status
 
 RETRY_SLACK = 5.0
 

@@ -1,7 +1,7 @@
 """Read and validate a dataset, reporting every problem at once.
 
 :func:`read_dataset` reads ``fields.csv``, ``population.csv``, the optional ``regions.csv`` and
-``structures.toml`` (DESIGN.md section 3), checks them against :mod:`revshare.schema` and against
+``structures.toml`` (DESIGN.md section 3), checks them against :mod:`revshare.data.schema` and against
 each other, and either returns a :class:`RawDataset` or raises one
 :class:`~revshare.errors.InputError` listing every problem (at most 50, then one saying how many
 more were cut), in file-then-line order. ``line`` is the physical line where the record starts
@@ -91,7 +91,7 @@ from typing import Any
 
 import pandas as pd
 
-from revshare.csvparse import (
+from revshare.data.csvparse import (
     Log,
     Row,
     check_header,
@@ -101,8 +101,7 @@ from revshare.csvparse import (
     read_file,
     read_records,
 )
-from revshare.errors import InputError, Problem
-from revshare.schema import (
+from revshare.data.schema import (
     MAX_POPULATION,
     MAX_PRODUCTION_BPD,
     MAX_REVENUE_USD,
@@ -115,6 +114,7 @@ from revshare.schema import (
     num,
     show,
 )
+from revshare.errors import InputError, Problem
 
 MAX_PROBLEMS = 50
 FILENAMES = {
@@ -135,7 +135,7 @@ class RawDataset:
     Attributes
     ----------
     fields, population, regions : pandas.DataFrame
-        One row per data record, the columns of :mod:`revshare.schema` in order (absent optional
+        One row per data record, the columns of :mod:`revshare.data.schema` in order (absent optional
         columns filled with their defaults) plus ``_line``, the physical line where the record
         starts; ``regions`` is empty, with these columns, without regions.csv.
     structures : dict
@@ -610,7 +610,7 @@ def _duplicates(schema: FileSchema, path: str, rows: list[Row], log: Log) -> Non
 
 
 LOOK_ALIKE = "case, letter variants, invisible characters, spaces or character forms"
-"""What two names with one :func:`~revshare.schema.name_key` may differ by."""
+"""What two names with one :func:`~revshare.data.schema.name_key` may differ by."""
 
 
 def _near_duplicates(path: str, column: str, rows: list[Row], log: Log) -> None:

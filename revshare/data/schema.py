@@ -1,6 +1,6 @@
 """The columns of revshare's input files, declared once as data, and how each kind of cell parses.
 
-:mod:`revshare.readers` validates every CSV against these schemas, and
+:mod:`revshare.data.readers` validates every CSV against these schemas, and
 :func:`column_dictionary_markdown` renders them for ``data/README.md``, so the documentation, the
 validation and the test inputs cannot drift apart.
 

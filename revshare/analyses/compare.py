@@ -1,6 +1,6 @@
 """Structures side by side: who gets what under each, who prefers which, and who would accept it.
 
-:func:`compare` solves every structure as :func:`revshare.optimize` does (proven optimum, verified
+:func:`compare` solves every structure as :func:`revshare.analyses.optimize` does (proven optimum, verified
 in the original units) and returns tidy tables. Choices that shape the answer, stated once:
 
 - **Two views of money per head.** ``usd_per_head_direct`` is what a group receives directly.
@@ -16,7 +16,7 @@ in the original units) and returns tidy tables. Choices that shape the answer, s
   rank the structures by their own money per head in the same view.
 - **Acceptance.** A bloc accepts a structure when its direct money is at least its outside option
   (what it would have by seceding, DESIGN.md section 4), within the same tolerance as the
-  ``secession_proof`` metric of :func:`revshare.optimize`; the centre's slice is not counted,
+  ``secession_proof`` metric of :func:`revshare.analyses.optimize`; the centre's slice is not counted,
   since a bloc that secedes would have to pay for its own state. "Every bloc accepts" is then
   exactly the allocation's ``secession_proof``.
 - **Infeasible structures stay.** A structure whose rules cannot all hold (``InfeasibleError``),
@@ -46,12 +46,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Territory
+from ..data.structures import PRESETS, Structure, apply_overrides, resolve
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..model.lp import check_applicable, check_names
 from . import preferences
-from .dataset import Territory
-from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .model import check_applicable, check_names
 from .optimize import Allocation, optimize, resolve_price, versions
-from .structures import PRESETS, Structure, apply_overrides, resolve
 
 PREFERENCE_VIEW = "usd_per_head_with_centre"
 """The column preferences are computed from: direct money plus the centre's slice per head."""

@@ -13,24 +13,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import highs_executor, pulp_executor
-from ._version import __version__
-from .dataset import Territory, check_price
-from .errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
-from .explain import explain
-from .metrics import metrics, round_money, summarise
-from .model import Model, build_model, choose_scale
-from .objectives import NEEDS_PROPORTIONAL_TIE_BREAK
-from .plan import Solution, retry_config
-from .solve import SolverConfig
-from .structures import Structure, apply_overrides, resolve
-from .verify import (
+from .._version import __version__
+from ..data.dataset import Territory, check_price
+from ..data.structures import Structure, apply_overrides, resolve
+from ..errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
+from ..model.lp import Model, build_model, choose_scale
+from ..model.metrics import metrics, round_money, summarise
+from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK
+from ..solve import highs_executor, pulp_executor
+from ..solve.plan import Solution, retry_config
+from ..solve.solver import SolverConfig
+from ..solve.verify import (
     RELATIVE_TOLERANCE,
     Verification,
     require_finite,
     require_verified,
     verify,
 )
+from .explain import explain
 
 CROSS_CHECK_RELATIVE = 1e-7
 
@@ -122,7 +122,7 @@ def verify_tolerance(config: SolverConfig) -> float:
 
 
 def resolve_price(territory: Territory, price: float | None) -> float:
-    """The price to solve at, checked (:func:`revshare.dataset.check_price`). None is needed when
+    """The price to solve at, checked (:func:`revshare.data.dataset.check_price`). None is needed when
     every field gives its revenue in USD: a given one is then not used
     (:meth:`Territory.price_notice`) and 0 stands for it."""
     if not territory.price_dependent:
@@ -171,7 +171,7 @@ def optimize(
     --------
     >>> import revshare
     >>> t = revshare.load_dataset("data/iraq")
-    >>> a = revshare.optimize(t, "federation", overrides=["central_share=0", "derivation=0"])
+    >>> a = revshare.analyses.optimize(t, "federation", overrides=["central_share=0", "derivation=0"])
     >>> int(a.cells["usd_rounded"].sum()) == round(a.revenue_usd)
     True
     """
@@ -269,7 +269,7 @@ def _solve_with_retry(
     """The staged solve, and the plan's one retry after numerical trouble (a later stage declared
     infeasible: e.g. HiGHS with presolve on for sudan-2005 federation at 25 USD and off for
     iraq-2005 at 114.79 USD; CBC, whose 8-digit values can overshoot an optimum by 5e-8 of it, on
-    iraq federation) on a fresh model (:func:`revshare.plan.retry_config`). A second failure
+    iraq federation) on a fresh model (:func:`revshare.solve.plan.retry_config`). A second failure
     names the solver and what to try."""
     try:
         return model, solve_model(model, config)
@@ -417,7 +417,7 @@ def model_lp(
     import os
     import tempfile
 
-    from .objectives import OBJECTIVES
+    from ..model.objectives import OBJECTIVES
 
     if isinstance(structure, str):
         structure = resolve(structure, territory.structures)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pulp
 
-from .errors import NotOptimalError
+from ..errors import NotOptimalError
 
 # Options revshare sets itself: changing them would break reading the solution or the limit.
 RESERVED = frozenset({"seconds", "timeMode", "printingOptions", "solution"})

@@ -1,6 +1,6 @@
 """Structures: named sets of sharing rules (DESIGN.md section 4), the presets, and TOML loading.
 
-A :class:`Structure` is a frozen bag of parameters. :mod:`revshare.model` turns each parameter into
+A :class:`Structure` is a frozen bag of parameters. :mod:`revshare.model.lp` turns each parameter into
 named linear constraints. Built-in presets live in :data:`PRESETS`; a dataset adds its own in
 ``structures.toml``; a user can write one in a TOML file of the same form.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .schema import CellError, clean_cell, parse_name
 
 OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
@@ -68,7 +68,7 @@ class Structure:
     - ``formula_weights``: a non-empty table over :data:`FORMULA_INDICATORS` of weights in
       [0, 1e6] with a positive sum (they are renormalised, so 40/30/10/20 and 0.4/0.3/0.1/0.2 agree);
     - ``damage_allotment`` > 0 needs a region with ``damage`` > 0
-      (:func:`revshare.model.check_applicable`).
+      (:func:`revshare.model.lp.check_applicable`).
 
     Names (the structure's and every table key) and texts (``description``, ``citation``)
     follow the rules of names in the CSV files: no control, bidi or invisible characters.

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import Territory
-from .errors import InputError, Problem
-from .structures import Structure
+from ..data.dataset import Territory
+from ..data.structures import Structure
+from ..errors import InputError, Problem
 
 
 @dataclass
@@ -137,7 +137,7 @@ def build_model(
     """Build the PuLP model of ``structure`` on ``t`` at ``price`` USD a barrel, without objective.
 
     ``parametric=True`` puts every price-dependent quantity in a column fixed by its bounds, so
-    that the model moves to another price by changing bounds only (:mod:`revshare.engine`).
+    that the model moves to another price by changing bounds only (:mod:`revshare.solve.engine`).
     Rules that exist only where a quantity is positive are built for the quantities positive at
     ``price``; revenue and outside options never fall as the price rises, so a model built at the
     highest price of a sweep has every row any lower price needs.

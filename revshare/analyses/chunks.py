@@ -3,7 +3,7 @@
 Each finished chunk is one file, ``chunks/NNNNNN.json``, holding the chunk's raw answers (see
 :class:`Solution`), and beside it ``NNNNNN.json.sha256`` (the format of ``sha256sum``), written
 atomically after the chunk. A chunk is read back only when its digest matches, it names this
-sweep and this chunk, and its table has the expected shape; :mod:`revshare.sweep` then checks its
+sweep and this chunk, and its table has the expected shape; :mod:`revshare.analyses.sweep` then checks its
 scenarios and re-verifies its money against the data, as for a fresh solve. Anything else is
 :class:`Damaged`, and the sweep solves that chunk again.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import check_outputs, plain, write_atomic
-from .errors import InputError, Problem
+from ..atomic import check_outputs, plain, write_atomic
+from ..errors import InputError, Problem
 
 FORMAT = 2  # of sweep.json and the chunk files
 CHUNKS = "chunks"  # the folder of chunk files inside a sweep's output folder

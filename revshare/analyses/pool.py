@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
 
-from .errors import InputError, Problem, SolverUnavailableError
+from ..errors import InputError, Problem, SolverUnavailableError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

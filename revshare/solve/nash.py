@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from .errors import InfeasibleError, NotOptimalError
-from .model import Model
+from ..errors import InfeasibleError, NotOptimalError
+from ..model.lp import Model
 
 GAP = 1e-9  # relative; money is then accurate to about sqrt(GAP) of each bloc's surplus
 POSITIVE = 1e-9  # relative to revenue: a smallest surplus at or below this is no surplus

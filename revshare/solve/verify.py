@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Money, Territory
-from .errors import NotOptimalError
-from .metrics import group_sums
-from .structures import Structure
+from ..data.dataset import Money, Territory
+from ..data.structures import Structure
+from ..errors import NotOptimalError
+from ..model.metrics import group_sums
 
 RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns doubles
 ABSOLUTE_TOLERANCE = 1e-6  # USD

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .schema import (
     MAX_PATH_USD,
     MAX_PRICE,
@@ -359,7 +359,7 @@ def territory_from_frames(
 ) -> Territory:
     """Build a Territory from tidy frames (the library entry for data already in memory).
 
-    Frames read by :func:`revshare.readers.read_dataset` are already validated; frames built in
+    Frames read by :func:`revshare.data.readers.read_dataset` are already validated; frames built in
     memory get the same ranges (data/README.md), the fields rows' choice between production and
     revenue, and the region/bloc name rule. Both get the dataset totals (population, production,
     revenue given in USD, baseline money), each within its documented limit.

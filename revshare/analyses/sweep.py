@@ -1,13 +1,13 @@
 """Sweeps: many prices (and parameter values) for many structures, fast, resumable, in parallel.
 
 A sweep is split into *chunks*: for each structure and parameter point, its scenarios sorted by
-price and cut every ``chunk_size``. A chunk is solved by one :class:`revshare.engine.Engine`
+price and cut every ``chunk_size``. A chunk is solved by one :class:`revshare.solve.engine.Engine`
 (built once per process and structure) and verified in one batch
-(:func:`revshare.verify.verify_batch`), so its numbers depend only on the chunk: the same in this
-process, on many local workers (:mod:`revshare.pool`), or on a Dask cluster.
+(:func:`revshare.solve.verify.verify_batch`), so its numbers depend only on the chunk: the same in this
+process, on many local workers (:mod:`revshare.analyses.pool`), or on a Dask cluster.
 
 With an output folder each finished chunk is written at once (atomically, with its digest) under
-``chunks/`` and ``sweep.json`` records what the sweep is (:mod:`revshare.chunks`);
+``chunks/`` and ``sweep.json`` records what the sweep is (:mod:`revshare.analyses.chunks`);
 ``resume=True`` re-runs only the missing chunks of the same sweep, so an interrupted sweep loses
 nothing and repeats nothing. A resumed chunk is trusted no more than a fresh one: its digest,
 its scenarios and its money are checked again against the data, and a chunk that fails is
@@ -36,20 +36,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._version import __version__
+from ..data.dataset import Money, Territory, check_prices
+from ..data.scenarios import overrides_of, parameter_grid
+from ..data.structures import Structure, apply_overrides
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..model.lp import build_model, check_applicable
+from ..model.metrics import gini_rows, group_sums
+from ..solve.engine import Engine
+from ..solve.solver import SolverConfig, Status
+from ..solve.verify import verify_batch
 from . import pool
-from ._version import __version__
 from .chunks import FORMAT, REPORT_FILES, Damaged, Solution, SweepFolder
 from .compare import select
-from .dataset import Money, Territory, check_prices
-from .engine import Engine
-from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini_rows, group_sums
-from .model import build_model, check_applicable
 from .optimize import VERIFY_RELATIVE, conserve_many, optimize
-from .scenarios import overrides_of, parameter_grid
-from .solve import SolverConfig, Status
-from .structures import Structure, apply_overrides
-from .verify import verify_batch
 
 CHUNK_SIZE = 1000
 SWEEP_FILES = REPORT_FILES
@@ -79,7 +79,7 @@ class Task:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """All scenarios' results and their summaries (see :mod:`revshare.sweep`)."""
+    """All scenarios' results and their summaries (see :mod:`revshare.analyses.sweep`)."""
 
     results: pd.DataFrame
     summary: pd.DataFrame  # percentiles of money per head, per structure, point and group
@@ -442,7 +442,7 @@ def sweep(
 
     Parameters
     ----------
-    scenarios : a table with ``scenario``, ``period`` and ``price`` (:mod:`revshare.scenarios`).
+    scenarios : a table with ``scenario``, ``period`` and ``price`` (:mod:`revshare.data.scenarios`).
     params : ``PARAM=START:STOP:STEP`` grids; several make their product.
     workers : local processes; by default (and with 1) the sweep runs in this process, which
         works anywhere. More than 1 starts worker processes, which import the main script

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pulp
 
-from .dataset import Territory
-from .errors import InfeasibleError
-from .model import Model, build_model, damage_weights
-from .solve import SolverConfig, Status, run
-from .structures import Structure, apply_overrides, locate, parse_override
+from ..data.dataset import Territory
+from ..data.structures import Structure, apply_overrides, locate, parse_override
+from ..errors import InfeasibleError
+from ..model.lp import Model, build_model, damage_weights
+from ..solve.solver import SolverConfig, Status, run
 
 NEVER_RELAXED = ("budget",)
 MAX_CONFLICTS = 4

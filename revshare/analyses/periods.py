@@ -22,7 +22,7 @@ every period, on the money the period shares out.
 Each period's revenue quantities (V, V_r, V_b and the outside options) are scaled by
 ``R_t / V_t``: the fund takes the same share of every field's revenue, and a bloc that left would
 run the same fund. A period's allocation is then exactly the single-period model at those
-quantities, solved by :class:`revshare.engine.Engine` (built once, re-solved in place per
+quantities, solved by :class:`revshare.solve.engine.Engine` (built once, re-solved in place per
 period), so every rule holds in every period. With a flat price path and no deposits the result
 is T copies of the single-period allocation.
 
@@ -56,15 +56,15 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .dataset import Money, Territory, check_prices
-from .engine import Engine
-from .errors import InfeasibleError, InputError, NotOptimalError, Problem
-from .metrics import gini, gini_rows, group_sums
-from .model import choose_scale
+from ..data.dataset import Money, Territory, check_prices
+from ..data.structures import Structure, apply_overrides, resolve
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..model.lp import choose_scale
+from ..model.metrics import gini, gini_rows, group_sums
+from ..solve.engine import Engine
+from ..solve.solver import SolverConfig, Status, run
+from ..solve.verify import non_finite, require_finite, verify_batch
 from .optimize import VERIFY_RELATIVE, conserve_many, versions
-from .solve import SolverConfig, Status, run
-from .structures import Structure, apply_overrides, resolve
-from .verify import non_finite, require_finite, verify_batch
 
 FUND_RELATIVE = 1e-9  # of the path's revenue: the fund's books must balance to this
 

@@ -1,25 +1,25 @@
 """The sweep engine: each structure's model is built once and re-solved in place for every price.
 
-:func:`revshare.optimize` builds a PuLP model per call, which costs more than solving it. A sweep
-instead builds the *parametric* model (:func:`revshare.model.build_model` with
+:func:`revshare.analyses.optimize` builds a PuLP model per call, which costs more than solving it. A sweep
+instead builds the *parametric* model (:func:`revshare.model.lp.build_model` with
 ``parametric=True``: every price-dependent quantity is a column fixed by its bounds) once, at the
 sweep's highest price, hands it to one in-process HiGHS instance, and for each price changes only
 those bounds and re-solves from the previous basis (a warm start).
 
-The stages are those of the plan (:mod:`revshare.plan`), on the same rows: the objective, a
+The stages are those of the plan (:mod:`revshare.solve.plan`), on the same rows: the objective, a
 row that keeps its optimum (to the plan's tolerance), the proportional step where the objective
 leaves ties, then the leximin rounds over per-head levels, each fixing the groups whose level row
-has a non-zero dual. The model lives in a :class:`revshare.highs_executor.Instance`, as in
+has a non-zero dual. The model lives in a :class:`revshare.solve.highs_executor.Instance`, as in
 ``optimize``; the rows the stages need are built once with the model and switched on and off by
 their bounds. The plan's early stop keeps a sweep fast without changing any answer: when a
 stage's allocation is the same in every optimum
-(:func:`revshare.highs_executor.allocation_fixed`), the later stages are skipped.
+(:func:`revshare.solve.highs_executor.allocation_fixed`), the later stages are skipped.
 
-Every stage's status is read from HiGHS through :data:`revshare.solve.HIGHS_STATUS`; a stage that
+Every stage's status is read from HiGHS through :data:`revshare.solve.solver.HIGHS_STATUS`; a stage that
 is not proven optimal is retried once from a cold start with the plan's retry options
-(:func:`revshare.plan.retry_config`), and a scenario that still fails is reported as such, never
+(:func:`revshare.solve.plan.retry_config`), and a scenario that still fails is reported as such, never
 as money. The caller verifies every allocation independently
-(:func:`revshare.verify.verify_batch`).
+(:func:`revshare.solve.verify.verify_batch`).
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ import highspy
 import numpy as np
 import pulp
 
-from .dataset import Money, Territory
-from .highs_executor import Instance, allocation_fixed, basis_status
-from .model import build_model
-from .objectives import (
+from ..data.dataset import Money, Territory
+from ..data.structures import Structure
+from ..model.lp import build_model
+from ..model.objectives import (
     OBJECTIVES,
     level_offsets,
 )
+from .highs_executor import Instance, allocation_fixed, basis_status
 from .plan import later_status, money_stages, retry_config, tolerance
-from .solve import DUAL_EPSILON, HIGHS_DEFAULTS, HIGHS_STATUS, SolverConfig, Status
-from .structures import Structure
+from .solver import DUAL_EPSILON, HIGHS_DEFAULTS, HIGHS_STATUS, SolverConfig, Status
 
 INF = highspy.kHighsInf
 
@@ -308,7 +308,7 @@ class Engine:
             self.h.clearSolver()
 
     def _tol(self, v: float | np.ndarray, value: float | np.ndarray) -> float | np.ndarray:
-        """The plan's stage tolerance (:func:`revshare.plan.tolerance`)."""
+        """The plan's stage tolerance (:func:`revshare.solve.plan.tolerance`)."""
         return tolerance(self.precision, v, value)
 
     def _fix(self, blocked: np.ndarray, level: float, v: float) -> None:
@@ -335,7 +335,7 @@ class Engine:
 
     def _step(self, stage: int, blocked: np.ndarray) -> _Step:
         """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
-        every optimum of this stage (:func:`revshare.highs_executor.allocation_fixed`)."""
+        every optimum of this stage (:func:`revshare.solve.highs_executor.allocation_fixed`)."""
         col_status, row_status = basis_status(self.inst)
         c = self.cur
         unique = allocation_fixed(
@@ -437,7 +437,7 @@ BASIC = int(highspy.HighsBasisStatus.kBasic)
 NONBASIC = int(highspy.HighsBasisStatus.kNonbasic)
 LOWER = int(highspy.HighsBasisStatus.kLower)
 UPPER = int(highspy.HighsBasisStatus.kUpper)
-FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance (revshare.solve.HIGHS_DEFAULTS)
+FEASIBILITY = 1e-9  # HiGHS's primal feasibility tolerance (revshare.solve.solver.HIGHS_DEFAULTS)
 REPLAY_MAX_COLUMNS = 400  # beyond, a dense basis solve costs more than HiGHS's warm start
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique
 

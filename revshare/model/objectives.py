@@ -1,7 +1,7 @@
 """Objectives (DESIGN.md section 5), one function each, registered by name.
 
 An objective only adds its auxiliary variables and constraints to the model it is handed and returns
-the expression to optimise; :mod:`revshare.solve` owns solving and tie-breaking. Money objectives
+the expression to optimise; :mod:`revshare.solve.solver` owns solving and tie-breaking. Money objectives
 are in model money units; :class:`Objective` says how to turn them into report units.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .model import Model, damage_weights, sharing_pool
+from .lp import Model, damage_weights, sharing_pool
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def population_shares(m: Model) -> pd.Series:
 
 def _indicator(m: Model, column: str) -> pd.Series:
     """A ``regions.csv`` indicator, > 0 for every region: :func:`build_model` checked it
-    (:func:`revshare.structures.needed_indicators`)."""
+    (:func:`revshare.data.structures.needed_indicators`)."""
     return m.territory.regions[column].astype(float)
 
 
@@ -139,7 +139,7 @@ def centre_residual(m: Model) -> Objective:
 
 def nash(m: Model) -> Objective:
     """Population-weighted Nash bargaining with secession as the disagreement point; solved by
-    :mod:`revshare.nash` (the expression is not linear, so none is returned here)."""
+    :mod:`revshare.solve.nash` (the expression is not linear, so none is returned here)."""
     return Objective(None, pulp.LpMaximize, "log_usd")
 
 
