@@ -42,6 +42,8 @@ def test_optimize_writes_reports(tmp_path):
     assert "Kurdistan Region" in stdout
     assert {p.name for p in out.iterdir()} == {
         "allocation.csv",
+        "accounts.csv",
+        "payments.csv",
         "summary.json",
         "report.md",
         "report.html",

@@ -106,7 +106,15 @@ def test_json_is_strict_and_round_trips_money(hostile):
 def test_write_reports_is_atomic_with_a_manifest_last(tmp_path, hostile):
     out = write_reports(hostile, tmp_path / "r")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["allocation.csv", "manifest.json", "report.html", "report.md", "summary.json"]
+    assert names == [
+        "accounts.csv",
+        "allocation.csv",
+        "manifest.json",
+        "payments.csv",
+        "report.html",
+        "report.md",
+        "summary.json",
+    ]
     manifest = json.loads((out / "manifest.json").read_text())
     import hashlib
 

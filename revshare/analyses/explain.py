@@ -127,6 +127,8 @@ def _describe(m: Model, name: str) -> str:
     if label == "budget":
         n = len(m.territory.fields)
         return f"budget: everything allocated adds up to the revenue, {m.revenue:,.0f} USD a year ({n} field rows)"
+    if label in m.sentences:  # a deal's rule, or a bound of regions.csv: it says where it is from
+        return f"{label}: {m.sentences[label]}"
     parameter = PARAMETER.get(_rule(label), _rule(label))
     origin = m.structure.origin(parameter)
     if origin.endswith(".toml") and Path(origin).is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata as md
 import platform
@@ -21,6 +22,7 @@ from ..model.lp import Model, build_model, choose_scale
 from ..model.metrics import metrics, round_money, summarise
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK
 from ..solve import highs_executor, pulp_executor
+from ..solve.deal_check import DealMoney
 from ..solve.plan import Solution, retry_config
 from ..solve.solver import SolverConfig
 from ..solve.verify import (
@@ -30,6 +32,7 @@ from ..solve.verify import (
     require_verified,
     verify,
 )
+from .accounts import accounts_table, deal_money, payments_table
 from .explain import explain
 
 CROSS_CHECK_RELATIVE = 1e-7
@@ -58,6 +61,10 @@ class Allocation:
     verification: Verification
     provenance: Mapping[str, Any] = field(default_factory=dict)
     optimal: bool = True
+    # the recipients that are not cells (the centre first, then a deal's accounts) and what
+    # each rule of a deal paid each recipient (revshare.analyses.accounts)
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    payments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def versions() -> dict[str, str]:
@@ -197,13 +204,9 @@ def optimize(
                 "the data"
             ) from None
         raise explained from None
-    x, centre = conserve(
-        _cells_usd(territory, structure, sol, model.scale, model.groups),
-        sol.g * model.scale,
-        model.revenue,
-    )
+    x, centre, deal = _money(territory, structure, model, sol)
     checked = time.perf_counter()
-    verification = verify(territory, structure, price, x, centre, verify_tolerance(config))
+    verification = verify(territory, structure, price, x, centre, verify_tolerance(config), deal)
     require_verified(verification)
     verify_seconds = time.perf_counter() - checked
     if cross_check:
@@ -219,7 +222,9 @@ def optimize(
         verification,
         model.outside_option,
         model.region_revenue,
+        deal,
     )
+    alloc = dataclasses.replace(alloc, payments=payments_table(model, deal, model.revenue))
     provenance = {
         "dataset": territory.name,
         "price_used": territory.price_dependent,
@@ -254,6 +259,24 @@ def optimize(
     result = Allocation(**{**alloc.__dict__, "provenance": provenance})
     require_finite(result, "allocation")
     return result
+
+
+def _money(
+    territory: Territory, structure: Structure, model: Model, sol: Solution
+) -> tuple[np.ndarray, float, DealMoney]:
+    """Money per cell, the centre's and a deal's in USD, rescaled together so that they add up
+    to the revenue exactly (:func:`conserve`)."""
+    x = _cells_usd(territory, structure, sol, model.scale, model.groups)
+    deal = deal_money(model, sol.extra, model.scale)
+    held = np.array(list(deal.accounts.values()), dtype=float)
+    both, centre = conserve(np.concatenate([x, held]), sol.g * model.scale, model.revenue)
+    given = x.sum() + held.sum()  # conserve applied one factor to every amount
+    factor = both.sum() / given if given > 0 else 1.0
+    rescaled = DealMoney(
+        dict(zip(deal.accounts, both[len(x) :], strict=True)),
+        {k: v * factor for k, v in deal.payments.items()},
+    )
+    return both[: len(x)], centre, rescaled
 
 
 def solve_model(model: Model, config: SolverConfig) -> Solution:
@@ -301,12 +324,10 @@ def _cross_check(
     model, sol2 = _solve_with_retry(
         territory, structure, price, build_model(territory, structure, price), other
     )
-    x2, centre2 = conserve(
-        _cells_usd(territory, structure, sol2, model.scale, model.groups),
-        sol2.g * model.scale,
-        model.revenue,
+    x2, centre2, deal2 = _money(territory, structure, model, sol2)
+    require_verified(
+        verify(territory, structure, price, x2, centre2, verify_tolerance(other), deal2)
     )
-    require_verified(verify(territory, structure, price, x2, centre2, verify_tolerance(other)))
     a, b = sol.objective_value or 0.0, sol2.objective_value or 0.0
     rel = abs(a - b) / max(1.0, abs(a), abs(b), model.v)
     gap = float(np.max(np.abs(x - x2))) if len(x) else 0.0
@@ -329,14 +350,17 @@ def assemble(
     verification: Verification,
     outside: pd.Series,
     region_revenue: pd.Series,
+    deal: DealMoney | None = None,
 ) -> Allocation:
-    """Tables, rounding and metrics from verified money per cell."""
+    """Tables, rounding and metrics from verified money per cell, the centre's and a deal's."""
+    deal = deal or DealMoney()
     cells = territory.cells.copy()
     cells["bloc"] = cells["region"].map(territory.regions["bloc"])
     cells["usd"] = x
-    cells["usd_rounded"], centre_rounded = _round_hierarchically(
-        cells["region"], x, centre, revenue
+    cells["usd_rounded"], top = _round_hierarchically(
+        cells["region"], x, {structure.centre: centre, **deal.accounts}, revenue
     )
+    centre_rounded = top.pop(structure.centre)
     cells["usd_per_head"] = cells["usd"] / cells["population"]
     baseline = cells["region"].map(territory.regions["baseline_usd_per_capita"]).fillna(0.0)
     cells["level_per_head"] = cells["usd_per_head"] + baseline
@@ -385,25 +409,30 @@ def assemble(
         metrics=metrics(cells, blocs, revenue, centre, region_revenue, regions.set_index("region")),
         binding=binding,
         verification=verification,
+        accounts=accounts_table(
+            territory, structure, price, revenue, centre, centre_rounded, deal, top
+        ),
     )
 
 
 def _round_hierarchically(
-    region: pd.Series, x: np.ndarray, centre: float, revenue: float
-) -> tuple[np.ndarray, int]:
-    """Whole dollars: regions and the centre first, summing to the revenue rounded half to even,
-    each within a dollar of its exact amount; then each region's cells, summing to the region's
-    dollars."""
+    region: pd.Series, x: np.ndarray, others: Mapping[str, float], revenue: float
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Whole dollars: regions, the centre and a deal's accounts (``others``) first, summing to
+    the revenue rounded half to even, each within a dollar of its exact amount; then each
+    region's cells, summing to the region's dollars."""
     by_region = pd.Series(x).groupby(region.to_numpy()).sum()
     names = [str(r) for r in by_region.index]
+    # the recipients that are not cells sort after every region, in their own order
+    keys = [*names, *(f"\uffff{i:09d}" for i in range(len(others)))]
     top = round_money(
-        np.append(by_region.to_numpy(), centre), [*names, "\uffff"], total=round(revenue)
+        np.append(by_region.to_numpy(), list(others.values())), keys, total=round(revenue)
     )
     out = np.zeros(len(x), dtype=np.int64)
     for i, r in enumerate(by_region.index):
         idx = np.flatnonzero(region.to_numpy() == r)
         out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
-    return out, int(top[-1])
+    return out, {k: int(v) for k, v in zip(others, top[len(names) :], strict=True)}
 
 
 def model_lp(

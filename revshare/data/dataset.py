@@ -24,7 +24,7 @@ from .schema import (
     FileSchema,
     num,
 )
-from .structures import Structure, locate, structures_from_toml, with_lines
+from .structures import Structure, locate, place_rules, structures_from_toml, with_lines
 
 DAYS_PER_YEAR = 365
 
@@ -334,6 +334,8 @@ REGION_DEFAULTS: dict[str, Any] = {
     "need_index": np.nan,
     "damage": 0.0,
     "baseline_usd_per_capita": 0.0,
+    "min_usd_per_capita": np.nan,
+    "max_usd_per_capita": np.nan,
     "coastal": False,
 }
 FIELD_DEFAULTS: dict[str, Any] = {
@@ -553,6 +555,9 @@ def load_dataset(
     toml_source = raw.paths.get("structures", "structures.toml")
     try:
         declared = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
+        if any(s.deal.rules for s in declared.values()):
+            text = Path(toml_source).read_text(encoding="utf-8")
+            declared = place_rules(declared, text, toml_source)
     except InputError as exc:
         raise with_lines(exc, Path(toml_source).read_text(encoding="utf-8")) from None
     price = raw.structures.get("default_price")

@@ -364,6 +364,26 @@ REGIONS = FileSchema(
             high=MAX_REVENUE_USD,
         ),
         Column(
+            "min_usd_per_capita",
+            "number",
+            "Least oil money a head the region must receive, under every structure (a floor "
+            "written in law, e.g. a guaranteed minimum transfer).",
+            "USD a head",
+            blank="default",
+            low=0.0,
+            high=MAX_REVENUE_USD,
+        ),
+        Column(
+            "max_usd_per_capita",
+            "number",
+            "Most oil money a head the region may receive, under every structure (a ceiling, "
+            "as in Canada's equalization).",
+            "USD a head",
+            blank="default",
+            low=0.0,
+            high=MAX_REVENUE_USD,
+        ),
+        Column(
             "coastal",
             "bool",
             "Whether the region has a coast: true/false, yes/no or 1/0.",

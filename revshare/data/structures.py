@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from .deals import Deal, parse_deal
 from .schema import CellError, clean_cell, parse_name
 
 OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
@@ -92,6 +93,8 @@ class Structure:
     formula_weights: Mapping[str, float] = field(
         default_factory=lambda: {"equality": 0.4, "population": 0.3, "area": 0.1, "need": 0.2}
     )
+    centre: str = "centre"
+    deal: Deal = field(default_factory=Deal)
     source: str = "built-in"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -116,16 +119,23 @@ class Structure:
         return structure_from_table(self.name, merged, source=source)
 
 
-RESERVED = ("name", "source", "origins")
+RESERVED = ("name", "source", "origins", "deal")
 """Fields that revshare sets itself: a table or an override naming one is an error."""
 TABLE_PARAMETERS = ("bloc_share", "faction_share", "bloc_retention", "formula_weights")
 """Parameters that are tables, whose entries a dotted override changes one at a time."""
-PARAMETERS = tuple(f.name for f in dataclasses.fields(Structure) if f.name not in RESERVED)
+DEAL_KEYS = ("accounts", "pools", "rules")
+"""The parts of a deal written as data (:mod:`revshare.data.deals`)."""
+PARAMETERS = (
+    *(f.name for f in dataclasses.fields(Structure) if f.name not in RESERVED),
+    *DEAL_KEYS,
+)
 
 
 def _as_table(s: Structure) -> dict[str, Any]:
-    table = {name: getattr(s, name) for name in PARAMETERS}
+    table = {name: getattr(s, name) for name in PARAMETERS if name not in DEAL_KEYS}
     table["central_share"] = list(s.central_share)
+    if s.deal:
+        table.update(accounts=s.deal.accounts, pools=s.deal.pools, rules=s.deal.rules)
     return table
 
 
@@ -286,7 +296,13 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
             close = difflib.get_close_matches(key, sorted(PARAMETERS), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "remove it"
             bad(key, f"unknown parameter {key!r}", hint, "E-UNKNOWN-PARAMETER")
-    kwargs: dict[str, Any] = {k: v for k, v in values.items() if k in PARAMETERS}
+    kwargs: dict[str, Any] = {
+        k: v for k, v in values.items() if k in PARAMETERS and k not in DEAL_KEYS
+    }
+    if any(k in values for k in DEAL_KEYS):
+        kwargs["deal"] = parse_deal(values, bad)
+    if "centre" in kwargs:
+        kwargs["centre"] = _text("centre", kwargs["centre"], bad) or "centre"
 
     def fraction(key: str, value: Any, lo: float = 0.0, hi: float = 1.0) -> float | None:
         number = _number(value)
@@ -488,6 +504,35 @@ def locate(text: str, table: str | None, key: str) -> int | None:
     return None
 
 
+def rule_lines(text: str, table: str | None) -> list[int]:
+    """The line of each ``[[structures.TABLE.rules]]`` header (``[[rules]]`` at the top level
+    when ``table`` is None), in order: rule i of the structure is written at the i-th."""
+    want = ("rules",) if table is None else ("structures", table, "rules")
+    return [
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip().startswith("[[") and _key_path(line.strip()) == want
+    ]
+
+
+def place_rules(
+    structures: dict[str, Structure], text: str, source: str, top_level: bool = False
+) -> dict[str, Structure]:
+    """The structures with each deal rule's origin set to ``FILE:LINE`` (its explanation and
+    its rows cite it)."""
+    out = {}
+    for name, s in structures.items():
+        if s.deal.rules:
+            lines = rule_lines(text, None if top_level else name)
+            rules = tuple(
+                dataclasses.replace(r, origin=f"{source}:{lines[i]}" if i < len(lines) else source)
+                for i, r in enumerate(s.deal.rules)
+            )
+            s = dataclasses.replace(s, deal=dataclasses.replace(s.deal, rules=rules))
+        out[name] = s
+    return out
+
+
 def with_lines(
     error: InputError, text: str, top_level: bool = False, name: str | None = None
 ) -> InputError:
@@ -512,7 +557,13 @@ def with_lines(
             table, _, key = column.partition(".")
         else:
             key = column[len(printable(table)) + 1 :]
-        line = p.line or (locate(text, None if top_level else table, key) if p.column else None)
+        rule = re.match(r"rules\[(\d+)\]", key)
+        if rule and not p.line:
+            lines = rule_lines(text, None if top_level else table)
+            index = int(rule.group(1)) - 1
+            line: int | None = lines[index] if index < len(lines) else None
+        else:
+            line = p.line or (locate(text, None if top_level else table, key) if p.column else None)
         placed.append(dataclasses.replace(p, line=line, column=key or p.column) if line else p)
     return InputError(placed)
 
@@ -594,7 +645,7 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
     text = p.read_text(encoding="utf-8")
     if "structures" in data:
         try:
-            return structures_from_toml(data, str(path))
+            return place_rules(structures_from_toml(data, str(path)), text, str(path))
         except InputError as exc:
             raise with_lines(exc, text) from None
     table = {k: v for k, v in data.items() if k != "name"}
@@ -611,7 +662,8 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
             )
         )
     try:
-        return {name: structure_from_table(name, table, source=str(path))}
+        one = {name: structure_from_table(name, table, source=str(path))}
+        return place_rules(one, text, str(path), top_level=True)
     except InputError as exc:
         raise with_lines(exc, text, top_level=True, name=name) from None
 

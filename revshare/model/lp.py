@@ -25,8 +25,10 @@ import pandas as pd
 import pulp
 
 from ..data.dataset import Territory
+from ..data.deals import Pool
 from ..data.structures import Structure
 from ..errors import InputError, Problem
+from .deal_rules import DealData, Due, Recipient, Term, dues, expand_accounts, sentence
 
 
 @dataclass
@@ -54,6 +56,15 @@ class Model:
     _quantities: dict[tuple[str, str], float] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # A deal's accounts and payments (revshare.model.deal_rules): each account's money, and
+    # each (rule, recipient) payment, in model units; ``extra`` lists them for the executors.
+    accounts: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    payments: list[tuple[Due, Term, pulp.LpVariable]] = field(default_factory=list)
+    sentences: dict[str, str] = field(default_factory=dict)  # label -> what the rule says
+
+    @property
+    def extra(self) -> list[pulp.LpVariable]:
+        return [*self.accounts.values(), *(f for _, _, f in self.payments)]
 
     @property
     def v(self) -> float:
@@ -183,8 +194,22 @@ def build_model(
         outside_option=t.outside_options(price),
     )
     if parametric:
+        if structure.deal:
+            raise InputError(
+                Problem(
+                    structure.source,
+                    None,
+                    structure.name,
+                    "E-UNSUPPORTED",
+                    f"structure {structure.name!r} is a deal with accounts or rules, which "
+                    "sweeps and price paths do not handle yet",
+                    "optimize or compare it at each price instead",
+                )
+            )
         for i, (key, value) in enumerate(m.quantities().items()):
             m.data[key] = prob.add_variable(f"data_{i}", lowBound=value, upBound=value)
+    for name in expand_accounts(structure, t):
+        m.accounts[name] = prob.add_variable(f"account_{len(m.accounts)}", lowBound=0)
     for rule in RULES:
         rule(m)
     return m
@@ -249,6 +274,8 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
     except InputError as exc:
         return list(exc.problems)
     problems = check_names(t, s)
+    if s.deal:
+        problems += dues(DealData(t, s, t.default_price or 0.0))[1]
     regions = t.regions
     for column, parameter in needed_indicators(s).items():
         values = regions[column].astype(float)  # absent columns are NaN (REGION_DEFAULTS)
@@ -305,7 +332,100 @@ def _value(s: Structure, parameter: str) -> Any:
 
 
 def _budget(m: Model) -> None:
-    m.add(m.x(np.ones(len(m.groups), bool)) + m.g == m.quantity("revenue"), "budget")
+    accounts = pulp.lpSum(m.accounts.values())
+    m.add(m.x(np.ones(len(m.groups), bool)) + m.g + accounts == m.quantity("revenue"), "budget")
+
+
+def _deal(m: Model) -> None:
+    """A deal's rules in order: each payment is a column, tied by its rule to its pool; each
+    account receives exactly its payments, the centre, a region or a bloc at least theirs; no
+    pool pays out more than it holds."""
+    if not m.structure.deal:
+        return
+    data = DealData(m.territory, m.structure, m.price)
+    paid: dict[str, pulp.LpAffineExpression] = {}
+    drawn: dict[str, list[pulp.LpAffineExpression]] = {}
+    pools: dict[str, pulp.LpAffineExpression] = {}
+    inflow: dict[Recipient, list[pulp.LpVariable]] = {}
+
+    def amount(pool: Pool) -> pulp.LpAffineExpression:
+        out = pulp.LpAffineExpression(constant=data.base(pool) / m.scale)
+        for earlier in pool.after:
+            rule = next(r for r in m.structure.deal.rules if r.name == earlier)
+            out -= data.attribution(pool, rule) * paid[earlier]
+        return out
+
+    for due in dues(data)[0]:
+        pool = pools.setdefault(due.pool.name, amount(due.pool))
+        flows = []
+        for term in due.terms:
+            f = m.prob.add_variable(f"pay_{len(m.payments)}", lowBound=0)
+            m.payments.append((due, term, f))
+            due_amount = term.share * pool + term.usd / m.scale
+            row = {"exactly": f == due_amount, "at least": f >= due_amount}.get(
+                due.rule.relation, f <= due_amount
+            )
+            m.add(row, due.rule.name, term.recipient.name)
+            m.sentences[f"{due.rule.name}[{term.recipient.name}]"] = sentence(due, term)
+            inflow.setdefault(term.recipient, []).append(f)
+            flows.append(f)
+        paid[due.rule.name] = pulp.lpSum(flows)
+        drawn.setdefault(due.pool.name, []).append(paid[due.rule.name])
+    where = m.structure.source
+    for name, payments in drawn.items():
+        m.add(pulp.lpSum(payments) <= pools[name], "pool", name)
+        m.sentences[f"pool[{name}]"] = (
+            f"the rules drawing on {'all revenue' if name == 'revenue' else f'pool {name!r}'} "
+            f"pay out no more than it holds ({where})"
+        )
+    for name, var in m.accounts.items():
+        m.add(var == pulp.lpSum(inflow.get(Recipient("account", name), [])), "account", name)
+        m.sentences[f"account[{name}]"] = (
+            f"account {name!r} holds exactly what the rules pay it ({where})"
+        )
+    receives = [(Recipient("centre", m.structure.centre), m.g)]
+    receives += [
+        (Recipient("region", str(r)), m.cells_of("region", str(r)))
+        for r in m.territory.regions.index
+    ]
+    receives += [(Recipient("bloc", str(b)), m.cells_of("bloc", str(b))) for b in m.territory.blocs]
+    blocs = m.territory.regions["bloc"].astype(str)
+    for recipient, money in receives:
+        into = inflow.get(recipient, [])
+        if not into:
+            continue
+        if recipient.kind == "bloc":  # its regions' payments are part of the bloc's money too
+            into = into + [
+                f
+                for r in blocs.index[blocs == recipient.name]
+                for f in inflow.get(Recipient("region", str(r)), [])
+            ]
+        m.add(money >= pulp.lpSum(into), "receives", recipient.name)
+        m.sentences[f"receives[{recipient.name}]"] = (
+            f"{recipient.name} receives at least what the rules pay it ({where})"
+        )
+
+
+def _usd_per_head_bounds(m: Model) -> None:
+    """``min_usd_per_capita`` and ``max_usd_per_capita`` of regions.csv: each region's money a
+    head (what its cells receive) within its own bounds, under every structure."""
+    regions = m.territory.regions
+    for column, rule in (
+        ("min_usd_per_capita", "min_usd_per_capita"),
+        ("max_usd_per_capita", "max_usd_per_capita"),
+    ):
+        if column not in regions.columns:
+            continue
+        for region, bound in regions[column].astype(float).items():
+            if not np.isfinite(bound):
+                continue
+            money = m.cells_of("region", str(region))
+            usd = bound * float(regions.loc[region, "population"]) / m.scale
+            m.add(money >= usd if rule.startswith("min") else money <= usd, rule, str(region))
+            m.sentences[f"{rule}[{region}]"] = (
+                f"{region} receives {'at least' if rule.startswith('min') else 'at most'} "
+                f"{bound:,.2f} USD a head ({column} in regions.csv)"
+            )
 
 
 def _central_share(m: Model) -> None:
@@ -390,6 +510,8 @@ def _secession(m: Model) -> None:
 
 RULES: tuple[Callable[[Model], None], ...] = (
     _budget,
+    _deal,
+    _usd_per_head_bounds,
     _central_share,
     _derivation,
     _bloc_retention,

@@ -33,6 +33,59 @@ def allocation_csv(a: Allocation) -> bytes:
     return csv_bytes(CELL_COLUMNS, rows)
 
 
+ACCOUNT_CSV_COLUMNS = [
+    "account",
+    "kind",
+    "serves",
+    "usd",
+    "usd_rounded",
+    "share_of_revenue",
+    "population",
+    "usd_per_head",
+]
+PAYMENT_CSV_COLUMNS = ["rule", "kind", "relation", "pool", "recipient", "usd", "share_of_revenue"]
+
+
+def _blank(value: Any, digits: int) -> Any:
+    """A number rounded for a CSV cell, or empty where there is none (a fund's population)."""
+    return "" if value is None or pd.isna(value) else round(float(value), digits)
+
+
+def accounts_csv(a: Allocation) -> bytes:
+    """One row per recipient that is not a cell: the centre and a deal's accounts."""
+    rows = [
+        [
+            r.account,
+            r.kind,
+            r.serves,
+            round(float(r.usd), 4),
+            int(r.usd_rounded),
+            round(float(r.share_of_revenue), 12),
+            "" if r.population is None else int(r.population),
+            _blank(r.usd_per_head, 4),
+        ]
+        for r in a.accounts.itertuples()
+    ]
+    return csv_bytes(ACCOUNT_CSV_COLUMNS, rows)
+
+
+def payments_csv(a: Allocation) -> bytes:
+    """One row per rule of a deal and recipient, in the order the rules pay."""
+    rows = [
+        [
+            r.rule,
+            r.kind,
+            r.relation,
+            r.pool,
+            r.recipient,
+            round(float(r.usd), 4),
+            round(float(r.share_of_revenue), 12),
+        ]
+        for r in a.payments.itertuples()
+    ]
+    return csv_bytes(PAYMENT_CSV_COLUMNS, rows)
+
+
 def json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -62,7 +115,8 @@ def summary(a: Allocation) -> dict[str, Any]:
             "structure": structure,
             "price_usd_per_bbl": a.price,
             "revenue_usd": a.revenue_usd,
-            "revenue_usd_rounded": int(a.cells["usd_rounded"].sum()) + a.centre_usd_rounded,
+            "revenue_usd_rounded": int(a.cells["usd_rounded"].sum())
+            + int(a.accounts["usd_rounded"].sum()),
             "centre_usd": a.centre_usd,
             "centre_usd_rounded": a.centre_usd_rounded,
             "objective": {"name": a.structure.objective, "value": a.objective_value},
@@ -71,6 +125,8 @@ def summary(a: Allocation) -> dict[str, Any]:
             "factions": _records(a.factions),
             "blocs": _records(a.blocs),
             "cells": _records(a.cells),
+            "accounts": _records(a.accounts),
+            "payments": _records(a.payments),
             "binding_constraints": _records(a.binding),
             "verification": {
                 "max_violation_usd": a.verification.max_violation_usd,
@@ -132,6 +188,37 @@ def report_md(a: Allocation) -> str:
             for r in a.regions.itertuples()
         ],
     )
+    if len(a.accounts) > 1 or len(a.payments):
+        lines += ["", "## Accounts (recipients that are not cells)", ""]
+        lines += _md_table(
+            ["account", "kind", "serves", "USD", "share of revenue", "USD per head"],
+            [
+                [
+                    md_cell(r.account),
+                    md_cell(r.kind),
+                    md_cell(r.serves),
+                    _usd(r.usd_rounded),
+                    f"{r.share_of_revenue:.4%}",
+                    "" if r.usd_per_head is None else f"{r.usd_per_head:,.2f}",
+                ]
+                for r in a.accounts.itertuples()
+            ],
+        )
+        lines += ["", "## Payments of the deal's rules, in order", ""]
+        lines += _md_table(
+            ["rule", "relation", "pool", "recipient", "USD", "share of revenue"],
+            [
+                [
+                    md_cell(r.rule),
+                    md_cell(r.relation),
+                    md_cell(r.pool),
+                    md_cell(r.recipient),
+                    _usd(r.usd),
+                    f"{r.share_of_revenue:.4%}",
+                ]
+                for r in a.payments.itertuples()
+            ],
+        )
     lines += ["", "## Factions", ""]
     lines += _md_table(
         ["faction", "population", "USD", "USD per head"],
@@ -212,12 +299,23 @@ def terminal_table(a: Allocation) -> str:
         "surplus over secession": "{:,.0f}".format,
     }
     m = a.metrics
+    deal = []
+    if len(a.accounts) > 1:
+        accounts = a.accounts[["account", "kind", "usd_rounded", "share_of_revenue"]].copy()
+        accounts.columns = ["account (not a cell)", "kind", "USD", "share of revenue"]
+        deal = [
+            accounts.to_string(
+                index=False, formatters={**fmt, "share of revenue": "{:.4%}".format}
+            ),
+            "",
+        ]
     return "\n".join(
         [
             f"{a.structure.name} {price_phrase(a.price, a.provenance, short=True)}: revenue "
             f"{_usd(a.revenue_usd)} USD, "
             f"centre {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
             "",
+            *deal,
             regions.to_string(index=False, formatters=fmt),
             "",
             factions.to_string(index=False, formatters=fmt),

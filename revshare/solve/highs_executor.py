@@ -340,6 +340,7 @@ def _solution(
     return Solution(
         z=x[watched[:-1]],
         g=float(x[watched[-1]]),
+        extra=x[np.array([inst.col[v.name] for v in m.extra], dtype=np.int64)],
         objective_value=value,
         binding=binding,
         solver=config.name,

@@ -22,7 +22,7 @@ once, with presolve the other way and ``RETRY_SLACK`` times the tolerance (:func
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,8 @@ RETRY_SLACK = 5.0
 
 @dataclass(frozen=True)
 class Solution:
-    """The solved model: levels ``z`` and centre ``g`` in model units, and what the solve found.
+    """The solved model: levels ``z``, centre ``g`` and a deal's accounts and payments
+    ``extra`` (in the order of ``Model.extra``) in model units, and what the solve found.
     ``stages`` counts the LP solves."""
 
     z: np.ndarray
@@ -49,6 +50,7 @@ class Solution:
     stages: int
     seconds: float
     nash_gap: float | None = None
+    extra: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)

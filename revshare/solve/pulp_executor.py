@@ -90,6 +90,7 @@ def solve(m: Model, config: SolverConfig) -> Solution:
     return Solution(
         z=np.array([z.value() or 0.0 for z in m.z]),
         g=float(m.g.value() or 0.0),
+        extra=np.array([v.value() or 0.0 for v in m.extra]),
         objective_value=value,
         binding=binding,
         solver=config.name,

@@ -19,6 +19,7 @@ from ..data.dataset import Money, Territory
 from ..data.structures import Structure
 from ..errors import NotOptimalError
 from ..model.metrics import group_sums
+from .deal_check import DealMoney, deal_residuals
 
 RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns doubles
 ABSOLUTE_TOLERANCE = 1e-6  # USD
@@ -48,12 +49,18 @@ Block = tuple[list[str], np.ndarray]  # rule names and their residuals, one row 
 
 
 def residual_blocks(
-    t: Territory, s: Structure, money: Money, cells_usd: np.ndarray, centre_usd: np.ndarray
+    t: Territory,
+    s: Structure,
+    money: Money,
+    cells_usd: np.ndarray,
+    centre_usd: np.ndarray,
+    accounts_usd: np.ndarray | None = None,
 ) -> list[Block]:
     """Each rule's shortfall in USD (positive means violated) for ``n`` allocations at once.
 
     ``money`` holds the quantities at the n prices (:meth:`Territory.money`), ``cells_usd`` is
-    (n, cells) in the order of ``t.cells`` and ``centre_usd`` is (n,). A block pairs rule names
+    (n, cells) in the order of ``t.cells``, ``centre_usd`` is (n,) and ``accounts_usd`` (n,) the
+    money of a deal's accounts, which the budget counts. A block pairs rule names
     with an (n, len(names)) array; a rule that exists only where a quantity is positive is kept
     when it is positive at any of the n prices (elsewhere it reads ``-X <= 0``).
 
@@ -88,7 +95,8 @@ def residual_blocks(
     X_b = group_sums(x, cells["region"].map(t.regions["bloc"]), t.blocs)
     X_f = group_sums(x, cells["faction"], t.factions)
     labels = [f"{r}/{f}" for r, f in zip(cells["region"], cells["faction"], strict=True)]
-    col = {"budget": np.abs(x.sum(axis=1) + g - V)}
+    held = np.zeros(n) if accounts_usd is None else np.asarray(accounts_usd, dtype=float)
+    col = {"budget": np.abs(x.sum(axis=1) + g + np.nan_to_num(held, nan=np.inf) - V)}
     out.append((["budget"], col["budget"][:, None]))
     out.append(([f"nonnegative[{lab}]" for lab in labels], -x))
     lo, hi = s.central_share
@@ -143,6 +151,14 @@ def residual_blocks(
     if s.secession_proof:
         keep = 1 - s.secession_cost
         positive(t.blocs, money.outside, "secession", keep * money.outside - X_b)
+    for column, sign in (("min_usd_per_capita", 1.0), ("max_usd_per_capita", -1.0)):
+        if column in t.regions.columns:
+            bound = t.regions[column].astype(float).to_numpy()
+            has = np.isfinite(bound)
+            if has.any():
+                heads = t.regions["population"].to_numpy(dtype=float)
+                res = sign * (bound * heads - X_r)
+                out.append(([f"{column}[{r}]" for r in regions[has]], res[:, has]))
     if s.within_region == "equal":
         per_head = X_r / t.regions["population"].to_numpy(dtype=float)
         level = per_head[:, regions.get_indexer(cells["region"].to_numpy())]
@@ -166,18 +182,38 @@ def _zeroed(a: np.ndarray) -> np.ndarray:
 
 
 def residuals(
-    t: Territory, s: Structure, price: float, cells_usd: np.ndarray, centre_usd: float
+    t: Territory,
+    s: Structure,
+    price: float,
+    cells_usd: np.ndarray,
+    centre_usd: float,
+    deal: DealMoney | None = None,
 ) -> list[tuple[str, float]]:
-    """Each rule's shortfall in USD (positive means violated), one entry per rule and subject."""
+    """Each rule's shortfall in USD (positive means violated), one entry per rule and subject;
+    a deal's payments and accounts (``deal``) are checked too (:mod:`revshare.solve.deal_check`)."""
     x = np.asarray(cells_usd, dtype=float)
-    if x.shape != (len(t.cells),) or not np.all(np.isfinite(x)) or not np.isfinite(centre_usd):
+    deal = deal or DealMoney()
+    held = np.array(list(deal.accounts.values()), dtype=float)
+    if (
+        x.shape != (len(t.cells),)
+        or not np.all(np.isfinite(x))
+        or not np.isfinite(centre_usd)
+        or not np.all(np.isfinite(held))
+    ):
         return [("finite[every cell has a finite amount]", float("inf"))]
-    blocks = residual_blocks(t, s, t.money(np.array([price])), x[None, :], np.array([centre_usd]))
+    blocks = residual_blocks(
+        t,
+        s,
+        t.money(np.array([price])),
+        x[None, :],
+        np.array([centre_usd]),
+        np.array([held.sum()]),
+    )
     if blocks[0][1][0, 0] > 0:  # the quantities at this price are not finite
         return [(blocks[0][0][0], float("inf"))]
     return [
         (n, float(v)) for names, values in blocks[1:] for n, v in zip(names, values[0], strict=True)
-    ]
+    ] + deal_residuals(t, s, price, x, centre_usd, deal)
 
 
 @dataclass(frozen=True)
@@ -224,9 +260,10 @@ def verify(
     cells_usd: np.ndarray,
     centre_usd: float,
     relative_tolerance: float = RELATIVE_TOLERANCE,
+    deal: DealMoney | None = None,
 ) -> Verification:
     """Check every rule; never raises, see :func:`require_verified`."""
-    res = residuals(t, s, price, cells_usd, centre_usd)
+    res = residuals(t, s, price, cells_usd, centre_usd, deal)
     V = float(t.field_revenue(price).sum())
     tol = tolerance(V if math.isfinite(V) else 0.0, relative_tolerance)
     worst_name, worst = max(res, key=lambda r: r[1] if np.isfinite(r[1]) else np.inf)
