@@ -107,3 +107,21 @@ def payments_table(m: Model, money: DealMoney, revenue: float) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=PAYMENT_COLUMNS[:-1])
     out["share_of_revenue"] = out["usd"] / revenue if revenue > 0 else 0.0
     return out
+
+
+def served_per_head(t: Territory, accounts: pd.DataFrame) -> pd.Series:
+    """Per region: the money a head of every government that serves its people (the centre,
+    its bloc's government, its own and its local governments, by ``serves``), spread over the
+    population each serves. Added to a cell's own money a head, it gives the *served* view."""
+    out = pd.Series(0.0, index=t.regions.index)
+    blocs = t.regions["bloc"].astype(str)
+    for row in accounts.itertuples():
+        if row.kind != "government" or row.usd_per_head is None:
+            continue
+        if row.serves == "all":
+            out += row.usd_per_head
+        elif row.serves in out.index:
+            out[row.serves] += row.usd_per_head
+        else:
+            out[blocs == row.serves] += row.usd_per_head
+    return out

@@ -32,7 +32,7 @@ from ..solve.verify import (
     require_verified,
     verify,
 )
-from .accounts import accounts_table, deal_money, payments_table
+from .accounts import accounts_table, deal_money, payments_table, served_per_head
 from .explain import explain
 
 CROSS_CHECK_RELATIVE = 1e-7
@@ -376,10 +376,21 @@ def assemble(
             "level_per_head",
         ]
     ]
+    accounts = accounts_table(
+        territory, structure, price, revenue, centre, centre_rounded, deal, top
+    )
+    # the served view: a cell's own money a head plus that of every government serving it
+    served = cells["region"].map(served_per_head(territory, accounts)).to_numpy(dtype=float)
+    cells["usd_per_head_served"] = cells["usd_per_head"] + served
     regions = summarise(cells, "region")
     regions["own_revenue_usd"] = regions["region"].map(region_revenue).fillna(0.0)
     factions = summarise(cells, "faction")
     blocs = summarise(cells, "bloc")
+    for table, by in ((regions, "region"), (factions, "faction"), (blocs, "bloc")):
+        heads = cells["population"] * cells["usd_per_head_served"]
+        table["usd_per_head_served"] = (
+            table[by].map(heads.groupby(cells[by]).sum()) / table["population"]
+        )
     blocs["own_revenue_usd"] = blocs["bloc"].map(territory.bloc_revenue(price)).fillna(0.0)
     blocs["outside_option_usd"] = blocs["bloc"].map(outside).fillna(0.0)
     blocs["surplus_over_secession_usd"] = blocs["usd"] - blocs["outside_option_usd"]
@@ -409,9 +420,7 @@ def assemble(
         metrics=metrics(cells, blocs, revenue, centre, region_revenue, regions.set_index("region")),
         binding=binding,
         verification=verification,
-        accounts=accounts_table(
-            territory, structure, price, revenue, centre, centre_rounded, deal, top
-        ),
+        accounts=accounts,
     )
 
 

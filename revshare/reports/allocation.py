@@ -286,8 +286,12 @@ def report_md(a: Allocation) -> str:
 
 def terminal_table(a: Allocation) -> str:
     """A plain-text summary for the terminal."""
-    regions = a.regions[["region", "population", "usd_rounded", "usd_per_head"]].copy()
-    regions.columns = ["region", "population", "USD", "USD/head"]
+    has_deal = len(a.accounts) > 1
+    columns = ["region", "population", "usd_rounded", "usd_per_head"]
+    regions = a.regions[columns + (["usd_per_head_served"] if has_deal else [])].copy()
+    regions.columns = ["region", "population", "USD", "USD/head"] + (
+        ["USD/head served"] if has_deal else []
+    )
     blocs = a.blocs[["bloc", "usd_rounded", "usd_per_head", "surplus_over_secession_usd"]].copy()
     blocs.columns = ["bloc", "USD", "USD/head", "surplus over secession"]
     factions = a.factions[["faction", "usd_rounded", "usd_per_head"]].copy()
@@ -296,6 +300,7 @@ def terminal_table(a: Allocation) -> str:
         "population": "{:,.0f}".format,
         "USD": "{:,.0f}".format,
         "USD/head": "{:,.2f}".format,
+        "USD/head served": "{:,.2f}".format,
         "surplus over secession": "{:,.0f}".format,
     }
     m = a.metrics
@@ -313,10 +318,18 @@ def terminal_table(a: Allocation) -> str:
         [
             f"{a.structure.name} {price_phrase(a.price, a.provenance, short=True)}: revenue "
             f"{_usd(a.revenue_usd)} USD, "
-            f"centre {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
+            f"{a.structure.centre} {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
             "",
             *deal,
             regions.to_string(index=False, formatters=fmt),
+            *(
+                [
+                    "USD/head: what the region's own cells receive; served: plus the money a "
+                    "head of every government serving its people (the centre included)"
+                ]
+                if has_deal
+                else []
+            ),
             "",
             factions.to_string(index=False, formatters=fmt),
             "",
