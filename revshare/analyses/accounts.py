@@ -16,7 +16,7 @@ from ..data.deals import REVENUE
 from ..data.structures import Structure
 from ..model.deal_rules import DealData, Recipient
 from ..model.lp import Model
-from ..solve.deal_check import DealMoney
+from ..solve.deal_check import DealMoney, pool_amounts
 
 ACCOUNT_COLUMNS = [
     "account",
@@ -28,7 +28,16 @@ ACCOUNT_COLUMNS = [
     "population",
     "usd_per_head",
 ]
-PAYMENT_COLUMNS = ["rule", "kind", "relation", "pool", "recipient", "usd", "share_of_revenue"]
+PAYMENT_COLUMNS = [
+    "rule",
+    "kind",
+    "relation",
+    "pool",
+    "pool_usd",
+    "recipient",
+    "usd",
+    "share_of_revenue",
+]
 
 
 def deal_money(m: Model, extra: np.ndarray, scale: float) -> DealMoney:
@@ -92,13 +101,17 @@ def accounts_table(
 
 
 def payments_table(m: Model, money: DealMoney, revenue: float) -> pd.DataFrame:
-    """One row per rule and recipient, in the order the rules pay."""
+    """One row per rule and recipient, in the order the rules pay, with the money of the pool
+    it was drawn from (``pool_usd``)."""
+    found = list({due.rule.name: due for due, _, _ in m.payments}.values())
+    pools = pool_amounts(DealData(m.territory, m.structure, m.price), found, money.payments)
     rows = [
         {
             "rule": due.rule.name,
             "kind": due.rule.kind,
             "relation": due.rule.relation,
             "pool": "all revenue" if due.pool.name == REVENUE else due.pool.name,
+            "pool_usd": pools[due.pool.name],
             "recipient": term.recipient.name,
             "usd": money.payments[(due.rule.name, term.recipient.name)],
         }

@@ -297,11 +297,36 @@ def allocation_context(a: Allocation) -> dict[str, Any]:
             for r in _records(a.blocs)
         ],
         "binding": _records(a.binding),
+        "accounts": _records(a.accounts) if len(a.accounts) > 1 else [],
+        "flows": _flows(a),
         "charts": allocation_charts(a),
         "provenance": _provenance(a.provenance),
         "p": dict(a.provenance),
         "generated_at": timestamp(),
     }
+
+
+def _flows(a: Allocation) -> list[dict[str, Any]]:
+    """A deal's pools in the order the rules first draw on them, each with one part per rule
+    (named after its recipient when it pays one) and what it leaves (to later rules, or to the
+    structure's objective), as shares of the pool."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in _records(a.payments):
+        pool = out.setdefault(p["pool"], {"pool": p["pool"], "usd": p["pool_usd"], "parts": {}})
+        part = pool["parts"].setdefault(p["rule"], {"rule": p["rule"], "usd": 0.0, "paid": []})
+        part["usd"] += p["usd"]
+        part["paid"].append(p["recipient"])
+    flows = []
+    for pool in out.values():
+        total = max(pool["usd"], 1e-300)
+        parts = list(pool["parts"].values())
+        for part in parts:
+            many = len(part["paid"])
+            part["label"] = part["paid"][0] if many == 1 else f"{part['rule']} ({many} recipients)"
+            part["share"] = part["usd"] / total
+        left = max(pool["usd"] - sum(part["usd"] for part in parts), 0.0)
+        flows.append({**pool, "parts": parts, "left": {"usd": left, "share": left / total}})
+    return flows
 
 
 def allocation_html(a: Allocation) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data.dataset import Territory
 from ..data.structures import Structure
-from ..model.deal_rules import DealData, Recipient, dues
+from ..model.deal_rules import DealData, Due, Recipient, dues
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,25 @@ class DealMoney:
 
     accounts: Mapping[str, float] = field(default_factory=dict)
     payments: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+
+def pool_amounts(
+    data: DealData, found: list[Due], payments: Mapping[tuple[str, str], float]
+) -> dict[str, float]:
+    """Each pool's money in USD: its base from the fields' revenue, less its part of what the
+    rules it comes after paid (``payments``, as reported)."""
+    paid: dict[str, float] = {}
+    out: dict[str, float] = {}
+    rules = {r.name: r for r in data.structure.deal.rules}
+    for due in found:
+        if due.pool.name not in out:
+            out[due.pool.name] = data.base(due.pool) - sum(
+                data.attribution(due.pool, rules[e]) * paid[e] for e in due.pool.after
+            )
+        paid[due.rule.name] = sum(
+            float(payments.get((due.rule.name, term.recipient.name), np.nan)) for term in due.terms
+        )
+    return out
 
 
 def deal_residuals(
@@ -43,16 +62,10 @@ def deal_residuals(
     if problems:  # the structure cannot apply here: nothing it reports can be trusted
         return [(f"deal[{p.column}]", float("inf")) for p in problems]
     out: list[tuple[str, float]] = []
-    paid: dict[str, float] = {}
     drawn: dict[str, float] = {}
-    pools: dict[str, float] = {}
+    pools = pool_amounts(data, found, money.payments)
     inflow: dict[Recipient, float] = {}
     for due in found:
-        if due.pool.name not in pools:
-            pools[due.pool.name] = data.base(due.pool) - sum(
-                data.attribution(due.pool, next(r for r in s.deal.rules if r.name == e)) * paid[e]
-                for e in due.pool.after
-            )
         pool = pools[due.pool.name]
         total = 0.0
         for term in due.terms:
@@ -68,7 +81,6 @@ def deal_residuals(
             out.append((f"paid[{name}]", -got if np.isfinite(got) else float("inf")))
             total += got
             inflow[term.recipient] = inflow.get(term.recipient, 0.0) + got
-        paid[due.rule.name] = total
         drawn[due.pool.name] = drawn.get(due.pool.name, 0.0) + total
     out += [(f"pool[{name}]", drawn[name] - pools[name]) for name in drawn]
     for name in data.accounts:
