@@ -6,7 +6,8 @@ in the original units) and returns tidy tables. Choices that shape the answer, s
 - **Two views of money per head.** ``usd_per_head_direct`` is what a group receives directly.
   ``usd_per_head_with_centre`` adds the centre's slice spread equally over every person in the
   country (``centre_usd / population``): the centre's spending is counted as a public good that
-  benefits everyone alike. Both are reported.
+  benefits everyone alike; under a deal, each government's money (a bloc's, a state's local
+  governments') is spread the same way over the people it serves. Both are reported.
 - **Preferences use the second view** (:data:`PREFERENCE_VIEW`). Judged on direct money alone,
   every structure with a large central slice would look poor to everyone, which is not how a
   delegation weighs a state that pays salaries and builds roads.
@@ -217,7 +218,9 @@ def _solve(
 def _groups(alloc: Allocation, table: pd.DataFrame, key: str, population: float) -> pd.DataFrame:
     out = table.rename(columns={key: "group", "usd_per_head": "usd_per_head_direct"})
     out.insert(0, "structure", alloc.structure.name)
-    out["usd_per_head_with_centre"] = out["usd_per_head_direct"] + alloc.centre_usd / population
+    # the served view: the centre's slice over everyone, and a deal's governments over the people
+    # each serves (for a structure without accounts, direct plus the centre's slice a head)
+    out["usd_per_head_with_centre"] = out.pop("usd_per_head_served")
     return out
 
 

@@ -228,7 +228,8 @@ def comparison_md(c: Comparison) -> str:
                 "",
                 *_wide_md(table, "usd_per_head_direct", c.feasible),
                 "",
-                "Direct plus the centre's slice per head:",
+                "Direct plus the centre's slice per head (and a deal's governments' money a "
+                "head of the people each serves):",
                 "",
                 *_wide_md(table, "usd_per_head_with_centre", c.feasible),
             ]
@@ -342,7 +343,7 @@ def comparison_table(c: Comparison) -> str:
                 _terminal_wide(table, "usd_per_head_direct", c.feasible),
                 "",
                 f"USD per head by {title}, direct plus the centre's slice per head "
-                "(the view preferences use):",
+                "(and a deal's governments' per head of those they serve; the view preferences use):",
                 _terminal_wide(table, "usd_per_head_with_centre", c.feasible),
             ]
         out += [
