@@ -26,7 +26,8 @@ import pulp
 from ..data.dataset import Territory
 from ..data.structures import Structure, apply_overrides, locate, parse_override
 from ..errors import InfeasibleError
-from ..model.lp import Model, build_model, damage_weights
+from ..model.lp import Model, build_model
+from ..model.parameters import PARAMETER_RULES, damage_weights
 from ..solve.solver import SolverConfig, Status, run
 
 NEVER_RELAXED = ("budget",)
@@ -147,28 +148,8 @@ def _in_tables(path: str) -> bool:
     return "[structures." in Path(path).read_text(encoding="utf-8")
 
 
-PARAMETER = {
-    "central_share": "central_share",
-    "derivation": "derivation",
-    "bloc_retention": "bloc_retention",
-    "bloc_share": "bloc_share",
-    "faction_share": "faction_share",
-    "floor": "per_capita_floor",
-    "cap": "per_capita_cap",
-    "damage": "damage_allotment",
-    "secession": "secession_cost",
-}
-SENTENCE = {
-    "central_share": "the centre's slice ({subject} bound) is {value} of revenue",
-    "derivation": "{subject} keeps at least {value} of its own fields' revenue",
-    "bloc_retention": "bloc {subject} keeps at least {value} of its territory's revenue",
-    "bloc_share": "bloc {subject} gets at least {value} of distributable revenue",
-    "faction_share": "faction {subject} gets at least {value} of distributable revenue",
-    "floor": "{subject} gets at least {value} times the national mean per head",
-    "cap": "{subject} gets at most {value} times the national mean per head",
-    "damage": "{subject} gets its damage allotment ({value} of the pool by damage weight)",
-    "secession": "bloc {subject} gets at least its outside option less a secession cost of {value}",
-}
+PARAMETER = {r.name: r.parameter for r in PARAMETER_RULES.values()}
+SENTENCE = {r.name: r.says for r in PARAMETER_RULES.values()}
 
 
 def _parameter_value(s: Structure, parameter: str, subject: str) -> str:

@@ -14,132 +14,19 @@ Each rule is a small function that adds its constraints, each named after the ru
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pulp
 
 from ..data.dataset import Territory
 from ..data.deals import Pool
 from ..data.structures import Structure
 from ..errors import InputError, Problem
-from .deal_rules import DealData, Due, Recipient, Term, dues, expand_accounts, sentence
-
-
-@dataclass
-class Model:
-    """A built model: the PuLP problem, its variables, and the data in model units."""
-
-    territory: Territory
-    structure: Structure
-    price: float
-    prob: pulp.LpProblem
-    groups: pd.DataFrame  # one row per spending group: region, faction, bloc, population, pi, base
-    z: list[pulp.LpVariable]
-    g: pulp.LpVariable
-    scale: float
-    revenue: float  # V in USD
-    region_revenue: pd.Series  # V_r in USD
-    bloc_revenue: pd.Series  # V_b in USD
-    outside_option: pd.Series  # O_b in USD
-    labels: dict[str, str] = field(default_factory=dict)  # PuLP name -> "rule[subject]"
-    # Parametric models (the sweep engine's): each price-dependent quantity is a column fixed by
-    # its bounds, keyed by (kind, name); changing those bounds moves the model to another price.
-    data: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
-    # quantities() once: objectives read one entry per region, and building the dict each time
-    # made a 2,000-region model quadratic (about 20 s of its build)
-    _quantities: dict[tuple[str, str], float] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-    # A deal's accounts and payments (revshare.model.deal_rules): each account's money, and
-    # each (rule, recipient) payment, in model units; ``extra`` lists them for the executors.
-    accounts: dict[str, pulp.LpVariable] = field(default_factory=dict)
-    payments: list[tuple[Due, Term, pulp.LpVariable]] = field(default_factory=list)
-    sentences: dict[str, str] = field(default_factory=dict)  # label -> what the rule says
-
-    @property
-    def extra(self) -> list[pulp.LpVariable]:
-        return [*self.accounts.values(), *(f for _, _, f in self.payments)]
-
-    @property
-    def v(self) -> float:
-        return self.revenue / self.scale
-
-    def quantity(self, kind: str, name: str = "") -> float | pulp.LpVariable:
-        """A price-dependent quantity in model units: ``revenue`` (V), ``region`` (V_r), ``bloc``
-        (V_b) or ``outside`` (O_b); a fixed data column when the model is parametric."""
-        if self.data:
-            return self.data[(kind, name)]
-        return self.quantities()[(kind, name)]
-
-    def quantities(self) -> dict[tuple[str, str], float]:
-        """Every price-dependent quantity at the model's price, in model units."""
-        if self._quantities is None:
-            out = {("revenue", ""): self.v}
-            for kind, series in (
-                ("region", self.region_revenue),
-                ("bloc", self.bloc_revenue),
-                ("outside", self.outside_option),
-            ):
-                out.update({(kind, str(k)): float(v) / self.scale for k, v in series.items()})
-            self._quantities = out
-        return self._quantities
-
-    def x(self, mask: np.ndarray) -> pulp.LpAffineExpression:
-        """The money, in model units, of the groups selected by ``mask``."""
-        pi = self.groups["pi"].to_numpy()
-        return pulp.lpSum(pi[k] * self.z[k] for k in np.flatnonzero(mask))
-
-    def cells_of(self, column: str, value: str) -> pulp.LpAffineExpression:
-        """Money of the cells whose ``column`` (region, bloc or faction) equals ``value``."""
-        if column == "faction" and self.structure.within_region == "equal":
-            cells = self.territory.cells
-            sel = cells[cells["faction"] == value]
-            region_pos = {r: k for k, r in enumerate(self.groups["region"])}
-            P = self.territory.population
-            return pulp.lpSum(
-                (p / P) * self.z[region_pos[r]]
-                for r, p in zip(sel["region"], sel["population"], strict=True)
-            )
-        return self.x((self.groups[column] == value).to_numpy())
-
-    def add(self, constraint: pulp.LpConstraint, rule: str, subject: str = "") -> None:
-        label = f"{rule}[{subject}]" if subject else rule
-        safe = re.sub(r"[^A-Za-z0-9_]", "_", label)
-        name = safe if safe not in self.labels else f"{safe}_{len(self.labels)}"
-        self.prob.addConstraint(constraint, name)
-        self.labels[name] = label
-
-
-def _spending_groups(t: Territory, structure: Structure) -> pd.DataFrame:
-    if structure.within_region == "equal":
-        groups = pd.DataFrame(
-            {
-                "region": t.regions.index,
-                "faction": "",
-                "population": t.regions["population"].to_numpy(),
-            }
-        )
-    else:
-        groups = t.cells[["region", "faction", "population"]].copy()
-    groups = groups.reset_index(drop=True)
-    groups["bloc"] = groups["region"].map(t.regions["bloc"])
-    groups["pi"] = groups["population"] / t.population
-    groups["baseline"] = groups["region"].map(t.regions["baseline_usd_per_capita"]).fillna(0.0)
-    groups["label"] = [
-        r if not f else f"{r}/{f}" for r, f in zip(groups["region"], groups["faction"], strict=True)
-    ]
-    return groups
-
-
-def choose_scale(revenue: float) -> float:
-    """The power of ten that brings ``revenue`` into [100, 1000) model units."""
-    return 10.0 ** (math.floor(math.log10(revenue)) - 2)
+from .core import Model, choose_scale, spending_groups
+from .deal_rules import DealData, Recipient, dues, expand_accounts, sentence
+from .parameters import PARAMETER_RULES
 
 
 def build_model(
@@ -174,7 +61,7 @@ def build_model(
     problems = check_applicable(structure, t)
     if problems:
         raise InputError(problems)
-    groups = _spending_groups(t, structure)
+    groups = spending_groups(t, structure)
     scale = choose_scale(revenue)
     prob = pulp.LpProblem("revshare", pulp.LpMinimize)
     z_dict = prob.add_variable_dicts("z", range(len(groups)), lowBound=0)
@@ -406,117 +293,9 @@ def _deal(m: Model) -> None:
         )
 
 
-def _usd_per_head_bounds(m: Model) -> None:
-    """``min_usd_per_capita`` and ``max_usd_per_capita`` of regions.csv: each region's money a
-    head (what its cells receive) within its own bounds, under every structure."""
-    regions = m.territory.regions
-    for column, rule in (
-        ("min_usd_per_capita", "min_usd_per_capita"),
-        ("max_usd_per_capita", "max_usd_per_capita"),
-    ):
-        if column not in regions.columns:
-            continue
-        for region, bound in regions[column].astype(float).items():
-            if not np.isfinite(bound):
-                continue
-            money = m.cells_of("region", str(region))
-            usd = bound * float(regions.loc[region, "population"]) / m.scale
-            m.add(money >= usd if rule.startswith("min") else money <= usd, rule, str(region))
-            m.sentences[f"{rule}[{region}]"] = (
-                f"{region} receives {'at least' if rule.startswith('min') else 'at most'} "
-                f"{bound:,.2f} USD a head ({column} in regions.csv)"
-            )
-
-
-def _central_share(m: Model) -> None:
-    lo, hi = m.structure.central_share
-    if lo > 0:
-        m.add(m.g >= lo * m.quantity("revenue"), "central_share", "lower")
-    m.add(m.g <= hi * m.quantity("revenue"), "central_share", "upper")
-
-
-def _distributable(m: Model) -> pulp.LpAffineExpression:
-    return m.quantity("revenue") - m.g
-
-
-def _derivation(m: Model) -> None:
-    d = m.structure.derivation
-    if d <= 0:
-        return
-    for region, v_r in m.region_revenue.items():
-        if v_r > 0:
-            money = m.cells_of("region", str(region))
-            m.add(money >= d * m.quantity("region", str(region)), "derivation", str(region))
-
-
-def _bloc_retention(m: Model) -> None:
-    for bloc, v_b in m.bloc_revenue.items():
-        rho = m.structure.bloc_retention_for(str(bloc))
-        if rho > 0 and v_b > 0:
-            money = m.cells_of("bloc", str(bloc))
-            m.add(money >= rho * m.quantity("bloc", str(bloc)), "bloc_retention", str(bloc))
-
-
-def _guaranteed_shares(m: Model) -> None:
-    for column, table in (("bloc", m.structure.bloc_share), ("faction", m.structure.faction_share)):
-        for name, share in sorted(table.items()):
-            if share > 0:
-                m.add(
-                    m.cells_of(column, name) >= share * _distributable(m), f"{column}_share", name
-                )
-
-
-def _per_capita(m: Model) -> None:
-    floor, cap = m.structure.per_capita_floor, m.structure.per_capita_cap
-    for k, label in enumerate(m.groups["label"]):
-        if floor:
-            m.add(m.z[k] >= floor * _distributable(m), "floor", label)
-        if cap is not None:
-            m.add(m.z[k] <= cap * _distributable(m), "cap", label)
-
-
-def sharing_pool(m: Model) -> pulp.LpAffineExpression:
-    """What is shared after derivation: ``D - derivation * V``."""
-    return _distributable(m) - m.structure.derivation * m.quantity("revenue")
-
-
-def damage_weights(m: Model) -> pd.Series:
-    w = m.territory.regions["damage"].astype(float)
-    return w / w.sum() if w.sum() > 0 else w * 0.0
-
-
-def _damage(m: Model) -> None:
-    alpha = m.structure.damage_allotment
-    if alpha <= 0:
-        return
-    for region, w in damage_weights(m).items():
-        if w > 0:
-            m.add(
-                m.cells_of("region", str(region)) >= alpha * w * sharing_pool(m),
-                "damage",
-                str(region),
-            )
-
-
-def _secession(m: Model) -> None:
-    if not m.structure.secession_proof:
-        return
-    keep = 1.0 - m.structure.secession_cost
-    for bloc, o_b in m.outside_option.items():
-        if o_b > 0:
-            money = m.cells_of("bloc", str(bloc))
-            m.add(money >= keep * m.quantity("outside", str(bloc)), "secession", str(bloc))
-
-
 RULES: tuple[Callable[[Model], None], ...] = (
     _budget,
     _deal,
-    _usd_per_head_bounds,
-    _central_share,
-    _derivation,
-    _bloc_retention,
-    _guaranteed_shares,
-    _per_capita,
-    _damage,
-    _secession,
+    *(rule.build for rule in PARAMETER_RULES.values()),
 )
+"""Every row builder, in order: the budget, a deal's payments, then today's parameters."""

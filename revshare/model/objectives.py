@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .lp import Model, damage_weights, sharing_pool
+from .core import Model
+from .parameters import damage_weights, sharing_pool
 
 
 @dataclass(frozen=True)

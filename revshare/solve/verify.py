@@ -19,6 +19,7 @@ from ..data.dataset import Money, Territory
 from ..data.structures import Structure
 from ..errors import NotOptimalError
 from ..model.metrics import group_sums
+from ..model.parameters import PARAMETER_RULES, Books
 from .deal_check import DealMoney, deal_residuals
 
 RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns doubles
@@ -87,9 +88,7 @@ def residual_blocks(
             *(_zeroed(q) for q in (money.revenue, money.region, money.bloc, money.outside)),
         )
     V = money.revenue
-    D = V - g
     p = cells["population"].to_numpy(dtype=float)
-    P = p.sum()
     regions = t.regions.index
     X_r = group_sums(x, cells["region"], regions)
     X_b = group_sums(x, cells["region"].map(t.regions["bloc"]), t.blocs)
@@ -99,66 +98,9 @@ def residual_blocks(
     col = {"budget": np.abs(x.sum(axis=1) + g + np.nan_to_num(held, nan=np.inf) - V)}
     out.append((["budget"], col["budget"][:, None]))
     out.append(([f"nonnegative[{lab}]" for lab in labels], -x))
-    lo, hi = s.central_share
-    out.append(
-        (
-            ["central_share[lower]", "central_share[upper]", "centre[nonnegative]"],
-            np.column_stack([lo * V - g, g - hi * V, -g]),
-        )
-    )
-
-    def positive(
-        names: list[str] | pd.Index, quantity: np.ndarray, rule: str, res: np.ndarray
-    ) -> None:
-        keep = (quantity > 0).any(axis=0)
-        if keep.any():
-            out.append(([f"{rule}[{k}]" for k in np.asarray(names)[keep]], res[:, keep]))
-
-    if s.derivation > 0:
-        positive(regions, money.region, "derivation", s.derivation * money.region - X_r)
-    rho = np.array([s.bloc_retention_for(str(b)) for b in t.blocs])
-    if (rho > 0).any():
-        positive(
-            np.asarray(t.blocs)[rho > 0],
-            money.bloc[:, rho > 0],
-            "bloc_retention",
-            rho[rho > 0] * money.bloc[:, rho > 0] - X_b[:, rho > 0],
-        )
-    for rule, names, X_k, table in (
-        ("bloc_share", t.blocs, X_b, s.bloc_share),
-        ("faction_share", t.factions, X_f, s.faction_share),
-    ):
-        idx = [names.index(k) for k in table]  # names were checked when the model was built
-        if idx:
-            share = np.array(list(table.values()))
-            out.append(([f"{rule}[{k}]" for k in table], share * D[:, None] - X_k[:, idx]))
-    if s.per_capita_floor:
-        need = s.per_capita_floor * D[:, None] * p / P
-        out.append(([f"floor[{lab}]" for lab in labels], need - x))
-    if s.per_capita_cap is not None:
-        cap = s.per_capita_cap * D[:, None] * p / P
-        out.append(([f"cap[{lab}]" for lab in labels], x - cap))
-    w = t.regions["damage"].astype(float).to_numpy()
-    if s.damage_allotment > 0 and w.sum() > 0:
-        pool = D - s.derivation * V
-        hit = w > 0
-        out.append(
-            (
-                [f"damage[{r}]" for r in regions[hit]],
-                s.damage_allotment * (w[hit] / w.sum()) * pool[:, None] - X_r[:, hit],
-            )
-        )
-    if s.secession_proof:
-        keep = 1 - s.secession_cost
-        positive(t.blocs, money.outside, "secession", keep * money.outside - X_b)
-    for column, sign in (("min_usd_per_capita", 1.0), ("max_usd_per_capita", -1.0)):
-        if column in t.regions.columns:
-            bound = t.regions[column].astype(float).to_numpy()
-            has = np.isfinite(bound)
-            if has.any():
-                heads = t.regions["population"].to_numpy(dtype=float)
-                res = sign * (bound * heads - X_r)
-                out.append(([f"{column}[{r}]" for r in regions[has]], res[:, has]))
+    books = Books(t, s, money, x, g, X_r, X_b, X_f)
+    for rule in PARAMETER_RULES.values():
+        out += rule.residual(books)
     if s.within_region == "equal":
         per_head = X_r / t.regions["population"].to_numpy(dtype=float)
         level = per_head[:, regions.get_indexer(cells["region"].to_numpy())]
