@@ -756,6 +756,19 @@ RULES: dict[str, str | Callable[[Path], list[str]]] = {
     "R-PRICE": lambda _: codes_of(lambda: check_price(1e308)),
     "R-PRICE-UNUSED": _price_unused,
     "R-PERIOD": _period_problem("1.7,70,1\n"),
+    "R-DEAL": lambda tmp_path: codes_of(
+        lambda: revshare.optimize(
+            revshare.load_dataset(
+                GOOD,
+                structures=write(
+                    tmp_path / T,
+                    'default_price = 70\n[structures.s]\n[[structures.s.rules]]\nname = "r"\n'
+                    'kind = "gift"\n',
+                ),
+            ),
+            "s",
+        )
+    ),
 }
 
 
