@@ -339,3 +339,41 @@ def test_presets_have_no_accounts_but_the_centre(solved, deal) -> None:
     assert list(a.accounts["account"]) == ["centre"]
     assert a.accounts["usd"].iloc[0] == pytest.approx(a.centre_usd)
     assert a.payments.empty
+
+
+def test_equalization_raises_the_lowest_up_to_each_ceiling_from_revenue_in_usd(tmp_path) -> None:
+    """Canada's pattern, revenue given in USD: each province keeps its own revenue, and a federal
+    pool raises the poorest towards the others, none beyond its ceiling. By hand (100 people
+    each; own revenue a head A 10,000, B 2,000, C 5,000, D 0; federal pool 1.2e6): D rises to
+    2,000 (0.2e6), D and B to 4,000 (0.4e6; D's ceiling), B to 5,000 (0.1e6), B and C to 6,000
+    (0.2e6; B's ceiling), C takes the last 0.3e6 to 9,000, below A's 10,000."""
+    folder = tmp_path / "ca"
+    folder.mkdir()
+    (folder / "fields.csv").write_text(
+        "field,region,annual_revenue_usd\n"
+        "A own,A,1000000\nB own,B,200000\nC own,C,500000\nfederal royalties,D,1200000\n"
+    )
+    (folder / "population.csv").write_text(
+        "region,faction,population\nA,a,100\nB,b,100\nC,c,100\nD,d,100\n"
+    )
+    (folder / "regions.csv").write_text(
+        "region,bloc,max_usd_per_capita\nA,A,\nB,B,6000\nC,C,\nD,D,4000\n"
+    )
+    (folder / "structures.toml").write_text(
+        textwrap.dedent(
+            """
+            [structures.equalization]
+            objective = "leximin"
+
+            [[structures.equalization.rules]]
+            name = "own revenue"
+            kind = "split"
+            pool = { of = { fields = ["A own", "B own", "C own"] } }
+            among = "producing regions"
+            by = "output"
+            """
+        )
+    )
+    a = revshare.optimize(revshare.load_dataset(folder), "equalization")
+    per_head = a.regions.set_index("region")["usd_per_head"].to_dict()
+    assert per_head == pytest.approx({"A": 10_000, "B": 6_000, "C": 9_000, "D": 4_000}, rel=1e-9)
