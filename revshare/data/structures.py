@@ -94,6 +94,8 @@ class Structure:
         default_factory=lambda: {"equality": 0.4, "population": 0.3, "area": 0.1, "need": 0.2}
     )
     centre: str = "centre"
+    entrenched: tuple[str, ...] | None = None
+    entrenched_because: str = ""
     deal: Deal = field(default_factory=Deal)
     source: str = "built-in"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -103,6 +105,12 @@ class Structure:
         return self.origins.get(
             parameter, f"preset {self.name}" if self.source == "built-in" else self.source
         )
+
+    def is_entrenched(self, rule: str) -> bool:
+        """Whether a parameter or a deal rule binds any government, a captured centre included
+        (``entrenched``; None: every rule the structure writes), or only describes a fair
+        centre's policy. The objective is always policy."""
+        return self.entrenched is None or rule in self.entrenched
 
     def bloc_retention_for(self, bloc: str) -> float:
         """The share of its own revenue that ``bloc`` keeps."""
@@ -134,6 +142,8 @@ PARAMETERS = (
 def _as_table(s: Structure) -> dict[str, Any]:
     table = {name: getattr(s, name) for name in PARAMETERS if name not in DEAL_KEYS}
     table["central_share"] = list(s.central_share)
+    if s.entrenched is None:
+        del table["entrenched"]
     if s.deal:
         table.update(accounts=s.deal.accounts, pools=s.deal.pools, rules=s.deal.rules)
     return table
@@ -147,6 +157,9 @@ PRESETS: dict[str, Structure] = {
         "with --set central_share=...",
         central_share=(0.5, 0.5),
         objective="proportional",
+        entrenched=(),
+        entrenched_because="A unitary state's law guarantees no region or group any share: whoever "
+        "holds the centre decides where all of the money goes.",
     ),
     "federation": Structure(
         name="federation",
@@ -159,6 +172,10 @@ PRESETS: dict[str, Structure] = {
         central_share=(0.25, 0.25),
         derivation=0.05,
         objective="proportional",
+        entrenched=("central_share", "derivation"),
+        entrenched_because="A federal constitution fixes the centre's slice and the producing "
+        "regions' derivation (Iraq 2005, art. 112; Nigeria 1999, s. 162); sharing the rest by "
+        "population is the policy of a fair centre.",
     ),
     "confederation": Structure(
         name="confederation",
@@ -170,6 +187,9 @@ PRESETS: dict[str, Structure] = {
         bloc_retention=0.8,
         per_capita_floor=0.5,
         objective="proportional",
+        entrenched=("central_share", "bloc_retention", "per_capita_floor"),
+        entrenched_because="A confederal treaty binds the common centre: the blocs' retention, "
+        "the small common pool and the floor are its terms.",
     ),
     "partition": Structure(
         name="partition",
@@ -181,6 +201,9 @@ PRESETS: dict[str, Structure] = {
         secession_proof=True,
         secession_cost=0.0,
         objective="proportional",
+        entrenched=("central_share", "secession_proof"),
+        entrenched_because="Each bloc is a sovereign state over its own fields: no common "
+        "government can take them.",
     ),
     "sudan-cpa-2005": Structure(
         name="sudan-cpa-2005",
@@ -193,6 +216,10 @@ PRESETS: dict[str, Structure] = {
         derivation=0.02,
         bloc_retention={"south": 0.02 + 0.5 * 0.98},
         objective="centre-residual",
+        entrenched=("central_share", "derivation", "bloc_retention"),
+        entrenched_because="The wealth-sharing arrangements are written into the Interim "
+        "National Constitution of Sudan (2005), Part Thirteen, and guarded by the south's own "
+        "government and army.",
     ),
     "nigeria-derivation": Structure(
         name="nigeria-derivation",
@@ -206,12 +233,27 @@ PRESETS: dict[str, Structure] = {
         derivation=0.13,
         objective="formula",
         formula_weights={"equality": 0.4, "population": 0.3, "area": 0.1, "need": 0.1},
+        entrenched=("central_share", "derivation"),
+        entrenched_because="Derivation is in the Constitution of Nigeria (1999), s. 162(2); the "
+        "vertical split is set by law on RMAFC's advice; the horizontal formula is policy.",
     ),
 }
 
 
 _FRACTION_KEYS = ("derivation", "damage_allotment", "secession_cost")
-_TEXT_KEYS = ("description", "citation")
+_TEXT_KEYS = ("description", "citation", "entrenched_because")
+ENTRENCHABLE = (
+    "central_share",
+    "derivation",
+    "bloc_retention",
+    "bloc_share",
+    "faction_share",
+    "per_capita_floor",
+    "per_capita_cap",
+    "damage_allotment",
+    "secession_proof",
+)
+"""The parameters that a structure may entrench (bind any government); its deal rules too."""
 MAX_WEIGHT = 1e6
 """Largest formula weight; weights are renormalised, so only their ratios matter."""
 
@@ -387,6 +429,8 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
     for key in _TEXT_KEYS:
         if key in kwargs:
             kwargs[key] = _text(key, kwargs[key], bad)
+    if kwargs.get("entrenched") is not None:
+        kwargs["entrenched"] = _entrenched(kwargs["entrenched"], kwargs.get("deal"), bad)
     if problems:
         raise InputError(problems)
     return Structure(name=clean or name, source=source, origins=origins, **kwargs)
@@ -401,6 +445,23 @@ def _text(key: str, value: Any, bad: Bad) -> str:
     except CellError as exc:
         bad(key, exc.message, exc.remedy, exc.code)
         return ""
+
+
+def _entrenched(value: Any, deal: Deal | None, bad: Bad) -> tuple[str, ...] | None:
+    """``entrenched``: a list of parameters and deal rules that bind any government."""
+    rules = {r.name for r in deal.rules} if deal else set()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        bad("entrenched", f"must be a list of rule names, got {value!r}", 'write ["derivation"]')
+        return None
+    unknown = [v for v in value if v not in ENTRENCHABLE and v not in rules]
+    if unknown:
+        bad(
+            "entrenched",
+            f"{', '.join(map(repr, unknown))} is neither a parameter nor a rule of this structure",
+            f"name parameters ({', '.join(ENTRENCHABLE)}) or the structure's rules",
+            "E-UNKNOWN-NAME",
+        )
+    return tuple(value)
 
 
 def _table(key: str, value: Any, bad: Bad, fraction: Any) -> dict[str, float]:
