@@ -84,3 +84,73 @@ def test_faac_states_receive_derivation_and_their_formula_share_and_nothing_else
     to_states = pay[pay["rule"].isin(["derivation", "states"])].groupby("recipient")["usd"].sum()
     expected = to_states.reindex(regions.index).to_dict()
     assert regions.to_dict() == pytest.approx(expected, abs=1e-9 * faac.revenue_usd)
+
+
+def _bloc_of(folder: Path) -> pd.Series:
+    return pd.read_csv(folder / "regions.csv").set_index("region")["bloc"]
+
+
+def test_sudan_cpa_pays_every_recipient_what_the_agreement_says() -> None:
+    """WSA 5.5-5.6 and the Abyei Protocol s. 3.1, recomputed from the files (and, at the default
+    price, equal to the figures computed by hand in data/sudan-2005/SOURCES.md's notes)."""
+    folder = DATA / "sudan-2005"
+    a = revshare.optimize(revshare.load_dataset(folder), "sudan-cpa-2005")
+    revenue = own_revenue(folder, a.price)
+    V = revenue.sum()
+    bloc = _bloc_of(folder)
+    producing = ["Unity", "Upper Nile", "South Kordofan"]
+    pay = a.payments.groupby(["rule", "recipient"])["usd"].sum()
+    slack = 1e-9 * V
+    for state in producing:  # exactly 2% by output (at least, and the centre takes the rest)
+        assert pay[("producing states", state)] == pytest.approx(0.02 * revenue[state], abs=slack)
+    south = revenue[bloc.reindex(revenue.index) == "south"].sum()
+    southern_net = 0.98 * south  # the southern wells' revenue less their 2%
+    abyei = revenue["Abyei"]
+    accounts = a.accounts.set_index("account")["usd"]
+    goss = accounts["Government of Southern Sudan"]
+    assert goss == pytest.approx(0.5 * southern_net + 0.42 * abyei, abs=slack)
+    assert goss == pytest.approx(2_447_574_455.235, abs=1.0)  # by hand, /work notes (issue 13)
+    for beneficiary in ("Warrap", "South Kordofan", "Ngok Dinka", "Misseriya"):
+        assert pay[("Abyei, local shares", beneficiary)] == pytest.approx(0.02 * abyei, abs=slack)
+    assert accounts["National Government"] == pytest.approx(
+        V - goss - 4 * 0.02 * abyei - 0.02 * revenue[producing].sum(), abs=slack
+    )
+
+
+def test_iraq_2023_budget_pays_the_region_and_the_petrodollar_on_top() -> None:
+    folder = DATA / "iraq"
+    a = revshare.optimize(revshare.load_dataset(folder), "iraq-2023-budget")
+    revenue = own_revenue(folder, a.price)
+    V = revenue.sum()
+    slack = 1e-9 * V
+    accounts = a.accounts.set_index("account")["usd"]
+    sovereign = 0.3454 * V
+    assert accounts["Kurdistan Regional Government"] == pytest.approx(
+        0.1267 * (V - sovereign), abs=slack
+    )
+    f = pd.read_csv(folder / "fields.csv")
+    bloc = _bloc_of(folder)
+    barrels = (f["production_bpd"] * f["share"].fillna(1.0) * 365).groupby(f["region"]).sum()
+    outside = barrels[bloc.reindex(barrels.index) != "Kurdistan Region"]
+    petrodollar = 5 * outside  # never more than the barrel earns: 5 USD is far below the margin
+    people = pd.read_csv(folder / "population.csv").groupby("region")["population"].sum()
+    governorates = people[bloc.reindex(people.index) != "Kurdistan Region"]
+    rest = V - sovereign - accounts["Kurdistan Regional Government"] - petrodollar.sum()
+    regions = a.regions.set_index("region")["usd"]
+    for g, heads in governorates.items():
+        expected = rest * heads / governorates.sum() + petrodollar.get(g, 0.0)
+        assert regions[g] == pytest.approx(expected, abs=slack), g
+    assert regions["Basra"] == pytest.approx(11_697_239_061.64, abs=1.0)  # by hand (issue 13)
+
+
+def test_ghana_prma_budget_at_its_ceiling_and_the_funds_70_30() -> None:
+    folder = DATA / "ghana"
+    a = revshare.optimize(revshare.load_dataset(folder), "prma")
+    V = own_revenue(folder, a.price).sum()
+    accounts = a.accounts.set_index("account")["usd"]
+    slack = 1e-9 * V
+    assert accounts["Ghana National Petroleum Corporation"] == pytest.approx(0.3 * V, abs=slack)
+    assert accounts["Government of Ghana (budget)"] == pytest.approx(0.7 * 0.7 * V, abs=slack)
+    assert accounts["Ghana Stabilisation Fund"] == pytest.approx(0.7 * 0.3 * 0.7 * V, abs=slack)
+    assert accounts["Ghana Heritage Fund"] == pytest.approx(0.3 * 0.3 * 0.7 * V, abs=slack)
+    assert a.regions["usd"].abs().max() <= slack  # the budget is spent by the national government
