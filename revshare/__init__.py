@@ -14,6 +14,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .analyses.compare import Comparison, compare
     from .analyses.convention import Apportionment, apportion, apportion_territory
+    from .analyses.guarantees import Guarantees, guarantees
     from .analyses.optimize import Allocation, optimize
     from .analyses.periods import Fund, PeriodAllocation, optimize_periods
     from .analyses.referendum import Referendum, ratify
@@ -50,6 +51,8 @@ _HOMES = {
     "Problem": "errors",
     "RevshareError": "errors",
     "SolverUnavailableError": "errors",
+    "Guarantees": "analyses.guarantees",
+    "guarantees": "analyses.guarantees",
     "Allocation": "analyses.optimize",
     "optimize": "analyses.optimize",
     "Fund": "analyses.periods",
@@ -94,6 +97,7 @@ __all__ = [
     "Apportionment",
     "Comparison",
     "Fund",
+    "Guarantees",
     "InfeasibleError",
     "InputError",
     "NotOptimalError",
@@ -111,6 +115,7 @@ __all__ = [
     "apportion",
     "apportion_territory",
     "compare",
+    "guarantees",
     "load_dataset",
     "monte_carlo",
     "optimize",

@@ -204,7 +204,7 @@ def optimize(
                 "the data"
             ) from None
         raise explained from None
-    x, centre, deal = _money(territory, structure, model, sol)
+    x, centre, deal = money_of(territory, structure, model, sol)
     checked = time.perf_counter()
     verification = verify(territory, structure, price, x, centre, verify_tolerance(config), deal)
     require_verified(verification)
@@ -261,7 +261,7 @@ def optimize(
     return result
 
 
-def _money(
+def money_of(
     territory: Territory, structure: Structure, model: Model, sol: Solution
 ) -> tuple[np.ndarray, float, DealMoney]:
     """Money per cell, the centre's and a deal's in USD, rescaled together so that they add up
@@ -324,7 +324,7 @@ def _cross_check(
     model, sol2 = _solve_with_retry(
         territory, structure, price, build_model(territory, structure, price), other
     )
-    x2, centre2, deal2 = _money(territory, structure, model, sol2)
+    x2, centre2, deal2 = money_of(territory, structure, model, sol2)
     require_verified(
         verify(territory, structure, price, x2, centre2, verify_tolerance(other), deal2)
     )

@@ -323,7 +323,13 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
                 f"use one of {', '.join(PRESETS)}",
             )
         else:
-            base = _as_table(parent)
+            # what the parent entrenches is its own choice: a structure that extends it and
+            # adds rules says what it entrenches, or entrenches every rule it writes
+            base = {
+                k: v
+                for k, v in _as_table(parent).items()
+                if k not in ("entrenched", "entrenched_because")
+            }
             origins = {**{k: f"preset {parent.name}" for k in base}, **origins}
     values = {**base, **{k: v for k, v in table.items() if k != "extends"}}
     for key in values:

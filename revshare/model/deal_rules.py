@@ -8,9 +8,10 @@ that uses it. :mod:`revshare.model.lp` turns terms into named rows; :mod:`revsha
 recomputes them in USD from the data and the reported payments. Adding a kind is one entry here.
 
 Pools. ``P`` of a pool is its base (all revenue, or the revenue of named fields, regions or blocs)
-less what the rules it comes ``after`` paid out of that base: a rule's payment is drawn from its
-own pool's fields in proportion to their revenue, so a pool over a part of the country bears that
-part's share of it.
+less what the rules it comes ``after`` paid out of that base (:meth:`DealData.drawn`): a payment
+to a producing region comes out of that region's own fields, as derivation does; any other
+payment out of its pool's fields in proportion to their revenue, so that a pool over a part of
+the country bears that part's share of it.
 """
 
 from __future__ import annotations
@@ -78,14 +79,25 @@ class DealData:
     def base(self, pool: Pool) -> float:
         return float(self.row_revenue[self.pool_mask(pool)].sum())
 
-    def attribution(self, pool: Pool, earlier: Rule) -> float:
-        """The part of ``earlier``'s payment drawn from ``pool``'s base: the share of its own
-        pool's revenue that lies in ``pool``'s base."""
+    def drawn(self, pool: Pool, earlier: Rule, recipient: Recipient) -> float:
+        """The part of ``earlier``'s payment to ``recipient`` that came out of ``pool``'s base.
+
+        A payment to a region (or to a government serving one) that produces inside
+        ``earlier``'s pool is drawn from that region's own fields, as derivation is; any other
+        payment from all of ``earlier``'s pool in proportion to its fields' revenue.
+        """
         theirs = self.pool_mask(self.pools[earlier.pool])
+        ours = self.pool_mask(pool)
+        region = self.region_of(recipient)
+        if region is not None:
+            own = theirs & (self.row_region == region)
+            total = self.row_revenue[own].sum()
+            if total > 0:
+                return float(self.row_revenue[own & ours].sum() / total)
         total = self.row_revenue[theirs].sum()
         if not total > 0:
             return 0.0
-        return float(self.row_revenue[theirs & self.pool_mask(pool)].sum() / total)
+        return float(self.row_revenue[theirs & ours].sum() / total)
 
     def population(self, recipient: Recipient) -> float | None:
         """The population a recipient serves (None for funds and bodies)."""

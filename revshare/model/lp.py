@@ -230,21 +230,22 @@ def _deal(m: Model) -> None:
     if not m.structure.deal:
         return
     data = DealData(m.territory, m.structure, m.price)
-    paid: dict[str, pulp.LpAffineExpression] = {}
-    drawn: dict[str, list[pulp.LpAffineExpression]] = {}
+    paid: dict[str, list[tuple[Recipient, pulp.LpVariable]]] = {}
+    drawn: dict[str, list[pulp.LpVariable]] = {}
     pools: dict[str, pulp.LpAffineExpression] = {}
     inflow: dict[Recipient, list[pulp.LpVariable]] = {}
+    rules = {r.name: r for r in m.structure.deal.rules}
 
     def amount(pool: Pool) -> pulp.LpAffineExpression:
         out = pulp.LpAffineExpression(constant=data.base(pool) / m.scale)
         for earlier in pool.after:
-            rule = next(r for r in m.structure.deal.rules if r.name == earlier)
-            out -= data.attribution(pool, rule) * paid[earlier]
+            for recipient, f in paid[earlier]:
+                out -= data.drawn(pool, rules[earlier], recipient) * f
         return out
 
     for due in dues(data)[0]:
         pool = pools.setdefault(due.pool.name, amount(due.pool))
-        flows = []
+        flows: list[tuple[Recipient, pulp.LpVariable]] = []
         for term in due.terms:
             f = m.prob.add_variable(f"pay_{len(m.payments)}", lowBound=0)
             m.payments.append((due, term, f))
@@ -255,9 +256,9 @@ def _deal(m: Model) -> None:
             m.add(row, due.rule.name, term.recipient.name)
             m.sentences[f"{due.rule.name}[{term.recipient.name}]"] = sentence(due, term)
             inflow.setdefault(term.recipient, []).append(f)
-            flows.append(f)
-        paid[due.rule.name] = pulp.lpSum(flows)
-        drawn.setdefault(due.pool.name, []).append(paid[due.rule.name])
+            flows.append((term.recipient, f))
+        paid[due.rule.name] = flows
+        drawn.setdefault(due.pool.name, []).extend(f for _, f in flows)
     where = m.structure.source
     for name, payments in drawn.items():
         m.add(pulp.lpSum(payments) <= pools[name], "pool", name)

@@ -372,3 +372,41 @@ def fund_chart(flows: pd.DataFrame, periods: pd.DataFrame, groups: Sequence[str]
         return fig
 
     return _with_settings(draw)
+
+
+def guarantee_bars(table: pd.DataFrame, *, group_label: str) -> str:
+    """Per group, one pair of bars per structure: money a head from a fair centre (outline) and
+    guaranteed under a hostile one (solid); the gap between them is the exposure.
+
+    ``table`` has ``structure, group, fair_per_head, guaranteed_per_head``.
+    """
+    structures = list(dict.fromkeys(table["structure"]))
+    groups = list(dict.fromkeys(table["group"]))
+
+    def draw() -> Figure:
+        fig, ax = _figure(_size(len(groups), len(structures)), 4.2)
+        width = 0.8 / max(len(structures), 1)
+        x = np.arange(len(groups))
+        for k, (name, colour) in enumerate(zip(structures, _colours(len(structures)), strict=True)):
+            rows = table[table["structure"] == name].set_index("group").reindex(groups)
+            pos = x - 0.4 + width * (k + 0.5)
+            fair = rows["fair_per_head"].to_numpy(dtype=float)
+            guaranteed = rows["guaranteed_per_head"].to_numpy(dtype=float)
+            ax.bar(pos, fair, width, facecolor="none", edgecolor=colour, linewidth=1.2)
+            ax.bar(pos, guaranteed, width, color=colour, label=short(name))
+        _group_axis(ax, groups)
+        ax.set_xlabel(group_label)
+        ax.set_ylabel("USD per head a year")
+        handles = ax.get_legend_handles_labels()[0]
+        handles += [
+            Patch(facecolor="0.45", label="guaranteed (hostile centre)"),
+            Patch(facecolor="none", edgecolor="0.45", label="fair centre (outline)"),
+        ]
+        ax.legend(
+            handles=handles, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0)
+        )
+        ax.grid(axis="y", linewidth=0.4, alpha=0.5)
+        ax.set_axisbelow(True)
+        return fig
+
+    return _with_settings(draw)

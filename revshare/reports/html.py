@@ -22,6 +22,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..analyses.compare import ACCEPT_RELATIVE, Comparison, timestamp
+from ..analyses.guarantees import Guarantees
 from ..analyses.optimize import Allocation
 from . import charts
 
@@ -332,3 +333,39 @@ def _flows(a: Allocation) -> list[dict[str, Any]]:
 def allocation_html(a: Allocation) -> str:
     """One allocation as a self-contained, escaped HTML page (``report.html`` of ``optimize``)."""
     return _ENV.get_template("allocation.html.j2").render(allocation_context(a))
+
+
+def guarantees_html(g: Guarantees) -> str:
+    """Guarantees, exposure and capture as one self-contained, escaped HTML page."""
+    table = g.table
+    figures = []
+    for level in ("faction", "bloc"):
+        part = table[table["level"] == level]
+        if part.empty:
+            continue
+        heads = part["population"].astype(float)
+        chart_table = pd.DataFrame(
+            {
+                "structure": part["structure"],
+                "group": part["group"],
+                "fair_per_head": part["fair_usd"] / heads,
+                "guaranteed_per_head": part["guaranteed_usd"] / heads,
+            }
+        )
+        figures.append(
+            Chart(
+                f"Money per head by {level}: fair centre and hostile centre",
+                f"Bars of fair and guaranteed money per head by {level} and structure",
+                charts.data_uri(charts.guarantee_bars(chart_table, group_label=level)),
+            )
+        )
+    return _ENV.get_template("guarantees.html.j2").render(
+        {
+            "g": g,
+            "rows": _records(table),
+            "capture": _records(g.capture),
+            "entrenched": [(n, rules, why) for n, (rules, why) in g.entrenched.items()],
+            "charts": figures,
+            "generated_at": timestamp(),
+        }
+    )

@@ -31,16 +31,17 @@ def pool_amounts(
 ) -> dict[str, float]:
     """Each pool's money in USD: its base from the fields' revenue, less its part of what the
     rules it comes after paid (``payments``, as reported)."""
-    paid: dict[str, float] = {}
     out: dict[str, float] = {}
     rules = {r.name: r for r in data.structure.deal.rules}
+    terms = {due.rule.name: due.terms for due in found}
     for due in found:
-        if due.pool.name not in out:
-            out[due.pool.name] = data.base(due.pool) - sum(
-                data.attribution(due.pool, rules[e]) * paid[e] for e in due.pool.after
-            )
-        paid[due.rule.name] = sum(
-            float(payments.get((due.rule.name, term.recipient.name), np.nan)) for term in due.terms
+        if due.pool.name in out:
+            continue
+        out[due.pool.name] = data.base(due.pool) - sum(
+            data.drawn(due.pool, rules[e], term.recipient)
+            * float(payments.get((e, term.recipient.name), np.nan))
+            for e in due.pool.after
+            for term in terms.get(e, ())
         )
     return out
 

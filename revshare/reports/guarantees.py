@@ -1,0 +1,133 @@
+"""Reports of guarantees under a hostile centre: ``guarantees.csv``, ``capture.csv``,
+``guarantees.json``, ``report.md``, ``report.html`` and a terminal table (issue 14).
+
+Every format says what *fair* and *guaranteed* mean and which rules each structure entrenches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
+from ..atomic import check_outputs, write_bundle
+from ..errors import InputError
+from .allocation import SCHEMA_VERSION, json_ready
+from .html import guarantees_html
+from .safe import csv_bytes, json_bytes, md_cell
+
+GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
+MEANING = (
+    "fair: the structure's allocation, the centre's slice spread equally over everyone; "
+    "guaranteed: the least under the entrenched rules alone, the centre used against the group; "
+    "exposure = fair - guaranteed"
+)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
+    return csv_bytes(
+        columns, [[_cell(v) for v in row] for row in frame[columns].itertuples(index=False)]
+    )
+
+
+def guarantees_csv(g: Guarantees) -> bytes:
+    return _csv(g.table, GUARANTEE_COLUMNS)
+
+
+def capture_csv(g: Guarantees) -> bytes:
+    return _csv(g.capture, CAPTURE_COLUMNS)
+
+
+def guarantees_document(g: Guarantees) -> dict[str, Any]:
+    return json_ready(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "guarantees",
+            "dataset": g.dataset,
+            "price_usd_per_bbl": g.price,
+            "meaning": MEANING,
+            "entrenched": {
+                name: {"rules": list(rules), "because": because}
+                for name, (rules, because) in g.entrenched.items()
+            },
+            "guarantees": [json_ready(r) for r in g.table.to_dict("records")],
+            "capture": [json_ready(r) for r in g.capture.to_dict("records")],
+        }
+    )
+
+
+def guarantees_md(g: Guarantees) -> str:
+    lines = [
+        f"# Guarantees under a hostile centre: {md_cell(g.dataset)}",
+        "",
+        f"At {g.price:g} USD a barrel. {MEANING}.",
+        "",
+        "## Entrenched rules",
+        "",
+    ]
+    for name, (rules, because) in g.entrenched.items():
+        listed = ", ".join(md_cell(r) for r in rules) or "none"
+        lines.append(f"- {md_cell(name)}: {listed}. {md_cell(because)}".rstrip())
+    lines += ["", "## Guarantees and exposure", ""]
+    lines.append(
+        "| structure | level | group | fair USD | guaranteed USD | exposure USD | exposure share |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in g.table.itertuples():
+        lines.append(
+            f"| {md_cell(r.structure)} | {r.level} | {md_cell(r.group)} | {r.fair_usd:,.0f} | "
+            f"{r.guaranteed_usd:,.0f} | {r.exposure_usd:,.0f} | {r.exposure_share:.1%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def terminal_guarantees(g: Guarantees) -> str:
+    """Factions and blocs: fair and guaranteed money a head, and the exposure share."""
+    t = g.table[g.table["level"].isin(["faction", "bloc"])].copy()
+    t["fair/head"] = t["fair_usd"] / t["population"]
+    t["guaranteed/head"] = t["guaranteed_usd"] / t["population"]
+    t["exposed"] = t["exposure_share"]
+    shown = t[["structure", "level", "group", "fair/head", "guaranteed/head", "exposed"]]
+    fmt = {
+        "fair/head": "{:,.2f}".format,
+        "guaranteed/head": "{:,.2f}".format,
+        "exposed": "{:.1%}".format,
+    }
+    entrenched = [
+        f"  {name}: {', '.join(rules) or 'none'}" for name, (rules, _) in g.entrenched.items()
+    ]
+    return "\n".join(
+        [
+            f"{g.dataset} at {g.price:g} USD/bbl: USD a head a year, fair centre and hostile centre",
+            "",
+            shown.to_string(index=False, formatters=fmt),
+            "",
+            f"{MEANING}.",
+            "Entrenched (binding on any government):",
+            *entrenched,
+        ]
+    )
+
+
+def write_guarantees(g: Guarantees, outdir: str | Path, *, force: bool = False) -> Path:
+    """Write the guarantee reports and ``manifest.json`` as the folder ``outdir``, replaced as a
+    whole (:func:`~revshare.atomic.write_bundle`)."""
+    problems = check_outputs(Path(outdir), [*GUARANTEE_FILES, "manifest.json"], force)
+    if problems:
+        raise InputError(problems)
+    files = {
+        "guarantees.csv": guarantees_csv(g),
+        "capture.csv": capture_csv(g),
+        "guarantees.json": json_bytes(guarantees_document(g)),
+        "report.md": guarantees_md(g).encode("utf-8"),
+        "report.html": guarantees_html(g).encode("utf-8"),
+    }
+    return write_bundle(outdir, files, force=force)
