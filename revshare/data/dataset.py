@@ -146,6 +146,22 @@ class Territory:
         fee, payer, payee = self._fees(self.field_revenue_at(np.array([price or 0.0])))
         return pd.DataFrame({"payer": payer, "payee": payee, "fee_usd": fee[0]}, index=payer.index)
 
+    def coalition_options(self, price: float | None, members: np.ndarray) -> np.ndarray:
+        """``O_S`` before the cost of statehood, for each coalition (a row of the 0/1 matrix
+        ``members``, one column per bloc in the order of ``blocs``): its blocs' own revenue, fees
+        between its members netted, fees to and from outsiders kept (DESIGN.md section 12)."""
+        fields = self.field_revenue_at(np.array([price or 0.0]))
+        bloc = (fields @ indicator_matrix(self.fields["region"], self.regions.index))[0] @ (
+            indicator_matrix(self.regions["bloc"], self.blocs)
+        )
+        fee, payer, payee = self._fees(fields)
+        blocs = pd.Index(self.blocs)
+        pays = members[:, blocs.get_indexer(payer.to_numpy())]
+        gets = members[:, blocs.get_indexer(payee.to_numpy())]
+        out = pays * (1 - gets) @ fee[0] if len(fee[0]) else np.zeros(len(members))
+        into = gets * (1 - pays) @ fee[0] if len(fee[0]) else np.zeros(len(members))
+        return np.asarray(members @ bloc - out + into, dtype=float)
+
     def outside_options(self, price: float | None) -> pd.Series:
         """``O_b``: what each bloc would have by leaving: its own fields' revenue, minus the transit
         fees it pays, plus the fees it receives (DESIGN.md section 4)."""

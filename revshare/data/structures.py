@@ -61,6 +61,9 @@ class Structure:
 
     - ``central_share``: a fraction in [0, 1], or a pair ``[lo, hi]`` of them with ``lo <= hi``;
     - ``derivation``, ``damage_allotment``, ``secession_cost``: fractions in [0, 1];
+    - ``secession_fixed_cost_usd``: USD a year that any new state pays to exist, 0 to 1e15;
+    - ``coalition_proof``: no coalition of blocs would rather leave together (the core), for
+      datasets of at most :data:`MAX_COALITION_BLOCS` blocs;
     - ``bloc_retention``: a fraction in [0, 1] for every bloc, or a table ``{bloc = fraction}``
       (unnamed blocs keep 0, or the :class:`DefaultTable` default);
     - ``bloc_share``, ``faction_share``: tables of fractions in [0, 1] summing to at most 1;
@@ -89,6 +92,8 @@ class Structure:
     within_region: str = "equal"
     secession_proof: bool = False
     secession_cost: float = 0.0
+    secession_fixed_cost_usd: float = 0.0
+    coalition_proof: bool = False
     objective: str = "proportional"
     formula_weights: Mapping[str, float] = field(
         default_factory=lambda: {"equality": 0.4, "population": 0.3, "area": 0.1, "need": 0.2}
@@ -241,6 +246,10 @@ PRESETS: dict[str, Structure] = {
 
 
 _FRACTION_KEYS = ("derivation", "damage_allotment", "secession_cost")
+MAX_FIXED_COST_USD = 1e15
+"""Largest ``secession_fixed_cost_usd``: the dataset's revenue limit."""
+MAX_COALITION_BLOCS = 12
+"""``coalition_proof`` writes a row for each of the 2^B - 2 proper coalitions (4,094 at 12)."""
 _TEXT_KEYS = ("description", "citation", "entrenched_because")
 ENTRENCHABLE = (
     "central_share",
@@ -252,6 +261,7 @@ ENTRENCHABLE = (
     "per_capita_cap",
     "damage_allotment",
     "secession_proof",
+    "coalition_proof",
 )
 """The parameters that a structure may entrench (bind any government); its deal rules too."""
 MAX_WEIGHT = 1e6
@@ -427,6 +437,14 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
             f"unknown objective {kwargs['objective']!r}",
             f"use one of {', '.join(OBJECTIVES)}",
             "E-UNKNOWN-OBJECTIVE",
+        )
+    if "secession_fixed_cost_usd" in kwargs:
+        kwargs["secession_fixed_cost_usd"] = fraction(
+            "secession_fixed_cost_usd", kwargs["secession_fixed_cost_usd"], 0.0, MAX_FIXED_COST_USD
+        )
+    if not isinstance(kwargs.get("coalition_proof", False), bool):
+        bad(
+            "coalition_proof", f"must be true or false, got {kwargs['coalition_proof']!r}", "fix it"
         )
     if not isinstance(kwargs.get("secession_proof", False), bool):
         bad(

@@ -22,7 +22,7 @@ import pulp
 
 from ..data.dataset import Territory
 from ..data.deals import Pool
-from ..data.structures import Structure
+from ..data.structures import MAX_COALITION_BLOCS, Structure
 from ..errors import InputError, Problem
 from .core import Model, choose_scale, spending_groups
 from .deal_rules import DealData, Recipient, dues, expand_accounts, sentence
@@ -81,15 +81,15 @@ def build_model(
         outside_option=t.outside_options(price),
     )
     if parametric:
-        if structure.deal:
+        if structure.deal or structure.coalition_proof:
             raise InputError(
                 Problem(
                     structure.source,
                     None,
                     structure.name,
                     "E-UNSUPPORTED",
-                    f"structure {structure.name!r} is a deal with accounts or rules, which "
-                    "sweeps and price paths do not handle yet",
+                    f"structure {structure.name!r} has a deal's accounts or rules, or "
+                    "coalition_proof, which sweeps and price paths do not handle yet",
                     "optimize or compare it at each price instead",
                 )
             )
@@ -163,6 +163,18 @@ def check_applicable(s: Structure, t: Territory) -> list[Problem]:
     problems = check_names(t, s)
     if s.deal:
         problems += dues(DealData(t, s, t.default_price or 0.0))[1]
+    if s.coalition_proof and len(t.blocs) > MAX_COALITION_BLOCS:
+        problems.append(
+            Problem(
+                s.origin("coalition_proof"),
+                None,
+                f"{s.name}.coalition_proof",
+                "E-RANGE",
+                f"coalition_proof writes a row for each of the 2^B - 2 coalitions of blocs; this "
+                f"dataset has {len(t.blocs)} blocs, above the {MAX_COALITION_BLOCS} it handles",
+                "group regions into fewer blocs, or use secession_proof",
+            )
+        )
     regions = t.regions
     for column, parameter in needed_indicators(s).items():
         values = regions[column].astype(float)  # absent columns are NaN (REGION_DEFAULTS)

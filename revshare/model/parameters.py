@@ -252,17 +252,69 @@ def _secession(m: Model) -> None:
     if not m.structure.secession_proof:
         return
     keep = 1.0 - m.structure.secession_cost
+    fixed = m.structure.secession_fixed_cost_usd / m.scale
     for bloc, o_b in m.outside_option.items():
         if o_b > 0:
             money = m.cells_of("bloc", str(bloc))
-            m.add(money >= keep * m.quantity("outside", str(bloc)), "secession", str(bloc))
+            need = keep * m.quantity("outside", str(bloc)) - fixed
+            m.add(money >= need, "secession", str(bloc))
 
 
 def _secession_residual(b: Books) -> list[Block]:
     if not b.s.secession_proof:
         return []
     keep = 1 - b.s.secession_cost
-    return positive(b.t.blocs, b.money.outside, "secession", keep * b.money.outside - b.X_b)
+    need = keep * b.money.outside - b.s.secession_fixed_cost_usd
+    return positive(b.t.blocs, b.money.outside, "secession", need - b.X_b)
+
+
+# coalition_proof ---------------------------------------------------------------------------
+
+
+def coalitions(blocs: list[str]) -> tuple[list[str], np.ndarray]:
+    """Every proper coalition of blocs (single blocs included) as a name ``A+B`` and a row of a
+    0/1 matrix with a column per bloc: 2^B - 2 of them."""
+    n = len(blocs)
+    codes = np.arange(1, 2**n - 1)
+    members = ((codes[:, None] >> np.arange(n)) & 1).astype(float)
+    names = ["+".join(b for b, on in zip(blocs, row, strict=True) if on) for row in members]
+    return names, members
+
+
+def coalition_need(
+    t: Territory, s: Structure, price: float
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Each proper coalition's name, membership and outside option as one new state in USD:
+    ``(1 - secession_cost) * O_S - secession_fixed_cost_usd``."""
+    names, members = coalitions(list(t.blocs))
+    o = t.coalition_options(price, members)
+    return names, members, (1 - s.secession_cost) * o - s.secession_fixed_cost_usd
+
+
+def _coalition(m: Model) -> None:
+    s = m.structure
+    if not s.coalition_proof:
+        return
+    names, members, need = coalition_need(m.territory, s, m.price)
+    blocs = m.territory.blocs
+    for name, row, usd in zip(names, members, need, strict=True):
+        if usd > 0:
+            money = pulp.lpSum(
+                m.cells_of("bloc", b) for b, on in zip(blocs, row, strict=True) if on
+            )
+            m.add(money >= usd / m.scale, "coalition", name)
+
+
+def _coalition_residual(b: Books) -> list[Block]:
+    if not b.s.coalition_proof:
+        return []
+    names, members = coalitions(list(b.t.blocs))
+    need = np.vstack(
+        [coalition_need(b.t, b.s, float(p))[2] for p in np.asarray(b.money.prices, dtype=float)]
+    )
+    keep = (need > 0).any(axis=0)  # as built: rows only where the option is worth anything
+    res = need - b.X_b @ members.T
+    return [([f"coalition[{n}]" for n in np.asarray(names)[keep]], res[:, keep])]
 
 
 # min_usd_per_capita and max_usd_per_capita (regions.csv) -------------------------------------
@@ -387,6 +439,15 @@ PARAMETER_RULES: dict[str, ParameterRule] = {
             "{subject} gets its damage allotment ({value} of the pool by damage weight)",
             "Iraq, Constitution (2005) art. 112(1): an allotment for regions damaged by the former "
             "regime",
+        ),
+        ParameterRule(
+            "coalition",
+            "coalition_proof",
+            _coalition,
+            _coalition_residual,
+            "the coalition {subject} gets at least what it would have as one new state",
+            "the core of the secession game (DESIGN.md section 12); Sudan's north-south talks, "
+            "Iraq's regions",
         ),
         ParameterRule(
             "secession",
