@@ -14,6 +14,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .analyses.compare import Comparison, compare
     from .analyses.convention import Apportionment, apportion, apportion_territory
+    from .analyses.core import Core, core
     from .analyses.guarantees import Guarantees, guarantees
     from .analyses.optimize import Allocation, optimize
     from .analyses.periods import Fund, PeriodAllocation, optimize_periods
@@ -51,6 +52,8 @@ _HOMES = {
     "Problem": "errors",
     "RevshareError": "errors",
     "SolverUnavailableError": "errors",
+    "Core": "analyses.core",
+    "core": "analyses.core",
     "Guarantees": "analyses.guarantees",
     "guarantees": "analyses.guarantees",
     "Allocation": "analyses.optimize",
@@ -96,6 +99,7 @@ __all__ = [
     "Allocation",
     "Apportionment",
     "Comparison",
+    "Core",
     "Fund",
     "Guarantees",
     "InfeasibleError",
@@ -115,6 +119,7 @@ __all__ = [
     "apportion",
     "apportion_territory",
     "compare",
+    "core",
     "guarantees",
     "load_dataset",
     "monte_carlo",

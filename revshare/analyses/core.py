@@ -1,0 +1,167 @@
+"""The core of the secession game: would any coalition of blocs rather leave together?
+
+A coalition S of blocs has an outside option as one new state (:func:`revshare.model.parameters.
+coalition_need`): its fields' revenue, fees between its members netted, fees with outsiders kept,
+less the proportional ``secession_cost`` and the fixed ``secession_fixed_cost_usd`` of being a
+state. Its **excess** under an allocation is its money less that option; the allocation is in the
+**core** when no proper coalition has a negative excess.
+
+For each structure this module reports, from the structure's own (verified) allocation, whether it
+is in the core and the most dissatisfied coalition; and, by linear programs over the structure's
+rules, the **least core** (the largest ``eps`` such that every proper coalition can get ``eps``
+more than its option at once: negative when the core is empty, by how much the best allocation
+falls short) and the **largest centre slice** that leaves the core non-empty. Coalitions are
+enumerated exactly, all 2^B - 2 of them, up to :data:`MAX_COALITION_BLOCS` blocs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from ..data.dataset import Territory
+from ..data.structures import MAX_COALITION_BLOCS, Structure, apply_overrides, resolve
+from ..errors import InfeasibleError, InputError, Problem
+from ..model.core import Model
+from ..model.lp import build_model
+from ..model.parameters import coalition_need
+from ..solve.highs_executor import Instance, highs_options
+from ..solve.plan import require_optimal
+from ..solve.solver import SolverConfig, Status
+from .optimize import optimize, resolve_price
+
+CORE_COLUMNS = [
+    "structure",
+    "in_core",
+    "worst_coalition",
+    "worst_excess_usd",
+    "least_core_usd",
+    "max_centre_share",
+]
+EXCESS_COLUMNS = ["structure", "coalition", "size", "option_usd", "money_usd", "excess_usd"]
+
+
+@dataclass(frozen=True)
+class Core:
+    """``table``: one row per structure (:data:`CORE_COLUMNS`); ``excesses``: every coalition's
+    option, money and excess under each structure's allocation (:data:`EXCESS_COLUMNS`)."""
+
+    dataset: str
+    price: float
+    table: pd.DataFrame
+    excesses: pd.DataFrame
+
+
+def excesses(t: Territory, s: Structure, price: float, bloc_usd: pd.Series) -> pd.DataFrame:
+    """Every proper coalition's option, money and excess, in USD, from the data alone."""
+    names, members, need = coalition_need(t, s, price)
+    money = members @ bloc_usd.reindex(t.blocs).to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "coalition": names,
+            "size": members.sum(axis=1).astype(int),
+            "option_usd": need,
+            "money_usd": money,
+            "excess_usd": money - need,
+        }
+    )
+
+
+def least_core(t: Territory, s: Structure, price: float) -> float | None:
+    """The largest ``eps`` (USD) such that, under every other rule of ``s``, each proper coalition
+    can get ``eps`` more than its option at once; None when the other rules cannot hold."""
+    m = build_model(t, dataclasses.replace(s, coalition_proof=False), price)
+    eps = m.prob.add_variable("least_core_eps")  # free: negative when the core is empty
+    names, members, need = coalition_need(t, s, price)
+    for name, row, usd in zip(names, members, need, strict=True):
+        money = pulp.lpSum(m.cells_of("bloc", b) for b, on in zip(t.blocs, row, strict=True) if on)
+        m.add(money - eps >= usd / m.scale, "least_core", name)
+    # bounded: no coalition gets more than all revenue
+    m.add(eps <= m.v, "least_core_bound")
+    value = _optimise(m.prob, eps, pulp.LpMaximize, m, "least core")
+    return None if value is None else value * m.scale
+
+
+def max_centre_share(t: Territory, s: Structure, price: float) -> float | None:
+    """The largest centre slice (a share of revenue) under ``s``'s other rules with every proper
+    coalition at its option; None when no slice leaves the core non-empty."""
+    lo = s.central_share[0]
+    free = dataclasses.replace(s, coalition_proof=True, central_share=(lo, 1.0))
+    m = build_model(t, free, price)
+    value = _optimise(m.prob, m.g, pulp.LpMaximize, m, "largest centre slice")
+    return None if value is None else value / m.v
+
+
+def _optimise(
+    prob: pulp.LpProblem, var: pulp.LpVariable, sense: int, m: Model, stage: str
+) -> float | None:
+    """One in-place HiGHS solve of a single variable; None when the rules cannot hold."""
+    inst = Instance(prob, highs_options(SolverConfig("highs")))
+    status = inst.optimise(np.array([inst.col[var.name]], np.int32), np.ones(1), sense, None)
+    if status is Status.INFEASIBLE:
+        return None
+    require_optimal(status, stage, m)
+    return float(inst.x()[inst.col[var.name]])
+
+
+def core(
+    territory: Territory,
+    structures: Sequence[str | Structure] | str,
+    *,
+    price: float | None = None,
+    overrides: list[str] | None = None,
+) -> Core:
+    """The core report of each structure (see the module's docstring).
+
+    Raises
+    ------
+    InputError
+        with more than :data:`MAX_COALITION_BLOCS` blocs (``E-RANGE``), and as ``optimize`` does.
+    """
+    if len(territory.blocs) > MAX_COALITION_BLOCS:
+        raise InputError(
+            Problem(
+                "regions.csv",
+                None,
+                "bloc",
+                "E-RANGE",
+                f"the core enumerates the 2^B - 2 coalitions of blocs; this dataset has "
+                f"{len(territory.blocs)} blocs, above the {MAX_COALITION_BLOCS} it handles",
+                "group regions into fewer blocs",
+            )
+        )
+    names = [structures] if isinstance(structures, str | Structure) else list(structures)
+    price = resolve_price(territory, price)
+    rows, tables = [], []
+    for item in names:
+        s = item if isinstance(item, Structure) else resolve(item, territory.structures)
+        s = apply_overrides(s, overrides or [])
+        try:
+            a = optimize(territory, s, price=price)
+        except InfeasibleError:
+            a = None
+        if a is not None:
+            ex = excesses(territory, s, price, a.blocs.set_index("bloc")["usd"])
+            tables.append(ex.assign(structure=s.name)[EXCESS_COLUMNS])
+            worst = ex.loc[ex["excess_usd"].idxmin()]
+            tol = a.verification.tolerance_usd
+        eps = least_core(territory, s, price)
+        rows.append(
+            {
+                "structure": s.name,
+                "in_core": None if a is None else bool(worst["excess_usd"] >= -tol),
+                "worst_coalition": None if a is None else worst["coalition"],
+                "worst_excess_usd": None if a is None else float(worst["excess_usd"]),
+                "least_core_usd": eps,
+                "max_centre_share": max_centre_share(territory, s, price),
+            }
+        )
+    excess = (
+        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=EXCESS_COLUMNS)
+    )
+    return Core(territory.name, price, pd.DataFrame(rows, columns=CORE_COLUMNS), excess)
