@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .analyses.optimize import Allocation, optimize
     from .analyses.periods import Fund, PeriodAllocation, optimize_periods
     from .analyses.referendum import Referendum, ratify
+    from .analyses.secession import SecessionVote, secession_odds, secession_vote
     from .analyses.sweep import SweepResult
     from .analyses.validate import Validation, validate
     from .data.dataset import Territory, load_dataset, territory_from_frames
@@ -64,6 +65,9 @@ _HOMES = {
     "read_periods": "data.readers",
     "read_prices": "data.readers",
     "Referendum": "analyses.referendum",
+    "SecessionVote": "analyses.secession",
+    "secession_odds": "analyses.secession",
+    "secession_vote": "analyses.secession",
     "ratify": "analyses.referendum",
     "sweep": "reports.sweep",
     "PriceModel": "data.scenarios",
@@ -110,6 +114,7 @@ __all__ = [
     "Problem",
     "Referendum",
     "RevshareError",
+    "SecessionVote",
     "SolverUnavailableError",
     "Structure",
     "SweepResult",
@@ -128,6 +133,8 @@ __all__ = [
     "parameter_grid",
     "price_grid",
     "ratify",
+    "secession_odds",
+    "secession_vote",
     "read_periods",
     "read_prices",
     "sweep",

@@ -27,9 +27,7 @@ def three_blocs(folder: Path, c: float, coalition_proof: bool = False) -> revsha
     (folder / "fields.csv").write_text(
         "field,region,annual_revenue_usd\nfa,A,1000000\nfb,B,1000000\nfc,C,1000000\n"
     )
-    (folder / "population.csv").write_text(
-        "region,faction,population\nA,a,100\nB,b,100\nC,c,100\n"
-    )
+    (folder / "population.csv").write_text("region,faction,population\nA,a,100\nB,b,100\nC,c,100\n")
     (folder / "regions.csv").write_text("region,bloc\nA,A\nB,B\nC,C\n")
     (folder / "structures.toml").write_text(
         textwrap.dedent(

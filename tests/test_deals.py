@@ -89,9 +89,7 @@ def write_dataset(folder: Path, toml: str) -> Path:
     (folder / "fields.csv").write_text(
         "field,region,production_bpd,cost_usd_per_bbl\nfA,A,1000,0\nfC,C,3000,0\n"
     )
-    (folder / "population.csv").write_text(
-        "region,faction,population\nA,a,100\nB,a,300\nC,c,600\n"
-    )
+    (folder / "population.csv").write_text("region,faction,population\nA,a,100\nB,a,300\nC,c,600\n")
     (folder / "regions.csv").write_text("region,bloc\nA,N\nB,N\nC,S\n")
     (folder / "structures.toml").write_text(textwrap.dedent(toml))
     return folder
@@ -163,7 +161,9 @@ def test_accounts_table_has_the_documented_columns(solved: revshare.Allocation) 
 
 
 def _money(a: revshare.Allocation) -> DealMoney:
-    accounts = {r.account: r.usd for r in a.accounts.itertuples() if r.account != "National Government"}
+    accounts = {
+        r.account: r.usd for r in a.accounts.itertuples() if r.account != "National Government"
+    }
     payments = {(r.rule, r.recipient): r.usd for r in a.payments.itertuples()}
     return DealMoney(accounts, payments)
 
@@ -218,8 +218,11 @@ def test_an_infeasible_deal_names_the_rule_and_its_toml_line(tmp_path, kind) -> 
         '\n[[structures.deal.rules]]\nname = "first"\nkind = "share"\nshare = 0.5\nto = "Fund"\n'
         f'\n[[structures.deal.rules]]\nname = "greedy"\n{OVERDRAWN[kind]}\n'
     )
-    t = revshare.load_dataset(write_dataset(tmp_path / "d", HEADER.replace(
-        'after = ["fund", "derivation"]', "after = []") + rules))
+    t = revshare.load_dataset(
+        write_dataset(
+            tmp_path / "d", HEADER.replace('after = ["fund", "derivation"]', "after = []") + rules
+        )
+    )
     with pytest.raises(InfeasibleError) as info:
         revshare.optimize(t, "deal")
     text = str(info.value) + "\n".join(getattr(info.value, "conflicts", []) or [])
@@ -233,7 +236,9 @@ def test_an_infeasible_deal_names_the_rule_and_its_toml_line(tmp_path, kind) -> 
 
 def test_at_most_and_the_rest_reproduce_a_budget_ceiling(tmp_path) -> None:
     """Ghana's pattern: at most 70% to the budget (the centre), the rest 70/30 to two funds."""
-    toml = HEADER + """
+    toml = (
+        HEADER
+        + """
 [[structures.deal.rules]]
 name = "budget"
 kind = "share"
@@ -248,6 +253,7 @@ pool = { after = ["budget"] }
 among = ["Fund", "Community"]
 by = { Fund = 70, Community = 30 }
 """
+    )
     t = revshare.load_dataset(write_dataset(tmp_path / "g", toml))
     a = revshare.optimize(t, "deal")
     acc = a.accounts.set_index("account")["usd"]
@@ -284,7 +290,9 @@ def test_a_bad_rule_is_an_input_error_on_its_line(tmp_path, rule, code, words) -
 
 
 def test_a_pool_cannot_wait_for_a_later_rule(tmp_path) -> None:
-    toml = HEADER.replace('after = ["fund", "derivation"]', 'after = ["later"]') + """
+    toml = (
+        HEADER.replace('after = ["fund", "derivation"]', 'after = ["later"]')
+        + """
 [[structures.deal.rules]]
 name = "early"
 kind = "share"
@@ -298,6 +306,7 @@ kind = "share"
 share = 0.1
 to = "Fund"
 """
+    )
     with pytest.raises(InputError) as info:
         revshare.load_dataset(write_dataset(tmp_path / "o", toml))
     assert "E-ORDER" in info.value.codes
@@ -314,7 +323,9 @@ def test_per_head_bounds_of_regions_csv_raise_the_lowest_up_to_each_ceiling(tmp_
         "region,bloc,max_usd_per_capita\nA,N,20000\nB,N,30000\nC,S,\n"
     )
     t = revshare.load_dataset(folder)
-    a = revshare.optimize(t, "federation", overrides=["central_share=0", "derivation=0", "objective=leximin"])
+    a = revshare.optimize(
+        t, "federation", overrides=["central_share=0", "derivation=0", "objective=leximin"]
+    )
     got = a.regions.set_index("region")["usd"]
     assert got.to_dict() == pytest.approx({"A": 2.0e6, "B": 3.0e6, "C": 9.6e6}, rel=1e-9)
 

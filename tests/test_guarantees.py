@@ -81,7 +81,9 @@ def test_partition_leaves_no_bloc_exposed(iraq_guarantees) -> None:
     assert len(blocs) == 3
     assert (blocs["exposure_usd"] == 0).all()
     slack = 1e-9 * blocs["fair_usd"].sum()  # the verifier's tolerance
-    assert blocs["guaranteed_usd"].to_list() == pytest.approx(blocs["fair_usd"].to_list(), abs=slack)
+    assert blocs["guaranteed_usd"].to_list() == pytest.approx(
+        blocs["fair_usd"].to_list(), abs=slack
+    )
 
 
 def test_unified_exposes_every_faction(iraq_guarantees) -> None:
@@ -117,7 +119,9 @@ def test_capture_never_leaves_a_victim_below_its_guarantee(iraq) -> None:
     assert controllers == set(iraq.factions) | set(iraq.blocs)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(floor=st.floats(0.05, 1.0), centre=st.floats(0.0, 0.6))
 def test_adding_an_entrenched_floor_never_lowers_a_guarantee(tmp_path, floor, centre) -> None:
     base = f"""

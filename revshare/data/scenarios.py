@@ -27,6 +27,7 @@ same scenarios on every machine and any number of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -299,3 +300,60 @@ def overrides_of(point: dict[str, float]) -> list[str]:
         head, dot, entry = key.partition(".")
         out.append(f"{head}{dot}{quote_entry(entry) if dot else ''}={value!r}")
     return out
+
+
+MAX_PATH_YEARS = 50
+"""The longest price path, in years (the horizon of :class:`PriceModel`)."""
+
+
+def price_paths(n: int, years: int, model: PriceModel, seed: int) -> pd.DataFrame:
+    """``n`` annual price paths of ``years`` years from ``model`` with ``seed``: one row per
+    path (``scenario``) and year (``period`` 0, 1, ...), with ``years`` = 1.
+
+    Each year is the model's exact one-year step from the year before (both models are Markov
+    in the log price), so year T's prices have the distribution :func:`monte_carlo` gives at
+    ``horizon = T``. Problems name ``n``, ``years`` and ``seed``.
+    """
+    problems = []
+    if isinstance(years, bool) or not isinstance(years, int | np.integer):
+        problems.append(
+            Problem(
+                "years", None, None, "E-USAGE", f"must be a whole number, got {years!r}", "fix it"
+            )
+        )
+    elif not 1 <= years <= MAX_PATH_YEARS:
+        problems.append(
+            Problem(
+                "years",
+                None,
+                None,
+                "E-RANGE",
+                f"must be in [1, {MAX_PATH_YEARS}], got {years}",
+                "fix it",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    first = monte_carlo(n, dataclasses.replace(model, horizon=1.0), seed)  # checks n, seed, model
+    rng = np.random.default_rng([seed, 1])  # the later years' draws, apart from the first's
+    log_p = np.log(first["price"].to_numpy(dtype=float))
+    rows = [log_p]
+    for _ in range(1, years):
+        z = rng.standard_normal(n)
+        log_p = np.array(
+            [
+                dataclasses.replace(model, start=math.exp(lp), horizon=1.0).log_prices(zi)
+                for lp, zi in zip(log_p, z, strict=True)
+            ],
+            dtype=float,
+        )
+        rows.append(log_p)
+    prices = np.exp(np.vstack(rows))  # (years, n)
+    return pd.DataFrame(
+        {
+            "scenario": np.tile([f"path-{i}" for i in range(n)], years),
+            "period": np.repeat(np.arange(years), n),
+            "price": prices.reshape(-1),
+            "years": 1.0,
+        }
+    )
