@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pulp
 
 from ..data.dataset import Territory
@@ -28,6 +29,7 @@ from ..data.structures import Structure, apply_overrides, locate, parse_override
 from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
+from ..solve.highs_executor import Instance, highs_options
 from ..solve.solver import SolverConfig, Status, run
 
 NEVER_RELAXED = ("budget",)
@@ -80,15 +82,32 @@ def _subject(label: str) -> str:
     return label.split("[", 1)[1].rstrip("]") if "[" in label else ""
 
 
-def _feasible(m: Model, names: Iterable[str], config: SolverConfig) -> bool:
-    prob = pulp.LpProblem("feasibility", pulp.LpMinimize)
-    for name in [*NEVER_RELAXED, *names]:
-        prob.addConstraint(m.prob.get_constraint_by_name(name), name)
-    prob.setObjective(pulp.lpSum([m.g]))
-    status = run(prob, config)
-    if status not in (Status.OPTIMAL, Status.INFEASIBLE):
-        raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
-    return status is Status.OPTIMAL
+class _Rows:
+    """The model's rows in one in-place HiGHS instance (:mod:`revshare.solve.highs_executor`):
+    a feasibility question switches on the budget and the named rows by their bounds, and every
+    other row off, so that the many questions of a deletion filter share one instance and warm
+    starts."""
+
+    def __init__(self, m: Model, config: SolverConfig) -> None:
+        # HiGHS decides feasibility whichever solver found the conflict (CBC's options are not
+        # HiGHS's); the answer itself is never taken from here
+        highs = config if config.name == "highs" else SolverConfig("highs", config.time_limit)
+        self.inst = Instance(m.prob, highs_options(highs))
+        self.lower, self.upper = self.inst.row_lower.copy(), self.inst.row_upper.copy()
+        self.rows = np.arange(self.inst.n_rows, dtype=np.int32)
+        self.centre = np.array([self.inst.col[m.g.name]], dtype=np.int32)
+        self.time_limit = config.time_limit
+
+    def feasible(self, names: Iterable[str]) -> bool:
+        on = np.zeros(len(self.rows), dtype=bool)
+        on[[self.inst.row[n] for n in [*NEVER_RELAXED, *names]]] = True
+        self.inst.set_rows(
+            self.rows, np.where(on, self.lower, -np.inf), np.where(on, self.upper, np.inf)
+        )
+        status = self.inst.optimise(self.centre, np.ones(1), pulp.LpMinimize, self.time_limit)
+        if status not in (Status.OPTIMAL, Status.INFEASIBLE):
+            raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
+        return status is Status.OPTIMAL
 
 
 def feasible_labels(
@@ -101,19 +120,19 @@ def feasible_labels(
     """Whether the budget and the named rules (``floor[Kirkuk]``) can hold together."""
     m = build_model(t, s, price)
     by_label = {label: name for name, label in m.labels.items()}
-    return _feasible(m, [by_label[label] for label in labels], config or SolverConfig())
+    return _Rows(m, config or SolverConfig()).feasible([by_label[label] for label in labels])
 
 
-def conflict_set(m: Model, candidates: list[str], config: SolverConfig) -> list[str]:
+def conflict_set(m: Model, candidates: list[str], rows: _Rows) -> list[str]:
     """An irreducible infeasible subset of ``candidates`` (plus the budget), by deletion."""
     keep = list(candidates)
     for rule in sorted({_rule(m.labels[n]) for n in keep}):
         trial = [n for n in keep if _rule(m.labels[n]) != rule]
-        if not _feasible(m, trial, config):
+        if not rows.feasible(trial):
             keep = trial
     for name in list(keep):
         trial = [n for n in keep if n != name]
-        if not _feasible(m, trial, config):
+        if not rows.feasible(trial):
             keep = trial
     return keep
 
@@ -373,8 +392,9 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
     remaining = _negotiable(m)
     conflicts: list[list[str]] = []
     labels: list[list[str]] = []
-    while len(conflicts) < MAX_CONFLICTS and not _feasible(m, remaining, config):
-        found = conflict_set(m, remaining, config)
+    rows = _Rows(m, config)
+    while len(conflicts) < MAX_CONFLICTS and not rows.feasible(remaining):
+        found = conflict_set(m, remaining, rows)
         conflicts.append([_describe(m, n) for n in ["budget", *found]])
         labels.append([m.labels[n] for n in found])
         if not found:
@@ -455,4 +475,4 @@ def _works(
         m = build_model(t, relaxed, price)
     except Exception:
         return False
-    return _feasible(m, _negotiable(m), config)
+    return _Rows(m, config).feasible(_negotiable(m))
