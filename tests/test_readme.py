@@ -44,3 +44,16 @@ def test_readme_setup_command_runs():
     result = CliRunner().invoke(cli.main, shlex.split(command)[1:])
     assert result.exit_code == 0
     assert "verified" in result.stdout
+
+
+PY_BLOCKS = [
+    block
+    for block in re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    if "out/" not in block  # the blocks that read only the shipped data (others write reports)
+]
+
+
+@pytest.mark.parametrize("block", PY_BLOCKS, ids=[f"python-{i}" for i in range(len(PY_BLOCKS))])
+def test_readme_python_example_runs(block, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    exec(compile(block, "README.md", "exec"), {})
