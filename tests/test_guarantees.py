@@ -157,3 +157,14 @@ def test_every_structure_says_what_it_entrenches(iraq_guarantees) -> None:
         assert isinstance(rules, tuple)
         if name in revshare.PRESETS:
             assert because, name
+
+
+def test_compare_shows_guarantees_beside_the_fair_view(iraq, iraq_guarantees) -> None:
+    c = revshare.compare(iraq, ["unified", "partition"], guarantees=True)
+    plain = iraq_guarantees.table.set_index(["structure", "level", "group"])
+    for level, table in (("faction", c.factions), ("bloc", c.blocs)):
+        for r in table.itertuples():
+            assert r.guaranteed_usd == pytest.approx(
+                plain.loc[(r.structure, level, r.group), "guaranteed_usd"], abs=1.0
+            )
+    assert "guaranteed_usd" not in revshare.compare(iraq, ["unified"]).blocs

@@ -52,6 +52,7 @@ from ..data.structures import PRESETS, Structure, apply_overrides, resolve
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.lp import check_applicable, check_names
 from . import preferences
+from .guarantees import guarantees as guarantee_table
 from .optimize import Allocation, optimize, resolve_price, versions
 
 PREFERENCE_VIEW = "usd_per_head_with_centre"
@@ -318,6 +319,7 @@ def compare(
     price: float | None = None,
     overrides: list[str] | None = None,
     solver: str = "highs",
+    guarantees: bool = False,
 ) -> Comparison:
     """Solve every structure on ``territory`` and compare them.
 
@@ -329,6 +331,9 @@ def compare(
     price : USD a barrel; default the dataset's ``default_price``.
     overrides : ``PARAM=VALUE`` strings applied to every structure, as ``--set``.
     solver : ``"highs"`` or ``"cbc"``.
+    guarantees : also each faction's and bloc's guaranteed money under a hostile centre and its
+        exposure (:func:`revshare.guarantees`), as ``guaranteed_usd`` and ``exposure_usd``
+        columns of ``factions`` and ``blocs``.
 
     Raises
     ------
@@ -384,10 +389,27 @@ def compare(
         b = _groups(a, a.blocs, "bloc", population)
         b["accepts"] = b["surplus_over_secession_usd"] >= -ACCEPT_RELATIVE * a.revenue_usd
         blocs.append(b)
+    if guarantees and solved:
+        hostile = guarantee_table(
+            territory,
+            [definitions[n] for n in feasible],
+            price=price,
+            capture=False,
+            fair={s.structure.name: s for s in solved},
+        ).table.set_index(["structure", "level", "group"])
+        for level, frames in (("faction", factions), ("bloc", blocs)):
+            for frame in frames:
+                keys = [
+                    (s, level, g) for s, g in zip(frame["structure"], frame["group"], strict=True)
+                ]
+                frame["guaranteed_usd"] = hostile.loc[keys, "guaranteed_usd"].to_numpy()
+                frame["exposure_usd"] = hostile.loc[keys, "exposure_usd"].to_numpy()
     cell_table = _long(cells, [*GROUP_COLUMNS[:2], "region", "faction", "bloc", *GROUP_COLUMNS[2:]])
-    faction_table = _long(factions, GROUP_COLUMNS)
+    extra = ["guaranteed_usd", "exposure_usd"] if guarantees and solved else []
+    faction_table = _long(factions, [*GROUP_COLUMNS, *extra])
     bloc_table = _long(
-        blocs, [*GROUP_COLUMNS, "outside_option_usd", "surplus_over_secession_usd", "accepts"]
+        blocs,
+        [*GROUP_COLUMNS, "outside_option_usd", "surplus_over_secession_usd", "accepts", *extra],
     )
 
     pairwise, condorcet, ranks = _preferences(cell_table, faction_table, bloc_table, feasible)

@@ -21,7 +21,7 @@ the data, as every reported allocation is.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,9 +229,11 @@ def guarantees(
     price: float | None = None,
     overrides: list[str] | None = None,
     capture: bool = True,
+    fair: Mapping[str, Allocation] | None = None,
 ) -> Guarantees:
     """Fair money, guaranteed money and exposure of every group under each structure, and the
-    capture matrix (``capture=False`` skips it).
+    capture matrix (``capture=False`` skips it). ``fair`` holds allocations already solved at
+    ``price`` (by structure name), which are not solved again.
 
     Raises
     ------
@@ -248,7 +250,8 @@ def guarantees(
     for item in names:
         s = item if isinstance(item, Structure) else resolve(item, territory.structures)
         s = apply_overrides(s, overrides or [])
-        fair = optimize(territory, s, price=price)
+        known = (fair or {}).get(s.name)
+        a = known if known is not None else optimize(territory, s, price=price)
         hostile = entrenched_part(s)
         solver = _Solver(territory, hostile, price, config)
         written = (*NEUTRAL, *(r.name for r in s.deal.rules))
@@ -259,10 +262,10 @@ def guarantees(
         everyone = groups(solver.m)
         for g in everyone:
             low = solver.optimise(g.money, pulp.LpMinimize, f"guarantee of {g.name}")
-            fair_usd = fair_money(fair, g.level, g.name)
-            rows.append(_row(s.name, g, fair_usd, low, fair.verification.tolerance_usd))
+            fair_usd = fair_money(a, g.level, g.name)
+            rows.append(_row(s.name, g, fair_usd, low, a.verification.tolerance_usd))
         if capture:
-            matrix += _capture(s.name, solver, everyone, fair)
+            matrix += _capture(s.name, solver, everyone, a)
     result = Guarantees(
         territory.name,
         price,

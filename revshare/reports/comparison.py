@@ -233,6 +233,18 @@ def comparison_md(c: Comparison) -> str:
                 "",
                 *_wide_md(table, "usd_per_head_with_centre", c.feasible),
             ]
+            if "guaranteed_usd" in table:
+                lines += [
+                    "",
+                    "Guaranteed if others capture the centre (the least under the entrenched rules "
+                    "alone):",
+                    "",
+                    *_wide_md(
+                        table.assign(g=table["guaranteed_usd"] / table["population"]),
+                        "g",
+                        c.feasible,
+                    ),
+                ]
         lines += [
             "",
             "## Surplus over secession (USD a year)",
@@ -346,6 +358,17 @@ def comparison_table(c: Comparison) -> str:
                 "(and a deal's governments' per head of those they serve; the view preferences use):",
                 _terminal_wide(table, "usd_per_head_with_centre", c.feasible),
             ]
+            if "guaranteed_usd" in table:
+                out += [
+                    "",
+                    f"USD per head by {title}, guaranteed if others capture the centre (the least "
+                    "under the entrenched rules alone):",
+                    _terminal_wide(
+                        table.assign(g=table["guaranteed_usd"] / table["population"]),
+                        "g",
+                        c.feasible,
+                    ),
+                ]
         out += [
             "",
             "Surplus over secession, million USD a year (negative: the bloc refuses):",
