@@ -29,11 +29,11 @@ from ..data.structures import MAX_COALITION_BLOCS, Structure, apply_overrides, r
 from ..errors import InfeasibleError, InputError, Problem
 from ..model.core import Model
 from ..model.lp import build_model
-from ..model.parameters import coalition_need
+from ..model.parameters import coalition_need, own_governments
 from ..solve.highs_executor import Instance, highs_options
 from ..solve.plan import require_optimal
 from ..solve.solver import SolverConfig, Status
-from .optimize import optimize, resolve_price
+from .optimize import Allocation, optimize, resolve_price
 
 CORE_COLUMNS = [
     "structure",
@@ -72,6 +72,14 @@ def excesses(t: Territory, s: Structure, price: float, bloc_usd: pd.Series) -> p
     )
 
 
+def bloc_money(t: Territory, s: Structure, a: Allocation) -> pd.Series:
+    """Each bloc's money in the secession game: its cells' and its own governments' (a deal's
+    accounts serving it or its regions), not the centre's."""
+    accounts = {r.account: r.usd for r in a.accounts.itertuples() if r.account != s.centre}
+    own = own_governments(t, accounts, s)
+    return a.blocs.set_index("bloc")["usd"].reindex(t.blocs) + own
+
+
 def least_core(t: Territory, s: Structure, price: float) -> float | None:
     """The largest ``eps`` (USD) such that, under every other rule of ``s``, each proper coalition
     can get ``eps`` more than its option at once; None when the other rules cannot hold."""
@@ -79,7 +87,7 @@ def least_core(t: Territory, s: Structure, price: float) -> float | None:
     eps = m.prob.add_variable("least_core_eps")  # free: negative when the core is empty
     names, members, need = coalition_need(t, s, price)
     for name, row, usd in zip(names, members, need, strict=True):
-        money = pulp.lpSum(m.cells_of("bloc", b) for b, on in zip(t.blocs, row, strict=True) if on)
+        money = pulp.lpSum(m.bloc_money(b) for b, on in zip(t.blocs, row, strict=True) if on)
         m.add(money - eps >= usd / m.scale, "least_core", name)
     # bounded: no coalition gets more than all revenue
     m.add(eps <= m.v, "least_core_bound")
@@ -146,7 +154,7 @@ def core(
         except InfeasibleError:
             a = None
         if a is not None:
-            ex = excesses(territory, s, price, a.blocs.set_index("bloc")["usd"])
+            ex = excesses(territory, s, price, bloc_money(territory, s, a))
             tables.append(ex.assign(structure=s.name)[EXCESS_COLUMNS])
             worst = ex.loc[ex["excess_usd"].idxmin()]
             tol = a.verification.tolerance_usd

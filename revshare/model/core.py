@@ -52,6 +52,9 @@ class Model:
     accounts: dict[str, pulp.LpVariable] = field(default_factory=dict)
     payments: list[tuple[Due, Term, pulp.LpVariable]] = field(default_factory=list)
     sentences: dict[str, str] = field(default_factory=dict)  # label -> what the rule says
+    # bloc -> the deal's government accounts that serve it or one of its regions: a bloc's own
+    # governments, whose money is the bloc's when it weighs leaving
+    governments: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def extra(self) -> list[pulp.LpVariable]:
@@ -98,6 +101,12 @@ class Model:
                 for r, p in zip(sel["region"], sel["population"], strict=True)
             )
         return self.x((self.groups[column] == value).to_numpy())
+
+    def bloc_money(self, bloc: str) -> pulp.LpAffineExpression:
+        """What a bloc has in the secession game: its cells' money and that of its own
+        governments (a deal's accounts serving it or its regions), not the centre's."""
+        own = [self.accounts[a] for a in self.governments.get(bloc, [])]
+        return self.cells_of("bloc", bloc) + pulp.lpSum(own)
 
     def add(self, constraint: pulp.LpConstraint, rule: str, subject: str = "") -> None:
         label = f"{rule}[{subject}]" if subject else rule

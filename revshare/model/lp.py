@@ -95,8 +95,13 @@ def build_model(
             )
         for i, (key, value) in enumerate(m.quantities().items()):
             m.data[key] = prob.add_variable(f"data_{i}", lowBound=value, upBound=value)
-    for name in expand_accounts(structure, t):
+    blocs = t.regions["bloc"].astype(str)
+    for name, account in expand_accounts(structure, t).items():
         m.accounts[name] = prob.add_variable(f"account_{len(m.accounts)}", lowBound=0)
+        if account.kind == "government" and account.serves in t.regions.index:
+            m.governments.setdefault(str(blocs[account.serves]), []).append(name)
+        elif account.kind == "government" and account.serves in t.blocs:
+            m.governments.setdefault(account.serves, []).append(name)
     for rule in RULES:
         rule(m)
     return m

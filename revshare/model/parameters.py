@@ -13,7 +13,7 @@ Adding a parameter is one entry here, plus its range in :class:`revshare.data.st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +23,7 @@ import pulp
 from ..data.dataset import Money, Territory
 from ..data.structures import Structure
 from .core import Model
+from .deal_rules import expand_accounts
 
 Block = tuple[list[str], np.ndarray]
 """Rule names and their residuals in USD (positive means violated), one row per allocation."""
@@ -41,6 +42,12 @@ class Books:
     X_r: np.ndarray
     X_b: np.ndarray
     X_f: np.ndarray
+    G_b: np.ndarray | None = None  # (n, blocs): each bloc's own governments' accounts (a deal's)
+
+    @property
+    def bloc_money(self) -> np.ndarray:
+        """What each bloc has in the secession game: its cells' and its own governments'."""
+        return self.X_b if self.G_b is None else self.X_b + self.G_b
 
     @property
     def V(self) -> np.ndarray:
@@ -255,7 +262,7 @@ def _secession(m: Model) -> None:
     fixed = m.structure.secession_fixed_cost_usd / m.scale
     for bloc, o_b in m.outside_option.items():
         if o_b > 0:
-            money = m.cells_of("bloc", str(bloc))
+            money = m.bloc_money(str(bloc))
             need = keep * m.quantity("outside", str(bloc)) - fixed
             m.add(money >= need, "secession", str(bloc))
 
@@ -265,10 +272,26 @@ def _secession_residual(b: Books) -> list[Block]:
         return []
     keep = 1 - b.s.secession_cost
     need = keep * b.money.outside - b.s.secession_fixed_cost_usd
-    return positive(b.t.blocs, b.money.outside, "secession", need - b.X_b)
+    return positive(b.t.blocs, b.money.outside, "secession", need - b.bloc_money)
 
 
 # coalition_proof ---------------------------------------------------------------------------
+
+
+def own_governments(
+    t: Territory, accounts: dict[str, float] | Mapping[str, float], s: Structure
+) -> np.ndarray:
+    """Each bloc's own governments' money (USD): a deal's government accounts that serve the
+    bloc or one of its regions; a row per bloc in the order of ``t.blocs``."""
+    blocs = t.regions["bloc"].astype(str)
+    out = pd.Series(0.0, index=list(t.blocs))
+    for name, account in expand_accounts(s, t).items():
+        if account.kind != "government" or name not in accounts:
+            continue
+        bloc = blocs.get(account.serves) if account.serves in t.regions.index else account.serves
+        if bloc in out.index:
+            out[bloc] += float(accounts[name])
+    return out.to_numpy()
 
 
 def coalitions(blocs: list[str]) -> tuple[list[str], np.ndarray]:
@@ -313,7 +336,7 @@ def _coalition_residual(b: Books) -> list[Block]:
         [coalition_need(b.t, b.s, float(p))[2] for p in np.asarray(b.money.prices, dtype=float)]
     )
     keep = (need > 0).any(axis=0)  # as built: rows only where the option is worth anything
-    res = need - b.X_b @ members.T
+    res = need - b.bloc_money @ members.T
     return [([f"coalition[{n}]" for n in np.asarray(names)[keep]], res[:, keep])]
 
 

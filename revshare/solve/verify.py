@@ -19,7 +19,7 @@ from ..data.dataset import Money, Territory
 from ..data.structures import Structure
 from ..errors import NotOptimalError
 from ..model.metrics import group_sums
-from ..model.parameters import PARAMETER_RULES, Books
+from ..model.parameters import PARAMETER_RULES, Books, own_governments
 from .deal_check import DealMoney, deal_residuals
 
 RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns doubles
@@ -56,6 +56,7 @@ def residual_blocks(
     cells_usd: np.ndarray,
     centre_usd: np.ndarray,
     accounts_usd: np.ndarray | None = None,
+    own_governments_usd: np.ndarray | None = None,
 ) -> list[Block]:
     """Each rule's shortfall in USD (positive means violated) for ``n`` allocations at once.
 
@@ -98,7 +99,7 @@ def residual_blocks(
     col = {"budget": np.abs(x.sum(axis=1) + g + np.nan_to_num(held, nan=np.inf) - V)}
     out.append((["budget"], col["budget"][:, None]))
     out.append(([f"nonnegative[{lab}]" for lab in labels], -x))
-    books = Books(t, s, money, x, g, X_r, X_b, X_f)
+    books = Books(t, s, money, x, g, X_r, X_b, X_f, own_governments_usd)
     for rule in PARAMETER_RULES.values():
         out += rule.residual(books)
     if s.within_region == "equal":
@@ -150,6 +151,7 @@ def residuals(
         x[None, :],
         np.array([centre_usd]),
         np.array([held.sum()]),
+        own_governments(t, deal.accounts, s)[None, :] if deal.accounts else None,
     )
     if blocks[0][1][0, 0] > 0:  # the quantities at this price are not finite
         return [(blocks[0][0][0], float("inf"))]
