@@ -2,8 +2,9 @@
 
 Each cell's voters compare their money per head under the proposal with the status quo:
 ``level_per_head`` (the oil money a head gets plus the region's non-oil baseline) plus the centre's
-slice spread equally over every person, the view :mod:`revshare.analyses.compare` ranks structures by, so
-that national spending counts for every voter. Votes are
+slice spread equally over every person (and, under a deal, each government's money over the people
+it serves), the view :mod:`revshare.analyses.compare` ranks structures by, so that national
+spending counts for every voter. Votes are
 counted as whole numbers and every rule is decided by integer comparisons, so a threshold such as
 "two thirds" is met or missed exactly.
 
@@ -393,8 +394,11 @@ def _structure(
 
 
 def _levels(a: Allocation, cells: pd.DataFrame, option: str) -> np.ndarray:
-    centre_per_head = a.centre_usd / float(a.cells["population"].sum())
-    level = a.cells.set_index(["region", "faction"])["level_per_head"] + centre_per_head
+    """Each cell's money a head as voters see it: the non-oil baseline plus the served view
+    (its own money, and a head that of every government serving it, the centre's included; for
+    a structure without a deal's accounts, direct plus the centre's slice a head)."""
+    c = a.cells.set_index(["region", "faction"])
+    level = c["level_per_head"] - c["usd_per_head"] + c["usd_per_head_served"]
     keys = pd.MultiIndex.from_frame(cells[["region", "faction"]])
     if len(level) != len(keys) or not keys.isin(level.index).all():
         raise InputError(
