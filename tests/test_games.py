@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from revshare.analyses import games as gm
@@ -165,24 +165,50 @@ def table_game(n: int, worths: list[int], grand: int) -> gm.Game:
     return gm.Game(n, dict(zip(coalitions, map(float, worths), strict=True)), float(grand))
 
 
-@given(small_games, st.randoms(use_true_random=False))
+def has_imputations(game: gm.Game) -> bool:
+    return sum(game.v(frozenset([i])) for i in range(game.n)) <= game.grand
+
+
+@pytest.mark.parametrize("imputations", [True, False])
+@given(spec=small_games, rng=st.randoms(use_true_random=False))
 def test_nucleolus_beats_random_and_nearby_allocations(
-    spec: tuple[int, list[int], int], rng: random.Random
+    spec: tuple[int, list[int], int], rng: random.Random, imputations: bool
 ) -> None:
-    """Brute force: no efficient allocation has a lexicographically larger sorted excess vector."""
+    """Brute force: no imputation (efficient allocation, for the prenucleolus) has a
+    lexicographically larger sorted excess vector."""
     n, worths, grand = spec
     game = table_game(n, worths, grand)
-    nu = list(gm.nucleolus(game).allocation)
+    assume(has_imputations(game) or not imputations)
+    nu = list(gm.nucleolus(game, imputations=imputations).allocation)
     best = list(gm.excesses(game, nu).values())
+    own = [game.v(frozenset([i])) for i in range(n)]
     for k in range(60):
         if k % 2:  # a point near the nucleolus, still efficient
             step = [rng.uniform(-1, 1) for _ in range(n)]
             mean = sum(step) / n
             x = [a + 0.01 * (s - mean) for a, s in zip(nu, step, strict=True)]
+        elif imputations:  # own worths plus a random split of the rest
+            cuts = sorted(rng.uniform(0, grand - sum(own)) for _ in range(n - 1))
+            x = [o + d for o, d in zip(own, np.diff([0.0, *cuts, grand - sum(own)]), strict=True)]
         else:  # anywhere, efficient
             x = [rng.uniform(-20, 40) for _ in range(n - 1)]
             x.append(grand - sum(x))
+        if imputations and any(xi < o for xi, o in zip(x, own, strict=True)):
+            continue
         assert lex_not_below(best, list(gm.excesses(game, x).values()), 1e-7)
+
+
+def test_nucleolus_and_prenucleolus_differ_off_the_imputations() -> None:
+    """v({0}) = 1/2, v({1, 2}) = 1 = v(N). Over all efficient x the excesses x0 - 1/2 and
+    x1 + x2 - 1 = -x0 meet at x0 = 1/4: the prenucleolus (1/4, 3/8, 3/8) pays player 0 below
+    its own worth. Over imputations x0 >= 1/2, so -x0 is best at x0 = 1/2, and the rest is
+    split evenly: the nucleolus (1/2, 1/4, 1/4)."""
+    table = {frozenset([0]): 0.5, frozenset([1, 2]): 1.0}
+    game = game_of(3, lambda s: table.get(s, 0.0), 1.0)
+    assert gm.nucleolus(game).allocation == pytest.approx([0.5, 0.25, 0.25], abs=TOL)
+    pre = gm.nucleolus(game, imputations=False)
+    assert pre.allocation == pytest.approx([0.25, 0.375, 0.375], abs=TOL)
+    assert pre.levels[0] == pytest.approx(gm.least_core(game).epsilon, abs=TOL)
 
 
 def bondareva_shapley_3(game: gm.Game) -> bool:
@@ -247,8 +273,10 @@ def test_symmetric_players_get_the_same_nucleolus(spec: tuple[int, list[int], in
         mirrored = frozenset(swap.get(i, i) for i in s)
         return max(base.v(s), base.v(mirrored))
 
-    nu = gm.nucleolus(game_of(n, worth, float(grand))).allocation
-    assert nu[0] == pytest.approx(nu[1], abs=TOL)
+    game = game_of(n, worth, float(grand))
+    for imputations in (True, False)[not has_imputations(game) :]:
+        nu = gm.nucleolus(game, imputations=imputations).allocation
+        assert nu[0] == pytest.approx(nu[1], abs=TOL)
 
 
 def brute_oracle(n: int, v: Callable[[Coalition], float]) -> gm.Separation:
@@ -276,7 +304,10 @@ def test_separation_oracle_agrees_with_enumeration(spec: tuple[int, list[int], i
     a, b = gm.least_core(exact), gm.least_core(oracle)
     assert (a.method, b.method) == ("enumeration", "separation oracle")
     assert b.epsilon == pytest.approx(a.epsilon, abs=TOL)
-    assert gm.nucleolus(oracle).allocation == pytest.approx(gm.nucleolus(exact).allocation, abs=TOL)
+    for imputations in (True, False)[not has_imputations(exact) :]:
+        assert gm.nucleolus(oracle, imputations=imputations).allocation == pytest.approx(
+            gm.nucleolus(exact, imputations=imputations).allocation, abs=TOL
+        )
 
 
 @pytest.mark.parametrize("n", [8, pytest.param(18, marks=pytest.mark.slow)])
@@ -325,6 +356,7 @@ def _bad_oracle(x: Sequence[float], exclude: Set[Coalition]) -> Coalition | None
 
 
 BAD = [
+    (lambda: gm.nucleolus(game_of(3, lambda s: 1.0, 2.0)), "E-RANGE"),  # no imputation
     (lambda: game_of(1, lambda s: 0.0, 1.0), "E-RANGE"),
     (lambda: game_of(17, lambda s: 0.0, 1.0), "E-USAGE"),
     (lambda: game_of(3, lambda s: 0.0, math.inf), "E-NON-FINITE"),

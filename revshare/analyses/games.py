@@ -18,6 +18,9 @@ when ``S`` would rather leave (the negative of D. Schmeidler's 1969 excess ``v(S
   fixed ones determine (their vectors are in the span). Fixing coalitions merely tight at the
   solver's point is the classic error (M. Guajardo and K. Jornsten, *Eur. J. Oper. Res.* 241(3),
   2015, 931-935). The rank of the fixed coalitions grows every stage: at most ``n - 1`` stages.
+  The nucleolus ranges over imputations (``x_i >= v({i})``); over every efficient ``x`` it is
+  the *prenucleolus* (A. I. Sobolev, 1975), defined even when the singles' worths exceed
+  ``v(N)``. The two coincide when the core is not empty.
 
 Coalitions are handled by constraint generation: each LP holds a working set of coalitions, and a
 separation step finds the coalition of least excess. Up to :data:`EXACT_PLAYERS` players that step
@@ -245,8 +248,9 @@ class _Span:
 class _Stages:
     """The sequential LPs of Maschler, Peleg and Shapley (1979), with constraint generation."""
 
-    def __init__(self, game: Game, config: SolverConfig) -> None:
+    def __init__(self, game: Game, config: SolverConfig, imputations: bool = False) -> None:
         self.ctx = _Context(game)
+        self.imputations = imputations
         self.config = config
         self.n = game.n
         self.span = _Span(self.n)
@@ -268,6 +272,8 @@ class _Stages:
         t = prob.add_variable("t", lowBound=t_floor)
         prob += t if objective is None else pulp.lpSum(xs[i] for i in objective)
         prob.addConstraint(pulp.lpSum(xs) == self.ctx.grand, "efficiency")
+        for i in range(self.n) if self.imputations else ():
+            prob.addConstraint(xs[i] >= self.ctx.v(frozenset([i])), f"imputation_{i}")
         for s, level in self.fixed.items():
             # a fixed level is an optimum already reached: relax it by the solver's tolerance
             expr = pulp.lpSum(xs[i] for i in s)
@@ -358,10 +364,25 @@ def least_core(game: Game, config: SolverConfig | None = None) -> LeastCore:
     return result
 
 
-def nucleolus(game: Game, config: SolverConfig | None = None) -> Nucleolus:
-    """The nucleolus, by at most ``n - 1`` stages (see the module), checked independently:
-    efficient, every fixed coalition at its level, no excess below the first level."""
-    stages = _Stages(game, config or SolverConfig())
+def nucleolus(
+    game: Game, config: SolverConfig | None = None, imputations: bool = True
+) -> Nucleolus:
+    """The nucleolus (over imputations), or with ``imputations=False`` the prenucleolus, by at
+    most ``n - 1`` stages (see the module). Checked independently: efficient, individually
+    rational (the nucleolus), every fixed coalition at its level, no excess below the first.
+
+    An InputError (``E-RANGE``) if the nucleolus is asked of a game without imputations.
+    """
+    stages = _Stages(game, config or SolverConfig(), imputations)
+    singles = sum(stages.ctx.v(frozenset([i])) for i in range(game.n))
+    if imputations and singles > stages.ctx.grand + stages.check:
+        raise _bad(
+            "imputations",
+            "E-RANGE",
+            f"the players' own worths sum to {singles * stages.ctx.scale:.6g}, above v(N) = "
+            f"{game.grand:.6g}: no allocation gives each player its own worth",
+            "ask for the prenucleolus (imputations=False), defined on every game",
+        )
     levels: list[float] = []
     fixed: list[tuple[Coalition, ...]] = []
     while not stages.span.full:
@@ -379,6 +400,14 @@ def nucleolus(game: Game, config: SolverConfig | None = None) -> Nucleolus:
     )
     levels_of = {s: lv * scale for lv, group in zip(levels, fixed, strict=True) for s in group}
     _check(game, result.allocation, result.levels[0], levels_of, scale, stages.check)
+    if imputations:
+        low = [
+            i
+            for i in range(game.n)
+            if result.allocation[i] < game.v(frozenset([i])) - scale * stages.check
+        ]
+        if low:
+            raise NotOptimalError(f"the nucleolus pays players {low} below their own worth")
     return result
 
 
