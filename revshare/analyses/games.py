@@ -197,7 +197,7 @@ class _Context:
             s = self.game.separation([xi * self.scale for xi in x], exclude)
             if s is None:
                 return None
-            s = frozenset(s)
+            s = frozenset(int(i) for i in s)
             if not s or len(s) >= self.n or not s <= frozenset(range(self.n)):
                 raise _bad(
                     "separation", "E-RANGE", f"returned {sorted(s)}", "return a proper coalition"
