@@ -360,6 +360,8 @@ BAD = [
     (lambda: game_of(1, lambda s: 0.0, 1.0), "E-RANGE"),
     (lambda: game_of(17, lambda s: 0.0, 1.0), "E-USAGE"),
     (lambda: game_of(3, lambda s: 0.0, math.inf), "E-NON-FINITE"),
+    (lambda: game_of(3, lambda s: 0.0, "1"), "E-NOT-A-NUMBER"),  # type: ignore[arg-type]
+    (lambda: gm.least_core(game_of(3, lambda s: "1", 1.0)), "E-NOT-A-NUMBER"),  # type: ignore[arg-type,return-value]
     (lambda: gm.least_core(gm.Game(3, {frozenset([0]): 1.0}, 1.0)), "E-MISSING-VALUE"),
     (lambda: gm.least_core(game_of(3, lambda s: math.nan, 1.0)), "E-NON-FINITE"),
     (lambda: gm.core_check(game_of(3, lambda s: 0.0, 1.0), [1.0, 0.0]), "E-USAGE"),

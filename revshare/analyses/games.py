@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pulp
@@ -81,6 +82,8 @@ class Game:
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 2:
             raise _bad("n", "E-RANGE", f"must be a whole number >= 2, got {self.n!r}", "fix it")
+        if isinstance(self.grand, bool) or not isinstance(self.grand, Real):
+            raise _bad("grand", "E-NOT-A-NUMBER", f"must be a number, got {self.grand!r}", "fix it")
         if not math.isfinite(self.grand):
             raise _bad("grand", "E-NON-FINITE", f"must be finite, got {self.grand!r}", "fix it")
         if self.n > EXACT_PLAYERS and self.separation is None:
@@ -104,6 +107,10 @@ class Game:
             worth = self.value[coalition]
         else:
             worth = self.value(coalition)
+        if isinstance(worth, bool) or not isinstance(worth, Real):
+            raise _bad(
+                "value", "E-NOT-A-NUMBER", f"v({sorted(coalition)}) = {worth!r}", "give a number"
+            )
         if not math.isfinite(worth):
             raise _bad("value", "E-NON-FINITE", f"v({sorted(coalition)}) = {worth!r}", "fix it")
         return float(worth)
