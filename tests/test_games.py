@@ -308,6 +308,10 @@ def test_separation_oracle_agrees_with_enumeration(spec: tuple[int, list[int], i
         assert gm.nucleolus(oracle, imputations=imputations).allocation == pytest.approx(
             gm.nucleolus(exact, imputations=imputations).allocation, abs=TOL
         )
+    for x in (a.allocation, [exact.grand / exact.n] * exact.n):
+        by_oracle, by_enumeration = gm.core_check(oracle, x), gm.core_check(exact, x)
+        assert by_oracle.in_core == by_enumeration.in_core
+        assert by_oracle.excess == pytest.approx(by_enumeration.excess)
 
 
 @pytest.mark.parametrize("n", [8, pytest.param(18, marks=pytest.mark.slow)])

@@ -145,8 +145,11 @@ class LeastCore:
 
 @dataclass(frozen=True)
 class Nucleolus:
-    """The nucleolus; ``levels[k]`` is stage ``k``'s least excess, ``fixed[k]`` the coalitions
-    fixed at it (``levels[0]`` is the least core's epsilon)."""
+    """The nucleolus; ``levels[k]`` is stage ``k``'s least excess among the coalitions still
+    free, ``fixed[k]`` the coalitions fixed at it. ``levels[0]`` is the least core's epsilon
+    (over imputations for the nucleolus: the same unless a player's own worth binds). A
+    coalition whose excess the fixed ones determine is dropped, not listed, so the levels are
+    not the whole sorted excess vector: :func:`excesses` gives that."""
 
     allocation: tuple[float, ...]
     levels: tuple[float, ...]
