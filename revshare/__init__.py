@@ -14,6 +14,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .analyses.compare import Comparison, compare
     from .analyses.convention import Apportionment, apportion, apportion_territory
+    from .analyses.blocking import rule_power, seat_power
     from .analyses.core import Core, core
     from .analyses.guarantees import Guarantees, guarantees
     from .analyses.optimize import Allocation, optimize
@@ -53,6 +54,8 @@ _HOMES = {
     "Problem": "errors",
     "RevshareError": "errors",
     "SolverUnavailableError": "errors",
+    "rule_power": "analyses.blocking",
+    "seat_power": "analyses.blocking",
     "Core": "analyses.core",
     "core": "analyses.core",
     "Guarantees": "analyses.guarantees",
@@ -135,6 +138,8 @@ __all__ = [
     "ratify",
     "read_periods",
     "read_prices",
+    "rule_power",
+    "seat_power",
     "secession_odds",
     "secession_vote",
     "sweep",
