@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .analyses.blocking import rule_power, seat_power
     from .analyses.compare import Comparison, compare
     from .analyses.convention import Apportionment, apportion, apportion_territory
-    from .analyses.blocking import rule_power, seat_power
     from .analyses.core import Core, core
     from .analyses.guarantees import Guarantees, guarantees
     from .analyses.optimize import Allocation, optimize
