@@ -13,7 +13,9 @@ from .failures import Group, handle_errors
 from .inputs import load, refuse_existing
 from .options import (
     dataset_options,
+    emit,
     force_option,
+    format_option,
     out_option,
     overrides_option,
     price_option,
@@ -112,6 +114,7 @@ def generate(
     help="How an exact tie for the last seat is settled.",
 )
 @out_option()
+@format_option
 @force_option()
 @handle_errors
 def convention(
@@ -128,12 +131,15 @@ def convention(
     by: str,
     tie_rule: str,
     outdir: Path | None,
+    fmt: str,
     force: bool,
 ) -> None:
     """Apportion a constitutional convention's seats with exact arithmetic; ties are reported."""
     from revshare.analyses.convention import apportion_territory
     from revshare.reports.convention import (
         APPORTIONMENT_FILES,
+        apportionment_csv,
+        apportionment_json,
         apportionment_text,
         write_apportionment,
     )
@@ -145,7 +151,12 @@ def convention(
     )
     if outdir is not None:
         write_apportionment(result, outdir, force=force)
-    click.echo(apportionment_text(result))
+    emit(
+        fmt,
+        lambda: apportionment_text(result),
+        lambda: apportionment_csv(result),
+        lambda: apportionment_json(result),
+    )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['ratify']}")
@@ -170,6 +181,13 @@ def convention(
 @price_option
 @overrides_option("Override a parameter of the proposal; repeatable.")
 @click.option(
+    "--status-quo-set",
+    "status_quo_overrides",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Override a parameter of the status quo; repeatable.",
+)
+@click.option(
     "--turnout",
     type=click.FloatRange(min=0, max=1, min_open=True),
     default=1.0,
@@ -191,6 +209,7 @@ def convention(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
 @out_option()
+@format_option
 @force_option()
 @handle_errors
 def ratify(
@@ -206,16 +225,24 @@ def ratify(
     margin: float,
     price: float | None,
     overrides: tuple[str, ...],
+    status_quo_overrides: tuple[str, ...],
     turnout: float,
     vote_model: str,
     logistic_scale: float,
     seed: int,
     outdir: Path | None,
+    fmt: str,
     force: bool,
 ) -> None:
     """Would the voters ratify a proposal? Each cell compares its money per head with the status quo."""
     from revshare.analyses.referendum import ratify as run_referendum
-    from revshare.reports.convention import REFERENDUM_FILES, referendum_text, write_referendum
+    from revshare.reports.convention import (
+        REFERENDUM_FILES,
+        referendum_csv,
+        referendum_json,
+        referendum_text,
+        write_referendum,
+    )
 
     refuse_existing(outdir, REFERENDUM_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
@@ -227,6 +254,7 @@ def ratify(
         margin=margin,
         price=price,
         overrides=list(overrides),
+        status_quo_overrides=list(status_quo_overrides),
         turnout=turnout,
         vote_model=vote_model,
         logistic_scale_usd=logistic_scale,
@@ -234,7 +262,12 @@ def ratify(
     )
     if outdir is not None:
         write_referendum(result, outdir, force=force)
-    click.echo(referendum_text(result))
+    emit(
+        fmt,
+        lambda: referendum_text(result),
+        lambda: referendum_csv(result),
+        lambda: referendum_json(result),
+    )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import difflib
 import functools
 import re
 import shlex
@@ -47,6 +48,7 @@ LIBRARY_PARAMETERS = {
     "structures": "names",
     "out": "outdir",
     "format": "fmt",
+    "logistic_scale_usd": "logistic_scale",
 }
 # Per command: parameters that another option of that command sets.
 COMMAND_PARAMETERS = {
@@ -117,18 +119,28 @@ def as_typed(problem: Problem) -> Problem:
     )
 
 
+# Click 8.2 and later raise this for a group run without arguments (8.1 printed the help itself).
+_HELP_FOR_NO_ARGUMENTS: type[click.ClickException] = getattr(
+    click.exceptions, "NoArgsIsHelpError", type("_Never", (click.ClickException,), {})
+)
+
+
 class UnknownCommand(click.UsageError):
     """A command name that is not one of revshare's."""
 
 
-def _usage_problem(exc: click.ClickException) -> Problem:
+def _usage_problem(exc: click.ClickException, group: click.Group) -> Problem:
     """Click's usage error ``exc`` as a :class:`Problem` naming what the user typed."""
     ctx = getattr(exc, "ctx", None)
-    helping = f"see '{ctx.command_path} --help'" if ctx is not None else "see 'revshare --help'"
+    command = next((w for w in TYPED.get() if w in group.commands), None)
+    path = ctx.command_path if ctx is not None else " ".join(filter(None, ["revshare", command]))
+    helping = f"see '{path} --help'"
     param = getattr(exc, "param", None)
     text = exc.message.rstrip(".")
     if isinstance(exc, UnknownCommand):
-        return Problem(text, None, None, "E-UNKNOWN-COMMAND", "no such command", helping)
+        close = difflib.get_close_matches(text, sorted(group.commands), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return Problem(text, None, None, "E-UNKNOWN-COMMAND", "no such command", hint + helping)
     if isinstance(exc, click.NoSuchOption):
         close = sorted(exc.possibilities or [])
         remedy = f"did you mean {' or '.join(close)}? {helping}" if close else helping
@@ -139,6 +151,7 @@ def _usage_problem(exc: click.ClickException) -> Problem:
     if isinstance(exc, click.BadParameter) and param is not None:
         if isinstance(param.type, click.Choice):
             code, remedy = "E-CHOICE", f"use one of {', '.join(map(str, param.type.choices))}"
+            text = f"{text.split(' is not ')[0]} is not one of its choices"
         elif isinstance(param.type, click.IntRange | click.FloatRange):
             code, remedy = "E-RANGE", helping
         else:
@@ -147,8 +160,7 @@ def _usage_problem(exc: click.ClickException) -> Problem:
     if isinstance(exc, click.BadOptionUsage):
         message = re.sub(r"^Option '[^']*' ", "", text)
         return Problem(exc.option_name, None, None, "E-USAGE", message, helping)
-    where = ctx.command_path if ctx is not None else "revshare"
-    return Problem(where, None, None, "E-USAGE", text[:1].lower() + text[1:], helping)
+    return Problem(path, None, None, "E-USAGE", text[:1].lower() + text[1:], helping)
 
 
 class Group(click.Group):
@@ -174,10 +186,15 @@ class Group(click.Group):
         token = TYPED.set(words)
         try:
             result = super().main(words, prog_name or "revshare", complete_var, False, **extra)
+        except _HELP_FOR_NO_ARGUMENTS as exc:  # ``revshare`` alone: the help, as Click shows it
+            if not standalone_mode:
+                raise
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             if not standalone_mode:
                 raise
-            problem = _usage_problem(exc)
+            problem = _usage_problem(exc, self)
             fail(f"revshare: error: {problem}", exc.exit_code)
         except click.Abort:
             if not standalone_mode:

@@ -114,6 +114,19 @@ format_option = click.option(
 )
 
 
+def emit(
+    fmt: str, table: Callable[[], str], csv: Callable[[], bytes], json: Callable[[], bytes]
+) -> None:
+    """Print a result on stdout as ``--format`` asks: the terminal table, or the report's own CSV
+    or JSON (the bytes its report files hold, without the byte-order mark)."""
+    if fmt == "table":
+        click.echo(table())
+    elif fmt == "csv":
+        click.echo(csv().decode("utf-8-sig"), nl=False)
+    else:
+        click.echo(json().decode("utf-8"), nl=False)
+
+
 def structure_names(names: str) -> str | list[str]:
     """``--structures`` as the library takes it: "all", or the listed names."""
     return "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]

@@ -15,6 +15,7 @@ from .failures import fail, handle_errors, pairs, usage
 from .inputs import load, price_notice, refuse_existing
 from .options import (
     dataset_options,
+    emit,
     force_option,
     format_option,
     out_option,
@@ -177,12 +178,12 @@ def optimize(
     if outdir is not None:
         lp = model_lp(territory, alloc.structure, price=alloc.price) if write_lp else None
         reports.write_reports(alloc, outdir, force=force, lp_text=lp)
-    if fmt == "table":
-        click.echo(reports.terminal_table(alloc))
-    elif fmt == "csv":
-        click.echo(reports.allocation_csv(alloc).decode("utf-8-sig"), nl=False)
-    else:
-        click.echo(reports.summary_json(alloc).decode("utf-8"), nl=False)
+    emit(
+        fmt,
+        lambda: reports.terminal_table(alloc),
+        lambda: reports.allocation_csv(alloc),
+        lambda: reports.summary_json(alloc),
+    )
 
 
 def _optimize_periods(
@@ -218,12 +219,12 @@ def _optimize_periods(
     )
     if outdir is not None:
         write_period_reports(result, outdir, force=force)
-    if fmt == "table":
-        click.echo(periods_terminal(result))
-    elif fmt == "csv":
-        click.echo(periods_csv(result).decode("utf-8-sig"), nl=False)
-    else:
-        click.echo(periods_json(result).decode("utf-8"), nl=False)
+    emit(
+        fmt,
+        lambda: periods_terminal(result),
+        lambda: periods_csv(result),
+        lambda: periods_json(result),
+    )
 
 
 @click.command(epilog=f"Example: {EXAMPLES['compare']}")
@@ -233,6 +234,7 @@ def _optimize_periods(
 @overrides_option("Override a parameter in every structure; repeatable.")
 @solver_option
 @out_option("Write comparison.csv, comparison.json, report.md and report.html here.")
+@format_option
 @force_option()
 @handle_errors
 def compare(
@@ -247,10 +249,17 @@ def compare(
     overrides: tuple[str, ...],
     solver: str,
     outdir: Path | None,
+    fmt: str,
     force: bool,
 ) -> None:
     """Solve several structures side by side: who gets what, who prefers which, who would leave."""
-    from revshare.reports.comparison import COMPARISON_FILES, comparison_table, write_comparison
+    from revshare.reports.comparison import (
+        COMPARISON_FILES,
+        comparison_csv,
+        comparison_json,
+        comparison_table,
+        write_comparison,
+    )
 
     refuse_existing(outdir, COMPARISON_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
@@ -267,7 +276,12 @@ def compare(
         )
     if outdir is not None:
         write_comparison(result, outdir, force=force)
-    click.echo(comparison_table(result))
+    emit(
+        fmt,
+        lambda: comparison_table(result),
+        lambda: comparison_csv(result),
+        lambda: comparison_json(result),
+    )
 
 
 @click.command(epilog=f"Example: {EXAMPLES['sweep']}")

@@ -276,7 +276,7 @@ def _turnouts(
     if unknown:
         problems.append(
             _option(
-                "--turnout",
+                "turnout",
                 "E-UNKNOWN-REGION",
                 f"turnout for regions not in the dataset: {', '.join(unknown)}",
                 "check the region names",
@@ -285,7 +285,7 @@ def _turnouts(
     if missing:
         problems.append(
             _option(
-                "--turnout",
+                "turnout",
                 "E-MISSING-REGION",
                 f"no turnout for {', '.join(missing)}",
                 "give a turnout for every region",
@@ -295,7 +295,7 @@ def _turnouts(
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1:
             problems.append(
                 _option(
-                    "--turnout",
+                    "turnout",
                     "E-RANGE",
                     f"turnout of {name} must be a number in (0, 1], got {t!r}",
                     "give the share of people who vote",
@@ -311,7 +311,7 @@ def _check(
     if rule not in RULES:
         problems.append(
             _option(
-                "--rule",
+                "rule",
                 "E-UNKNOWN-RULE",
                 f"unknown rule {rule!r}",
                 f"use one of {', '.join(RULES)}",
@@ -324,17 +324,17 @@ def _check(
     ):
         problems.append(
             _option(
-                "--margin",
+                "margin",
                 "E-RANGE",
                 f"margin must be a number of USD a head from {-MAX_USD_PER_HEAD:g} to "
                 f"{MAX_USD_PER_HEAD:g}, got {margin!r}",
-                "pass e.g. --margin 50",
+                "pass e.g. `margin=50`",
             )
         )
     if vote_model not in VOTE_MODELS:
         problems.append(
             _option(
-                "--vote-model",
+                "vote_model",
                 "E-OPTION",
                 f"unknown vote model {vote_model!r}",
                 f"use one of {', '.join(VOTE_MODELS)}",
@@ -347,7 +347,7 @@ def _check(
     ):
         problems.append(
             _option(
-                "--logistic-scale",
+                "logistic_scale_usd",
                 "E-RANGE",
                 f"the logistic scale must be a number of USD a head above 0 and at most "
                 f"{MAX_USD_PER_HEAD:g}, got {scale!r}",
@@ -357,10 +357,10 @@ def _check(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.append(
             _option(
-                "--seed",
+                "seed",
                 "E-RANGE",
                 f"seed must be a whole number >= 0, got {seed!r}",
-                "pass e.g. --seed 0",
+                "pass e.g. `seed=0`",
             )
         )
     return problems
@@ -518,7 +518,7 @@ def ratify(
     if empty:
         raise InputError(
             _option(
-                "--turnout",
+                "turnout",
                 "E-RANGE",
                 f"no voters in {', '.join(empty)} at this turnout",
                 "raise the turnout",
