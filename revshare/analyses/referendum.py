@@ -380,15 +380,17 @@ def _structure(
                 )
             )
         return s
+    # each side's problems name its own parameters: the structure's, and its overrides'
+    own = {
+        "--structure": option,
+        "--set": "status_quo_overrides" if option == "--status-quo" else "overrides",
+    }
     try:
         found = resolve(s, territory.structures) if isinstance(s, str) else s
         return apply_overrides(found, overrides or [])
     except InputError as exc:
         raise InputError(
-            [
-                dataclasses.replace(p, file=option) if p.file == "--structure" else p
-                for p in exc.problems
-            ]
+            [dataclasses.replace(p, file=own.get(p.file, p.file)) for p in exc.problems]
         ) from None
 
 
