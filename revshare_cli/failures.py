@@ -228,7 +228,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail("\n".join(lines), 3)
         except RevshareError as exc:
             label = {4: "not optimal", 5: "solver unavailable"}.get(exc.exit_code, "error")
-            fail(f"revshare: {label}: {exc}", exc.exit_code)
+            fail(
+                f"revshare: {label}: {_flags_in(str(exc), click.get_current_context())}",
+                exc.exit_code,
+            )
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:

@@ -23,7 +23,7 @@ from revshare.analyses import convention, referendum
 from revshare.data import scenarios
 from revshare.errors import InputError
 from revshare.solve import solver
-from revshare_cli.failures import typed_flag
+from revshare_cli.failures import COMMAND_PARAMETERS, LIBRARY_PARAMETERS, typed_flag
 from revshare_cli.options import FORMATS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +111,7 @@ def test_a_shared_option_is_on_every_command_it_applies_to(option, command):
 @pytest.mark.parametrize("command", sorted(cli.main.commands))
 def test_every_shared_option_means_the_same_on_every_command(command):
     """Where a shared option is, it has the same names, type and destination everywhere."""
+
     def long(p: click.Parameter) -> str:
         return max(p.opts, key=len)
 
@@ -270,3 +271,11 @@ def test_format_json_prints_the_report_json(command):
     code, out, err = run(*args, "--format", "json")
     assert code == 0, err
     assert json.loads(out)["schema_version"]
+
+
+def test_every_parameter_the_command_line_maps_is_an_option_it_has():
+    """The tables joining library parameters to options name no option that is gone."""
+    names = {p.name for c in cli.main.commands.values() for p in c.params}
+    assert set(LIBRARY_PARAMETERS.values()) <= names
+    for command, aliases in COMMAND_PARAMETERS.items():
+        assert set(aliases.values()) <= {p.name for p in cli.main.commands[command].params}
