@@ -55,6 +55,7 @@ COMMAND_PARAMETERS = {
     "compare": {"structure": "names"},
     "sweep": {"structure": "names", "set": "params", "overrides": "params"},
 }
+QUOTES = "'\""  # around a value written as Python (``encoding='cp1256'``)
 _BACKTICKED = re.compile(r"`([a-z][a-z0-9_]*)(?:=([^`]*))?`")
 
 
@@ -100,7 +101,7 @@ def _flags_in(text: str, ctx: click.Context) -> str:
         value = match[2]
         if value is None or value == "True":
             return typed_flag(option)
-        return f"{typed_flag(option)} {shlex.quote(value.strip(chr(39) + chr(34)))}"
+        return f"{typed_flag(option)} {shlex.quote(value.strip(QUOTES))}"
 
     return _BACKTICKED.sub(flag, text)
 

@@ -21,9 +21,9 @@ import cli
 import revshare
 from revshare.analyses import convention, referendum
 from revshare.data import scenarios
-from revshare.errors import InputError
+from revshare.errors import InputError, Problem
 from revshare.solve import solver
-from revshare_cli.failures import COMMAND_PARAMETERS, LIBRARY_PARAMETERS, typed_flag
+from revshare_cli.failures import COMMAND_PARAMETERS, LIBRARY_PARAMETERS, as_typed, typed_flag
 from revshare_cli.options import FORMATS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,3 +279,31 @@ def test_every_parameter_the_command_line_maps_is_an_option_it_has():
     assert set(LIBRARY_PARAMETERS.values()) <= names
     for command, aliases in COMMAND_PARAMETERS.items():
         assert set(aliases.values()) <= {p.name for p in cli.main.commands[command].params}
+
+
+@pytest.mark.parametrize(
+    ("problem", "shown"),
+    [
+        (Problem("overrides", None, None, "E-X", "bad", "fix it"), "--set: bad; fix it [E-X]"),
+        (Problem("--set", None, None, "E-X", "bad", "fix it"), "--set: bad; fix it [E-X]"),
+        (Problem("time_limit", None, None, "E-X", "bad", "x"), "--time-limit: bad; x [E-X]"),
+        (
+            Problem("f.csv", 2, "a", "E-X", "m", "pass `force=True`"),
+            "f.csv:2:a: m; pass --force [E-X]",
+        ),
+        (
+            Problem("f.csv", None, None, "E-X", "m", "`encoding='cp1256'`"),
+            "f.csv: m; --encoding cp1256 [E-X]",
+        ),
+        (Problem("f.csv", None, None, "E-X", "`out` is bad", "r"), "f.csv: --out is bad; r [E-X]"),
+        (
+            Problem("f.csv", None, None, "E-X", "m", "raise `max_bytes`"),
+            "f.csv: m; raise `max_bytes` [E-X]",
+        ),
+        (Problem("nothing", None, None, "E-X", "m", "r"), "nothing: m; r [E-X]"),
+    ],
+)
+def test_a_library_parameter_is_shown_as_the_flag_of_the_command(problem, shown):
+    command = cli.main.commands["optimize"]
+    with command.make_context("optimize", [IRAQ]):
+        assert str(as_typed(problem)) == shown
