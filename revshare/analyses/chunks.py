@@ -78,7 +78,7 @@ class SweepFolder:
         self.chunks = folder / CHUNKS
         meta = folder / "sweep.json"
         if folder.exists() and not folder.is_dir():
-            raise _output(folder, "exists and is not a directory", "choose another --out")
+            raise _output(folder, "exists and is not a directory", "choose another `out`")
         if self.chunks.is_symlink():
             raise _output(
                 self.chunks,
@@ -88,13 +88,13 @@ class SweepFolder:
         existing = _read_json(meta)
         if resume:
             if existing is None:
-                raise _output(meta, "there is no sweep to resume here", "run without --resume")
+                raise _output(meta, "there is no sweep to resume here", "run without `resume=True`")
             if existing.get("digest") != digest:
                 raise _output(
                     meta,
                     "this folder holds a different sweep (other data, structures, scenarios, "
                     "parameters, chunk size or revshare version)",
-                    "resume with the same inputs, pass --force to start over, or choose another --out",
+                    "resume with the same inputs, pass `force=True` to start over, or choose another `out`",
                 )
         elif (existing is not None or self.chunks.exists()) and not force:
             raise _output(

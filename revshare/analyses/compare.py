@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -161,7 +161,12 @@ def select(
         merged = {**PRESETS, **territory.structures}
         return [(s, len(merged) > 1) for s in merged.values()]
     items = [structures] if isinstance(structures, str) else list(structures)
-    chosen = [resolve(s, territory.structures) if isinstance(s, str) else s for s in items]
+    try:
+        chosen = [resolve(s, territory.structures) if isinstance(s, str) else s for s in items]
+    except InputError as exc:  # the parameter here is ``structures``, not ``structure``
+        raise InputError(
+            [replace(p, file="structures") if p.file == "--structure" else p for p in exc.problems]
+        ) from None
     names = [s.name for s in chosen]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if not chosen or repeated:
@@ -172,7 +177,7 @@ def select(
         )
         raise InputError(
             Problem(
-                "--structures",
+                "structures",
                 None,
                 None,
                 "E-USAGE",

@@ -277,7 +277,7 @@ def _turnouts(
     if unknown:
         problems.append(
             _option(
-                "--turnout",
+                "turnout",
                 "E-UNKNOWN-REGION",
                 f"turnout for regions not in the dataset: {', '.join(unknown)}",
                 "check the region names",
@@ -286,7 +286,7 @@ def _turnouts(
     if missing:
         problems.append(
             _option(
-                "--turnout",
+                "turnout",
                 "E-MISSING-REGION",
                 f"no turnout for {', '.join(missing)}",
                 "give a turnout for every region",
@@ -296,7 +296,7 @@ def _turnouts(
         if isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1:
             problems.append(
                 _option(
-                    "--turnout",
+                    "turnout",
                     "E-RANGE",
                     f"turnout of {name} must be a number in (0, 1], got {t!r}",
                     "give the share of people who vote",
@@ -312,7 +312,7 @@ def _check(
     if rule not in RULES:
         problems.append(
             _option(
-                "--rule",
+                "rule",
                 "E-UNKNOWN-RULE",
                 f"unknown rule {rule!r}",
                 f"use one of {', '.join(RULES)}",
@@ -325,17 +325,17 @@ def _check(
     ):
         problems.append(
             _option(
-                "--margin",
+                "margin",
                 "E-RANGE",
                 f"margin must be a number of USD a head from {-MAX_USD_PER_HEAD:g} to "
                 f"{MAX_USD_PER_HEAD:g}, got {margin!r}",
-                "pass e.g. --margin 50",
+                "pass e.g. `margin=50`",
             )
         )
     if vote_model not in VOTE_MODELS:
         problems.append(
             _option(
-                "--vote-model",
+                "vote_model",
                 "E-OPTION",
                 f"unknown vote model {vote_model!r}",
                 f"use one of {', '.join(VOTE_MODELS)}",
@@ -348,7 +348,7 @@ def _check(
     ):
         problems.append(
             _option(
-                "--logistic-scale",
+                "logistic_scale_usd",
                 "E-RANGE",
                 f"the logistic scale must be a number of USD a head above 0 and at most "
                 f"{MAX_USD_PER_HEAD:g}, got {scale!r}",
@@ -358,10 +358,10 @@ def _check(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         problems.append(
             _option(
-                "--seed",
+                "seed",
                 "E-RANGE",
                 f"seed must be a whole number >= 0, got {seed!r}",
-                "pass e.g. --seed 0",
+                "pass e.g. `seed=0`",
             )
         )
     return problems
@@ -381,15 +381,17 @@ def _structure(
                 )
             )
         return s
+    # each side's problems name its own parameters: the structure's, and its overrides'
+    own = {
+        "--structure": option,
+        "--set": "status_quo_overrides" if option == "--status-quo" else "overrides",
+    }
     try:
         found = resolve(s, territory.structures) if isinstance(s, str) else s
         return apply_overrides(found, overrides or [])
     except InputError as exc:
         raise InputError(
-            [
-                dataclasses.replace(p, file=option) if p.file == "--structure" else p
-                for p in exc.problems
-            ]
+            [dataclasses.replace(p, file=own.get(p.file, p.file)) for p in exc.problems]
         ) from None
 
 
@@ -522,7 +524,7 @@ def ratify(
     if empty:
         raise InputError(
             _option(
-                "--turnout",
+                "turnout",
                 "E-RANGE",
                 f"no voters in {', '.join(empty)} at this turnout",
                 "raise the turnout",

@@ -350,10 +350,10 @@ def plan(
     """The chunks of a sweep and the JSON spec that identifies it (for ``--resume``)."""
     if chunk_size < 1:
         raise InputError(
-            Problem("--chunk-size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
+            Problem("chunk_size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
         )
     if scenarios.empty:
-        raise InputError(Problem("--prices", None, None, "E-USAGE", "no scenarios", "give prices"))
+        raise InputError(Problem("scenarios", None, None, "E-USAGE", "no scenarios", "give prices"))
     check_prices(scenarios["price"].to_numpy(), territory, parameter="prices")
     points = parameter_grid(list(params)) if params else [{}]
     chosen = select(territory, structures)
@@ -587,12 +587,12 @@ def _execute_dask(territory: Territory, tasks: list[Task], scheduler: Any) -> It
     except ImportError:
         raise InputError(
             Problem(
-                "--scheduler",
+                "scheduler",
                 None,
                 None,
                 "E-USAGE",
                 "Dask distributed is not installed",
-                "pip install 'revshare[dask]', or drop --scheduler to use local cores",
+                "pip install 'revshare[dask]', or drop `scheduler` to use local cores",
             )
         ) from None
     own = not isinstance(scheduler, Client)
@@ -601,7 +601,7 @@ def _execute_dask(territory: Territory, tasks: list[Task], scheduler: Any) -> It
     except (OSError, TimeoutError) as exc:
         raise InputError(
             Problem(
-                "--scheduler",
+                "scheduler",
                 None,
                 None,
                 "E-SCHEDULER",

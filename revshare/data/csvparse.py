@@ -183,7 +183,7 @@ def read_file(
             None,
             "E-TOO-LARGE",
             f"the file is larger than the limit of {max_bytes} bytes",
-            "split the dataset, or raise the limit with --max-bytes",
+            "split the dataset, or raise the limit `max_bytes`",
         )
         return None
     return data
@@ -223,7 +223,7 @@ def decode(path: str, data: bytes, encoding: str, delimiter: str, log: Log) -> s
             None,
             "E-ENCODING",
             f"the file is {wide}, not {encoding}",
-            f"save it as CSV UTF-8, or pass --encoding {wide.lower()}",
+            f"save it as CSV UTF-8, or pass `encoding={wide.lower()}`",
         )
         return None
     if data.startswith(codecs.BOM_UTF8) and codec in ("utf-8", "utf-8-sig"):
@@ -282,7 +282,7 @@ def _bad_byte(
         arabic = run is not None and (run.end() - exc.start > 1 or before >= 0x80)
         hint = f"or pass --encoding {'cp1256' if arabic else 'cp1252'}"
     else:
-        hint = "or pass the file's real encoding with --encoding"
+        hint = "or pass the file's real encoding as `encoding`"
     log.error(
         path,
         line,

@@ -1,0 +1,321 @@
+"""The ``revshare`` command group and the commands that solve no allocation of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import revshare
+from revshare.errors import InputError
+
+from .failures import Group, handle_errors
+from .inputs import load, refuse_existing
+from .options import (
+    dataset_options,
+    emit,
+    force_option,
+    format_option,
+    out_option,
+    overrides_option,
+    price_option,
+    registry_choice,
+)
+from .solving import EXAMPLES as SOLVING_EXAMPLES
+from .solving import compare, optimize, sweep
+
+EXAMPLES = {
+    **SOLVING_EXAMPLES,
+    "validate": "revshare validate data/iraq",
+    "structures": "revshare structures data/iraq",
+    "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
+    "ratify": "revshare ratify data/iraq --structure confederation --status-quo unified --rule iraq-2005",
+    "generate": "revshare generate out/district --regions 774 --factions 5 --periods 120",
+}
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(revshare.__version__, prog_name="revshare")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def main(debug: bool) -> None:
+    """Who gets the oil money under each way of governing a divided country.
+
+    \b
+    Example:
+      revshare optimize data/iraq --structure federation --price 75
+    """
+
+
+@main.command(epilog=f"Example: {EXAMPLES['generate']}")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option(
+    "--regions", "n_regions", type=click.IntRange(2, 100_000), default=774, show_default=True
+)
+@click.option("--factions", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option(
+    "--fields", "n_fields", type=click.IntRange(1, 1_000_000), help="Default: regions / 4."
+)
+@click.option("--blocs", type=click.IntRange(1, 1_000), default=3, show_default=True)
+@click.option(
+    "--periods", type=click.IntRange(1, 12_000), default=120, show_default=True, help="Months."
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@force_option("Replace an existing dataset in OUTDIR.")
+@handle_errors
+def generate(
+    outdir: Path,
+    n_regions: int,
+    factions: int,
+    n_fields: int | None,
+    blocs: int,
+    periods: int,
+    seed: int,
+    force: bool,
+) -> None:
+    """Write a synthetic dataset of any size (with a monthly price path) for scale tests."""
+    from revshare.data.synthetic import generate as make
+    from revshare.data.synthetic import price_path, write_dataset
+
+    frames = make(n_regions, factions, n_fields, blocs, seed)
+    write_dataset(outdir, frames, price_path(periods, seed), seed, force=force)
+    click.echo(
+        f"wrote {outdir}: {n_regions} regions, {len(frames[1])} cells, {len(frames[0])} field rows, "
+        f"{periods} monthly periods (synthetic, seed {seed})"
+    )
+
+
+@main.command(epilog=f"Example: {EXAMPLES['convention']}")
+@dataset_options
+@click.option("--seats", type=click.IntRange(min=1), required=True, help="Seats in the convention.")
+@click.option(
+    "--method",
+    type=registry_choice(
+        "revshare.analyses.convention:METHODS",
+        "revshare.analyses.convention:ALIASES",
+        case_sensitive=False,
+    ),
+    default="huntington-hill",
+    show_default=True,
+)
+@click.option("--min-seats", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--max-seats", type=click.IntRange(min=1), help="At most this many seats each.")
+@click.option(
+    "--by",
+    type=registry_choice("revshare.analyses.convention:BY"),
+    default="region",
+    show_default=True,
+    help="Which localities get seats.",
+)
+@click.option(
+    "--tie-rule",
+    type=registry_choice("revshare.analyses.convention:TIE_RULES"),
+    default="error",
+    show_default=True,
+    help="How an exact tie for the last seat is settled.",
+)
+@out_option()
+@format_option
+@force_option()
+@handle_errors
+def convention(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    seats: int,
+    method: str,
+    min_seats: int,
+    max_seats: int | None,
+    by: str,
+    tie_rule: str,
+    outdir: Path | None,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Apportion a constitutional convention's seats with exact arithmetic; ties are reported."""
+    from revshare.analyses.convention import apportion_territory
+    from revshare.reports.convention import (
+        APPORTIONMENT_FILES,
+        apportionment_csv,
+        apportionment_json,
+        apportionment_text,
+        write_apportionment,
+    )
+
+    refuse_existing(outdir, APPORTIONMENT_FILES, force)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    result = apportion_territory(
+        territory, seats, method, by=by, min_seats=min_seats, max_seats=max_seats, tie_rule=tie_rule
+    )
+    if outdir is not None:
+        write_apportionment(result, outdir, force=force)
+    emit(
+        fmt,
+        lambda: apportionment_text(result),
+        lambda: apportionment_csv(result),
+        lambda: apportionment_json(result),
+    )
+
+
+@main.command(epilog=f"Example: {EXAMPLES['ratify']}")
+@dataset_options
+@click.option("--structure", "-s", required=True, help="The proposal: a structure name or .toml.")
+@click.option(
+    "--status-quo", required=True, help="What voters have now: a structure name or .toml."
+)
+@click.option(
+    "--rule",
+    type=registry_choice("revshare.analyses.referendum:RULES"),
+    default="majority",
+    show_default=True,
+)
+@click.option(
+    "--margin",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="USD a head a cell must gain to vote yes.",
+)
+@price_option
+@overrides_option("Override a parameter of the proposal; repeatable.")
+@click.option(
+    "--status-quo-set",
+    "status_quo_overrides",
+    multiple=True,
+    metavar="PARAM=VALUE",
+    help="Override a parameter of the status quo; repeatable.",
+)
+@click.option(
+    "--turnout",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Share of each cell's people who vote.",
+)
+@click.option(
+    "--vote-model",
+    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
+    default="deterministic",
+    show_default=True,
+)
+@click.option(
+    "--logistic-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=100.0,
+    show_default=True,
+    help="USD a head that raises the odds of yes e-fold (logistic).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
+@out_option()
+@format_option
+@force_option()
+@handle_errors
+def ratify(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    structure: str,
+    status_quo: str,
+    rule: str,
+    margin: float,
+    price: float | None,
+    overrides: tuple[str, ...],
+    status_quo_overrides: tuple[str, ...],
+    turnout: float,
+    vote_model: str,
+    logistic_scale: float,
+    seed: int,
+    outdir: Path | None,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Would the voters ratify a proposal? Each cell compares its money per head with the status quo."""
+    from revshare.analyses.referendum import ratify as run_referendum
+    from revshare.reports.convention import (
+        REFERENDUM_FILES,
+        referendum_csv,
+        referendum_json,
+        referendum_text,
+        write_referendum,
+    )
+
+    refuse_existing(outdir, REFERENDUM_FILES, force)
+    territory = load(dataset, fields, population, regions, encoding, delimiter)
+    result = run_referendum(
+        territory,
+        structure,
+        status_quo,
+        rule,
+        margin=margin,
+        price=price,
+        overrides=list(overrides),
+        status_quo_overrides=list(status_quo_overrides),
+        turnout=turnout,
+        vote_model=vote_model,
+        logistic_scale_usd=logistic_scale,
+        seed=seed,
+    )
+    if outdir is not None:
+        write_referendum(result, outdir, force=force)
+    emit(
+        fmt,
+        lambda: referendum_text(result),
+        lambda: referendum_csv(result),
+        lambda: referendum_json(result),
+    )
+
+
+@main.command(epilog=f"Example: {EXAMPLES['validate']}")
+@dataset_options
+@price_option
+@handle_errors
+def validate(
+    dataset: Path | None,
+    fields: Path | None,
+    population: Path | None,
+    regions: Path | None,
+    encoding: str,
+    delimiter: str,
+    price: float | None,
+) -> None:
+    """Check a dataset and every structure that could run on it; solve nothing.
+
+    Runs every check the solving commands run before they solve, for each of the dataset's own
+    structures (a problem is exit 2) and each built-in preset (one that cannot apply is listed).
+    """
+    t = load(dataset, fields, population, regions, encoding, delimiter)
+    result = revshare.validate(t, price=price)
+    for notice in t.provenance.get("notices", []):
+        click.echo(notice, err=True)
+    if result.problems:
+        raise InputError(list(result.problems))
+    applicable = sum(c.applicable for c in result.structures)
+    click.echo(
+        f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
+        f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
+        f"{len(t.structures)} dataset structures; {applicable} of {len(result.structures)} "
+        "structures can run"
+    )
+    for name, reason in result.presets_not_applicable.items():
+        click.echo(f"preset {name} cannot apply: {reason}")
+
+
+@main.command(epilog=f"Example: {EXAMPLES['structures']}")
+@click.argument("dataset", required=False, type=click.Path(path_type=Path))
+@handle_errors
+def structures(dataset: Path | None) -> None:
+    """List the built-in presets and the dataset's own structures."""
+    available = dict(revshare.PRESETS)
+    if dataset is not None:
+        available.update(revshare.load_dataset(dataset).structures)
+    for name, s in available.items():
+        click.echo(f"{name:<20} [{s.source}] objective={s.objective}  {s.description}")
+
+
+for command in (optimize, compare, sweep):
+    main.add_command(command)

@@ -1,0 +1,132 @@
+"""The options several commands share, each written once; choice lists are the library's registries.
+
+A choice list is read from its registry when first needed (to show help or check a value), so
+that ``import revshare_cli`` loads none of the library's heavy modules and a name the library
+learns (an apportionment method, a referendum rule) is on the command line at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+FORMATS = ("table", "csv", "json")
+"""What a command prints on stdout."""
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class Registry(click.Choice):
+    """A choice list that is the keys of a library registry (``module:NAME``), plus aliases."""
+
+    def __init__(self, *registries: str, case_sensitive: bool = True) -> None:
+        # not Choice.__init__: it would store a list now, and the list is read on first use
+        self.case_sensitive = case_sensitive
+        self.registries = registries
+
+    @functools.cached_property
+    def choices(self) -> Sequence[str]:  # type: ignore[override]
+        names: list[str] = []
+        for registry in self.registries:
+            module, _, attr = registry.partition(":")
+            names += [str(n) for n in getattr(importlib.import_module(module), attr)]
+        return tuple(names)
+
+
+def registry_choice(*registries: str, case_sensitive: bool = True) -> Registry:
+    """The names in ``registries`` (each ``revshare.module:NAME``, a dict or a tuple)."""
+    return Registry(*registries, case_sensitive=case_sensitive)
+
+
+def stack(*decorators: Decorator) -> Decorator:
+    """One decorator applying ``decorators`` so that the options appear in the order given."""
+
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
+
+
+dataset_options = stack(
+    click.argument("dataset", required=False, type=click.Path(path_type=Path)),
+    click.option(
+        "--fields", type=click.Path(path_type=Path), help="fields.csv (overrides DATASET's)."
+    ),
+    click.option("--population", type=click.Path(path_type=Path), help="population.csv."),
+    click.option("--regions", type=click.Path(path_type=Path), help="regions.csv."),
+    click.option(
+        "--encoding", default="utf-8", show_default=True, help="Input encoding, e.g. cp1256."
+    ),
+    click.option("--delimiter", default=",", show_default=True, help="CSV delimiter."),
+)
+price_option = click.option(
+    "--price", type=float, help="Oil price, USD a barrel (default: the dataset's)."
+)
+solver_option = click.option(
+    "--solver",
+    type=registry_choice("revshare.solve.solver:SOLVERS"),
+    default="highs",
+    show_default=True,
+    help="The LP solver.",
+)
+time_limit_option = click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per LP solve."
+)
+structures_option = click.option(
+    "--structures",
+    "-s",
+    "names",
+    default="all",
+    show_default=True,
+    help="Comma-separated structure names or .toml files, or 'all'.",
+)
+
+
+def overrides_option(help: str) -> Decorator:
+    """``--set PARAM=VALUE``, repeatable."""
+    return click.option("--set", "overrides", multiple=True, metavar="PARAM=VALUE", help=help)
+
+
+def out_option(help: str = "Write reports into this folder.") -> Decorator:
+    """``--out DIR``."""
+    return click.option("--out", "outdir", type=click.Path(path_type=Path), help=help)
+
+
+def force_option(help: str = "Replace existing reports in --out.") -> Decorator:
+    """``--force``."""
+    return click.option("--force", is_flag=True, help=help)
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="What to print on stdout.",
+)
+
+
+def emit(
+    fmt: str, table: Callable[[], str], csv: Callable[[], bytes], json: Callable[[], bytes]
+) -> None:
+    """Print a result on stdout as ``--format`` asks: the terminal table, or the report's own CSV
+    or JSON (the bytes its report files hold, without the byte-order mark)."""
+    if fmt == "table":
+        click.echo(table())
+    elif fmt == "csv":
+        click.echo(csv().decode("utf-8-sig"), nl=False)
+    else:
+        click.echo(json().decode("utf-8"), nl=False)
+
+
+def structure_names(names: str) -> str | list[str]:
+    """``--structures`` as the library takes it: "all", or the listed names."""
+    return "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
