@@ -10,6 +10,8 @@ import revshare
 from revshare.errors import InputError
 
 from .failures import Group, handle_errors
+from .fear import EXAMPLES as FEAR_EXAMPLES
+from .fear import core, guarantees, power, secession
 from .inputs import load, refuse_existing
 from .options import (
     dataset_options,
@@ -26,6 +28,7 @@ from .solving import compare, optimize, sweep
 
 EXAMPLES = {
     **SOLVING_EXAMPLES,
+    **FEAR_EXAMPLES,
     "validate": "revshare validate data/iraq",
     "structures": "revshare structures data/iraq",
     "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
@@ -317,5 +320,5 @@ def structures(dataset: Path | None) -> None:
         click.echo(f"{name:<20} [{s.source}] objective={s.objective}  {s.description}")
 
 
-for command in (optimize, compare, sweep):
+for command in (optimize, compare, sweep, guarantees, core, power, secession):
     main.add_command(command)

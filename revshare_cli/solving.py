@@ -233,6 +233,11 @@ def _optimize_periods(
 @price_option
 @overrides_option("Override a parameter in every structure; repeatable.")
 @solver_option
+@click.option(
+    "--guarantees",
+    is_flag=True,
+    help="Also each faction's and bloc's money guaranteed if others capture the centre.",
+)
 @out_option("Write comparison.csv, comparison.json, report.md and report.html here.")
 @format_option
 @force_option()
@@ -248,6 +253,7 @@ def compare(
     price: float | None,
     overrides: tuple[str, ...],
     solver: str,
+    guarantees: bool,
     outdir: Path | None,
     fmt: str,
     force: bool,
@@ -266,7 +272,12 @@ def compare(
     price_notice(territory, price)
     chosen = structure_names(names)
     result = revshare.compare(
-        territory, chosen, price=price, overrides=list(overrides), solver=solver
+        territory,
+        chosen,
+        price=price,
+        overrides=list(overrides),
+        solver=solver,
+        guarantees=guarantees,
     )
     if result.unproven:
         click.echo(comparison_table(result))

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import cli
 import revshare
-from revshare.analyses import convention, referendum
+from revshare.analyses import blocking, convention, referendum, secession
 from revshare.data import scenarios
 from revshare.errors import InputError, Problem
 from revshare.solve import solver
@@ -76,6 +76,8 @@ REGISTRIES: dict[str, tuple[str, ...]] = {
     "rule": tuple(referendum.RULES),
     "vote_model": tuple(referendum.VOTE_MODELS),
     "fmt": FORMATS,
+    "power_by": tuple(blocking.VOTERS),
+    "vote_by": tuple(secession.VOTERS),
 }
 
 

@@ -27,6 +27,8 @@ from .convention import Apportionment
 from .power import Power, VotingGame, double_majority, power, quota_for, weighted_game
 from .referendum import RULES
 
+VOTERS = ("region", "bloc")
+"""Who votes as one block in :func:`rule_power`."""
 POWER_COLUMNS = ["player", "weight", "banzhaf", "banzhaf_absolute", "shapley_shubik"]
 
 
@@ -62,7 +64,7 @@ def rule_game(t: Territory, rule: str, by: str = "region") -> tuple[list[str], V
                 f"use one of {', '.join(RULES)}",
             )
         )
-    if by not in ("region", "bloc"):
+    if by not in VOTERS:
         raise InputError(
             Problem(
                 "by", None, None, "E-USAGE", f"by must be 'region' or 'bloc', got {by!r}", "fix it"

@@ -33,6 +33,8 @@ from .optimize import optimize
 from .periods import Fund, optimize_periods
 from .referendum import LOGISTIC_SCALE_USD, MAX_USD_PER_HEAD, VOTE_MODELS
 
+VOTERS = ("bloc", "region")
+"""Who votes on leaving."""
 MAX_RATE = 1.0
 """The largest discount rate a year (100%)."""
 VOTE_COLUMNS = [
@@ -74,7 +76,7 @@ def _check(
         bad("vote_after", f"must be a number of years in (0, 50], got {vote_after!r}")
     if not (isinstance(discount_rate, int | float) and 0 <= discount_rate <= MAX_RATE):
         bad("discount_rate", f"must be in [0, {MAX_RATE:g}] a year, got {discount_rate!r}")
-    if by not in ("bloc", "region"):
+    if by not in VOTERS:
         bad("by", f"must be 'bloc' or 'region', got {by!r}")
     if vote_model not in VOTE_MODELS:
         bad("vote_model", f"must be one of {', '.join(VOTE_MODELS)}, got {vote_model!r}")
