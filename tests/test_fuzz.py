@@ -132,7 +132,7 @@ def structure_toml(s: revshare.Structure, extra: str = "") -> str:
     lines = ["default_price = 1.0", "", "[structures.random]"]
     for f in dataclasses.fields(s):
         value = getattr(s, f.name)
-        if f.name in ("name", "source", "origins") or value is None:
+        if f.name in ("name", "source", "origins", "deal") or value is None:
             continue
         if isinstance(value, dict | tuple | list) and not value:
             continue

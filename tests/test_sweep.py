@@ -76,7 +76,8 @@ def test_engine_equals_optimize_for_every_rule_and_objective(iraq, index):
 
 
 def test_engine_on_sudan_cpa_matches_optimize(sudan):
-    s = resolve("sudan-cpa-2005", sudan.structures)
+    # the built-in preset: data/sudan-2005 writes the agreement as a deal under the same name
+    s = resolve("sudan-cpa-2005")
     assert _engine_vs_optimize(sudan, s, np.array([20.0, 50.0, 71.0, 110.0])) < 1e-9
 
 

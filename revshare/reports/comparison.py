@@ -151,6 +151,11 @@ def _wide_md(table: pd.DataFrame, column: str, structures: tuple[str, ...]) -> l
     return _md_table(["structure", *[md_cell(g) for g in groups]], rows)
 
 
+def _deal(c: Comparison) -> bool:
+    """Whether a compared structure is a deal with accounts beside the centre."""
+    return any(a is not None and len(a.accounts) > 1 for a in c.allocations.values())
+
+
 def _verdict(c: Comparison, cell: Callable[[str], str] = md_cell) -> list[str]:
     if not c.feasible:
         return ["No structure has a feasible, verified allocation on this dataset."]
@@ -228,8 +233,12 @@ def comparison_md(c: Comparison) -> str:
                 "",
                 *_wide_md(table, "usd_per_head_direct", c.feasible),
                 "",
-                "Direct plus the centre's slice per head (and a deal's governments' money a "
-                "head of the people each serves):",
+                "Direct plus the centre's slice per head"
+                + (
+                    " (a deal's governments count too, a head of the people each serves):"
+                    if _deal(c)
+                    else ":"
+                ),
                 "",
                 *_wide_md(table, "usd_per_head_with_centre", c.feasible),
             ]
@@ -355,7 +364,12 @@ def comparison_table(c: Comparison) -> str:
                 _terminal_wide(table, "usd_per_head_direct", c.feasible),
                 "",
                 f"USD per head by {title}, direct plus the centre's slice per head "
-                "(and a deal's governments' per head of those they serve; the view preferences use):",
+                "(the view preferences use):",
+                *(
+                    ["(a deal's governments count too, a head of the people each serves)"]
+                    if _deal(c)
+                    else []
+                ),
                 _terminal_wide(table, "usd_per_head_with_centre", c.feasible),
             ]
             if "guaranteed_usd" in table:
