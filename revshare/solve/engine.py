@@ -37,7 +37,7 @@ from ..model.objectives import (
     OBJECTIVES,
     level_offsets,
 )
-from .highs_executor import Instance, allocation_fixed, basis_status
+from .highs_executor import Instance, allocation_fixed
 from .plan import later_status, money_stages, retry_config, tolerance
 from .solver import DUAL_EPSILON, HIGHS_DEFAULTS, HIGHS_STATUS, SolverConfig, Status
 
@@ -76,6 +76,18 @@ class _Step:
     row_status: np.ndarray
     unique: bool
     blocked: np.ndarray
+    basis: highspy.HighsBasis  # to start a price that leaves the trace here
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """Where a price left a replayed trace: the steps before ``at`` hold at that price, so
+    HiGHS starts at step ``at`` with the bounds they leave (``bounds``) from that step's basis,
+    which is still dual feasible there (the costs are the same), so takes a few pivots."""
+
+    trace: list[_Step]
+    at: int
+    bounds: _Bounds
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,7 @@ class Engine:
         as HiGHS would reach from that basis without a pivot. The rest go round again.
         """
         self.h.clearSolver()
+        self.known: dict[tuple[int, bytes], highspy.HighsBasis] = {}  # per call: see above
         q = self.quantities(money)
         n = len(q)
         x = np.full((n, self.n_cols), np.nan)
@@ -212,9 +225,20 @@ class Engine:
         solves = np.zeros(n, dtype=np.int64)
         todo = np.arange(n)
         at = _Coordinates.of(q) if self.replays else _Coordinates(q, q)
+        # where each unsolved price left a replayed trace, the deepest step: (event, step)
+        left = np.full(n, -1)
+        depth = np.full(n, -1)
+        events: list[tuple[list[_Step], _Affine]] = []
         while len(todo):
             i, rest = todo[0], todo[1:]
-            status, x_i, solves[i], trace = self._solve_one(q[i])
+            start = None
+            if left[i] >= 0:
+                trace, bounds = events[left[i]]
+                start = _Resume(trace, int(depth[i]), bounds.at(at.c[i], self.n_cols))
+            status, x_i, solves[i], trace = self._solve_one(q[i], start)
+            if status is not Status.OPTIMAL and start is not None:
+                status, x_i, more, trace = self._solve_one(q[i])
+                solves[i] += more
             if status is not Status.OPTIMAL:
                 status, x_i, more, trace = self._retry(q[i])
                 solves[i] += more
@@ -222,10 +246,14 @@ class Engine:
             if status is Status.OPTIMAL:
                 x[i] = x_i
             if trace is not None and len(rest) and self.replays:
-                ok, x_rest = self._replay(trace, at[rest])
+                ok, x_rest, drops = self._replay(trace, at[rest])
                 x[rest[ok]] = x_rest[ok]
                 for j in rest[ok]:
                     statuses[j] = Status.OPTIMAL
+                for rows, step, bounds in drops:
+                    deeper = rest[rows[step > depth[rest[rows]]]]
+                    left[deeper], depth[deeper] = len(events), step
+                    events.append((trace, bounds))
                 rest = rest[~ok]
             todo = rest
         optimal = np.array([s is Status.OPTIMAL for s in statuses])
@@ -260,49 +288,82 @@ class Engine:
         self.h.changeRowsBounds(len(index), index, lo, hi)  # type: ignore[attr-defined]
         self.cur.row_lower[index], self.cur.row_upper[index] = lo, hi
 
-    def _solve_one(self, q: np.ndarray) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
-        """The stages at one price; returns the status, the solution, the number of LP solves
-        and the trace of bases (None when a stage was not optimal)."""
-        b = self.base
-        self.cur = _Bounds(
-            *(a.copy() for a in (b.col_lower, b.col_upper, b.row_lower, b.row_upper))
-        )
-        self._set_cols(self.data_cols, q, q)
+    def _solve_one(
+        self, q: np.ndarray, start: _Resume | None = None
+    ) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
+        """The stages at one price, from the first or from where it left a replayed trace
+        (``start``); returns the status, the solution, the number of LP solves and the trace
+        of bases (None when a stage was not optimal)."""
         level = np.array([self.level_col], dtype=np.int32)
-        self._set_cols(level, np.zeros(1), np.zeros(1))
-        self._set_rows(self.switched, *_free(len(self.switched)))
+        if start is None:
+            b = self.base
+            self.cur = _Bounds(
+                *(a.copy() for a in (b.col_lower, b.col_upper, b.row_lower, b.row_upper))
+            )
+            self._set_cols(self.data_cols, q, q)
+            self._set_cols(level, np.zeros(1), np.zeros(1))
+            self._set_rows(self.switched, *_free(len(self.switched)))
+            trace: list[_Step] = []
+        else:
+            self.cur = start.bounds
+            every = np.arange(self.n_cols, dtype=np.int32)
+            self._set_cols(every, start.bounds.col_lower, start.bounds.col_upper)
+            self._set_cols(self.data_cols, q, q)  # exactly, not as rebuilt from coordinates
+            rows = np.arange(len(start.bounds.row_lower), dtype=np.int32)
+            self._set_rows(rows, start.bounds.row_lower, start.bounds.row_upper)
+            trace = start.trace[: start.at]
+        done = len(trace)
         v = float(q[self.revenue_col])
-        trace: list[_Step] = []
         x = np.empty(0)
+        first = trace[-1].stage + 1 if trace and trace[-1].stage >= 0 else 0
         for s, (expr, sense, _name) in enumerate(self.stages):
+            if s < first or (trace and trace[-1].stage < 0):
+                continue  # held where the price left the trace
+            self._warm((s, b""))
             status, x = self._optimise(expr, sense)
             if status is not Status.OPTIMAL:
-                return later_status(status, not trace), x, len(trace) + 1, None
+                return later_status(status, not trace), x, len(trace) + 1 - done, None
             step = self._step(s, np.empty(0, dtype=np.int64))
+            self.known[s, b""] = step.basis
             trace.append(step)
             if step.unique:
-                return Status.OPTIMAL, x, len(trace), trace
+                return Status.OPTIMAL, x, len(trace) - done, trace
             keep = np.array([self.keep_rows[s]], dtype=np.int32)
             value = expr.of(x)
             self._set_rows(keep, *_keep_bounds(value - expr.constant, sense, self._tol(v, value)))
-        self._set_cols(level, np.full(1, -INF), np.full(1, INF))
         free = np.arange(len(self.z_cols))
-        self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
+        if any(step.stage < 0 for step in trace):
+            free = np.setdiff1d(free, np.concatenate([step.blocked for step in trace]))
+        elif start is None or start.trace[start.at].stage >= 0:
+            self._set_cols(level, np.full(1, -INF), np.full(1, INF))
+            self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
         level_expr = _Row(level, np.ones(1), 0.0)
         while len(free):
+            key = (-1, np.isin(np.arange(len(self.z_cols)), free).tobytes())
+            self._warm(key)
             status, x = self._optimise(level_expr, pulp.LpMaximize)
             if status is not Status.OPTIMAL:
-                return later_status(status, not trace), x, len(trace) + 1, None
+                return later_status(status, not trace), x, len(trace) + 1 - done, None
             dual = np.abs(np.asarray(self.h.getSolution().row_dual)[self.level_rows[free]])
             step = self._step(-1, free[dual > DUAL_EPSILON])
+            self.known[key] = step.basis
             trace.append(step)
             if step.unique:
                 break  # this round's optimum is the only one: later rounds cannot move it
             if not len(step.blocked):
-                return Status.ERROR, x, len(trace), None  # every dual hidden by rounding
+                return Status.ERROR, x, len(trace) - done, None  # every dual hidden by rounding
             self._fix(step.blocked, x[self.level_col], v)
             free = np.setdiff1d(free, step.blocked)
-        return Status.OPTIMAL, x, len(trace), trace
+        return Status.OPTIMAL, x, len(trace) - done, trace
+
+    def _warm(self, key: tuple[int, bytes]) -> None:
+        """Start a step from the last optimal basis of the same step (the same stage, with the
+        same groups fixed) at another price: that LP differs only in bounds, so the basis is
+        still dual feasible and HiGHS needs a few pivots, not a climb from the previous
+        step's optimum."""
+        basis = self.known.get(key)
+        if basis is not None:
+            self.h.setBasis(basis)
 
     def _retry(self, q: np.ndarray) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
         """Solve once more from a cold start with presolve on: dual simplex without presolve
@@ -346,7 +407,9 @@ class Engine:
     def _step(self, stage: int, blocked: np.ndarray) -> _Step:
         """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
         every optimum of this stage (:func:`revshare.solve.highs_executor.allocation_fixed`)."""
-        col_status, row_status = basis_status(self.inst)
+        basis = self.h.getBasis()
+        col_status = np.fromiter(map(int, basis.col_status), np.int64, self.n_cols)
+        row_status = np.fromiter(map(int, basis.row_status), np.int64, len(self.cur.row_lower))
         c = self.cur
         unique = allocation_fixed(
             self.inst,
@@ -356,14 +419,17 @@ class Engine:
             (c.col_lower, c.col_upper, c.row_lower, c.row_upper),
             MAX_EDGE_CHECKS,
         )
-        return _Step(stage, col_status, row_status, unique, blocked)
+        return _Step(stage, col_status, row_status, unique, blocked, basis)
 
     # -- many prices, by replaying bases --------------------------------------------------------
 
-    def _replay(self, trace: list[_Step], at: _Coordinates) -> tuple[np.ndarray, np.ndarray]:
+    def _replay(
+        self, trace: list[_Step], at: _Coordinates
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, int, _Affine]]]:
         """Follow ``trace`` at every price of ``at`` at once; returns where every stage's basis
-        stayed primal feasible, and the solutions. A price is dropped at the first stage whose
-        basis it leaves.
+        stayed primal feasible, the solutions, and for the prices dropped at each step (a
+        price is dropped at the first step whose basis it leaves), which they are, the step,
+        and the bounds before it.
 
         Every quantity that differs between prices (the data, each stage's optimum and its
         tolerance) is carried as coefficients on the prices' few coordinates, so a stage solves
@@ -386,12 +452,14 @@ class Engine:
         coef = np.empty((n_cols, at.rank))
         level_entries = n_cols + self.level_rows
         fix_entries = n_cols + self.fix_rows
+        drops: list[tuple[np.ndarray, int, _Affine]] = []
         for k, step in enumerate(trace):
             if step.stage < 0 and trace[k - 1].stage >= 0:  # the leximin rounds start
                 bounds.fix(np.array([self.level_col]), -INF, INF)
                 bounds.fix(level_entries, -INF, self.offsets)
             coef, feasible = self._basic_solution(step, bounds, state.c)
             if not feasible.all():
+                drops.append((live[~feasible], k, bounds.copy()))
                 live, state.c = live[feasible], state.c[feasible]
             if step.unique or not len(live):
                 break
@@ -416,7 +484,7 @@ class Engine:
         ok[live] = True
         out = np.full((at.n, n_cols), np.nan)
         out[live] = _per_price(state.c, state.pad(coef))
-        return ok, out
+        return ok, out, drops
 
     def _replay_tol(self, state: _Replay, value: np.ndarray) -> np.ndarray:
         """The plan's stage tolerance for a stage optimum ``value``, as coefficients (the rule
@@ -560,6 +628,15 @@ class _Affine:
             self.hi[entries], self.hi_inf[entries] = coef, False
         else:
             self.lo[entries], self.lo_inf[entries] = coef, False
+
+    def copy(self) -> _Affine:
+        return _Affine(self.lo.copy(), self.hi.copy(), self.lo_inf.copy(), self.hi_inf.copy())
+
+    def at(self, c: np.ndarray, n_cols: int) -> _Bounds:
+        """The bounds at one price (its coordinates ``c``)."""
+        lo = np.where(self.lo_inf, -INF, self.lo @ c)
+        hi = np.where(self.hi_inf, INF, self.hi @ c)
+        return _Bounds(lo[:n_cols], hi[:n_cols], lo[n_cols:], hi[n_cols:])
 
     def widen(self) -> None:
         """One more coordinate, on which no bound depends yet."""
