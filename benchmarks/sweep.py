@@ -21,14 +21,22 @@ verifying, tabulating), so it is measured after one small warm-up sweep (imports
 calls are not a preset's cost), and on few scenarios those fixed costs weigh more.
 
     python benchmarks/sweep.py [--structure federation] [--naive 200] [--scenarios 10000]
-        [--per-preset 2000] [--check 10] [--workers 2]
+        [--per-preset 2000] [--check 10] [--workers 2] [--baseline-engine OLD_ENGINE.py]
+
+``--baseline-engine`` times an older ``revshare/solve/engine.py`` (``git show
+REV:revshare/solve/engine.py > old.py``; it must work with today's other modules) in the same
+run, per preset, so a change to the engine is measured before and after against one baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import highspy
@@ -95,6 +103,35 @@ def raw_highs(t: revshare.Territory, structure: str, prices: np.ndarray) -> floa
     return len(prices) / (time.perf_counter() - started)
 
 
+def load_engine(path: Path) -> type:
+    """The ``Engine`` class of an engine module file, loaded beside today's package."""
+    name = "revshare.solve._baseline_engine"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.Engine
+
+
+@contextmanager
+def engine_class(cls: type | None) -> Iterator[None]:
+    """Sweeps on one worker (in this process) use ``cls`` as their engine, if given."""
+    import revshare.analyses.sweep as analysis
+
+    if cls is None:
+        yield
+        return
+    saved = analysis.Engine
+    analysis.Engine = cls  # type: ignore[misc]
+    analysis._LOCAL.__dict__.pop("engines", None)  # cached engines are the other class
+    try:
+        yield
+    finally:
+        analysis.Engine = saved
+        analysis._LOCAL.__dict__.pop("engines", None)
+
+
 def checked_engine(
     t: revshare.Territory, structure: str, scenarios, check: int
 ) -> tuple[float, float]:
@@ -130,12 +167,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="for the 10,000 x presets run")
     parser.add_argument("--skip-headline", action="store_true", help="only the per-preset table")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--baseline-engine", type=Path, help="an older engine.py, timed too")
     args = parser.parse_args()
     t = revshare.load_dataset(ROOT / "data" / "iraq")
     scenarios = monte_carlo(args.scenarios, PriceModel(start=t.default_price or 80.0), seed=1)
     prices = scenarios["price"].to_numpy()
     per = scenarios.iloc[: args.per_preset]
-    revshare.sweep(t, ["federation"], per.iloc[:20], workers=1)  # imports and first calls
+    old = load_engine(args.baseline_engine) if args.baseline_engine else None
+    for cls in (old, None):
+        with engine_class(cls):
+            revshare.sweep(t, ["federation"], per.iloc[:20], workers=1)  # imports, first calls
     print(f"every preset, {len(per)} scenarios: (b) engine and (c) raw highspy, scenarios/s")
     worst = 0.0
     ratios: dict[str, float] = {}
@@ -153,6 +194,12 @@ def main() -> None:
             f"  {name:<20} (b) {rate:9.1f}  (c) {raw:9.1f}  (b)/(c) {rate / raw:5.2f} {flag}  "
             f"largest gap to optimize {gap:.1e} of revenue"
         )
+        if old is not None:
+            with engine_class(old):
+                before, old_gap = checked_engine(t, name, per, args.check)
+            worst = max(worst, old_gap)
+            ratios[f"{name} (baseline engine)"] = before / raw
+            print(f"  {'':<20} baseline engine {before:9.1f}  (b)/(c) {before / raw:5.2f}")
     print(f"  every answer within 1e-9 of revenue: {'yes' if worst <= 1e-9 else 'NO'}")
     if args.skip_headline:
         if args.json:

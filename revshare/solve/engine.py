@@ -15,6 +15,16 @@ their bounds. The plan's early stop keeps a sweep fast without changing any answ
 stage's allocation is the same in every optimum
 (:func:`revshare.solve.highs_executor.allocation_fixed`), the later stages are skipped.
 
+Most prices are never given to HiGHS (:meth:`Engine.solve`): the bases one price's stages end
+on are *replayed* at every other price at once. Along a trace of bases every bound is affine in
+a price's few coordinates (the data is a constant plus the price times fixed quantities; each
+stage's optimum and tolerance are affine in the data), so a step solves its basis matrix once
+for coefficients and only the feasibility test is worked out price by price, mostly cleared for
+all prices at once by a box test. A price that leaves a trace at some step starts HiGHS at that
+step, with the bounds the earlier steps give it; every step HiGHS runs starts from the last
+optimal basis of the same step (same stage, same groups fixed) at another price, which is still
+dual feasible there, so takes a few pivots.
+
 Every stage's status is read from HiGHS through :data:`revshare.solve.solver.HIGHS_STATUS`; a stage that
 is not proven optimal is retried once from a cold start with the plan's retry options
 (:func:`revshare.solve.plan.retry_config`), and a scenario that still fails is reported as such, never
@@ -210,11 +220,13 @@ class Engine:
         order (the instance starts cold), so a sweep split into fixed chunks gives the same
         numbers on any number of workers.
 
-        The first unsolved price is solved by HiGHS, stage by stage, from the last basis. Its
-        bases are then replayed at every other unsolved price at once: where each stage's basis
-        is still primal feasible it is still optimal (its reduced costs do not depend on the
-        prices), so the stage's optimum, its duals and the decisions read from them are the same
-        as HiGHS would reach from that basis without a pivot. The rest go round again.
+        The first unsolved price is solved by HiGHS, stage by stage (from the step where it
+        left an earlier trace, if it did). Its bases are then replayed at every other unsolved
+        price at once: where each stage's basis is still primal feasible it is still optimal
+        (its reduced costs do not depend on the prices), so the stage's optimum, its duals and
+        the decisions read from them are the same as HiGHS would reach from that basis without
+        a pivot. The rest go round again. The bases kept for warm starts are this call's own,
+        so the answers do not depend on earlier calls.
         """
         self.h.clearSolver()
         self.known: dict[tuple[int, bytes], highspy.HighsBasis] = {}  # per call: see above
@@ -454,7 +466,7 @@ class Engine:
         fix_entries = n_cols + self.fix_rows
         drops: list[tuple[np.ndarray, int, _Affine]] = []
         for k, step in enumerate(trace):
-            if step.stage < 0 and trace[k - 1].stage >= 0:  # the leximin rounds start
+            if step.stage < 0 and (k == 0 or trace[k - 1].stage >= 0):  # leximin starts
                 bounds.fix(np.array([self.level_col]), -INF, INF)
                 bounds.fix(level_entries, -INF, self.offsets)
             coef, feasible = self._basic_solution(step, bounds, state.c)
