@@ -351,7 +351,9 @@ class Engine:
             self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
         level_expr = _Row(level, np.ones(1), 0.0)
         while len(free):
-            key = (-1, np.isin(np.arange(len(self.z_cols)), free).tobytes())
+            fixed = np.ones(len(self.z_cols), dtype=bool)
+            fixed[free] = False
+            key = (-1, fixed.tobytes())
             self._warm(key)
             status, x = self._optimise(level_expr, pulp.LpMaximize)
             if status is not Status.OPTIMAL:
@@ -378,9 +380,11 @@ class Engine:
             self.h.setBasis(basis)
 
     def _retry(self, q: np.ndarray) -> tuple[Status, np.ndarray, int, list[_Step] | None]:
-        """Solve once more from a cold start with presolve on: dual simplex without presolve
-        can declare a tightly fixed leximin round infeasible when it is not (seen on data/iraq
-        at one price in 10,000). Only the objective stage can prove a structure infeasible."""
+        """Solve once more from a cleared solver with presolve on: dual simplex without
+        presolve can declare a tightly fixed leximin round infeasible when it is not (seen on
+        data/iraq at one price in 10,000). Only the objective stage can prove a structure
+        infeasible. Each step still starts from the same step's basis at another price where
+        there is one: without it, iraq-2005 at 124.89 USD fails even the retry."""
         retry = retry_config(self.config)
         self.h.clearSolver()
         self.h.setOptionValue("presolve", retry.options["presolve"])
@@ -629,10 +633,10 @@ class _Affine:
     def fix(self, entries: np.ndarray, lo: float | np.ndarray, hi: float | np.ndarray) -> None:
         """Bounds that are the same at every price (on the first coordinate, which is 1)."""
         for coef, flag, bound in ((self.lo, self.lo_inf, lo), (self.hi, self.hi_inf, hi)):
-            value = np.broadcast_to(np.asarray(bound, dtype=float), entries.shape)
+            infinite = np.isinf(bound)
             coef[entries] = 0.0
-            coef[entries, 0] = np.where(np.isinf(value), 0.0, value)
-            flag[entries] = np.isinf(value)
+            coef[entries, 0] = np.where(infinite, 0.0, bound)
+            flag[entries] = infinite
 
     def vary(self, entries: np.ndarray, coef: np.ndarray, upper: bool) -> None:
         """One side of ``entries`` given by its coefficients."""
