@@ -99,6 +99,23 @@ def test_every_rule_and_objective_replays_to_the_same_money(iraq, index):
     assert batch <= alone
 
 
+@pytest.mark.parametrize(
+    ("dataset", "name"),
+    [
+        ("nigeria", "partition"),  # a stage optimum changes sign: |value| is a coordinate
+        ("nigeria", "nigeria-faac-approx"),
+        ("sudan-2005", "partition"),
+        ("sudan-2005", "sudan-cpa-2005"),
+    ],
+)
+def test_other_datasets_replay_to_the_same_money(dataset, name):
+    t = revshare.load_dataset(DATA / dataset)
+    prices = _prices(30, 5) * (t.default_price or 80.0) / 80.0
+    worst, batch, alone, _ = _batch_against_one_by_one(t, resolve(name, t.structures), prices)
+    assert worst < 1e-9
+    assert batch < alone / 4
+
+
 @pytest.mark.parametrize("name", ["nigeria-derivation", "iraq-2005"])
 def test_prices_that_leave_a_trace_resume_there_with_fewer_solves(iraq, name):
     """Where a price leaves a trace part way, HiGHS starts at that step: the new trace costs

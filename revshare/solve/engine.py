@@ -492,7 +492,8 @@ class Engine:
             else:
                 blocked = step.blocked
                 level = coef[self.level_col]
-                fixed = state.pad(level) - self._replay_tol(state, level)
+                tol = self._replay_tol(state, level)  # first: it may add a coordinate
+                fixed = state.pad(level) - tol
                 bounds.fix(level_entries[blocked], -INF, INF)
                 bounds.fix(fix_entries[blocked], -self.offsets[blocked], INF)
                 bounds.lo[fix_entries[blocked]] += fixed
