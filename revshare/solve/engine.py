@@ -240,13 +240,14 @@ class Engine:
         # where each unsolved price left a replayed trace, the deepest step: (event, step)
         left = np.full(n, -1)
         depth = np.full(n, -1)
-        events: list[tuple[list[_Step], _Affine]] = []
+        slot = np.full(n, -1)  # the price's row among the event's coordinates
+        events: list[tuple[list[_Step], _Affine, np.ndarray]] = []
         while len(todo):
             i, rest = todo[0], todo[1:]
             start = None
             if left[i] >= 0:
-                trace, bounds = events[left[i]]
-                start = _Resume(trace, int(depth[i]), bounds.at(at.c[i], self.n_cols))
+                trace, bounds, c = events[left[i]]
+                start = _Resume(trace, int(depth[i]), bounds.at(c[slot[i]], self.n_cols))
             status, x_i, solves[i], trace = self._solve_one(q[i], start)
             if status is not Status.OPTIMAL and start is not None:
                 status, x_i, more, trace = self._solve_one(q[i])
@@ -262,10 +263,11 @@ class Engine:
                 x[rest[ok]] = x_rest[ok]
                 for j in rest[ok]:
                     statuses[j] = Status.OPTIMAL
-                for rows, step, bounds in drops:
-                    deeper = rest[rows[step > depth[rest[rows]]]]
-                    left[deeper], depth[deeper] = len(events), step
-                    events.append((trace, bounds))
+                for rows, step, bounds, c in drops:
+                    better = np.flatnonzero(step > depth[rest[rows]])
+                    deeper = rest[rows[better]]
+                    left[deeper], depth[deeper], slot[deeper] = len(events), step, better
+                    events.append((trace, bounds, c))
                 rest = rest[~ok]
             todo = rest
         optimal = np.array([s is Status.OPTIMAL for s in statuses])
@@ -441,11 +443,11 @@ class Engine:
 
     def _replay(
         self, trace: list[_Step], at: _Coordinates
-    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, int, _Affine]]]:
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, int, _Affine, np.ndarray]]]:
         """Follow ``trace`` at every price of ``at`` at once; returns where every stage's basis
         stayed primal feasible, the solutions, and for the prices dropped at each step (a
         price is dropped at the first step whose basis it leaves), which they are, the step,
-        and the bounds before it.
+        the bounds before it and their coordinates (with any the replay added).
 
         Every quantity that differs between prices (the data, each stage's optimum and its
         tolerance) is carried as coefficients on the prices' few coordinates, so a stage solves
@@ -468,14 +470,14 @@ class Engine:
         coef = np.empty((n_cols, at.rank))
         level_entries = n_cols + self.level_rows
         fix_entries = n_cols + self.fix_rows
-        drops: list[tuple[np.ndarray, int, _Affine]] = []
+        drops: list[tuple[np.ndarray, int, _Affine, np.ndarray]] = []
         for k, step in enumerate(trace):
             if step.stage < 0 and (k == 0 or trace[k - 1].stage >= 0):  # leximin starts
                 bounds.fix(np.array([self.level_col]), -INF, INF)
                 bounds.fix(level_entries, -INF, self.offsets)
             coef, feasible = self._basic_solution(step, bounds, state.c)
             if not feasible.all():
-                drops.append((live[~feasible], k, bounds.copy()))
+                drops.append((live[~feasible], k, bounds.copy(), state.c[~feasible]))
                 live, state.c = live[feasible], state.c[feasible]
             if step.unique or not len(live):
                 break
