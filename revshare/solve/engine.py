@@ -167,6 +167,9 @@ class Engine:
             [self.level_rows, self.fix_rows, np.array(self.keep_rows, dtype=np.int32)]
         ).astype(np.int32)
         self.precision = self.config.precision
+        # the last optimal basis of each step (stage, groups fixed), to start the same step at
+        # another price from: a stage index and b"", or -1 and the fixed groups' mask
+        self.known: dict[tuple[int, bytes], highspy.HighsBasis] = {}
         self.revenue_col = self.data_keys.index(("revenue", ""))
         # The matrix never changes: a dense copy replays a basis at many prices at once, where
         # the model is small enough for that to pay.
@@ -229,14 +232,14 @@ class Engine:
         so the answers do not depend on earlier calls.
         """
         self.h.clearSolver()
-        self.known: dict[tuple[int, bytes], highspy.HighsBasis] = {}  # per call: see above
+        self.known = {}  # this call's own: see above
         q = self.quantities(money)
         n = len(q)
         x = np.full((n, self.n_cols), np.nan)
         statuses = [Status.ERROR] * n
         solves = np.zeros(n, dtype=np.int64)
         todo = np.arange(n)
-        at = _Coordinates.of(q) if self.replays else _Coordinates(q, q)
+        at = _Coordinates.of(q) if self.replays else None
         # where each unsolved price left a replayed trace, the deepest step: (event, step)
         left = np.full(n, -1)
         depth = np.full(n, -1)
@@ -258,7 +261,7 @@ class Engine:
             statuses[i] = status
             if status is Status.OPTIMAL:
                 x[i] = x_i
-            if trace is not None and len(rest) and self.replays:
+            if trace is not None and len(rest) and at is not None:
                 ok, x_rest, drops = self._replay(trace, at[rest])
                 x[rest[ok]] = x_rest[ok]
                 for j in rest[ok]:
