@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata as md
 import platform
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
+import pulp
 
 from .._version import __version__
 from ..data.dataset import Territory, check_price
@@ -30,7 +31,6 @@ from ..solve.verify import (
     require_verified,
     verify,
 )
-from .explain import explain
 
 CROSS_CHECK_RELATIVE = 1e-7
 
@@ -61,13 +61,17 @@ class Allocation:
 
 
 def versions() -> dict[str, str]:
-    out = {"revshare": __version__, "python": platform.python_version()}
-    for pkg in ("pulp", "highspy", "pandas", "numpy"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+    """The versions of revshare, Python and the libraries that computed a result, as each
+    library reports its own: they are loaded by then, and reading the installed packages'
+    metadata instead (importlib.metadata) cost a command more than its own bookkeeping."""
+    return {
+        "revshare": __version__,
+        "python": platform.python_version(),
+        "pulp": pulp.__version__,
+        "highspy": highspy.Highs().version(),
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def _cells_usd(
@@ -189,6 +193,8 @@ def optimize(
     except InfeasibleError as exc:
         if exc.explanation is not None or (structure.objective == "nash" and exc.conflict):
             raise
+        from .explain import explain  # only an infeasible structure needs the explanation
+
         explained = explain(territory, structure, price, config)
         if not explained.conflict:
             raise NotOptimalError(
