@@ -406,8 +406,10 @@ def _round_hierarchically(
         np.append(by_region.to_numpy(), centre), [*names, "\uffff"], total=round(revenue)
     )
     out = np.zeros(len(x), dtype=np.int64)
-    for i, r in enumerate(by_region.index):
-        idx = np.flatnonzero(region.to_numpy() == r)
+    # each region's cells in row order, found in one pass (not one scan of every cell a region)
+    codes = by_region.index.get_indexer(region.to_numpy())
+    ends = np.cumsum(np.bincount(codes, minlength=len(by_region)))
+    for i, idx in enumerate(np.split(np.argsort(codes, kind="stable"), ends[:-1])):
         out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
     return out, int(top[-1])
 
