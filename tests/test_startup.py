@@ -1,5 +1,6 @@
-"""Start-up: a command loads what it needs and no more, and what was made lazy or cached gives the
-same answers (the versions in the provenance, the money of a territory, a loaded dataset)."""
+"""Start-up: a command loads what it needs and no more, and what was made lazy, cached or done in
+one pass gives the same answers (the versions in the provenance, the money of a territory, a
+loaded dataset, the whole dollars of every cell)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import revshare
-from revshare.analyses.optimize import versions
+from revshare.analyses.optimize import _round_hierarchically, versions
 from revshare.data.dataset import load_dataset, territory_from_frames
 from revshare.data.readers import read_dataset
+from revshare.model.metrics import round_money
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = sorted(p.name for p in (ROOT / "data").iterdir() if (p / "fields.csv").exists())
@@ -123,3 +126,37 @@ def test_transit_fees_are_the_outside_options_difference() -> None:
                 .reindex(t.blocs)
             )
             assert np.allclose(t.outside_options(price), expected, rtol=1e-12, atol=1e-6)
+
+
+def _rounded_region_by_region(
+    region: pd.Series, x: np.ndarray, centre: float, revenue: float
+) -> tuple[np.ndarray, int]:
+    """The rounding as written before it found each region's cells in one pass."""
+    by_region = pd.Series(x).groupby(region.to_numpy()).sum()
+    names = [str(r) for r in by_region.index]
+    top = round_money(
+        np.append(by_region.to_numpy(), centre), [*names, "\uffff"], total=round(revenue)
+    )
+    out = np.zeros(len(x), dtype=np.int64)
+    for i, r in enumerate(by_region.index):
+        idx = np.flatnonzero(region.to_numpy() == r)
+        out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
+    return out, int(top[-1])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("cells", "regions"), [(1, 1), (40, 7), (3000, 500)])
+def test_whole_dollars_are_those_of_the_region_by_region_rounding(
+    seed: int, cells: int, regions: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    names = np.array([f"r{k:04d}" for k in rng.permutation(regions)])
+    region = pd.Series(names[rng.integers(0, regions, cells)])
+    x = rng.random(cells) * 10.0 ** rng.integers(0, 9, cells)
+    centre = float(rng.random() * x.sum())
+    revenue = float(x.sum() + centre)
+    got, got_centre = _round_hierarchically(region, x, centre, revenue)
+    want, want_centre = _rounded_region_by_region(region, x, centre, revenue)
+    assert np.array_equal(got, want)
+    assert got_centre == want_centre
+    assert int(got.sum()) + got_centre == round(revenue)
