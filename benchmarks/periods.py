@@ -3,8 +3,8 @@
 1. The issue's instance: a generated dataset of 774 regions x 5 factions (``revshare.data.synthetic``,
    seed 1) over 120 monthly periods with a fund (benchmark: the 12-month moving average price;
    at most half the balance spent a month), about a million cell-period values, solved and
-   verified by ``revshare.optimize_periods``. Prints wall time and peak memory (max RSS).
-   Targets: under 10 minutes and 8 GB on the 2-core machine.
+   verified by ``revshare.optimize_periods``. Prints wall time, peak memory (max RSS) and the LP
+   solves. Targets (issue 12): under 60 s and 1 GB on the 2-core machine.
 
 2. The ratio, at a size both can do (``--ratio-regions``, 12 periods), for the same answer: the
    leximin allocation (federation's rules, objective leximin) with the fund's flows fixed by its

@@ -4,7 +4,8 @@ The two commands run alternately (A B A B ...) after a warm-up run of each that 
 bytecode cached, so that a drift in the machine's speed touches both alike. Each run's CPU time
 (user + system, from the operating system's accounting of the finished process) and wall time
 are taken; the ratio A/B is formed pair by pair and its minimum and median printed. Target: the
-median within 1.3x (issue 12).
+median within 1.3x (issue 12). Then the packages the command loads beyond the baseline's, with
+how many of their modules, largest first: where the rest of the start-up goes.
 
     python benchmarks/startup.py [--runs 15] [--dataset data/iraq]
 """
@@ -12,6 +13,7 @@ median within 1.3x (issue 12).
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import statistics
 import subprocess
@@ -35,6 +37,20 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, wall
 
 
+def loaded(cmd: list[str], env: dict[str, str]) -> set[str]:
+    """The modules loaded at the end of ``cmd`` (a ``python -c`` command line)."""
+    code, args = cmd[2], cmd[3:]
+    probe = (
+        f"import sys\nsys.argv = ['-c', *{args!r}]\n"
+        f"try:\n    exec({code!r})\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    return set(run.stderr.split())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -55,6 +71,12 @@ def main() -> None:
             f"{statistics.median(b):.3f} s; ratio min {min(ratio):.2f}x, "
             f"median {statistics.median(ratio):.2f}x"
         )
+    extra = loaded(command, env) - loaded(BASELINE, env)
+    packages = collections.Counter(m.split(".")[0] for m in extra)
+    print(
+        f"beyond the baseline: {len(extra)} modules; "
+        + ", ".join(f"{p} {n}" for p, n in packages.most_common(12))
+    )
 
 
 if __name__ == "__main__":

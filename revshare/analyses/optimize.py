@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.metadata as md
 import platform
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
+import pulp
 
 from .._version import __version__
 from ..data.dataset import Territory, check_price
@@ -33,7 +34,6 @@ from ..solve.verify import (
     verify,
 )
 from .accounts import accounts_table, deal_money, payments_table, served_per_head
-from .explain import explain
 
 CROSS_CHECK_RELATIVE = 1e-7
 
@@ -68,13 +68,17 @@ class Allocation:
 
 
 def versions() -> dict[str, str]:
-    out = {"revshare": __version__, "python": platform.python_version()}
-    for pkg in ("pulp", "highspy", "pandas", "numpy"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+    """The versions of revshare, Python and the libraries that computed a result, as each
+    library reports its own: they are loaded by then, and reading the installed packages'
+    metadata instead (importlib.metadata) cost a command more than its own bookkeeping."""
+    return {
+        "revshare": __version__,
+        "python": platform.python_version(),
+        "pulp": pulp.__version__,
+        "highspy": highspy.Highs().version(),
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def _cells_usd(
@@ -196,6 +200,8 @@ def optimize(
     except InfeasibleError as exc:
         if exc.explanation is not None or (structure.objective == "nash" and exc.conflict):
             raise
+        from .explain import explain  # only an infeasible structure needs the explanation
+
         explained = explain(territory, structure, price, config)
         if not explained.conflict:
             raise NotOptimalError(
@@ -438,8 +444,10 @@ def _round_hierarchically(
         np.append(by_region.to_numpy(), list(others.values())), keys, total=round(revenue)
     )
     out = np.zeros(len(x), dtype=np.int64)
-    for i, r in enumerate(by_region.index):
-        idx = np.flatnonzero(region.to_numpy() == r)
+    # each region's cells in row order, found in one pass (not one scan of every cell a region)
+    codes = by_region.index.get_indexer(region.to_numpy())
+    ends = np.cumsum(np.bincount(codes, minlength=len(by_region)))
+    for i, idx in enumerate(np.split(np.argsort(codes, kind="stable"), ends[:-1])):
         out[idx] = round_money(x[idx], [str(k) for k in idx], total=int(top[i]))
     return out, {k: int(v) for k, v in zip(others, top[len(names) :], strict=True)}
 

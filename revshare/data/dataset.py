@@ -6,6 +6,7 @@ Everything downstream sees sorted, clean tables; the order of rows in the input 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,29 +89,54 @@ class Territory:
         ``V_k = production_bpd * 365 * max(price - cost, 0) * take * share``; a row with
         ``annual_revenue_usd`` uses it instead of production times margin.
         """
-        f = self.fields
+        c = self._layout
         p = np.asarray(prices, dtype=float).reshape(-1, 1)
-        margin = np.maximum(p - f["cost_usd_per_bbl"].to_numpy(dtype=float), 0.0)
-        from_production = f["production_bpd"].to_numpy(dtype=float) * DAYS_PER_YEAR * margin
-        fixed = f["annual_revenue_usd"].to_numpy(dtype=float)
-        v = np.where(np.isfinite(fixed), fixed, from_production)
-        return np.nan_to_num(v * f["government_take"].to_numpy(dtype=float)) * f["share"].to_numpy(
-            dtype=float
-        )
+        margin = np.maximum(p - c.cost, 0.0)
+        from_production = c.production * DAYS_PER_YEAR * margin
+        v = np.where(np.isfinite(c.fixed), c.fixed, from_production)
+        return np.nan_to_num(v * c.take) * c.share
 
     def money(self, prices: np.ndarray) -> Money:
         """Every price-dependent quantity the rules read, at many prices at once (vectorised:
         a sweep of 10,000 prices costs one pass)."""
         prices = np.asarray(prices, dtype=float).reshape(-1)
+        c = self._layout
         fields = self.field_revenue_at(prices)
-        region_of_field = indicator_matrix(self.fields["region"], self.regions.index)
-        bloc_of_region = indicator_matrix(self.regions["bloc"], self.blocs)
-        region = fields @ region_of_field
-        bloc = region @ bloc_of_region
-        fee, payer, payee = self._fees(fields)
-        blocs = pd.Index(self.blocs)
-        outside = bloc - fee @ indicator_matrix(payer, blocs) + fee @ indicator_matrix(payee, blocs)
+        region = fields @ c.region_of_field
+        bloc = region @ c.bloc_of_region
+        fee = np.minimum(c.fee_per_year, fields[:, c.crosses])
+        outside = bloc - fee @ c.fee_payer + fee @ c.fee_payee
         return Money(prices, fields.sum(axis=1), region, bloc, outside)
+
+    @functools.cached_property
+    def _layout(self) -> _Layout:
+        """The price-independent arrays :meth:`money` reads, built on first use: a command
+        reads the money at one price several times (model, verification, tables)."""
+        f = self.fields
+        blocs = pd.Index(self.blocs)
+        payer = f["region"].map(self.regions["bloc"])
+        crosses = (
+            (f["export_via"] != "")
+            & (f["export_via"] != payer)
+            & (f["transit_fee_usd_per_bbl"] > 0)
+        ).to_numpy()
+        barrels = f["production_bpd"].fillna(0.0) * DAYS_PER_YEAR * f["share"]
+        per_year = (barrels * f["transit_fee_usd_per_bbl"]).to_numpy(dtype=float)
+        return _Layout(
+            cost=f["cost_usd_per_bbl"].to_numpy(dtype=float),
+            production=f["production_bpd"].to_numpy(dtype=float),
+            fixed=f["annual_revenue_usd"].to_numpy(dtype=float),
+            take=f["government_take"].to_numpy(dtype=float),
+            share=f["share"].to_numpy(dtype=float),
+            region_of_field=indicator_matrix(f["region"], self.regions.index),
+            bloc_of_region=indicator_matrix(self.regions["bloc"], blocs),
+            crosses=crosses,
+            fee_per_year=per_year[crosses],
+            fee_payer=indicator_matrix(payer[crosses], blocs),
+            fee_payee=indicator_matrix(f["export_via"][crosses], blocs),
+            payer=payer[crosses],
+            payee=f["export_via"][crosses],
+        )
 
     def field_revenue(self, price: float | None) -> pd.Series:
         """Annual government revenue of each fields row at one price, in USD."""
@@ -124,27 +150,16 @@ class Territory:
     def bloc_revenue(self, price: float | None) -> pd.Series:
         return pd.Series(self.money(np.array([price or 0.0])).bloc[0], index=self.blocs)
 
-    def _fees(self, field_revenue: np.ndarray) -> tuple[np.ndarray, pd.Series, pd.Series]:
-        """Transit fees of the fields rows that export across another bloc, at each price row of
-        ``field_revenue``; a fee never exceeds what the row earns (a field that cannot cover its
-        fee would be shut in). Returns the fees and each crossing row's payer and payee bloc."""
-        f = self.fields
-        payer = f["region"].map(self.regions["bloc"])
-        crosses = (
-            (f["export_via"] != "")
-            & (f["export_via"] != payer)
-            & (f["transit_fee_usd_per_bbl"] > 0)
-        ).to_numpy()
-        barrels = f["production_bpd"].fillna(0.0) * DAYS_PER_YEAR * f["share"]
-        per_year = (barrels * f["transit_fee_usd_per_bbl"]).to_numpy(dtype=float)
-        fee = np.minimum(per_year[crosses], field_revenue[:, crosses])
-        return fee, payer[crosses], f["export_via"][crosses]
-
     def transit_fees(self, price: float | None) -> pd.DataFrame:
         """Fees each exporting bloc pays under partition: one row per fields row that crosses
         another bloc, ``payer, payee, fee_usd``."""
-        fee, payer, payee = self._fees(self.field_revenue_at(np.array([price or 0.0])))
-        return pd.DataFrame({"payer": payer, "payee": payee, "fee_usd": fee[0]}, index=payer.index)
+        c = self._layout
+        fee = np.minimum(
+            c.fee_per_year, self.field_revenue_at(np.array([price or 0.0]))[0, c.crosses]
+        )
+        return pd.DataFrame(
+            {"payer": c.payer, "payee": c.payee, "fee_usd": fee}, index=c.payer.index
+        )
 
     def coalition_options(self, price: float | None, members: np.ndarray) -> np.ndarray:
         """``O_S`` before the cost of statehood, for each coalition (a row of the 0/1 matrix
@@ -166,6 +181,28 @@ class Territory:
         """``O_b``: what each bloc would have by leaving: its own fields' revenue, minus the transit
         fees it pays, plus the fees it receives (DESIGN.md section 4)."""
         return pd.Series(self.money(np.array([price or 0.0])).outside[0], index=self.blocs)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What :meth:`Territory.money` needs that does not depend on the price: the fields rows'
+    columns, the 0/1 matrices from fields rows to regions and from regions to blocs, and the
+    rows whose exports cross another bloc (a fee never exceeds what the row earns: a field that
+    cannot cover its fee would be shut in) with their fee a year and their payer and payee."""
+
+    cost: np.ndarray
+    production: np.ndarray
+    fixed: np.ndarray
+    take: np.ndarray
+    share: np.ndarray
+    region_of_field: np.ndarray
+    bloc_of_region: np.ndarray
+    crosses: np.ndarray
+    fee_per_year: np.ndarray
+    fee_payer: np.ndarray
+    fee_payee: np.ndarray
+    payer: pd.Series
+    payee: pd.Series
 
 
 @dataclass(frozen=True)
@@ -377,14 +414,40 @@ def territory_from_frames(
 ) -> Territory:
     """Build a Territory from tidy frames (the library entry for data already in memory).
 
-    Frames read by :func:`revshare.data.readers.read_dataset` are already validated; frames built in
-    memory get the same ranges (data/README.md), the fields rows' choice between production and
-    revenue, and the region/bloc name rule. Both get the dataset totals (population, production,
-    revenue given in USD, baseline money), each within its documented limit.
+    Frames built in memory get the checks of files read by
+    :func:`revshare.data.readers.read_dataset`: the ranges (data/README.md), the fields rows'
+    choice between production and revenue, the region/bloc name rule and the dataset totals
+    (population, production, revenue given in USD, baseline money), each within its documented
+    limit.
     """
+    return _territory(
+        fields,
+        population,
+        regions,
+        default_price=default_price,
+        structures=structures,
+        provenance=provenance,
+        name=name,
+        validated=False,
+    )
+
+
+def _territory(
+    fields: pd.DataFrame,
+    population: pd.DataFrame,
+    regions: pd.DataFrame | None,
+    *,
+    default_price: float | None,
+    structures: Mapping[str, Structure] | None,
+    provenance: Mapping[str, Any] | None,
+    name: str,
+    validated: bool,
+) -> Territory:
+    """:func:`territory_from_frames`; ``validated`` frames (from :func:`read_dataset`, which
+    checked every cell, row and total) skip the checks that read_dataset made already."""
     paths = dict((provenance or {}).get("paths", {}))
     where = {role: paths.get(role, role) for role in SCHEMAS}
-    problems = _frame_problems(fields, population, regions, where)
+    problems = [] if validated else _frame_problems(fields, population, regions, where)
     pop = population[["region", "faction", "population"]].copy()
     pop["population"] = pop["population"].astype(float)
     if pop.empty:
@@ -433,7 +496,7 @@ def territory_from_frames(
                 "add them to the population table",
             )
         )
-    if not problems:
+    if not problems and not validated:
         from .readers import total_problems
 
         problems = total_problems(fields, population, regions, where)
@@ -586,7 +649,7 @@ def load_dataset(
         else Path(str(raw.paths.get("fields"))).stem
     )
     notices = list(raw.notices)
-    territory = territory_from_frames(
+    territory = _territory(
         raw.fields,
         raw.population,
         raw.regions,
@@ -594,6 +657,7 @@ def load_dataset(
         structures=declared,
         provenance={"inputs": dict(raw.hashes), "paths": dict(raw.paths), "notices": notices},
         name=name,
+        validated=True,
     )
     if price is not None:
         too_much = price_problems([price], territory, toml_source, "default_price", None)
