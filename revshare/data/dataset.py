@@ -165,16 +165,14 @@ class Territory:
         """``O_S`` before the cost of statehood, for each coalition (a row of the 0/1 matrix
         ``members``, one column per bloc in the order of ``blocs``): its blocs' own revenue, fees
         between its members netted, fees to and from outsiders kept (DESIGN.md section 12)."""
+        c = self._layout
         fields = self.field_revenue_at(np.array([price or 0.0]))
-        bloc = (fields @ indicator_matrix(self.fields["region"], self.regions.index))[0] @ (
-            indicator_matrix(self.regions["bloc"], self.blocs)
-        )
-        fee, payer, payee = self._fees(fields)
-        blocs = pd.Index(self.blocs)
-        pays = members[:, blocs.get_indexer(payer.to_numpy())]
-        gets = members[:, blocs.get_indexer(payee.to_numpy())]
-        out = pays * (1 - gets) @ fee[0] if len(fee[0]) else np.zeros(len(members))
-        into = gets * (1 - pays) @ fee[0] if len(fee[0]) else np.zeros(len(members))
+        bloc = (fields @ c.region_of_field @ c.bloc_of_region)[0]
+        fee = np.minimum(c.fee_per_year, fields[0, c.crosses])
+        pays = members @ c.fee_payer.T  # 1 where the coalition holds the paying bloc
+        gets = members @ c.fee_payee.T
+        out = (pays * (1 - gets)) @ fee
+        into = (gets * (1 - pays)) @ fee
         return np.asarray(members @ bloc - out + into, dtype=float)
 
     def outside_options(self, price: float | None) -> pd.Series:
