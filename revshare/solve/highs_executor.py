@@ -47,6 +47,7 @@ INF = highspy.kHighsInf
 BASIC = int(highspy.HighsBasisStatus.kBasic)
 EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
+PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy for the primal simplex
 
 
 class Instance:
@@ -286,6 +287,17 @@ def solve(m: Model, config: SolverConfig) -> Solution:
         return _solve(m, config)
 
 
+def _prefer_primal(inst: Instance, config: SolverConfig) -> None:
+    """After the plan's first solve, re-solve with the primal simplex (unless the user chose a
+    strategy). Every later change the plan makes keeps the current point feasible: a new cost,
+    a keep-optimum row the point meets, a level row relaxed, a fix row just below the point's
+    level, a probe's bound just below ``t``. So the basis stays primal feasible and the primal
+    simplex goes on from it, where the dual simplex would first repair the dual infeasibilities
+    the change made: about a fifth of the iterations at 2,000 regions, the same answers."""
+    if "simplex_strategy" not in config.options:
+        inst.h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+
+
 def _solve(m: Model, config: SolverConfig) -> Solution:
     started = time.perf_counter()
     objective = OBJECTIVES[m.structure.objective](m)
@@ -310,6 +322,7 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
         status = inst.optimise(index, coef, stage.sense, config.time_limit)
         solves += 1
         require_optimal(status, stage.name, m, config.name)
+        _prefer_primal(inst, config)
         x = inst.x()
         stage_value = float(coef @ x[index]) + float(stage.expression.constant)
         if first:
@@ -383,6 +396,7 @@ def _leximin(
         solves += 1
         stage = "objective" if first and solves == 1 else "leximin tie-break"
         require_optimal(status, stage, m, config.name)
+        _prefer_primal(inst, config)
         x = inst.x()
         level = float(x[t])
         if solves == 1:
