@@ -12,6 +12,12 @@ therefore solves in stages, each keeping the previous optimum to :func:`toleranc
    cannot rise further (a non-zero dual of their level row proves it), repeat. The leximin vector
    is unique, so the final allocation is the same whatever the names or the order of the rows.
 
+Before a later stage, the executor asks whether it could still move anyone's money: a stage's
+duals bound every column over all the points within the stage's tolerance of its optimum
+(:func:`stage_ranges`), and a group whose money those bounds hold within ``PIN_SHARE`` of the
+revenue keeps the stage's value (it is fixed, not re-ranked). When every group and the centre
+are pinned, the plan stops there. With the default structure every group is pinned by the
+first stage, and the ~one round per distinct level (288 LPs at 2,000 regions) is not needed.
 The sweep engine may stop early when it proves that the allocation is the same in every optimum
 of the stage it has just solved: the later stages then cannot move it.
 
@@ -27,13 +33,17 @@ from typing import Any
 
 import numpy as np
 import pulp
+import scipy.sparse as sp
 
 from ..errors import InfeasibleError, NotOptimalError, NumericalTroubleError
 from ..model.lp import Model
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK, l1_to_targets, population_shares
-from .solver import SolverConfig, Status
+from .solver import DUAL_EPSILON, SolverConfig, Status
 
 RETRY_SLACK = 5.0
+PIN_SHARE = 1e-10  # of revenue: how far a pinned group's money may move (a tenth of verify's)
+PROPAGATION_PASSES = 20  # bound propagation stops earlier when nothing tightens
+ROUNDING = 1e-12  # relative: what a double sum of one row may be off by, with a wide margin
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,131 @@ def retry_config(config: SolverConfig) -> SolverConfig:
     """The one retry after numerical trouble: presolve the other way, a wider tolerance."""
     other = "on" if config.options.get("presolve") == "off" else "off"
     return replace(config, options={**config.options, "presolve": other}, slack=RETRY_SLACK)
+
+
+def stage_ranges(
+    a: sp.spmatrix,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    value: np.ndarray,
+    worsen: np.ndarray,
+    slack: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on every column over the points within ``slack`` of a stage's optimum.
+
+    The stage's LP has columns then rows (activities ``a x``) with bounds ``lower``/``upper``,
+    optimum ``value``, and ``worsen``: each one's reduced cost or dual, signed so that a positive
+    one means raising it worsens the objective (``r = c - a'y``, negated for a maximisation).
+
+    Why they hold. Any point ``x`` of the LP has ``c x - c x* = sum_j r_j (x_j - x*_j)`` (columns
+    and rows alike). A *locked* ``j`` (``r_j`` beyond the dual tolerance, pointing at a finite
+    bound) worsens the objective by ``|r_j|`` times its distance from that bound, less the
+    complementary slackness ``left`` the solver left at ``x*``. So within ``slack`` of the
+    optimum, each locked ``j`` stays within ``budget / |r_j|`` of its bound, for any ``budget``
+    at least ``slack + left`` plus what the other non-zero ``r_j`` (within the dual tolerance)
+    can give back, ``drift = sum |r_j| width_j``. These bounds, with the columns' and rows' own,
+    are carried through every row by interval arithmetic (:func:`propagate`). The budget is set
+    to twice ``slack + left`` and the ranges are kept only if ``drift`` over them is below the
+    other half (strictly: a point leaving the ranges would first cross their edge, where the
+    drift is still small enough to keep it inside). Otherwise every column is left unbounded.
+    """
+    n = a.shape[1]
+    up = (worsen > DUAL_EPSILON) & np.isfinite(lower)
+    down = (worsen < -DUAL_EPSILON) & np.isfinite(upper)
+    left = float(np.sum(worsen[up] * (value[up] - lower[up])))
+    left += float(np.sum(-worsen[down] * (upper[down] - value[down])))
+    need = slack + max(left, 0.0)
+    budget = 2 * need
+    lo, hi = lower.copy(), upper.copy()
+    hi[up] = np.minimum(hi[up], lo[up] + budget / worsen[up])
+    lo[down] = np.maximum(lo[down], hi[down] + budget / worsen[down])
+    col_lo, col_hi = propagate(a, lo[:n], hi[:n], lo[n:], hi[n:])
+    act_lo, act_hi = activity_range(a, col_lo, col_hi)
+    width = np.concatenate(
+        [col_hi - col_lo, np.minimum(act_hi, hi[n:]) - np.maximum(act_lo, lo[n:])]
+    )
+    other = (worsen != 0) & ~up & ~down
+    with np.errstate(all="ignore"):
+        drift = float(np.sum(np.abs(worsen[other]) * width[other]))
+    if not drift < need or np.any(col_lo > col_hi):  # nan or inf included; crossed: rounding
+        return np.full(n, -np.inf), np.full(n, np.inf)
+    return col_lo, col_hi
+
+
+def activity_range(
+    a: sp.spmatrix, col_lower: np.ndarray, col_upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least and most each row of ``a x`` can be with ``x`` within its bounds."""
+    coo = a.tocoo()
+    least, most = _extremes(coo.data, col_lower[coo.col], col_upper[coo.col])
+    return (
+        np.bincount(coo.row, least, a.shape[0]),
+        np.bincount(coo.row, most, a.shape[0]),
+    )
+
+
+def propagate(
+    a: sp.spmatrix,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    passes: int = PROPAGATION_PASSES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tighten column bounds through the rows ``row_lower <= a x <= row_upper`` (bound
+    propagation, as in presolve): each entry ``a_ik x_k`` lies between the row's bounds less the
+    most and the least the rest of row ``i`` can add. Repeated until nothing tightens.
+
+    Each new bound is widened by the rounding its sum can carry (``ROUNDING`` of the row's
+    magnitude, over the entry), and an entry far smaller than its row's largest gives none (it
+    still counts in the rest of the row): dividing by it would turn rounding into bounds."""
+    coo = a.tocoo()
+    row, col, coef = coo.row, coo.col, coo.data
+    n_rows = a.shape[0]
+    size = np.abs(coef)
+    largest = np.zeros(n_rows)
+    np.maximum.at(largest, row, size)
+    gives = size >= ROUNDING * largest[row]
+    lo, hi = col_lower.copy(), col_upper.copy()
+    with np.errstate(all="ignore"):  # inf - inf: that side of the row says nothing
+        for _ in range(passes):
+            least, most = _extremes(coef, lo[col], hi[col])
+            finite = np.where(np.isfinite(least), np.abs(least), 0.0)
+            finite += np.where(np.isfinite(most), np.abs(most), 0.0)
+            bound = np.where(np.isfinite(row_lower), np.abs(row_lower), 0.0)
+            bound += np.where(np.isfinite(row_upper), np.abs(row_upper), 0.0)
+            pad = ROUNDING * (np.bincount(row, finite, n_rows) + bound)[row] / size
+            top = (row_upper[row] - _rest(row, least, n_rows)) / coef
+            bottom = (row_lower[row] + _rest(row, -most, n_rows)) / coef
+            top[np.isnan(top)] = np.inf * np.sign(coef[np.isnan(top)])
+            bottom[np.isnan(bottom)] = -np.inf * np.sign(coef[np.isnan(bottom)])
+            floor = np.where(coef > 0, bottom, top) - pad
+            ceiling = np.where(coef > 0, top, bottom) + pad
+            new_lo, new_hi = lo.copy(), hi.copy()
+            np.maximum.at(new_lo, col[gives], floor[gives])
+            np.minimum.at(new_hi, col[gives], ceiling[gives])
+            if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
+                break
+            lo, hi = new_lo, new_hi
+    return lo, hi
+
+
+def _extremes(
+    coef: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least and most ``coef * x`` for ``x`` between ``lower`` and ``upper``."""
+    return (
+        np.where(coef > 0, coef * lower, coef * upper),
+        np.where(coef > 0, coef * upper, coef * lower),
+    )
+
+
+def _rest(row: np.ndarray, term: np.ndarray, n_rows: int) -> np.ndarray:
+    """For each entry, the sum of the other entries' ``term`` in its row (-inf where any is)."""
+    infinite = np.isneginf(term)
+    total = np.bincount(row, np.where(infinite, 0.0, term), n_rows)
+    others = np.bincount(row, infinite, n_rows)[row] - infinite
+    return np.where(others > 0, -np.inf, total[row] - np.where(infinite, 0.0, term))
 
 
 def _other(solver: str) -> str:
