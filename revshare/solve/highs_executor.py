@@ -18,12 +18,14 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
 import pulp
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from ..errors import NotOptimalError, SolverUnavailableError
 from ..model.lp import Model
@@ -158,6 +160,9 @@ class Instance:
 
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix (rows x columns), built when first asked for after a change."""
+        # scipy on first use only: importing it costs a command a third of its start-up
+        import scipy.sparse as sp
+
         if self._matrix is None:
             rows, cols, vals = [], [], []
             offset = 0

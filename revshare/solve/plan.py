@@ -29,11 +29,13 @@ once, with presolve the other way and ``RETRY_SLACK`` times the tolerance (:func
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # the matrices come from the executor, which imports scipy when it needs it
+    import scipy.sparse as sp
 
 from ..errors import InfeasibleError, NotOptimalError, NumericalTroubleError
 from ..model.lp import Model
