@@ -33,6 +33,7 @@ from ..model.objectives import OBJECTIVES, level_offsets
 from .nash import keep_bloc_money, solve_nash
 from .plan import (
     PIN_SHARE,
+    Coo,
     Solution,
     binding_label,
     money_stages,
@@ -158,24 +159,32 @@ class Instance:
         self.h.changeColsBounds(len(cols), cols, lower, upper)
         self.col_lower[cols], self.col_upper[cols] = lower, upper
 
+    def coo(self) -> Coo:
+        """The constraint matrix's entries (row, column, value), from numpy alone: what bound
+        propagation reads (:func:`revshare.solve.plan.stage_ranges`), without importing scipy,
+        which would cost a command a third of its start-up."""
+        rows, cols, vals = [], [], []
+        offset = 0
+        for starts, idx, val in self._blocks:
+            counts = np.diff(np.append(starts, len(idx)))
+            rows.append(np.repeat(np.arange(offset, offset + len(starts)), counts))
+            cols.append(idx)
+            vals.append(val)
+            offset += len(starts)
+        return Coo(
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            (self.n_rows, self.n_cols),
+        )
+
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix (rows x columns), built when first asked for after a change."""
-        # scipy on first use only: importing it costs a command a third of its start-up
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # on first use only (see :meth:`coo`)
 
         if self._matrix is None:
-            rows, cols, vals = [], [], []
-            offset = 0
-            for starts, idx, val in self._blocks:
-                counts = np.diff(np.append(starts, len(idx)))
-                rows.append(np.repeat(np.arange(offset, offset + len(starts)), counts))
-                cols.append(idx)
-                vals.append(val)
-                offset += len(starts)
-            self._matrix = sp.csc_matrix(
-                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                shape=(self.n_rows, self.n_cols),
-            )
+            c = self.coo()
+            self._matrix = sp.csc_matrix((c.data, (c.row, c.col)), shape=c.shape)
         return self._matrix
 
     def optimise(
@@ -276,7 +285,7 @@ def column_ranges(inst: Instance, sense: int, slack: float) -> tuple[np.ndarray,
     sol = inst.h.getSolution()
     sign = 1.0 if sense == pulp.LpMinimize else -1.0
     return stage_ranges(
-        inst.matrix(),
+        inst.coo(),
         np.concatenate([inst.col_lower, inst.row_lower]),
         np.concatenate([inst.col_upper, inst.row_upper]),
         np.concatenate([np.asarray(sol.col_value), np.asarray(sol.row_value)]),

@@ -49,6 +49,20 @@ ROUNDING = 1e-12  # relative: what a double sum of one row may be off by, with a
 
 
 @dataclass(frozen=True)
+class Coo:
+    """A sparse matrix's entries, as ``scipy.sparse``'s COO format holds them (``tocoo`` gives
+    itself, so that either kind of matrix can be passed to the functions below)."""
+
+    row: np.ndarray
+    col: np.ndarray
+    data: np.ndarray
+    shape: tuple[int, int]
+
+    def tocoo(self) -> Coo:
+        return self
+
+
+@dataclass(frozen=True)
 class Solution:
     """The solved model: levels ``z``, centre ``g`` and a deal's accounts and payments
     ``extra`` (in the order of ``Model.extra``) in model units, and what the solve found.
@@ -104,7 +118,7 @@ def retry_config(config: SolverConfig) -> SolverConfig:
 
 
 def stage_ranges(
-    a: sp.spmatrix,
+    a: sp.spmatrix | Coo,
     lower: np.ndarray,
     upper: np.ndarray,
     value: np.ndarray,
@@ -153,7 +167,7 @@ def stage_ranges(
 
 
 def activity_range(
-    a: sp.spmatrix, col_lower: np.ndarray, col_upper: np.ndarray
+    a: sp.spmatrix | Coo, col_lower: np.ndarray, col_upper: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The least and most each row of ``a x`` can be with ``x`` within its bounds."""
     coo = a.tocoo()
@@ -165,7 +179,7 @@ def activity_range(
 
 
 def propagate(
-    a: sp.spmatrix,
+    a: sp.spmatrix | Coo,
     col_lower: np.ndarray,
     col_upper: np.ndarray,
     row_lower: np.ndarray,
