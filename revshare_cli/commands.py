@@ -18,6 +18,7 @@ from .options import (
     emit,
     force_option,
     format_option,
+    method_option,
     out_option,
     overrides_option,
     price_option,
@@ -90,16 +91,7 @@ def generate(
 @main.command(epilog=f"Example: {EXAMPLES['convention']}")
 @dataset_options
 @click.option("--seats", type=click.IntRange(min=1), required=True, help="Seats in the convention.")
-@click.option(
-    "--method",
-    type=registry_choice(
-        "revshare.analyses.convention:METHODS",
-        "revshare.analyses.convention:ALIASES",
-        case_sensitive=False,
-    ),
-    default="huntington-hill",
-    show_default=True,
-)
+@method_option
 @click.option("--min-seats", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--max-seats", type=click.IntRange(min=1), help="At most this many seats each.")
 @click.option(

@@ -20,6 +20,7 @@ from .options import (
     emit,
     force_option,
     format_option,
+    method_option,
     out_option,
     overrides_option,
     price_option,
@@ -91,10 +92,7 @@ def guarantees(
 
     refuse_existing(outdir, GUARANTEE_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
-    chosen = structure_names(names)
-    if chosen == "all":
-        chosen = [*revshare.PRESETS, *territory.structures]
-        chosen = [n for n in dict.fromkeys(chosen) if _applies(territory, n)]
+    chosen = _chosen(territory, names)
     result = revshare.guarantees(
         territory, chosen, price=price, overrides=list(overrides), capture=not no_capture
     )
@@ -108,12 +106,17 @@ def guarantees(
     )
 
 
-def _applies(territory: revshare.Territory, name: str) -> bool:
-    """Whether a structure of "all" can run here (a preset naming other blocs cannot)."""
+def _chosen(territory: revshare.Territory, names: str) -> str | list[str]:
+    """``--structures`` as given, or for "all" every preset and dataset structure that can run
+    here (a preset naming other blocs cannot)."""
     from revshare.data.structures import resolve
     from revshare.model.lp import check_applicable
 
-    return not check_applicable(resolve(name, territory.structures), territory)
+    chosen = structure_names(names)
+    if chosen != "all":
+        return chosen
+    every = dict.fromkeys([*revshare.PRESETS, *territory.structures])
+    return [n for n in every if not check_applicable(resolve(n, territory.structures), territory)]
 
 
 @click.command(epilog=f"Example: {EXAMPLES['core']}")
@@ -138,13 +141,7 @@ def core(
     """Would a coalition of blocs rather leave together? The core, the least core, the largest
     centre slice with a non-empty core."""
     territory = load(dataset, fields, population, regions, encoding, delimiter)
-    chosen = structure_names(names)
-    if chosen == "all":
-        chosen = [
-            n
-            for n in dict.fromkeys([*revshare.PRESETS, *territory.structures])
-            if _applies(territory, n)
-        ]
+    chosen = _chosen(territory, names)
     result = revshare.core(territory, chosen, price=price, overrides=list(overrides))
     table = result.table
 
@@ -209,17 +206,7 @@ def core(
     help="Who votes as one block.",
 )
 @click.option("--seats", type=click.IntRange(min=1), help="Instead: a convention of this size.")
-@click.option(
-    "--method",
-    type=registry_choice(
-        "revshare.analyses.convention:METHODS",
-        "revshare.analyses.convention:ALIASES",
-        case_sensitive=False,
-    ),
-    default="huntington-hill",
-    show_default=True,
-    help="How the convention's seats are apportioned.",
-)
+@method_option
 @format_option
 @handle_errors
 def power(

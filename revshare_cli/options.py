@@ -130,3 +130,16 @@ def emit(
 def structure_names(names: str) -> str | list[str]:
     """``--structures`` as the library takes it: "all", or the listed names."""
     return "all" if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+
+
+method_option = click.option(
+    "--method",
+    type=registry_choice(
+        "revshare.analyses.convention:METHODS",
+        "revshare.analyses.convention:ALIASES",
+        case_sensitive=False,
+    ),
+    default="huntington-hill",
+    show_default=True,
+    help="How a convention's seats are apportioned.",
+)
