@@ -116,6 +116,8 @@ def test_pinned_groups_skip_rounds_and_keep_the_money(monkeypatch, regions, stru
 
 @pytest.mark.parametrize("overrides", [[], ["objective=needs"], ["objective=leximin"]])
 def test_default_structure_needs_one_lp(overrides):
-    """Every group's money is pinned by the first LP (the issue's 288 LPs at 2,000 regions)."""
+    """Every group's money is pinned by the first LP or, for the few whose range is wider than
+    ``PIN_SHARE`` (4e-11 of revenue, so that names and row order move nobody's money by 1e-10),
+    one leximin round (the issue's 288 LPs at 2,000 regions)."""
     a = revshare.optimize(TERRITORIES[90], "federation", overrides=overrides)
-    assert a.provenance["solver_stages"] == 1
+    assert a.provenance["solver_stages"] <= 2

@@ -285,10 +285,11 @@ def money_of(
     return both[: len(x)], centre, rescaled
 
 
-def solve_model(model: Model, config: SolverConfig) -> Solution:
-    """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC."""
+def solve_model(model: Model, config: SolverConfig, *, pin: bool = True) -> Solution:
+    """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC. ``pin=False``
+    leaves every group to the leximin rounds (no pinned-money proof)."""
     if config.name == "highs":
-        return highs_executor.solve(model, config)
+        return highs_executor.solve(model, config, pin=pin)
     return pulp_executor.solve(model, config)
 
 
@@ -305,8 +306,8 @@ def _solve_with_retry(
     except NumericalTroubleError as first:
         retry = retry_config(config)
         fresh = build_model(territory, structure, price)
-        try:
-            return fresh, solve_model(fresh, retry)
+        try:  # the retry also leaves every group to the rounds: no pinned group's row
+            return fresh, solve_model(fresh, retry, pin=False)
         except NumericalTroubleError:
             alternative = "cbc" if config.name == "highs" else "highs"
             raise NumericalTroubleError(

@@ -16,6 +16,7 @@ rounds; the others go through them.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ BASIC = int(highspy.HighsBasisStatus.kBasic)
 EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
+_PIN: contextvars.ContextVar[bool] = contextvars.ContextVar("pin", default=True)
 PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy for the primal simplex
 
 
@@ -315,12 +317,17 @@ def _terms(expr: pulp.LpAffineExpression, col: dict[str, int]) -> tuple[np.ndarr
     )
 
 
-def solve(m: Model, config: SolverConfig) -> Solution:
+def solve(m: Model, config: SolverConfig, *, pin: bool = True) -> Solution:
     """Carry out the plan on ``m`` in one HiGHS instance and return the tie-broken optimum.
-    What HiGHS prints when user options ask it to goes to standard error."""
+    What HiGHS prints when user options ask it to goes to standard error. ``pin=False`` leaves
+    every group to the leximin rounds (the plan's retry after numerical trouble does)."""
     routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
-    with routed:
-        return _solve(m, config)
+    token = _PIN.set(pin)
+    try:
+        with routed:
+            return _solve(m, config)
+    finally:
+        _PIN.reset(token)
 
 
 def _prefer_primal(inst: Instance, config: SolverConfig) -> None:
@@ -385,7 +392,7 @@ def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: floa
     ``PIN_SHARE`` of the revenue (:func:`column_ranges`; a tenth of what verification allows),
     so no later stage or round could move them further, whatever the names or the order of the
     rows: they keep the stage's values."""
-    if not PROVE_PINNED:
+    if not (PROVE_PINNED and _PIN.get()):
         return np.zeros(len(watched), dtype=bool)
     lower, upper = column_ranges(inst, sense, tol)
     money = np.append(m.groups["pi"].to_numpy(), 1.0)  # money per unit of each column
