@@ -155,7 +155,8 @@ def test_whole_dollars_are_those_of_the_region_by_region_rounding(
     x = rng.random(cells) * 10.0 ** rng.integers(0, 9, cells)
     centre = float(rng.random() * x.sum())
     revenue = float(x.sum() + centre)
-    got, got_centre = _round_hierarchically(region, x, centre, revenue)
+    got, others = _round_hierarchically(region, x, {"centre": centre}, revenue)
+    got_centre = others["centre"]
     want, want_centre = _rounded_region_by_region(region, x, centre, revenue)
     assert np.array_equal(got, want)
     assert got_centre == want_centre
