@@ -285,11 +285,10 @@ def money_of(
     return both[: len(x)], centre, rescaled
 
 
-def solve_model(model: Model, config: SolverConfig, *, pin: bool = True) -> Solution:
-    """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC. ``pin=False``
-    leaves every group to the leximin rounds (no pinned-money proof)."""
+def solve_model(model: Model, config: SolverConfig) -> Solution:
+    """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC."""
     if config.name == "highs":
-        return highs_executor.solve(model, config, pin=pin)
+        return highs_executor.solve(model, config)
     return pulp_executor.solve(model, config)
 
 
@@ -307,7 +306,8 @@ def _solve_with_retry(
         retry = retry_config(config)
         fresh = build_model(territory, structure, price)
         try:  # the retry also leaves every group to the rounds: no pinned group's row
-            return fresh, solve_model(fresh, retry, pin=False)
+            with highs_executor.without_pinning():
+                return fresh, solve_model(fresh, retry)
         except NumericalTroubleError:
             alternative = "cbc" if config.name == "highs" else "highs"
             raise NumericalTroubleError(

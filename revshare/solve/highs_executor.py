@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import highspy
@@ -59,7 +59,6 @@ EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as no
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
 _PIN: contextvars.ContextVar[bool] = contextvars.ContextVar("pin", default=True)
-PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy for the primal simplex
 
 
 class Instance:
@@ -317,28 +316,23 @@ def _terms(expr: pulp.LpAffineExpression, col: dict[str, int]) -> tuple[np.ndarr
     )
 
 
-def solve(m: Model, config: SolverConfig, *, pin: bool = True) -> Solution:
+def solve(m: Model, config: SolverConfig) -> Solution:
     """Carry out the plan on ``m`` in one HiGHS instance and return the tie-broken optimum.
-    What HiGHS prints when user options ask it to goes to standard error. ``pin=False`` leaves
-    every group to the leximin rounds (the plan's retry after numerical trouble does)."""
+    What HiGHS prints when user options ask it to goes to standard error."""
     routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
-    token = _PIN.set(pin)
+    with routed:
+        return _solve(m, config)
+
+
+@contextlib.contextmanager
+def without_pinning() -> Iterator[None]:
+    """Solves inside leave every group to the leximin rounds (the plan's retry after numerical
+    trouble: a pinned group's row is one more row that can make a round infeasible)."""
+    token = _PIN.set(False)
     try:
-        with routed:
-            return _solve(m, config)
+        yield
     finally:
         _PIN.reset(token)
-
-
-def _prefer_primal(inst: Instance, config: SolverConfig) -> None:
-    """After the plan's first solve, re-solve with the primal simplex (unless the user chose a
-    strategy). Every later change the plan makes keeps the current point feasible: a new cost,
-    a keep-optimum row the point meets, a level row relaxed, a fix row just below the point's
-    level, a probe's bound just below ``t``. So the basis stays primal feasible and the primal
-    simplex goes on from it, where the dual simplex would first repair the dual infeasibilities
-    the change made: about a fifth of the iterations at 2,000 regions, the same answers."""
-    if "simplex_strategy" not in config.options:
-        inst.h.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
 
 
 def _solve(m: Model, config: SolverConfig) -> Solution:
@@ -367,7 +361,6 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
         status = inst.optimise(index, coef, stage.sense, config.time_limit)
         solves += 1
         require_optimal(status, stage.name, m, config.name)
-        _prefer_primal(inst, config)
         x = inst.x()
         stage_value = float(coef @ x[index]) + float(stage.expression.constant)
         if first:
@@ -471,7 +464,6 @@ def _leximin(
         solves += 1
         stage = "objective" if first and solves == 1 else "leximin tie-break"
         require_optimal(status, stage, m, config.name)
-        _prefer_primal(inst, config)
         x = inst.x()
         level = float(x[t])
         if solves == 1:
