@@ -23,6 +23,7 @@ from .options import (
     overrides_option,
     price_option,
     registry_choice,
+    vote_model_option,
 )
 from .solving import EXAMPLES as SOLVING_EXAMPLES
 from .solving import compare, optimize, sweep
@@ -189,12 +190,7 @@ def convention(
     show_default=True,
     help="Share of each cell's people who vote.",
 )
-@click.option(
-    "--vote-model",
-    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
-    default="deterministic",
-    show_default=True,
-)
+@vote_model_option
 @click.option(
     "--logistic-scale",
     type=click.FloatRange(min=0, min_open=True),

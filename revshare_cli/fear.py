@@ -27,6 +27,7 @@ from .options import (
     registry_choice,
     structure_names,
     structures_option,
+    vote_model_option,
 )
 
 EXAMPLES = {
@@ -282,12 +283,7 @@ def power(
     show_default=True,
     help="Who votes.",
 )
-@click.option(
-    "--vote-model",
-    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
-    default="deterministic",
-    show_default=True,
-)
+@vote_model_option
 @click.option("--margin", type=float, default=0.0, show_default=True, help="USD a head a year.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @overrides_option("Override a parameter of the structure; repeatable.")

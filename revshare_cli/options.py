@@ -143,3 +143,12 @@ method_option = click.option(
     show_default=True,
     help="How a convention's seats are apportioned.",
 )
+
+
+vote_model_option = click.option(
+    "--vote-model",
+    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
+    default="deterministic",
+    show_default=True,
+    help="How voters decide: all by the margin, or each by a seeded logistic draw.",
+)

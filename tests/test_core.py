@@ -122,7 +122,6 @@ def test_without_fees_or_a_fixed_cost_coalitions_add_nothing_beyond_single_blocs
 def test_more_blocs_than_enumerated_is_an_input_error(tmp_path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    (folder / "fields.csv").write_text("field,region,annual_revenue_usd\nf,R0,1000\n")
     regions = [f"R{chr(65 + i)}" for i in range(13)]
     (folder / "fields.csv").write_text(f"field,region,annual_revenue_usd\nf,{regions[0]},1000\n")
     (folder / "population.csv").write_text(

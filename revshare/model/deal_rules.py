@@ -35,10 +35,6 @@ class Recipient:
     kind: str
     name: str
 
-    @property
-    def label(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True)
 class Term:

@@ -279,7 +279,7 @@ def _secession_residual(b: Books) -> list[Block]:
 
 
 def own_governments(
-    t: Territory, accounts: dict[str, float] | Mapping[str, float], s: Structure
+    t: Territory, accounts: Mapping[str, float], s: Structure
 ) -> np.ndarray:
     """Each bloc's own governments' money (USD): a deal's government accounts that serve the
     bloc or one of its regions; a row per bloc in the order of ``t.blocs``."""
