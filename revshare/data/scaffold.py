@@ -1,0 +1,292 @@
+"""A ready-to-edit dataset: ``revshare init DIR`` writes these files (docs: shell and tutorial).
+
+The scaffold is a small placeholder country (4 regions in 2 blocs, 2 factions, 3 fields, one of
+them crossing a boundary) that reads, validates and solves as written. Its CSV headers are the
+columns of :mod:`revshare.data.schema` and its ``README.md`` is their column dictionary, so the
+scaffold cannot drift from what the readers accept. ``structures.toml`` holds one example
+structure per kind of rule; ``SOURCES.md`` marks every figure :data:`PLACEHOLDER`.
+
+CSV files have no comment lines (``E-COMMENT``): the explanations live in ``README.md``.
+:func:`next_steps` tells the user, through ``validate``, which files still hold placeholders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..atomic import write_bundle
+from ..errors import InputError, Problem
+from .dataset import Territory
+from .schema import SCHEMAS, column_dictionary_markdown
+
+PLACEHOLDER = "PLACEHOLDER"
+"""The mark of a scaffold figure in ``SOURCES.md``; replace each with the figure's source."""
+
+REGIONS = ("Highland", "Riverside", "Coast", "Desert")
+FACTIONS = ("Group A", "Group B")
+FIELDS = ("Field 1", "Field 2", "Field 3")
+EXAMPLE_PREFIX = "example-"
+"""Every example structure's name starts with this."""
+
+# One dict per row, keyed by column name; a column absent from a row is an empty cell (its default).
+ROWS: dict[str, tuple[dict[str, str], ...]] = {
+    "population": (
+        {"region": "Highland", "faction": "Group A", "population": "900000"},
+        {"region": "Highland", "faction": "Group B", "population": "100000"},
+        {"region": "Riverside", "faction": "Group A", "population": "1400000"},
+        {"region": "Riverside", "faction": "Group B", "population": "600000"},
+        {"region": "Coast", "faction": "Group A", "population": "300000"},
+        {"region": "Coast", "faction": "Group B", "population": "1200000"},
+        {"region": "Desert", "faction": "Group B", "population": "500000"},
+    ),
+    "regions": (
+        {"region": "Highland", "bloc": "north", "area_km2": "40000", "need_index": "0.8",
+         "damage": "0", "baseline_usd_per_capita": "300", "coastal": "false"},
+        {"region": "Riverside", "bloc": "north", "area_km2": "25000", "need_index": "1",
+         "damage": "1", "baseline_usd_per_capita": "250", "coastal": "false"},
+        {"region": "Coast", "bloc": "south", "area_km2": "30000", "need_index": "0.9",
+         "damage": "0", "baseline_usd_per_capita": "400", "max_usd_per_capita": "5000",
+         "coastal": "true"},
+        {"region": "Desert", "bloc": "south", "area_km2": "90000", "need_index": "1.5",
+         "damage": "2", "baseline_usd_per_capita": "100", "min_usd_per_capita": "50",
+         "coastal": "false"},
+    ),  # fmt: skip
+    "fields": (
+        {"field": "Field 1", "region": "Highland", "production_bpd": "150000", "share": "1",
+         "cost_usd_per_bbl": "12", "government_take": "0.9", "transit_fee_usd_per_bbl": "2",
+         "export_via": "south"},
+        {"field": "Field 2", "region": "Riverside", "production_bpd": "200000", "share": "0.5",
+         "cost_usd_per_bbl": "8", "government_take": "1"},
+        {"field": "Field 2", "region": "Coast", "production_bpd": "200000", "share": "0.5",
+         "cost_usd_per_bbl": "8", "government_take": "1"},
+        {"field": "Field 3", "region": "Desert", "production_bpd": "50000", "share": "1",
+         "cost_usd_per_bbl": "15", "government_take": "0.95"},
+    ),  # fmt: skip
+}
+DEFAULT_PRICE = 70.0
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example structure: its name, the rule it shows, and its TOML body."""
+
+    name: str
+    rule: str  # the parameter or the deal rule kind it shows
+    description: str
+    body: str
+
+
+EXAMPLES = (
+    Example("example-central-share", "central_share",
+            "The centre keeps 30% of revenue; the rest is shared by population.",
+            'central_share = 0.3\nobjective = "proportional"\n'),
+    Example("example-derivation", "derivation",
+            "Producing regions keep 10% of their fields' revenue; the rest goes by need.",
+            'central_share = 0.2\nderivation = 0.1\nobjective = "needs"\n'),
+    Example("example-bloc-retention", "bloc_retention",
+            "The north keeps half of what its territory earns.",
+            "central_share = 0.1\nbloc_retention = { north = 0.5 }\n"),
+    Example("example-bloc-share", "bloc_share",
+            "The south is guaranteed 45% of distributable revenue.",
+            "central_share = 0.2\nbloc_share = { south = 0.45 }\n"),
+    Example("example-faction-share", "faction_share",
+            "Group B is guaranteed half of distributable revenue.",
+            'central_share = 0.2\nfaction_share = { "Group B" = 0.5 }\n'),
+    Example("example-floor", "per_capita_floor",
+            "Nobody below 60% of the national mean a head; the rest by a formula.",
+            'central_share = 0.2\nper_capita_floor = 0.6\nobjective = "formula"\n'
+            "formula_weights = { equality = 40, population = 30, area = 10, need = 20 }\n"),
+    Example("example-cap", "per_capita_cap",
+            "Nobody above 1.5 times the national mean a head; the poorest raised first.",
+            'central_share = 0.2\nper_capita_cap = 1.5\nobjective = "maxmin"\n'),
+    Example("example-damage", "damage_allotment",
+            "10% of the sharing pool goes to damaged regions by their damage weight.",
+            "central_share = 0.2\ndamage_allotment = 0.1\n"),
+    Example("example-secession", "secession_cost",
+            "Every bloc gets at least 90% of what it would have as its own state.",
+            "central_share = 0.05\nsecession_proof = true\nsecession_cost = 0.1\n"),
+    Example("example-coalition", "coalition_proof",
+            "No group of blocs would rather leave together, a new state costing USD 500 million "
+            "a year.",
+            "central_share = 0.05\ncoalition_proof = true\nsecession_fixed_cost_usd = 500000000\n"
+            'objective = "leximin"\n'),
+    Example("example-share-rule", "share",
+            "A savings fund takes 10% of revenue first; the rest is shared by population.",
+            'central_share = 0.25\n\n[structures.example-share-rule.accounts."Savings Fund"]\n'
+            'kind = "fund"\n\n[[structures.example-share-rule.rules]]\nname = "savings"\n'
+            'kind = "share"\nshare = 0.1\nto = "Savings Fund"\n'),
+    Example("example-split-rule", "split",
+            "Half of revenue is split among the regions by a formula; the centre keeps the rest.",
+            'centre = "National Government"\ncentral_share = [0, 1]\nobjective = "centre-residual"'
+            '\n\n[[structures.example-split-rule.rules]]\nname = "regions"\nkind = "split"\n'
+            'share = 0.5\namong = "regions"\nby = { population = 60, area = 20, need = 20 }\n'),
+    Example("example-per-unit-rule", "per_unit",
+            "Each producing region gets USD 2 a barrel produced on its land.",
+            'central_share = 0.25\n\n[[structures.example-per-unit-rule.rules]]\nname = "royalty"'
+            '\nkind = "per_unit"\nusd_per_barrel = 2\namong = "producing regions"\n'),
+    Example("example-fixed-rule", "fixed",
+            "An oil agency is paid USD 100 million a year first; the rest is shared by population.",
+            'central_share = 0.25\n\n[structures.example-fixed-rule.accounts."Oil Agency"]\n'
+            'kind = "body"\n\n[[structures.example-fixed-rule.rules]]\nname = "agency budget"\n'
+            'kind = "fixed"\nusd = 100000000\nto = "Oil Agency"\n'),
+)  # fmt: skip
+"""One example per parameter rule and per deal rule kind (the tests hold them to the model's
+registries); ``min_usd_per_capita`` and ``max_usd_per_capita`` are columns of regions.csv."""
+
+STEPS = (
+    ("population.csv", "replace the placeholder regions and factions with yours: one row per "
+     "region and faction living there, with its population"),
+    ("regions.csv", "one row per region of population.csv: its bloc, area, need, damage, "
+     "non-oil money a head, any legal floor or ceiling a head, and whether it has a coast"),
+    ("fields.csv", "your oil fields: one row per field and region it lies in, with production, "
+     "cost, government take and any transit fee"),
+    ("structures.toml", "set default_price; keep, adapt or delete the example-* structures and "
+     "write your own (README.md says what each key does)"),
+    ("SOURCES.md", f"replace every {PLACEHOLDER} with where the figure comes from"),
+)  # fmt: skip
+"""What to edit, in order: names first, since every other file refers to them."""
+
+
+def _csv(role: str) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = SCHEMAS[role].names
+    writer.writerow(names)
+    writer.writerows([row.get(name, "") for name in names] for row in ROWS[role])
+    return out.getvalue().encode("utf-8")
+
+
+def _structures_toml() -> str:
+    parts = [
+        "# Structures of this dataset: one example per kind of rule. Every figure is a "
+        f"{PLACEHOLDER}\n# (SOURCES.md); README.md says what each key does.\n\n"
+        f"# {PLACEHOLDER}: the oil price in USD a barrel; say which year and benchmark.\n"
+        f"default_price = {DEFAULT_PRICE:g}\n"
+    ]
+    for e in EXAMPLES:
+        parts.append(
+            f"\n# Shows `{e.rule}`.\n[structures.{e.name}]\ndescription = {_quote(e.description)}"
+            f'\ncitation = "{PLACEHOLDER}: an illustration, not a real arrangement"\n{e.body}'
+        )
+    return "".join(parts)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _readme() -> str:
+    steps = "\n".join(f"{i}. `{name}`: {what}." for i, (name, what) in enumerate(STEPS, 1))
+    examples = "\n".join(f"| `{e.name}` | `{e.rule}` | {e.description} |" for e in EXAMPLES)
+    return (
+        "# A new dataset\n\n"
+        "`revshare init` wrote this folder: a small placeholder country (4 regions in 2 blocs, "
+        "2 factions, 3 fields) that `revshare validate` and `revshare compare` accept as "
+        "written. Every figure is a placeholder: replace them with yours.\n\n"
+        "## Edit in this order\n\n"
+        f"{steps}\n\nRun `revshare validate` on the folder after each file: it reports every "
+        "problem at once, with its file, line and column, and the steps still to do.\n"
+        "CSV files have no comment lines; an optional column may be deleted or left empty.\n\n"
+        "## The columns\n\n"
+        f"{column_dictionary_markdown()}\n"
+        "## structures.toml\n\n"
+        "A top-level `default_price` (USD a barrel) and one `[structures.NAME]` table per "
+        "structure. The examples, one per kind of rule:\n\n"
+        "| structure | rule | what it says |\n| --- | --- | --- |\n"
+        f"{examples}\n\n"
+        "`min_usd_per_capita` and `max_usd_per_capita` (regions.csv) hold under every "
+        "structure. The built-in presets (`revshare structures`) run on this dataset too.\n"
+    )
+
+
+def _sources() -> str:
+    lines = [
+        "# Sources\n",
+        f"Every figure of this dataset is a **{PLACEHOLDER}** written by `revshare init`. Replace "
+        f"each {PLACEHOLDER} below with the figure's status and source; `revshare validate` lists "
+        f"the steps left while one remains.\n",
+        "Legend: **P** published figure, copied; **D** derived by arithmetic from P; **E** "
+        "estimate constructed for this dataset; **M** from memory, not re-verified.\n",
+    ]
+    for role, schema in SCHEMAS.items():
+        used = [n for n in schema.names if any(row.get(n) for row in ROWS[role])]
+        lines += [f"## {schema.filename}\n", "| column | status | source |", "| --- | --- | --- |"]
+        lines += [f"| `{n}` | **{PLACEHOLDER}** | |" for n in used]
+        lines.append("")
+    lines += ["## structures.toml\n", "| figure | status | source |", "| --- | --- | --- |"]
+    lines.append(f"| `default_price` | **{PLACEHOLDER}** | |")
+    lines += [f"| `{e.name}` | **{PLACEHOLDER}** | |" for e in EXAMPLES]
+    return "\n".join(lines) + "\n"
+
+
+def scaffold_files() -> dict[str, bytes]:
+    """The files of a new dataset folder, by name: the three CSVs, ``structures.toml``,
+    ``README.md`` (the column dictionary and the examples) and ``SOURCES.md``."""
+    files = {SCHEMAS[role].filename: _csv(role) for role in SCHEMAS}
+    files["structures.toml"] = _structures_toml().encode("utf-8")
+    files["README.md"] = _readme().encode("utf-8")
+    files["SOURCES.md"] = _sources().encode("utf-8")
+    return files
+
+
+_NEW_FOLDER = "choose a new or empty folder"
+
+
+def write_scaffold(folder: str | Path, *, force: bool = False) -> Path:
+    """Write :func:`scaffold_files` into ``folder`` atomically (with a ``manifest.json``).
+
+    Raises
+    ------
+    InputError
+        ``E-OUTPUT-EXISTS`` when ``folder`` holds anything and ``force`` is False; with
+        ``force`` the scaffold's files are replaced and any other file is kept.
+    """
+    out = Path(folder)
+    if os.path.lexists(out) and not out.is_dir():
+        raise InputError(
+            Problem(str(out), None, None, "E-OUTPUT", "exists and is not a folder", _NEW_FOLDER)
+        )
+    if not force and out.is_dir() and _holds_anything(out):
+        raise InputError(
+            Problem(
+                str(out),
+                None,
+                None,
+                "E-OUTPUT-EXISTS",
+                "the folder is not empty",
+                f"{_NEW_FOLDER}, or pass `force` to replace the scaffold's files",
+            )
+        )
+    return write_bundle(out, scaffold_files(), force=force)
+
+
+def _holds_anything(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return any(True for _ in entries)
+
+
+def next_steps(territory: Territory) -> tuple[str, ...]:
+    """The edits left to turn the scaffold into a dataset: one line per :data:`STEPS` entry whose
+    file still holds placeholders, in order; empty for a dataset that holds none."""
+    paths: Mapping[str, str] = territory.provenance.get("paths", {})
+    regions = set(map(str, territory.regions.index)) | set(territory.factions)
+    pending = {
+        "population.csv": bool(regions & {*REGIONS, *FACTIONS}),
+        "regions.csv": bool(regions & set(REGIONS)),
+        "fields.csv": bool(set(territory.fields["field"]) & set(FIELDS)),
+        "structures.toml": any(n.startswith(EXAMPLE_PREFIX) for n in territory.structures),
+        "SOURCES.md": "population" in paths and _marked(Path(paths["population"]).parent),
+    }
+    return tuple(f"{name}: {what}" for name, what in STEPS if pending[name])
+
+
+def _marked(folder: Path) -> bool:
+    try:
+        return PLACEHOLDER in (folder / "SOURCES.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
