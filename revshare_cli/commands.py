@@ -9,6 +9,7 @@ import click
 import revshare
 from revshare.errors import InputError
 
+from .completion import complete_structure
 from .failures import Group, handle_errors
 from .fear import EXAMPLES as FEAR_EXAMPLES
 from .fear import core, guarantees, power, secession
@@ -158,9 +159,18 @@ def convention(
 
 @main.command(epilog=f"Example: {EXAMPLES['ratify']}")
 @dataset_options
-@click.option("--structure", "-s", required=True, help="The proposal: a structure name or .toml.")
 @click.option(
-    "--status-quo", required=True, help="What voters have now: a structure name or .toml."
+    "--structure",
+    "-s",
+    required=True,
+    help="The proposal: a structure name or .toml.",
+    shell_complete=complete_structure,
+)
+@click.option(
+    "--status-quo",
+    required=True,
+    help="What voters have now: a structure name or .toml.",
+    shell_complete=complete_structure,
 )
 @click.option(
     "--rule",

@@ -33,41 +33,41 @@ FIELDS = ("Field 1", "Field 2", "Field 3")
 EXAMPLE_PREFIX = "example-"
 """Every example structure's name starts with this."""
 
-# One dict per row, keyed by column name; a column absent from a row is an empty cell (its default).
-ROWS: dict[str, tuple[dict[str, str], ...]] = {
+# Per file: the columns given, then one row of values each; a column of the schema not given here
+# is in the header with empty cells (its default).
+_TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "population": (
-        {"region": "Highland", "faction": "Group A", "population": "900000"},
-        {"region": "Highland", "faction": "Group B", "population": "100000"},
-        {"region": "Riverside", "faction": "Group A", "population": "1400000"},
-        {"region": "Riverside", "faction": "Group B", "population": "600000"},
-        {"region": "Coast", "faction": "Group A", "population": "300000"},
-        {"region": "Coast", "faction": "Group B", "population": "1200000"},
-        {"region": "Desert", "faction": "Group B", "population": "500000"},
+        ("region", "faction", "population"),
+        ("Highland", "Group A", "900000"),
+        ("Highland", "Group B", "100000"),
+        ("Riverside", "Group A", "1400000"),
+        ("Riverside", "Group B", "600000"),
+        ("Coast", "Group A", "300000"),
+        ("Coast", "Group B", "1200000"),
+        ("Desert", "Group B", "500000"),
     ),
     "regions": (
-        {"region": "Highland", "bloc": "north", "area_km2": "40000", "need_index": "0.8",
-         "damage": "0", "baseline_usd_per_capita": "300", "coastal": "false"},
-        {"region": "Riverside", "bloc": "north", "area_km2": "25000", "need_index": "1",
-         "damage": "1", "baseline_usd_per_capita": "250", "coastal": "false"},
-        {"region": "Coast", "bloc": "south", "area_km2": "30000", "need_index": "0.9",
-         "damage": "0", "baseline_usd_per_capita": "400", "max_usd_per_capita": "5000",
-         "coastal": "true"},
-        {"region": "Desert", "bloc": "south", "area_km2": "90000", "need_index": "1.5",
-         "damage": "2", "baseline_usd_per_capita": "100", "min_usd_per_capita": "50",
-         "coastal": "false"},
-    ),  # fmt: skip
+        ("region", "bloc", "area_km2", "need_index", "damage", "baseline_usd_per_capita",
+         "min_usd_per_capita", "max_usd_per_capita", "coastal"),
+        ("Highland", "north", "40000", "0.8", "0", "300", "", "", "false"),
+        ("Riverside", "north", "25000", "1", "1", "250", "", "", "false"),
+        ("Coast", "south", "30000", "0.9", "0", "400", "", "5000", "true"),
+        ("Desert", "south", "90000", "1.5", "2", "100", "50", "", "false"),
+    ),
     "fields": (
-        {"field": "Field 1", "region": "Highland", "production_bpd": "150000", "share": "1",
-         "cost_usd_per_bbl": "12", "government_take": "0.9", "transit_fee_usd_per_bbl": "2",
-         "export_via": "south"},
-        {"field": "Field 2", "region": "Riverside", "production_bpd": "200000", "share": "0.5",
-         "cost_usd_per_bbl": "8", "government_take": "1"},
-        {"field": "Field 2", "region": "Coast", "production_bpd": "200000", "share": "0.5",
-         "cost_usd_per_bbl": "8", "government_take": "1"},
-        {"field": "Field 3", "region": "Desert", "production_bpd": "50000", "share": "1",
-         "cost_usd_per_bbl": "15", "government_take": "0.95"},
-    ),  # fmt: skip
+        ("field", "region", "production_bpd", "share", "cost_usd_per_bbl", "government_take",
+         "transit_fee_usd_per_bbl", "export_via"),
+        ("Field 1", "Highland", "150000", "1", "12", "0.9", "2", "south"),
+        ("Field 2", "Riverside", "200000", "0.5", "8", "1", "", ""),
+        ("Field 2", "Coast", "200000", "0.5", "8", "1", "", ""),
+        ("Field 3", "Desert", "50000", "1", "15", "0.95", "", ""),
+    ),
+}  # fmt: skip
+ROWS: dict[str, tuple[dict[str, str], ...]] = {
+    role: tuple(dict(zip(table[0], row, strict=True)) for row in table[1:])
+    for role, table in _TABLES.items()
 }
+"""Each file's rows, keyed by column name; an absent or empty value is an empty cell."""
 DEFAULT_PRICE = 70.0
 
 
