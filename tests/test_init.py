@@ -262,3 +262,18 @@ def test_a_scaffold_with_a_problem_exits_2_without_next_steps(tmp_path):
     _rename({"south = 0.45": "nowhere = 0.45"}, ("structures.toml",))(out)  # an unknown bloc
     code, stdout, stderr = run("validate", str(out))
     assert code == 2 and "Next steps" not in stdout and "[E-" in stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_list_the_files_written(tmp_path, fmt):
+    code, stdout, _ = run("init", str(tmp_path / "d"), "--format", fmt)
+    assert code == 0
+    if fmt == "json":
+        listed = {f["file"]: (f["bytes"], f["sha256"]) for f in json.loads(stdout)["files"]}
+    else:
+        rows = list(csv.DictReader(io.StringIO(stdout)))
+        listed = {r["file"]: (int(r["bytes"]), r["sha256"]) for r in rows}
+    assert listed == {
+        name: (len((tmp_path / "d" / name).read_bytes()), hashlib.sha256(data).hexdigest())
+        for name, data in scaffold.scaffold_files().items()
+    }
