@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -221,3 +222,28 @@ def test_the_installed_entry_completes_in_a_real_process():
         timeout=120,
     )
     assert (run.returncode, run.stdout, run.stderr) == (0, "plain,iraq-2023-budget\n", "")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_bash_itself_completes_with_the_documented_line(tmp_path):
+    """The documented line in a real bash: its completion function fills COMPREPLY."""
+    entry = tmp_path / "revshare"
+    entry.write_text(
+        f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(ROOT))} exec {shlex.quote(sys.executable)} "
+        '-m revshare "$@"\n',
+        encoding="utf-8",
+    )
+    entry.chmod(0o755)
+    script = (
+        'eval "$(_REVSHARE_COMPLETE=bash_source revshare)"\n'
+        f"COMP_WORDS=(revshare compare {shlex.quote(str(IRAQ))} -s federation,iraq-2023)\n"
+        "COMP_CWORD=4\n_revshare_completion revshare\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    run = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script],
+        env={**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (run.returncode, run.stdout) == (0, "federation,iraq-2023-budget\n"), run.stderr

@@ -120,7 +120,7 @@ def test_every_kind_of_rule_has_an_example_that_sets_it(territory):
     assert set(examples) == {n for n in territory.structures if n.startswith("example-")}
     parameters = {r.parameter for r in PARAMETER_RULES.values()} - set(REGION_COLUMNS)
     shown = {e.rule for e in scaffold.EXAMPLES}
-    assert shown == parameters | set(RULE_KINDS)
+    assert shown == parameters | set(RULE_KINDS) == set(scaffold.MEANINGS)
     for name, example in examples.items():
         structure = territory.structures[name]
         if example.rule in RULE_KINDS:

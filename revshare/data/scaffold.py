@@ -1,4 +1,4 @@
-"""A ready-to-edit dataset: ``revshare init DIR`` writes these files (docs: shell and tutorial).
+"""A ready-to-edit dataset: the files ``revshare init DIR`` writes.
 
 The scaffold is a small placeholder country (4 regions in 2 blocs, 2 factions, 3 fields, one of
 them crossing a boundary) that reads, validates and solves as written. Its CSV headers are the
@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,37 @@ EXAMPLES = (
 """One example per parameter rule and per deal rule kind (the tests hold them to the model's
 registries); ``min_usd_per_capita`` and ``max_usd_per_capita`` are columns of regions.csv."""
 
+MEANINGS = {
+    "central_share": "the centre's slice, a fraction of total revenue (or [lo, hi] to let it vary)",
+    "derivation": "a producing region keeps this fraction of its fields' revenue",
+    "bloc_retention": "a bloc keeps this fraction of its territory's revenue (one number for "
+    "every bloc, or a table bloc = fraction)",
+    "bloc_share": "a bloc is guaranteed this fraction of distributable revenue (table bloc = "
+    "fraction)",
+    "faction_share": "a faction is guaranteed this fraction of distributable revenue (table "
+    "faction = fraction)",
+    "per_capita_floor": "nobody gets less than this multiple of the national mean a head",
+    "per_capita_cap": "nobody gets more than this multiple of the national mean a head",
+    "damage_allotment": "this fraction of the sharing pool goes to the regions with damage > 0 "
+    "(regions.csv), by their damage weight",
+    "secession_cost": "with secession_proof = true, every bloc gets at least what it would have "
+    "as its own state (its partition payoff) less this fraction",
+    "coalition_proof": "no group of blocs would rather leave together; secession_fixed_cost_usd "
+    "is what a new state pays a year to exist",
+    "share": "a rule paying `share` of its pool (default: all revenue) to `to`",
+    "split": "a rule splitting `share` of its pool among recipients (`among`) by weights (`by`)",
+    "per_unit": "a rule paying `usd_per_barrel` for every barrel produced in each recipient region",
+    "fixed": "a rule paying `usd` a year to `to`",
+}
+"""What each kind of rule the examples show says, for the comments and README.md."""
+OTHER_KEYS = (
+    "`objective`: how the freedom the rules leave is used (`proportional`, `needs`, `formula` "
+    "with `formula_weights`, `maxmin`, `leximin`, `centre-residual`, `nash`); `accounts`: "
+    "recipients that are not regions (a government, a fund or a body), which the rules pay; "
+    "`centre`: the name of the centre's account; `extends`: a built-in preset to start from; "
+    "`entrenched`: the rules that bind any government (default: every rule written)."
+)
+
 STEPS = (
     ("population.csv", "replace the placeholder regions and factions with yours: one row per "
      "region and faction living there, with its population"),
@@ -146,7 +178,7 @@ STEPS = (
     ("fields.csv", "your oil fields: one row per field and region it lies in, with production, "
      "cost, government take and any transit fee"),
     ("structures.toml", "set default_price; keep, adapt or delete the example-* structures and "
-     "write your own (README.md says what each key does)"),
+     "write your own (README.md says what each rule does)"),
     ("SOURCES.md", f"replace every {PLACEHOLDER} with where the figure comes from"),
 )  # fmt: skip
 """What to edit, in order: names first, since every other file refers to them."""
@@ -163,17 +195,25 @@ def _csv(role: str) -> bytes:
 
 def _structures_toml() -> str:
     parts = [
-        "# Structures of this dataset: one example per kind of rule. Every figure is a "
-        f"{PLACEHOLDER}\n# (SOURCES.md); README.md says what each key does.\n\n"
+        _comment(
+            "Structures of this dataset: one example per kind of rule, its comment saying what "
+            f"the rule does (README.md lists them). Every figure is a {PLACEHOLDER} (SOURCES.md)."
+        )
+        + "\n\n"
         f"# {PLACEHOLDER}: the oil price in USD a barrel; say which year and benchmark.\n"
         f"default_price = {DEFAULT_PRICE:g}\n"
     ]
     for e in EXAMPLES:
         parts.append(
-            f"\n# Shows `{e.rule}`.\n[structures.{e.name}]\ndescription = {_quote(e.description)}"
+            f"\n{_comment(f'`{e.rule}`: {MEANINGS[e.rule]}.')}\n[structures.{e.name}]\n"
+            f"description = {_quote(e.description)}"
             f'\ncitation = "{PLACEHOLDER}: an illustration, not a real arrangement"\n{e.body}'
         )
     return "".join(parts)
+
+
+def _comment(text: str) -> str:
+    return textwrap.fill(text, 99, initial_indent="# ", subsequent_indent="# ")
 
 
 def _quote(text: str) -> str:
@@ -182,7 +222,9 @@ def _quote(text: str) -> str:
 
 def _readme() -> str:
     steps = "\n".join(f"{i}. `{name}`: {what}." for i, (name, what) in enumerate(STEPS, 1))
-    examples = "\n".join(f"| `{e.name}` | `{e.rule}` | {e.description} |" for e in EXAMPLES)
+    examples = "\n".join(
+        f"| `{e.name}` | `{e.rule}`: {MEANINGS[e.rule]} | {e.description} |" for e in EXAMPLES
+    )
     return (
         "# A new dataset\n\n"
         "`revshare init` wrote this folder: a small placeholder country (4 regions in 2 blocs, "
@@ -197,8 +239,8 @@ def _readme() -> str:
         "## structures.toml\n\n"
         "A top-level `default_price` (USD a barrel) and one `[structures.NAME]` table per "
         "structure. The examples, one per kind of rule:\n\n"
-        "| structure | rule | what it says |\n| --- | --- | --- |\n"
-        f"{examples}\n\n"
+        "| structure | the rule it shows | what it says |\n| --- | --- | --- |\n"
+        f"{examples}\n\nOther keys the examples use: {OTHER_KEYS}\n\n"
         "`min_usd_per_capita` and `max_usd_per_capita` (regions.csv) hold under every "
         "structure. The built-in presets (`revshare structures`) run on this dataset too.\n"
     )
