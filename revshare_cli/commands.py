@@ -9,9 +9,11 @@ import click
 import revshare
 from revshare.errors import InputError
 
+from .completion import complete_structure
 from .failures import Group, handle_errors
 from .fear import EXAMPLES as FEAR_EXAMPLES
 from .fear import core, guarantees, power, secession
+from .init_command import init
 from .inputs import load, refuse_existing
 from .options import (
     dataset_options,
@@ -157,9 +159,18 @@ def convention(
 
 @main.command(epilog=f"Example: {EXAMPLES['ratify']}")
 @dataset_options
-@click.option("--structure", "-s", required=True, help="The proposal: a structure name or .toml.")
 @click.option(
-    "--status-quo", required=True, help="What voters have now: a structure name or .toml."
+    "--structure",
+    "-s",
+    required=True,
+    help="The proposal: a structure name or .toml.",
+    shell_complete=complete_structure,
+)
+@click.option(
+    "--status-quo",
+    required=True,
+    help="What voters have now: a structure name or .toml.",
+    shell_complete=complete_structure,
 )
 @click.option(
     "--rule",
@@ -294,6 +305,9 @@ def validate(
     )
     for name, reason in result.presets_not_applicable.items():
         click.echo(f"preset {name} cannot apply: {reason}")
+    if result.next_steps:
+        click.echo("\nNext steps (placeholders of `revshare init` remain; validate after each):")
+        click.echo("\n".join(f"{i}. {step}" for i, step in enumerate(result.next_steps, 1)))
 
 
 @main.command(epilog=f"Example: {EXAMPLES['structures']}")
@@ -310,3 +324,4 @@ def structures(dataset: Path | None) -> None:
 
 for command in (optimize, compare, sweep, guarantees, core, power, secession):
     main.add_command(command)
+main.add_command(init)

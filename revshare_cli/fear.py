@@ -13,6 +13,7 @@ import revshare
 if TYPE_CHECKING:
     import pandas as pd
 
+from .completion import complete_structure
 from .failures import handle_errors
 from .inputs import load, refuse_existing
 from .options import (
@@ -263,7 +264,14 @@ def power(
 
 @click.command(epilog=f"Example: {EXAMPLES['secession']}")
 @dataset_options
-@click.option("--structure", "-s", "structure", required=True, help="A structure name or .toml.")
+@click.option(
+    "--structure",
+    "-s",
+    "structure",
+    required=True,
+    help="A structure name or .toml.",
+    shell_complete=complete_structure,
+)
 @click.option(
     "--periods",
     "periods_file",

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from .completion import complete_structures
+
 FORMATS = ("table", "csv", "json")
 """What a command prints on stdout."""
 
@@ -86,6 +88,7 @@ structures_option = click.option(
     default="all",
     show_default=True,
     help="Comma-separated structure names or .toml files, or 'all'.",
+    shell_complete=complete_structures,
 )
 
 

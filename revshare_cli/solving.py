@@ -11,6 +11,7 @@ import click
 import revshare
 from revshare.errors import NotOptimalError
 
+from .completion import complete_structure
 from .failures import fail, handle_errors, pairs, usage
 from .inputs import load, price_notice, refuse_existing
 from .options import (
@@ -43,6 +44,7 @@ EXAMPLES = {
     default="federation",
     show_default=True,
     help="A preset or dataset structure name, or a .toml file.",
+    shell_complete=complete_structure,
 )
 @price_option
 @overrides_option("Override a structure parameter; repeatable (e.g. --set central_share=0).")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..data.dataset import Territory
+from ..data.scaffold import next_steps
 from ..data.structures import PRESETS, Structure, apply_overrides
 from ..errors import InputError, Problem
 from ..model.lp import build_model
@@ -47,12 +48,15 @@ class Validation:
 
     ``problems`` are the dataset's own: its price and its own structures (exit 2 on the command
     line). ``structures`` has one check for each dataset structure and each preset.
+    ``next_steps`` are the edits left while the dataset still holds the placeholders of
+    ``revshare init`` (:func:`revshare.data.scaffold.next_steps`), in order; they are no problem.
     """
 
     territory: Territory
     price: float | None
     problems: tuple[Problem, ...]
     structures: tuple[StructureCheck, ...]
+    next_steps: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -123,4 +127,6 @@ def validate(
         checks.append(StructureCheck(name, structure.source, preset, tuple(found)))
         if not preset:
             problems += found
-    return Validation(territory, used, tuple(sorted(set(problems))), tuple(checks))
+    return Validation(
+        territory, used, tuple(sorted(set(problems))), tuple(checks), next_steps(territory)
+    )
