@@ -53,7 +53,8 @@ LIBRARY_PARAMETERS = {
 # Per command: parameters that another option of that command sets.
 COMMAND_PARAMETERS = {
     "compare": {"structure": "names"},
-    "sweep": {"structure": "names", "set": "params", "overrides": "params"},
+    "sweep": {"structure": "names"},
+    "ratify": {"proposal": "structure"},
 }
 QUOTES = "'\""  # around a value written as Python (``encoding='cp1256'``)
 _BACKTICKED = re.compile(r"`([a-z][a-z0-9_]*)(?:=([^`]*))?`")

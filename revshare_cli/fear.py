@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -49,13 +49,6 @@ def _csv(frame: pd.DataFrame) -> bytes:
     )
 
 
-def _json(document: dict[str, Any]) -> bytes:
-    from revshare.reports.allocation import SCHEMA_VERSION, json_ready
-    from revshare.reports.safe import json_bytes
-
-    return json_bytes(json_ready({"schema_version": SCHEMA_VERSION, **document}))
-
-
 @click.command(epilog=f"Example: {EXAMPLES['guarantees']}")
 @dataset_options
 @structures_option
@@ -89,7 +82,6 @@ def guarantees(
         terminal_guarantees,
         write_guarantees,
     )
-    from revshare.reports.safe import json_bytes
 
     refuse_existing(outdir, GUARANTEE_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
@@ -103,7 +95,9 @@ def guarantees(
         fmt,
         lambda: terminal_guarantees(result),
         lambda: guarantees_csv(result),
-        lambda: json_bytes(guarantees_document(result)),
+        lambda: guarantees_document(result),
+        kind="guarantees",
+        dataset=result.dataset,
     )
 
 
@@ -177,15 +171,13 @@ def core(
         fmt,
         text,
         lambda: _csv(table),
-        lambda: _json(
-            {
-                "kind": "core",
-                "dataset": result.dataset,
-                "price_usd_per_bbl": result.price,
-                "structures": table.to_dict("records"),
-                "excesses": result.excesses.to_dict("records"),
-            }
-        ),
+        lambda: {
+            "price_usd_per_bbl": result.price,
+            "structures": table.to_dict("records"),
+            "excesses": result.excesses.to_dict("records"),
+        },
+        kind="core",
+        dataset=result.dataset,
     )
 
 
@@ -250,14 +242,9 @@ def power(
         fmt,
         text,
         lambda: _csv(table),
-        lambda: _json(
-            {
-                "kind": "power",
-                "dataset": territory.name,
-                "title": title,
-                "players": table.to_dict("records"),
-            }
-        ),
+        lambda: {"title": title, "players": table.to_dict("records")},
+        kind="power",
+        dataset=territory.name,
     )
 
 
@@ -342,12 +329,7 @@ def secession(
         fmt,
         text,
         lambda: _csv(votes),
-        lambda: _json(
-            {
-                "kind": "secession",
-                "dataset": territory.name,
-                "structure": vote.structure,
-                "votes": votes.to_dict("records"),
-            }
-        ),
+        lambda: {"structure": vote.structure, "votes": votes.to_dict("records")},
+        kind="secession",
+        dataset=territory.name,
     )

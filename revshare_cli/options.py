@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,20 @@ solver_option = click.option(
 time_limit_option = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per LP solve."
 )
+cross_check_option = click.option(
+    "--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree."
+)
+solver_options_option = click.option(
+    "--solver-option",
+    "solver_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.",
+)
+solving_options = stack(solver_option, cross_check_option, time_limit_option, solver_options_option)
+"""The options of every command that solves: which solver, a cross-check, a time limit, and
+options passed to the solver."""
+
 structures_option = click.option(
     "--structures",
     "-s",
@@ -115,16 +129,43 @@ format_option = click.option(
 
 
 def emit(
-    fmt: str, table: Callable[[], str], csv: Callable[[], bytes], json: Callable[[], bytes]
+    fmt: str,
+    table: Callable[[], str],
+    csv: Callable[[], bytes],
+    json: Callable[[], bytes | Mapping[str, Any]],
+    *,
+    kind: str,
+    dataset: str,
 ) -> None:
-    """Print a result on stdout as ``--format`` asks: the terminal table, or the report's own CSV
-    or JSON (the bytes its report files hold, without the byte-order mark)."""
+    """Print a result on stdout as ``--format`` asks: the terminal table, the report's own CSV
+    (the bytes its report file holds, without the byte-order mark), or its JSON in the one
+    envelope every command prints (:func:`envelope`)."""
     if fmt == "table":
         click.echo(table())
     elif fmt == "csv":
         click.echo(csv().decode("utf-8-sig"), nl=False)
     else:
-        click.echo(json().decode("utf-8"), nl=False)
+        click.echo(envelope(kind, dataset, json()).decode("utf-8"), nl=False)
+
+
+def csv_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
+    """Rows as the reports write CSV (formula-like text neutralised)."""
+    from revshare.reports.safe import csv_bytes as safe_csv
+
+    return safe_csv(columns, rows)
+
+
+def envelope(kind: str, dataset: str, document: bytes | Mapping[str, Any]) -> bytes:
+    """``document`` with ``schema_version``, ``kind`` and ``dataset`` first: the envelope of every
+    JSON the command line prints (``revshare/reports/schemas/<kind>.schema.json`` describes each)."""
+    import json as json_module
+
+    from revshare.reports.allocation import SCHEMA_VERSION, json_ready
+    from revshare.reports.safe import json_bytes
+
+    body = json_module.loads(document) if isinstance(document, bytes) else dict(document)
+    head = {"schema_version": SCHEMA_VERSION, "kind": kind, "dataset": dataset}
+    return json_bytes(json_ready({**head, **{k: v for k, v in body.items() if k not in head}}))
 
 
 def structure_names(names: str) -> str | list[str]:

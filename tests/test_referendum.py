@@ -300,7 +300,7 @@ def test_an_unknown_status_quo_is_named_as_such(land):
     with pytest.raises(InputError) as err:
         ratify(land, "unified", "anarchy", "majority", price=0)
     assert [(p.file, p.code) for p in err.value.problems] == [
-        ("--status-quo", "E-UNKNOWN-STRUCTURE")
+        ("status_quo", "E-UNKNOWN-STRUCTURE")
     ]
 
 

@@ -767,7 +767,7 @@ def resolve(
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise InputError(
         Problem(
-            "--structure",
+            "structure",
             None,
             None,
             "E-UNKNOWN-STRUCTURE",
@@ -789,12 +789,12 @@ def parse_override(text: str) -> tuple[str, Any]:
     if key is None:
         raise InputError(
             Problem(
-                "--set",
+                "overrides",
                 None,
                 None,
                 "E-USAGE",
                 f"expected PARAM=VALUE, got {text!r}",
-                "write e.g. --set central_share=0.2",
+                "write e.g. central_share=0.2",
             )
         )
     try:
@@ -852,7 +852,7 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
         if head == "extends" or head in RESERVED:
             problems.append(
                 Problem(
-                    "--set",
+                    "overrides",
                     None,
                     printable(key),
                     "E-RESERVED",
@@ -865,7 +865,7 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
         elif dot and head in PARAMETERS and head not in TABLE_PARAMETERS:
             problems.append(
                 Problem(
-                    "--set",
+                    "overrides",
                     None,
                     printable(key),
                     "E-STRUCTURE",
