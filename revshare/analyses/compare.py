@@ -338,7 +338,7 @@ def compare(
     structures : ``"all"`` (every preset and dataset structure), or a list of names, ``.toml``
         paths or :class:`Structure` objects; a single name is a list of one.
     price : USD a barrel; default the dataset's ``default_price``.
-    overrides : ``PARAM=VALUE`` strings applied to every structure, as ``--set``.
+    overrides : ``PARAM=VALUE`` strings applied to every structure.
     solver : ``"highs"`` or ``"cbc"``.
     guarantees : also each faction's and bloc's guaranteed money under a hostile centre and its
         exposure (:func:`revshare.guarantees`), as ``guaranteed_usd`` and ``exposure_usd``
@@ -368,7 +368,7 @@ def compare(
     overrides = list(overrides or [])
     definitions = {s.name: apply_overrides(s, overrides) for s, _ in chosen}
     # An override is the caller's input for every structure: a name it gets wrong fails the run.
-    misnamed = check_names(territory, apply_overrides(Structure(name="--set"), overrides))
+    misnamed = check_names(territory, apply_overrides(Structure(name="overrides"), overrides))
     if misnamed:
         raise InputError(misnamed)
     options = dict(solver_options or {})

@@ -470,7 +470,7 @@ def ratify(
         :func:`revshare.analyses.optimize` at ``price``, or already solved :class:`Allocation` objects.
     rule : ``majority``, ``double-majority``, ``iraq-2005`` or ``bloc-veto`` (:data:`RULES`).
     margin : USD a head by which the proposal must beat the status quo to win a voter.
-    overrides, status_quo_overrides : ``PARAM=VALUE`` overrides of each structure (``--set``).
+    overrides, status_quo_overrides : ``PARAM=VALUE`` overrides of each structure.
     turnout : share of each cell's people who vote, one number or one per region; voters are
         ``round(population * turnout)``, half to even.
     vote_model, logistic_scale_usd, seed : see the module docstring.

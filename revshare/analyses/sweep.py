@@ -513,12 +513,12 @@ def sweep(
     if resume and out is None:
         raise InputError(
             Problem(
-                "--resume",
+                "resume",
                 None,
                 None,
                 "E-USAGE",
-                "there is nothing to resume without --out",
-                "pass --out DIR",
+                "there is nothing to resume without `out`",
+                "pass `out=DIR`",
             )
         )
     if workers is not None and workers < 1:
