@@ -9,6 +9,7 @@ import click
 import revshare
 from revshare.errors import InputError
 
+from . import choices
 from .failures import Group, handle_errors, pairs
 from .fear import EXAMPLES as FEAR_EXAMPLES
 from .fear import core, guarantees, power, secession
@@ -23,7 +24,6 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
     solving_options,
     vote_model_option,
 )
@@ -119,14 +119,14 @@ def generate(
 @click.option("--max-seats", type=click.IntRange(min=1), help="At most this many seats each.")
 @click.option(
     "--by",
-    type=registry_choice("revshare.analyses.convention:BY"),
+    type=click.Choice(choices.BY),
     default="region",
     show_default=True,
     help="Which localities get seats.",
 )
 @click.option(
     "--tie-rule",
-    type=registry_choice("revshare.analyses.convention:TIE_RULES"),
+    type=click.Choice(choices.TIE_RULES),
     default="error",
     show_default=True,
     help="How an exact tie for the last seat is settled.",
@@ -187,7 +187,7 @@ def convention(
 )
 @click.option(
     "--rule",
-    type=registry_choice("revshare.analyses.referendum:RULES"),
+    type=click.Choice(choices.RULES),
     default="majority",
     show_default=True,
 )

@@ -13,6 +13,7 @@ import revshare
 if TYPE_CHECKING:
     import pandas as pd
 
+from . import choices
 from .failures import handle_errors
 from .inputs import load, refuse_existing
 from .options import (
@@ -24,7 +25,6 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
     structure_names,
     structures_option,
     vote_model_option,
@@ -185,7 +185,7 @@ def core(
 @dataset_options
 @click.option(
     "--rule",
-    type=registry_choice("revshare.analyses.referendum:RULES"),
+    type=click.Choice(choices.RULES),
     default="majority",
     show_default=True,
     help="The ratification rule, each region or bloc voting as one block.",
@@ -193,7 +193,7 @@ def core(
 @click.option(
     "--by",
     "power_by",
-    type=registry_choice("revshare.analyses.blocking:VOTERS"),
+    type=click.Choice(choices.POWER_VOTERS),
     default="region",
     show_default=True,
     help="Who votes as one block.",
@@ -265,7 +265,7 @@ def power(
 @click.option(
     "--by",
     "vote_by",
-    type=registry_choice("revshare.analyses.secession:VOTERS"),
+    type=click.Choice(choices.SECESSION_VOTERS),
     default="bloc",
     show_default=True,
     help="Who votes.",

@@ -1,46 +1,21 @@
-"""The options several commands share, each written once; choice lists are the library's registries.
-
-A choice list is read from its registry when first needed (to show help or check a value), so
-that ``import revshare_cli`` loads none of the library's heavy modules and a name the library
-learns (an apportionment method, a referendum rule) is on the command line at once.
+"""The options several commands share, each written once; choice lists are the library's
+registries' names (:mod:`revshare_cli.choices`, light to import, so that help prints at once).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from . import choices
+
 FORMATS = ("table", "csv", "json")
 """What a command prints on stdout."""
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-class Registry(click.Choice):
-    """A choice list that is the keys of a library registry (``module:NAME``), plus aliases."""
-
-    def __init__(self, *registries: str, case_sensitive: bool = True) -> None:
-        # not Choice.__init__: it would store a list now, and the list is read on first use
-        self.case_sensitive = case_sensitive
-        self.registries = registries
-
-    @functools.cached_property
-    def choices(self) -> Sequence[str]:  # type: ignore[override]
-        names: list[str] = []
-        for registry in self.registries:
-            module, _, attr = registry.partition(":")
-            names += [str(n) for n in getattr(importlib.import_module(module), attr)]
-        return tuple(names)
-
-
-def registry_choice(*registries: str, case_sensitive: bool = True) -> Registry:
-    """The names in ``registries`` (each ``revshare.module:NAME``, a dict or a tuple)."""
-    return Registry(*registries, case_sensitive=case_sensitive)
 
 
 def stack(*decorators: Decorator) -> Decorator:
@@ -71,7 +46,7 @@ price_option = click.option(
 )
 solver_option = click.option(
     "--solver",
-    type=registry_choice("revshare.solve.solver:SOLVERS"),
+    type=click.Choice(choices.SOLVERS),
     default="highs",
     show_default=True,
     help="The LP solver.",
@@ -175,11 +150,7 @@ def structure_names(names: str) -> str | list[str]:
 
 method_option = click.option(
     "--method",
-    type=registry_choice(
-        "revshare.analyses.convention:METHODS",
-        "revshare.analyses.convention:ALIASES",
-        case_sensitive=False,
-    ),
+    type=click.Choice((*choices.METHODS, *choices.METHOD_ALIASES), case_sensitive=False),
     default="huntington-hill",
     show_default=True,
     help="How a convention's seats are apportioned.",
@@ -188,7 +159,7 @@ method_option = click.option(
 
 vote_model_option = click.option(
     "--vote-model",
-    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
+    type=click.Choice(choices.VOTE_MODELS),
     default="deterministic",
     show_default=True,
     help="How voters decide: all by the margin, or each by a seeded logistic draw.",

@@ -15,6 +15,7 @@ from revshare.errors import NotOptimalError
 if TYPE_CHECKING:
     from revshare.analyses.sweep import SweepResult
 
+from . import choices
 from .failures import fail, handle_errors, pairs, usage
 from .inputs import load, price_notice, refuse_existing
 from .options import (
@@ -25,7 +26,6 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
     solving_options,
     structure_names,
     structures_option,
@@ -250,7 +250,7 @@ def compare(
 )
 @click.option(
     "--price-model",
-    type=registry_choice("revshare.data.scenarios:PRICE_MODELS"),
+    type=click.Choice(choices.PRICE_MODELS),
     default="gbm",
     show_default=True,
     help="Monte Carlo model (see README).",
