@@ -60,7 +60,7 @@ def check_outputs(outdir: Path, names: Iterable[str], force: bool) -> list[Probl
                 None,
                 "E-OUTPUT",
                 "exists and is not a directory",
-                "choose another --out",
+                "choose another `out`",
             )
         )
         return problems
@@ -75,7 +75,7 @@ def check_outputs(outdir: Path, names: Iterable[str], force: bool) -> list[Probl
                     None,
                     "E-OUTPUT-SYMLINK",
                     "is a symbolic link; revshare does not write through links",
-                    "remove the link or choose another --out",
+                    "remove the link or choose another `out`",
                 )
             )
         elif target.exists() and not force:
@@ -86,7 +86,7 @@ def check_outputs(outdir: Path, names: Iterable[str], force: bool) -> list[Probl
                     None,
                     "E-OUTPUT-EXISTS",
                     "a report is already there",
-                    "pass --force to replace it",
+                    "pass `force=True` to replace it",
                 )
             )
     return problems

@@ -9,13 +9,15 @@ import click
 import revshare
 from revshare.errors import InputError
 
+from . import choices
 from .completion import complete_structure
-from .failures import Group, handle_errors
+from .failures import Group, handle_errors, pairs
 from .fear import EXAMPLES as FEAR_EXAMPLES
 from .fear import core, guarantees, power, secession
 from .init_command import init
 from .inputs import load, refuse_existing
 from .options import (
+    csv_bytes,
     dataset_options,
     emit,
     force_option,
@@ -24,15 +26,18 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
+    solving_options,
     vote_model_option,
 )
+from .periods import EXAMPLE as PERIODS_EXAMPLE
+from .periods import periods
 from .solving import EXAMPLES as SOLVING_EXAMPLES
 from .solving import compare, optimize, sweep
 
 EXAMPLES = {
     **SOLVING_EXAMPLES,
     **FEAR_EXAMPLES,
+    "periods": PERIODS_EXAMPLE,
     "validate": "revshare validate data/iraq",
     "structures": "revshare structures data/iraq",
     "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
@@ -68,6 +73,7 @@ def main(debug: bool) -> None:
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @force_option("Replace an existing dataset in OUTDIR.")
+@format_option
 @handle_errors
 def generate(
     outdir: Path,
@@ -78,6 +84,7 @@ def generate(
     periods: int,
     seed: int,
     force: bool,
+    fmt: str,
 ) -> None:
     """Write a synthetic dataset of any size (with a monthly price path) for scale tests."""
     from revshare.data.synthetic import generate as make
@@ -85,9 +92,24 @@ def generate(
 
     frames = make(n_regions, factions, n_fields, blocs, seed)
     write_dataset(outdir, frames, price_path(periods, seed), seed, force=force)
-    click.echo(
-        f"wrote {outdir}: {n_regions} regions, {len(frames[1])} cells, {len(frames[0])} field rows, "
-        f"{periods} monthly periods (synthetic, seed {seed})"
+    wrote = {
+        "path": str(outdir),
+        "regions": n_regions,
+        "cells": len(frames[1]),
+        "field_rows": len(frames[0]),
+        "periods": periods,
+        "seed": seed,
+    }
+    emit(
+        fmt,
+        lambda: (
+            f"wrote {outdir}: {n_regions} regions, {wrote['cells']} cells, "
+            f"{wrote['field_rows']} field rows, {periods} monthly periods (synthetic, seed {seed})"
+        ),
+        lambda: csv_bytes(list(wrote), [list(wrote.values())]),
+        lambda: wrote,
+        kind="generated",
+        dataset=Path(outdir).resolve().name,
     )
 
 
@@ -99,14 +121,14 @@ def generate(
 @click.option("--max-seats", type=click.IntRange(min=1), help="At most this many seats each.")
 @click.option(
     "--by",
-    type=registry_choice("revshare.analyses.convention:BY"),
+    type=click.Choice(choices.BY),
     default="region",
     show_default=True,
     help="Which localities get seats.",
 )
 @click.option(
     "--tie-rule",
-    type=registry_choice("revshare.analyses.convention:TIE_RULES"),
+    type=click.Choice(choices.TIE_RULES),
     default="error",
     show_default=True,
     help="How an exact tie for the last seat is settled.",
@@ -154,6 +176,8 @@ def convention(
         lambda: apportionment_text(result),
         lambda: apportionment_csv(result),
         lambda: apportionment_json(result),
+        kind="apportionment",
+        dataset=territory.name,
     )
 
 
@@ -174,7 +198,7 @@ def convention(
 )
 @click.option(
     "--rule",
-    type=registry_choice("revshare.analyses.referendum:RULES"),
+    type=click.Choice(choices.RULES),
     default="majority",
     show_default=True,
 )
@@ -210,6 +234,7 @@ def convention(
     help="USD a head that raises the odds of yes e-fold (logistic).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
+@solving_options
 @out_option()
 @format_option
 @force_option()
@@ -232,6 +257,10 @@ def ratify(
     vote_model: str,
     logistic_scale: float,
     seed: int,
+    solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
     outdir: Path | None,
     fmt: str,
     force: bool,
@@ -261,6 +290,10 @@ def ratify(
         vote_model=vote_model,
         logistic_scale_usd=logistic_scale,
         seed=seed,
+        solver=solver,
+        time_limit=time_limit,
+        solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+        cross_check=cross_check,
     )
     if outdir is not None:
         write_referendum(result, outdir, force=force)
@@ -269,12 +302,15 @@ def ratify(
         lambda: referendum_text(result),
         lambda: referendum_csv(result),
         lambda: referendum_json(result),
+        kind="referendum",
+        dataset=territory.name,
     )
 
 
 @main.command(epilog=f"Example: {EXAMPLES['validate']}")
 @dataset_options
 @price_option
+@format_option
 @handle_errors
 def validate(
     dataset: Path | None,
@@ -284,6 +320,7 @@ def validate(
     encoding: str,
     delimiter: str,
     price: float | None,
+    fmt: str,
 ) -> None:
     """Check a dataset and every structure that could run on it; solve nothing.
 
@@ -297,31 +334,83 @@ def validate(
     if result.problems:
         raise InputError(list(result.problems))
     applicable = sum(c.applicable for c in result.structures)
-    click.echo(
-        f"ok: {len(t.regions)} regions, {len(t.factions)} factions, {len(t.cells)} cells, "
-        f"{t.fields['field'].nunique()} fields, {len(t.blocs)} blocs, "
-        f"{len(t.structures)} dataset structures; {applicable} of {len(result.structures)} "
-        "structures can run"
+    counts = {
+        "regions": len(t.regions),
+        "factions": len(t.factions),
+        "cells": len(t.cells),
+        "fields": int(t.fields["field"].nunique()),
+        "blocs": len(t.blocs),
+        "dataset_structures": len(t.structures),
+    }
+    rows = [
+        {
+            "structure": c.name,
+            "source": c.source,
+            "preset": c.preset,
+            "applicable": c.applicable,
+            "reason": c.reason,
+        }
+        for c in result.structures
+    ]
+
+    def text() -> str:
+        lines = [
+            f"ok: {counts['regions']} regions, {counts['factions']} factions, "
+            f"{counts['cells']} cells, {counts['fields']} fields, {counts['blocs']} blocs, "
+            f"{counts['dataset_structures']} dataset structures; {applicable} of "
+            f"{len(result.structures)} structures can run"
+        ]
+        lines += [f"preset {n} cannot apply: {r}" for n, r in result.presets_not_applicable.items()]
+        if result.next_steps:
+            lines.append("\nNext steps (placeholders of `revshare init` remain; validate after each):")
+            lines += [f"{i}. {step}" for i, step in enumerate(result.next_steps, 1)]
+        return "\n".join(lines)
+
+    emit(
+        fmt,
+        text,
+        lambda: csv_bytes(list(rows[0]) if rows else [], [list(r.values()) for r in rows]),
+        lambda: {
+            "ok": True,
+            "price_usd_per_bbl": result.price,
+            **counts,
+            "structures": rows,
+            "next_steps": list(result.next_steps),
+        },
+        kind="validation",
+        dataset=t.name,
     )
-    for name, reason in result.presets_not_applicable.items():
-        click.echo(f"preset {name} cannot apply: {reason}")
-    if result.next_steps:
-        click.echo("\nNext steps (placeholders of `revshare init` remain; validate after each):")
-        click.echo("\n".join(f"{i}. {step}" for i, step in enumerate(result.next_steps, 1)))
 
 
 @main.command(epilog=f"Example: {EXAMPLES['structures']}")
 @click.argument("dataset", required=False, type=click.Path(path_type=Path))
+@format_option
 @handle_errors
-def structures(dataset: Path | None) -> None:
+def structures(dataset: Path | None, fmt: str) -> None:
     """List the built-in presets and the dataset's own structures."""
     available = dict(revshare.PRESETS)
+    name = ""
     if dataset is not None:
-        available.update(revshare.load_dataset(dataset).structures)
-    for name, s in available.items():
-        click.echo(f"{name:<20} [{s.source}] objective={s.objective}  {s.description}")
+        territory = revshare.load_dataset(dataset)
+        available.update(territory.structures)
+        name = territory.name
+    rows = [
+        {"name": n, "source": s.source, "objective": s.objective, "description": s.description}
+        for n, s in available.items()
+    ]
+    emit(
+        fmt,
+        lambda: "\n".join(
+            f"{r['name']:<20} [{r['source']}] objective={r['objective']}  {r['description']}"
+            for r in rows
+        ),
+        lambda: csv_bytes(list(rows[0]), [list(r.values()) for r in rows]),
+        lambda: {"structures": rows},
+        kind="structures",
+        dataset=name,
+    )
 
 
-for command in (optimize, compare, sweep, guarantees, core, power, secession):
+for command in (optimize, periods, compare, sweep, guarantees, core, power, secession):
     main.add_command(command)
 main.add_command(init)

@@ -35,8 +35,7 @@ TYPED: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("typed",
 """The words of the command line being run, to tell which of an option's names was typed."""
 
 # A library parameter and the option that sets it, where their names differ (otherwise the
-# parameter is the option's own name). Library problems that still name a flag (``--set``) are
-# read as the parameter of that flag.
+# parameter is the option's own name).
 LIBRARY_PARAMETERS = {
     "prices": "grid",
     "kind": "price_model",
@@ -44,7 +43,6 @@ LIBRARY_PARAMETERS = {
     "mean": "mean_price",
     "n": "scenarios",
     "periods": "periods_file",
-    "set": "overrides",
     "structures": "names",
     "out": "outdir",
     "format": "fmt",
@@ -53,7 +51,10 @@ LIBRARY_PARAMETERS = {
 # Per command: parameters that another option of that command sets.
 COMMAND_PARAMETERS = {
     "compare": {"structure": "names"},
-    "sweep": {"structure": "names", "set": "params", "overrides": "params"},
+    "sweep": {"structure": "names"},
+    "ratify": {"proposal": "structure"},
+    "power": {"by": "power_by"},
+    "secession": {"by": "vote_by"},
 }
 QUOTES = "'\""  # around a value written as Python (``encoding='cp1256'``)
 _BACKTICKED = re.compile(r"`([a-z][a-z0-9_]*)(?:=([^`]*))?`")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +13,7 @@ import revshare
 if TYPE_CHECKING:
     import pandas as pd
 
+from . import choices
 from .completion import complete_structure
 from .failures import handle_errors
 from .inputs import load, refuse_existing
@@ -25,7 +26,6 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
     structure_names,
     structures_option,
     vote_model_option,
@@ -48,13 +48,6 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return csv_bytes(
         list(frame.columns), frame.astype(object).where(frame.notna(), "").values.tolist()
     )
-
-
-def _json(document: dict[str, Any]) -> bytes:
-    from revshare.reports.allocation import SCHEMA_VERSION, json_ready
-    from revshare.reports.safe import json_bytes
-
-    return json_bytes(json_ready({"schema_version": SCHEMA_VERSION, **document}))
 
 
 @click.command(epilog=f"Example: {EXAMPLES['guarantees']}")
@@ -90,7 +83,6 @@ def guarantees(
         terminal_guarantees,
         write_guarantees,
     )
-    from revshare.reports.safe import json_bytes
 
     refuse_existing(outdir, GUARANTEE_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
@@ -104,7 +96,9 @@ def guarantees(
         fmt,
         lambda: terminal_guarantees(result),
         lambda: guarantees_csv(result),
-        lambda: json_bytes(guarantees_document(result)),
+        lambda: guarantees_document(result),
+        kind="guarantees",
+        dataset=result.dataset,
     )
 
 
@@ -178,15 +172,13 @@ def core(
         fmt,
         text,
         lambda: _csv(table),
-        lambda: _json(
-            {
-                "kind": "core",
-                "dataset": result.dataset,
-                "price_usd_per_bbl": result.price,
-                "structures": table.to_dict("records"),
-                "excesses": result.excesses.to_dict("records"),
-            }
-        ),
+        lambda: {
+            "price_usd_per_bbl": result.price,
+            "structures": table.to_dict("records"),
+            "excesses": result.excesses.to_dict("records"),
+        },
+        kind="core",
+        dataset=result.dataset,
     )
 
 
@@ -194,7 +186,7 @@ def core(
 @dataset_options
 @click.option(
     "--rule",
-    type=registry_choice("revshare.analyses.referendum:RULES"),
+    type=click.Choice(choices.RULES),
     default="majority",
     show_default=True,
     help="The ratification rule, each region or bloc voting as one block.",
@@ -202,7 +194,7 @@ def core(
 @click.option(
     "--by",
     "power_by",
-    type=registry_choice("revshare.analyses.blocking:VOTERS"),
+    type=click.Choice(choices.POWER_VOTERS),
     default="region",
     show_default=True,
     help="Who votes as one block.",
@@ -251,14 +243,9 @@ def power(
         fmt,
         text,
         lambda: _csv(table),
-        lambda: _json(
-            {
-                "kind": "power",
-                "dataset": territory.name,
-                "title": title,
-                "players": table.to_dict("records"),
-            }
-        ),
+        lambda: {"title": title, "players": table.to_dict("records")},
+        kind="power",
+        dataset=territory.name,
     )
 
 
@@ -286,7 +273,7 @@ def power(
 @click.option(
     "--by",
     "vote_by",
-    type=registry_choice("revshare.analyses.secession:VOTERS"),
+    type=click.Choice(choices.SECESSION_VOTERS),
     default="bloc",
     show_default=True,
     help="Who votes.",
@@ -350,12 +337,7 @@ def secession(
         fmt,
         text,
         lambda: _csv(votes),
-        lambda: _json(
-            {
-                "kind": "secession",
-                "dataset": territory.name,
-                "structure": vote.structure,
-                "votes": votes.to_dict("records"),
-            }
-        ),
+        lambda: {"structure": vote.structure, "votes": votes.to_dict("records")},
+        kind="secession",
+        dataset=territory.name,
     )

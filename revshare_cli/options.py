@@ -1,48 +1,22 @@
-"""The options several commands share, each written once; choice lists are the library's registries.
-
-A choice list is read from its registry when first needed (to show help or check a value), so
-that ``import revshare_cli`` loads none of the library's heavy modules and a name the library
-learns (an apportionment method, a referendum rule) is on the command line at once.
+"""The options several commands share, each written once; choice lists are the library's
+registries' names (:mod:`revshare_cli.choices`, light to import, so that help prints at once).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
+from . import choices
 from .completion import complete_structures
 
 FORMATS = ("table", "csv", "json")
 """What a command prints on stdout."""
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-class Registry(click.Choice):
-    """A choice list that is the keys of a library registry (``module:NAME``), plus aliases."""
-
-    def __init__(self, *registries: str, case_sensitive: bool = True) -> None:
-        # not Choice.__init__: it would store a list now, and the list is read on first use
-        self.case_sensitive = case_sensitive
-        self.registries = registries
-
-    @functools.cached_property
-    def choices(self) -> Sequence[str]:  # type: ignore[override]
-        names: list[str] = []
-        for registry in self.registries:
-            module, _, attr = registry.partition(":")
-            names += [str(n) for n in getattr(importlib.import_module(module), attr)]
-        return tuple(names)
-
-
-def registry_choice(*registries: str, case_sensitive: bool = True) -> Registry:
-    """The names in ``registries`` (each ``revshare.module:NAME``, a dict or a tuple)."""
-    return Registry(*registries, case_sensitive=case_sensitive)
 
 
 def stack(*decorators: Decorator) -> Decorator:
@@ -73,7 +47,7 @@ price_option = click.option(
 )
 solver_option = click.option(
     "--solver",
-    type=registry_choice("revshare.solve.solver:SOLVERS"),
+    type=click.Choice(choices.SOLVERS),
     default="highs",
     show_default=True,
     help="The LP solver.",
@@ -81,6 +55,20 @@ solver_option = click.option(
 time_limit_option = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per LP solve."
 )
+cross_check_option = click.option(
+    "--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree."
+)
+solver_options_option = click.option(
+    "--solver-option",
+    "solver_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.",
+)
+solving_options = stack(solver_option, cross_check_option, time_limit_option, solver_options_option)
+"""The options of every command that solves: which solver, a cross-check, a time limit, and
+options passed to the solver."""
+
 structures_option = click.option(
     "--structures",
     "-s",
@@ -118,16 +106,43 @@ format_option = click.option(
 
 
 def emit(
-    fmt: str, table: Callable[[], str], csv: Callable[[], bytes], json: Callable[[], bytes]
+    fmt: str,
+    table: Callable[[], str],
+    csv: Callable[[], bytes],
+    json: Callable[[], bytes | Mapping[str, Any]],
+    *,
+    kind: str,
+    dataset: str,
 ) -> None:
-    """Print a result on stdout as ``--format`` asks: the terminal table, or the report's own CSV
-    or JSON (the bytes its report files hold, without the byte-order mark)."""
+    """Print a result on stdout as ``--format`` asks: the terminal table, the report's own CSV
+    (the bytes its report file holds, without the byte-order mark), or its JSON in the one
+    envelope every command prints (:func:`envelope`)."""
     if fmt == "table":
         click.echo(table())
     elif fmt == "csv":
         click.echo(csv().decode("utf-8-sig"), nl=False)
     else:
-        click.echo(json().decode("utf-8"), nl=False)
+        click.echo(envelope(kind, dataset, json()).decode("utf-8"), nl=False)
+
+
+def csv_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
+    """Rows as the reports write CSV (formula-like text neutralised)."""
+    from revshare.reports.safe import csv_bytes as safe_csv
+
+    return safe_csv(columns, rows)
+
+
+def envelope(kind: str, dataset: str, document: bytes | Mapping[str, Any]) -> bytes:
+    """``document`` with ``schema_version``, ``kind`` and ``dataset`` first: the envelope of every
+    JSON the command line prints (``revshare/reports/schemas/<kind>.schema.json`` describes each)."""
+    import json as json_module
+
+    from revshare.reports.allocation import SCHEMA_VERSION, json_ready
+    from revshare.reports.safe import json_bytes
+
+    body = json_module.loads(document) if isinstance(document, bytes) else dict(document)
+    head = {"schema_version": SCHEMA_VERSION, "kind": kind, "dataset": dataset}
+    return json_bytes(json_ready({**head, **{k: v for k, v in body.items() if k not in head}}))
 
 
 def structure_names(names: str) -> str | list[str]:
@@ -137,11 +152,7 @@ def structure_names(names: str) -> str | list[str]:
 
 method_option = click.option(
     "--method",
-    type=registry_choice(
-        "revshare.analyses.convention:METHODS",
-        "revshare.analyses.convention:ALIASES",
-        case_sensitive=False,
-    ),
+    type=click.Choice((*choices.METHODS, *choices.METHOD_ALIASES), case_sensitive=False),
     default="huntington-hill",
     show_default=True,
     help="How a convention's seats are apportioned.",
@@ -150,7 +161,7 @@ method_option = click.option(
 
 vote_model_option = click.option(
     "--vote-model",
-    type=registry_choice("revshare.analyses.referendum:VOTE_MODELS"),
+    type=click.Choice(choices.VOTE_MODELS),
     default="deterministic",
     show_default=True,
     help="How voters decide: all by the margin, or each by a seeded logistic draw.",

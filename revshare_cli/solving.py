@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import revshare
 from revshare.errors import NotOptimalError
 
+if TYPE_CHECKING:
+    from revshare.analyses.sweep import SweepResult
+
+from . import choices
 from .completion import complete_structure
 from .failures import fail, handle_errors, pairs, usage
 from .inputs import load, price_notice, refuse_existing
@@ -22,12 +27,11 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
-    registry_choice,
-    solver_option,
+    solving_options,
     structure_names,
     structures_option,
-    time_limit_option,
 )
+from .periods import MOVED, fund_of, fund_options, run_periods
 
 EXAMPLES = {
     "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
@@ -48,18 +52,7 @@ EXAMPLES = {
 )
 @price_option
 @overrides_option("Override a structure parameter; repeatable (e.g. --set central_share=0).")
-@solver_option
-@click.option(
-    "--cross-check", is_flag=True, help="Also solve with the other solver; fail if they disagree."
-)
-@time_limit_option
-@click.option(
-    "--solver-option",
-    "solver_options",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Pass an option to the solver as is (HiGHS option name, or CBC word); repeatable.",
-)
+@solving_options
 @out_option()
 @format_option
 @click.option("--write-lp", is_flag=True, help="Also write model.lp into --out.")
@@ -67,26 +60,10 @@ EXAMPLES = {
     "--periods",
     "periods_file",
     type=click.Path(path_type=Path),
-    help="A price path (period,price[,years]): allocate every period.",
+    hidden=True,
+    help="Moved: see 'revshare periods'.",
 )
-@click.option(
-    "--fund-benchmark",
-    metavar="PRICE|ma:N",
-    help="With --periods: a stabilisation fund saving revenue above this benchmark price.",
-)
-@click.option(
-    "--fund-target",
-    type=float,
-    help="Distributable floor, USD a year (default: revenue at the benchmark).",
-)
-@click.option(
-    "--fund-spend-rule", type=float, help="Withdraw at most this share of the balance a period."
-)
-@click.option("--fund-interest", type=float, default=0.0, show_default=True, help="A year.")
-@click.option(
-    "--fund-initial", type=float, default=0.0, show_default=True, help="Opening balance, USD."
-)
-@click.option("--smooth", is_flag=True, help="Choose withdrawals to smooth each cell's money.")
+@fund_options(hidden=True)
 @force_option()
 @handle_errors
 def optimize(
@@ -115,7 +92,11 @@ def optimize(
     smooth: bool,
     force: bool,
 ) -> None:
-    """Allocate the revenue under one structure and report the verified optimum."""
+    """Allocate the revenue under one structure and report the verified optimum.
+
+    Multi-period allocation moved to 'revshare periods'; 'optimize --periods FILE' (and its fund
+    options) still runs it there, and says so on stderr.
+    """
     from revshare import reports
     from revshare.analyses.optimize import model_lp
 
@@ -136,17 +117,10 @@ def optimize(
                 "takes its prices from the file and solves with HiGHS",
                 f"drop {', '.join(clash)}",
             )
-        from revshare.analyses.periods import fund_from_options
-
-        fund = fund_from_options(
-            fund_benchmark,
-            target_usd=fund_target,
-            spend_rule=fund_spend_rule,
-            interest=fund_interest,
-            initial_usd=fund_initial,
-        )
+        fund = fund_of(fund_benchmark, fund_target, fund_spend_rule, fund_interest, fund_initial)
         territory = load(dataset, fields, population, regions, encoding, delimiter)
-        _optimize_periods(
+        click.echo(f"revshare: note: optimize --periods {MOVED}", err=True)
+        run_periods(
             territory,
             structure,
             overrides,
@@ -185,47 +159,8 @@ def optimize(
         lambda: reports.terminal_table(alloc),
         lambda: reports.allocation_csv(alloc),
         lambda: reports.summary_json(alloc),
-    )
-
-
-def _optimize_periods(
-    territory: revshare.Territory,
-    structure: str,
-    overrides: tuple[str, ...],
-    periods_file: Path,
-    fund: revshare.Fund | None,
-    smooth: bool,
-    time_limit: float | None,
-    outdir: Path | None,
-    fmt: str,
-    force: bool,
-) -> None:
-    from revshare.reports.periods import (
-        PERIOD_FILES,
-        periods_csv,
-        periods_json,
-        periods_terminal,
-        write_period_reports,
-    )
-
-    refuse_existing(outdir, PERIOD_FILES, force)
-    path = revshare.read_periods(periods_file)
-    result = revshare.optimize_periods(
-        territory,
-        structure,
-        path,
-        fund=fund,
-        smooth=smooth,
-        overrides=list(overrides),
-        time_limit=time_limit,
-    )
-    if outdir is not None:
-        write_period_reports(result, outdir, force=force)
-    emit(
-        fmt,
-        lambda: periods_terminal(result),
-        lambda: periods_csv(result),
-        lambda: periods_json(result),
+        kind="allocation",
+        dataset=territory.name,
     )
 
 
@@ -234,7 +169,7 @@ def _optimize_periods(
 @structures_option
 @price_option
 @overrides_option("Override a parameter in every structure; repeatable.")
-@solver_option
+@solving_options
 @click.option(
     "--guarantees",
     is_flag=True,
@@ -255,6 +190,9 @@ def compare(
     price: float | None,
     overrides: tuple[str, ...],
     solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
     guarantees: bool,
     outdir: Path | None,
     fmt: str,
@@ -280,6 +218,9 @@ def compare(
         overrides=list(overrides),
         solver=solver,
         guarantees=guarantees,
+        time_limit=time_limit,
+        solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+        cross_check=cross_check,
     )
     if result.unproven:
         click.echo(comparison_table(result))
@@ -294,6 +235,8 @@ def compare(
         lambda: comparison_table(result),
         lambda: comparison_csv(result),
         lambda: comparison_json(result),
+        kind="comparison",
+        dataset=result.dataset,
     )
 
 
@@ -309,7 +252,7 @@ def compare(
 )
 @click.option(
     "--price-model",
-    type=registry_choice("revshare.data.scenarios:PRICE_MODELS"),
+    type=click.Choice(choices.PRICE_MODELS),
     default="gbm",
     show_default=True,
     help="Monte Carlo model (see README).",
@@ -321,6 +264,7 @@ def compare(
 @click.option("--mean-price", type=float, help="mean-reverting long-run price (default: start).")
 @click.option("--reversion", type=float, default=0.5, show_default=True, help="Speed a year.")
 @click.option("--horizon", type=float, default=1.0, show_default=True, help="Years ahead.")
+@overrides_option("Override a parameter in every structure; repeatable (fixed; --param varies).")
 @click.option(
     "--param",
     "params",
@@ -331,8 +275,9 @@ def compare(
 @click.option("--workers", type=click.IntRange(min=1), help="Local processes (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler, e.g. tcp://host:8786.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
-@time_limit_option
+@solving_options
 @out_option("Stream results and reports here.")
+@format_option
 @click.option("--resume", is_flag=True, help="Continue the interrupted sweep in --out.")
 @force_option("Start over, replacing the sweep in --out.")
 @click.option(
@@ -360,12 +305,17 @@ def sweep(
     mean_price: float | None,
     reversion: float,
     horizon: float,
+    overrides: tuple[str, ...],
     params: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
     chunk_size: int,
+    solver: str,
+    cross_check: bool,
     time_limit: float | None,
+    solver_options: tuple[str, ...],
     outdir: Path | None,
+    fmt: str,
     resume: bool,
     force: bool,
     keep_chunks: bool,
@@ -374,6 +324,7 @@ def sweep(
     from tqdm import tqdm
 
     from revshare.data import scenarios as sc
+    from revshare.reports.safe import frame_csv
     from revshare.reports.sweep import sweep as run_sweep
     from revshare.reports.sweep import sweep_table
 
@@ -415,6 +366,10 @@ def sweep(
             keep_chunks=keep_chunks,
             chunk_size=chunk_size,
             time_limit=time_limit,
+            overrides=list(overrides),
+            solver=solver,
+            solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+            cross_check=cross_check,
             progress=progress,
             notice=lambda line: tqdm.write(line, file=sys.stderr),
         )
@@ -423,7 +378,14 @@ def sweep(
         fail(f"revshare: interrupted{kept}", 130)
     finally:
         bar.close()
-    click.echo(sweep_table(result))
+    emit(
+        fmt,
+        lambda: sweep_table(result),
+        lambda: frame_csv(result.summary),
+        lambda: sweep_document(result),
+        kind="sweep",
+        dataset=territory.name,
+    )
     if result.failed:
         fail(
             f"revshare: not optimal: {result.failed} scenario(s) could not be proven optimal and "
@@ -431,3 +393,15 @@ def sweep(
             + (f"; the finished chunks are kept in {outdir}" if outdir else ""),
             4,
         )
+
+
+def sweep_document(result: SweepResult) -> dict[str, Any]:
+    """The sweep's JSON on stdout: what it ran, each structure's statuses, each bloc's risk and
+    the percentiles of money per head (as the report folder's ``summary.json``)."""
+    return {
+        "spec": result.spec,
+        "provenance": dict(result.provenance),
+        "structures": result.structures.to_dict("records"),
+        "risk": result.risk.to_dict("records"),
+        "summary": result.summary.to_dict("records"),
+    }

@@ -288,10 +288,10 @@ def test_every_bad_option_is_reported_at_once():
 @pytest.mark.parametrize(
     ("pops", "seats", "method", "kwargs", "option"),
     [
-        ({"A": 1, "B": 2}, 3, "webster", {"min_seats": 2}, "--seats"),
-        ({"A": 1, "B": 2}, 5, "webster", {"max_seats": 2}, "--max-seats"),
-        ({"A": 1, "B": 2, "C": 3}, 2, "huntington-hill", {}, "--seats"),
-        ({"A": 1, "B": 2, "C": 3}, 2, "adams", {}, "--seats"),
+        ({"A": 1, "B": 2}, 3, "webster", {"min_seats": 2}, "seats"),
+        ({"A": 1, "B": 2}, 5, "webster", {"max_seats": 2}, "max_seats"),
+        ({"A": 1, "B": 2, "C": 3}, 2, "huntington-hill", {}, "seats"),
+        ({"A": 1, "B": 2, "C": 3}, 2, "adams", {}, "seats"),
     ],
 )
 def test_impossible_house_sizes(pops, seats, method, kwargs, option):

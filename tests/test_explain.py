@@ -91,7 +91,7 @@ def test_a_tie_between_concessions_says_one_of_several():
 def test_conflict_lines_cite_where_each_rule_was_set():
     error = explained(territory(), CASES["per-head floor against a bloc share"])
     text = "\n".join(error.conflict)
-    assert "bloc_share[A]" in text and "(--set)" in text
+    assert "bloc_share[A]" in text and "(overrides)" in text
     assert "floor[" in text
 
 

@@ -231,16 +231,16 @@ def test_bad_input(case: str) -> None:
 @pytest.mark.parametrize(
     ("case", "hint"),
     [
-        ("a03_cp1252", "--encoding cp1252"),
-        ("a04_cp1256", "--encoding cp1256"),
-        ("a05_mixed_encodings", "--encoding cp1252"),
-        ("b01_semicolon", "--delimiter ';'"),
-        ("b02_tab", "--delimiter '\\t'"),
+        ("a03_cp1252", "`encoding='cp1252'`"),
+        ("a04_cp1256", "`encoding='cp1256'`"),
+        ("a05_mixed_encodings", "`encoding='cp1252'`"),
+        ("b01_semicolon", "`delimiter=';'`"),
+        ("b02_tab", "`delimiter='\\t'`"),
         ("c04_header_case", "did you mean 'region'"),
         ("c07_unit_in_header", "did you mean 'production_bpd'"),
         ("d08_unknown_region", "'Basra'"),
         ("e16_arabic_indic_digits", "'2900000'"),
-        ("a14_too_many_rows", "--max-rows"),
+        ("a14_too_many_rows", "`max_rows`"),
     ],
 )
 def test_remedy_names_the_fix(case: str, hint: str) -> None:

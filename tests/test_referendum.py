@@ -299,9 +299,7 @@ def test_every_bad_option_is_reported_before_solving(land):
 def test_an_unknown_status_quo_is_named_as_such(land):
     with pytest.raises(InputError) as err:
         ratify(land, "unified", "anarchy", "majority", price=0)
-    assert [(p.file, p.code) for p in err.value.problems] == [
-        ("--status-quo", "E-UNKNOWN-STRUCTURE")
-    ]
+    assert [(p.file, p.code) for p in err.value.problems] == [("status_quo", "E-UNKNOWN-STRUCTURE")]
 
 
 def test_overrides_need_a_structure(land, solved):

@@ -146,7 +146,9 @@ def test_every_table_parameter_has_a_case() -> None:
     """The cases above cover every table parameter of Structure."""
     covered = {case.values[2] for case in TABLE_CASES}
     assert covered == set(TABLE_PARAMETERS)
-    fields = Structure.__dataclass_fields__  # the deal parts (accounts, pools, rules) are not fields
+    fields = (
+        Structure.__dataclass_fields__
+    )  # the deal parts (accounts, pools, rules) are not fields
     mappings = {p for p in PARAMETERS if p in fields and "Mapping" in str(fields[p].type)}
     assert mappings == set(TABLE_PARAMETERS)
 
@@ -165,7 +167,7 @@ def test_dotted_override_keeps_the_other_entries(
             assert dotted.bloc_retention_for(bloc) == whole.get(bloc, 0.0), bloc
     else:
         assert dict(getattr(dotted, parameter)) == whole
-    assert dotted.origin(parameter) == "--set"
+    assert dotted.origin(parameter) == "overrides"
     a = revshare.optimize(t, dotted, price=PRICE)
     b = revshare.optimize(t, oracle, price=PRICE)
     np.testing.assert_allclose(a.cells["usd"], b.cells["usd"], rtol=1e-9, atol=1.0)
@@ -267,7 +269,7 @@ def test_damage_allotment_without_damaged_regions_is_an_input_error(
     s = apply_overrides(PRESETS["federation"], [f"damage_allotment={allotment}"])
     (problem,) = check_applicable(s, t)
     assert problem.code == "E-NO-RECIPIENT"
-    assert problem.file == "--set" and problem.column == "federation.damage_allotment"
+    assert problem.file == "overrides" and problem.column == "federation.damage_allotment"
     with pytest.raises(InputError) as err:
         revshare.optimize(t, s, price=PRICE)
     assert err.value.codes == ["E-NO-RECIPIENT"]
@@ -294,7 +296,12 @@ def test_no_damage_and_no_allotment_is_fine(small_frames, damage) -> None:
     [
         (["objective=needs"], {"need_index": None}, "E-MISSING-INDICATOR", "need_index"),
         # a need_index of 0 is out of range for the reader; a missing one is for the structure
-        (["objective=needs"], {"need_index": [1.0, np.nan, 1.0]}, "E-MISSING-INDICATOR", "need_index"),
+        (
+            ["objective=needs"],
+            {"need_index": [1.0, np.nan, 1.0]},
+            "E-MISSING-INDICATOR",
+            "need_index",
+        ),
         (["objective=formula"], {"area_km2": None}, "E-MISSING-INDICATOR", "area_km2"),
         (
             ["objective=formula"],

@@ -212,7 +212,7 @@ def test_output_folder_holding_a_sweep_needs_resume_or_force(iraq, tmp_path):
     sweep(iraq, ["unified"], price_grid("50,60"), workers=1, out=out)
     with pytest.raises(InputError) as again:
         sweep(iraq, ["unified"], price_grid("50,60"), workers=1, out=out)
-    assert "--resume" in str(again.value)
+    assert "`resume=True`" in str(again.value)
     with pytest.raises(InputError) as other:
         sweep(iraq, ["unified"], price_grid("50,70"), workers=1, out=out, resume=True)
     assert "different sweep" in str(other.value)
@@ -360,7 +360,7 @@ def test_cli_sweep_bad_usage_exits_2_without_traceback(args, tmp_path):
 def test_resume_needs_an_output_folder(iraq):
     with pytest.raises(InputError) as info:
         sweep(iraq, ["unified"], price_grid("50"), workers=1, resume=True)
-    assert info.value.problems[0].file == "--resume"
+    assert info.value.problems[0].file == "resume"
 
 
 def test_cli_sweep_from_a_prices_file_neutralises_formula_names(tmp_path):

@@ -100,7 +100,7 @@ class SweepFolder:
             raise _output(
                 meta,
                 "a sweep is already here",
-                "pass --resume to continue it, --force to start over, or choose another --out",
+                "pass `resume=True` to continue it, `force=True` to start over, or choose another `out`",
             )
         elif force and self.chunks.exists():
             shutil.rmtree(self.chunks)

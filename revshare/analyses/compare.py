@@ -51,6 +51,7 @@ from ..data.dataset import Territory
 from ..data.structures import PRESETS, Structure, apply_overrides, resolve
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.lp import check_applicable, check_names
+from ..solve.solver import SolverConfig
 from . import preferences
 from .guarantees import guarantees as guarantee_table
 from .optimize import Allocation, optimize, resolve_price, versions
@@ -165,7 +166,7 @@ def select(
         chosen = [resolve(s, territory.structures) if isinstance(s, str) else s for s in items]
     except InputError as exc:  # the parameter here is ``structures``, not ``structure``
         raise InputError(
-            [replace(p, file="structures") if p.file == "--structure" else p for p in exc.problems]
+            [replace(p, file="structures") if p.file == "structure" else p for p in exc.problems]
         ) from None
     names = [s.name for s in chosen]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -197,7 +198,7 @@ def _solve(
     structure: Structure,
     lenient: bool,
     price: float,
-    solver: str,
+    solving: Mapping[str, Any],
 ) -> tuple[Status, Allocation | None, str]:
     """Solve ``structure`` (the overrides applied); with ``lenient``, a
     structure that cannot apply to the dataset (it names blocs or factions the dataset lacks, or
@@ -207,7 +208,7 @@ def _solve(
         if misfits:
             return "not applicable", None, _one_line("; ".join(p.message for p in misfits))
     try:
-        alloc = optimize(territory, structure, price=price, solver=solver)
+        alloc = optimize(territory, structure, price=price, **solving)
     except InfeasibleError as exc:
         # The rules in conflict by label only (the full wording is in optimize's error), so that
         # the reason stays one line a table can hold.
@@ -325,6 +326,9 @@ def compare(
     overrides: list[str] | None = None,
     solver: str = "highs",
     guarantees: bool = False,
+    time_limit: float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
 ) -> Comparison:
     """Solve every structure on ``territory`` and compare them.
 
@@ -334,11 +338,13 @@ def compare(
     structures : ``"all"`` (every preset and dataset structure), or a list of names, ``.toml``
         paths or :class:`Structure` objects; a single name is a list of one.
     price : USD a barrel; default the dataset's ``default_price``.
-    overrides : ``PARAM=VALUE`` strings applied to every structure, as ``--set``.
+    overrides : ``PARAM=VALUE`` strings applied to every structure.
     solver : ``"highs"`` or ``"cbc"``.
     guarantees : also each faction's and bloc's guaranteed money under a hostile centre and its
         exposure (:func:`revshare.guarantees`), as ``guaranteed_usd`` and ``exposure_usd``
         columns of ``factions`` and ``blocs``.
+    time_limit, solver_options, cross_check : as :func:`revshare.optimize` takes them, for each
+        structure's solve.
 
     Raises
     ------
@@ -362,9 +368,17 @@ def compare(
     overrides = list(overrides or [])
     definitions = {s.name: apply_overrides(s, overrides) for s, _ in chosen}
     # An override is the caller's input for every structure: a name it gets wrong fails the run.
-    misnamed = check_names(territory, apply_overrides(Structure(name="--set"), overrides))
+    misnamed = check_names(territory, apply_overrides(Structure(name="overrides"), overrides))
     if misnamed:
         raise InputError(misnamed)
+    options = dict(solver_options or {})
+    SolverConfig(solver, time_limit, options)  # a bad solver option fails once, before any solve
+    solving: dict[str, Any] = {
+        "solver": solver,
+        "time_limit": time_limit,
+        "solver_options": options,
+        "cross_check": cross_check,
+    }
     population = territory.population
     revenue = float(territory.field_revenue(price).sum())
     names = [s.name for s, _ in chosen]
@@ -375,7 +389,7 @@ def compare(
     for structure, lenient in chosen:
         t0 = time.perf_counter()
         status[structure.name], allocs[structure.name], reasons[structure.name] = _solve(
-            territory, definitions[structure.name], lenient, price, solver
+            territory, definitions[structure.name], lenient, price, solving
         )
         seconds[structure.name] = time.perf_counter() - t0
     feasible = [n for n in names if allocs[n] is not None]

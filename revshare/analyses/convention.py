@@ -216,7 +216,7 @@ def _check(
     if name not in METHODS:
         problems.append(
             _problem(
-                "--method",
+                "method",
                 "E-UNKNOWN-METHOD",
                 f"unknown method {method!r}",
                 f"use one of {', '.join(METHODS)}",
@@ -225,7 +225,7 @@ def _check(
     if not _is_int(seats) or not 1 <= seats <= MAX_SEATS:
         problems.append(
             _problem(
-                "--seats",
+                "seats",
                 "E-RANGE",
                 f"seats must be a whole number from 1 to {MAX_SEATS:,}, got {seats!r}",
                 "pass the size of the convention",
@@ -234,7 +234,7 @@ def _check(
     if not _is_int(min_seats) or not 0 <= min_seats <= MAX_SEATS:
         problems.append(
             _problem(
-                "--min-seats",
+                "min_seats",
                 "E-RANGE",
                 f"min_seats must be a whole number from 0 to {MAX_SEATS:,}, got {min_seats!r}",
                 "pass 0 or more",
@@ -245,17 +245,17 @@ def _check(
     ):
         problems.append(
             _problem(
-                "--max-seats",
+                "max_seats",
                 "E-RANGE",
                 f"max_seats must be a whole number >= 1 "
                 f"and >= min_seats ({min_seats!r}), got {max_seats!r}",
-                "raise --max-seats or lower --min-seats",
+                "raise `max_seats` or lower `min_seats`",
             )
         )
     if tie_rule not in TIE_RULES:
         problems.append(
             _problem(
-                "--tie-rule",
+                "tie_rule",
                 "E-UNKNOWN-TIE-RULE",
                 f"unknown tie rule {tie_rule!r}",
                 f"use one of {', '.join(TIE_RULES)}",
@@ -317,30 +317,30 @@ def _check(
     if min_seats * n > seats:
         problems.append(
             _problem(
-                "--seats",
+                "seats",
                 "E-SEATS",
                 f"{seats} seats cannot give each of {n} localities {min_seats}",
-                f"pass --seats {min_seats * n} or more or lower --min-seats",
+                f"pass `seats={min_seats * n}` or more or lower `min_seats`",
             )
         )
     if max_seats is not None and max_seats * n < seats:
         problems.append(
             _problem(
-                "--max-seats",
+                "max_seats",
                 "E-SEATS",
                 f"{n} localities of at most {max_seats} seats cannot fill {seats}",
-                f"raise --max-seats to {-(-seats // n)} or lower --seats",
+                f"raise `max_seats` to {-(-seats // n)} or lower `seats`",
             )
         )
     if METHODS[name].first_seat_free and seats < n:
         problems.append(
             _problem(
-                "--seats",
+                "seats",
                 "E-SEATS",
                 f"{name} gives every locality a first seat "
                 f"before any gets a second (d(0) = 0), so {seats} seats cannot "
                 f"serve {n} localities",
-                f"pass --seats {n} or more or choose hamilton, jefferson or webster",
+                f"pass `seats={n}` or more or choose hamilton, jefferson or webster",
             )
         )
     if problems:
@@ -355,11 +355,11 @@ def _settle(
     if tie_rule == "error":
         raise InputError(
             _problem(
-                "--tie-rule",
+                "tie_rule",
                 "E-TIE",
                 f"{free} seat(s) tied exactly between {', '.join(repr(t) for t in sorted(tied))} "
                 f"({what})",
-                "pass --tie-rule larger-population or alphabetical, or change --seats",
+                "pass `tie_rule='larger-population'` or `tie_rule='alphabetical'`, or change `seats`",
             )
         )
     if tie_rule == "larger-population":
@@ -529,9 +529,7 @@ def territory_populations(territory: Territory, by: str = "region") -> dict[str,
     """Exact populations of a territory's regions, blocs or factions, summed from its cells."""
     if by not in BY:
         raise InputError(
-            _problem(
-                "--by", "E-OPTION", f"cannot apportion by {by!r}", f"use one of {', '.join(BY)}"
-            )
+            _problem("by", "E-OPTION", f"cannot apportion by {by!r}", f"use one of {', '.join(BY)}")
         )
     cells = territory.cells
     keys = cells["region"].map(territory.regions["bloc"]) if by == "bloc" else cells[by]

@@ -38,7 +38,7 @@ MAX_CONFLICTS = 4
 
 @dataclass(frozen=True)
 class Change:
-    """One parameter's concession: ``--set`` text and a sentence."""
+    """One parameter's concession: ``PARAM=VALUE`` override text and a sentence."""
 
     parameter: str
     old: float

@@ -171,7 +171,7 @@ def optimize(
     ----------
     territory : from :func:`revshare.load_dataset` or :func:`revshare.territory_from_frames`.
     structure : a :class:`Structure`, a preset or dataset structure name, or a ``.toml`` path.
-    overrides : ``PARAM=VALUE`` strings, as ``--set`` on the command line.
+    overrides : ``PARAM=VALUE`` strings, each overriding one parameter of the structure.
     cross_check : also solve with the other solver and fail when the two disagree.
 
     Raises
@@ -206,7 +206,7 @@ def optimize(
         if not explained.conflict:
             raise NotOptimalError(
                 "the solver reported the structure infeasible, but every rule holds together when "
-                "checked one conflict at a time: numerical trouble; try --solver cbc or rescale "
+                "checked one conflict at a time: numerical trouble; try `solver='cbc'` or rescale "
                 "the data"
             ) from None
         raise explained from None
@@ -460,7 +460,7 @@ def model_lp(
     price: float | None = None,
     overrides: list[str] | None = None,
 ) -> str:
-    """The structure's model with its objective, in LP format, for inspection (``--write-lp``)."""
+    """The structure's model with its objective, in LP format, for inspection."""
     import os
     import tempfile
 

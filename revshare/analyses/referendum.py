@@ -383,8 +383,8 @@ def _structure(
         return s
     # each side's problems name its own parameters: the structure's, and its overrides'
     own = {
-        "--structure": option,
-        "--set": "status_quo_overrides" if option == "--status-quo" else "overrides",
+        "structure": option,
+        "overrides": "status_quo_overrides" if option == "status_quo" else "overrides",
     }
     try:
         found = resolve(s, territory.structures) if isinstance(s, str) else s
@@ -457,6 +457,10 @@ def ratify(
     vote_model: str = "deterministic",
     logistic_scale_usd: float = LOGISTIC_SCALE_USD,
     seed: int = 0,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
 ) -> Referendum:
     """Put ``proposal`` to a referendum against ``status_quo`` and decide it under ``rule``.
 
@@ -466,10 +470,12 @@ def ratify(
         :func:`revshare.analyses.optimize` at ``price``, or already solved :class:`Allocation` objects.
     rule : ``majority``, ``double-majority``, ``iraq-2005`` or ``bloc-veto`` (:data:`RULES`).
     margin : USD a head by which the proposal must beat the status quo to win a voter.
-    overrides, status_quo_overrides : ``PARAM=VALUE`` overrides of each structure (``--set``).
+    overrides, status_quo_overrides : ``PARAM=VALUE`` overrides of each structure.
     turnout : share of each cell's people who vote, one number or one per region; voters are
         ``round(population * turnout)``, half to even.
     vote_model, logistic_scale_usd, seed : see the module docstring.
+    solver, time_limit, solver_options, cross_check : as :func:`revshare.optimize` takes them,
+        for solving each side.
 
     Raises
     ------
@@ -485,8 +491,8 @@ def ratify(
     problems += turnout_problems
     sides: list[Structure | Allocation] = []
     for s, ov, option in (
-        (proposal, overrides, "--structure"),
-        (status_quo, status_quo_overrides, "--status-quo"),
+        (proposal, overrides, "proposal"),
+        (status_quo, status_quo_overrides, "status_quo"),
     ):
         try:
             sides.append(_structure(s, ov, option, territory))
@@ -496,13 +502,20 @@ def ratify(
         raise InputError(problems)
     if price is None:
         price = next((x.price for x in sides if isinstance(x, Allocation)), None)
+    solving: dict[str, Any] = {
+        "solver": solver,
+        "time_limit": time_limit,
+        "solver_options": solver_options,
+        "cross_check": cross_check,
+    }
     solved = [
-        x if isinstance(x, Allocation) else optimize(territory, x, price=price) for x in sides
+        x if isinstance(x, Allocation) else optimize(territory, x, price=price, **solving)
+        for x in sides
     ]
     cells = territory.cells[["region", "faction", "population"]].copy()
     cells.insert(2, "bloc", cells["region"].map(territory.regions["bloc"]))
-    cells["proposal_per_head"] = _levels(solved[0], cells, "--structure")
-    cells["status_quo_per_head"] = _levels(solved[1], cells, "--status-quo")
+    cells["proposal_per_head"] = _levels(solved[0], cells, "proposal")
+    cells["status_quo_per_head"] = _levels(solved[1], cells, "status_quo")
     cells["difference_per_head"] = cells["proposal_per_head"] - cells["status_quo_per_head"]
     t = cells["region"].map(turnouts).to_numpy(dtype=float)
     cells["voters"] = np.rint(cells["population"].to_numpy(dtype=float) * t).astype(np.int64)

@@ -24,6 +24,7 @@ blocs or factions the dataset does not have, under ``"all"``); ``not optimal`` a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -75,6 +76,13 @@ class Task:
     territory_key: str
     time_limit: float | None
     applicable: str  # "" or why the structure does not fit the dataset
+    solver: str = "highs"
+    solver_options: tuple[tuple[str, Any], ...] = ()
+    cross_check: bool = False
+
+    @property
+    def config(self) -> SolverConfig:
+        return SolverConfig(self.solver, self.time_limit, dict(self.solver_options))
 
 
 @dataclass(frozen=True)
@@ -101,15 +109,18 @@ _LOCAL = threading.local()  # engines per thread: a HiGHS instance is never shar
 
 
 def _engine(territory: Territory, task: Task) -> Engine:
-    cache: dict[tuple[str, str, float, float | None], Engine] = _LOCAL.__dict__.setdefault(
-        "engines", {}
+    cache: dict[tuple[Any, ...], Engine] = _LOCAL.__dict__.setdefault("engines", {})
+    key = (
+        task.territory_key,
+        repr(task.structure),
+        task.support_price,
+        task.time_limit,
+        task.solver_options,
     )
-    key = (task.territory_key, repr(task.structure), task.support_price, task.time_limit)
     if key not in cache:
         if len(cache) > 64:
             cache.clear()
-        config = SolverConfig("highs", task.time_limit)
-        cache[key] = Engine(territory, task.structure, task.support_price, config)
+        cache[key] = Engine(territory, task.structure, task.support_price, task.config)
     return cache[key]
 
 
@@ -135,7 +146,8 @@ def solve_chunk(territory: Territory, task: Task) -> Chunk:
     if task.applicable:
         status[:] = "not applicable"
         todo = todo[:0]
-    elif task.structure.objective == "nash":
+    elif task.structure.objective == "nash" or task.solver != "highs" or task.cross_check:
+        # the engine is HiGHS alone; another solver, or a second one to agree, is optimize's
         _solve_by_optimize(territory, task, todo, status, x, centre, solves)
     elif len(todo):
         solved = _engine(territory, task).solve(_rows(money, todo))
@@ -179,7 +191,7 @@ def _verify(
             _rows(money, rows),
             x[ok],
             centre[ok],
-            VERIFY_RELATIVE["highs"],
+            VERIFY_RELATIVE[task.solver],
         )
         violation[ok] = checked.max_violation_usd
         passed[rows] = checked.ok
@@ -262,7 +274,13 @@ def _solve_by_optimize(
     for i in todo:
         try:
             a = optimize(
-                territory, task.structure, price=float(task.price[i]), time_limit=task.time_limit
+                territory,
+                task.structure,
+                price=float(task.price[i]),
+                solver=task.solver,
+                cross_check=task.cross_check,
+                time_limit=task.time_limit,
+                solver_options=dict(task.solver_options),
             )
         except InfeasibleError:
             status[i] = "infeasible"
@@ -346,8 +364,12 @@ def plan(
     *,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
+    overrides: Sequence[str] = (),
+    solver: str = "highs",
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
 ) -> tuple[list[Task], dict[str, Any]]:
-    """The chunks of a sweep and the JSON spec that identifies it (for ``--resume``)."""
+    """The chunks of a sweep and the JSON spec that identifies it (for ``resume``)."""
     if chunk_size < 1:
         raise InputError(
             Problem("chunk_size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
@@ -355,8 +377,14 @@ def plan(
     if scenarios.empty:
         raise InputError(Problem("scenarios", None, None, "E-USAGE", "no scenarios", "give prices"))
     check_prices(scenarios["price"].to_numpy(), territory, parameter="prices")
+    options = tuple(
+        sorted(SolverConfig(solver, time_limit, dict(solver_options or {})).options.items())
+    )
     points = parameter_grid(list(params)) if params else [{}]
-    chosen = select(territory, structures)
+    chosen = [
+        (apply_overrides(s, list(overrides)), lenient)
+        for s, lenient in select(territory, structures)
+    ]
     order = np.lexsort((np.arange(len(scenarios)), scenarios["price"].to_numpy()))
     scen = scenarios.iloc[order].reset_index(drop=True)
     support = float(scen["price"].max())
@@ -365,7 +393,12 @@ def plan(
     described = []
     for base, lenient in chosen:
         for point in points:
-            structure = apply_overrides(base, overrides_of(point))
+            try:
+                structure = apply_overrides(base, overrides_of(point))
+            except InputError as exc:  # a grid point's value: the grid's parameter is at fault
+                raise InputError(
+                    [dataclasses.replace(p, file="params") for p in exc.problems]
+                ) from None
             misfit = check_applicable(structure, territory) if lenient else []
             reason = "; ".join(p.message for p in misfit)
             if not reason:
@@ -387,6 +420,9 @@ def plan(
                         key,
                         time_limit,
                         reason,
+                        solver,
+                        options,
+                        cross_check,
                     )
                 )
     spec = {
@@ -399,6 +435,9 @@ def plan(
         "scenario_count": len(scen),
         "chunk_size": chunk_size,
         "time_limit": time_limit,
+        "solver": solver,
+        "solver_options": dict(options),
+        "cross_check": cross_check,
     }
     return tasks, spec
 
@@ -435,6 +474,10 @@ def sweep(
     force: bool = False,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
+    overrides: Sequence[str] = (),
+    solver: str = "highs",
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
     progress: Progress | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> SweepResult:
@@ -451,6 +494,10 @@ def sweep(
     out : a folder: chunks are streamed there as they finish (no report is written here).
     resume : continue the sweep in ``out``, solving only its missing chunks; every chunk read
         back is checked as a fresh one is, and one that fails is solved again.
+    overrides : ``PARAM=VALUE`` strings applied to every structure before ``params``.
+    solver, time_limit, solver_options, cross_check : as :func:`revshare.optimize` takes them;
+        HiGHS alone solves in place by price (fast), another solver or a cross-check solves each
+        scenario with :func:`revshare.optimize`.
     progress : called with (scenarios done, scenarios in all) as chunks finish.
     notice : called with one line for each chunk that ``resume`` found damaged and solves
         again; the lines are also in ``provenance["notices"]``.
@@ -466,12 +513,12 @@ def sweep(
     if resume and out is None:
         raise InputError(
             Problem(
-                "--resume",
+                "resume",
                 None,
                 None,
                 "E-USAGE",
-                "there is nothing to resume without --out",
-                "pass --out DIR",
+                "there is nothing to resume without `out`",
+                "pass `out=DIR`",
             )
         )
     if workers is not None and workers < 1:
@@ -486,7 +533,16 @@ def sweep(
             )
         )
     tasks, spec = plan(
-        territory, structures, scenarios, params, chunk_size=chunk_size, time_limit=time_limit
+        territory,
+        structures,
+        scenarios,
+        params,
+        chunk_size=chunk_size,
+        time_limit=time_limit,
+        overrides=overrides,
+        solver=solver,
+        solver_options=solver_options,
+        cross_check=cross_check,
     )
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     folder = None

@@ -280,7 +280,7 @@ def _bad_byte(
         run = _HIGH_RUN.match(data, exc.start)
         before = data[exc.start - 1] if exc.start else 0
         arabic = run is not None and (run.end() - exc.start > 1 or before >= 0x80)
-        hint = f"or pass --encoding {'cp1256' if arabic else 'cp1252'}"
+        hint = f"or pass `encoding={'cp1256' if arabic else 'cp1252'!r}`"
     else:
         hint = "or pass the file's real encoding as `encoding`"
     log.error(
@@ -333,7 +333,7 @@ def read_records(
                 None,
                 "E-TOO-LARGE",
                 f"the file has more than {max_rows} data rows",
-                "split the dataset, or raise the limit with --max-rows",
+                "split the dataset, or raise `max_rows`",
             )
             return None
         else:
@@ -357,7 +357,7 @@ def read_records(
             None,
             "E-DELIMITER",
             f"expected {delimiter!r} between columns but the header is split by {seen[0]!r}",
-            f"save the file as comma-separated CSV, or pass --delimiter {seen[0]!r}",
+            f"save the file as comma-separated CSV, or pass `delimiter={seen[0]!r}`",
         )
         return None
     known = schema.names

@@ -400,7 +400,7 @@ def _resolve(
                 None,
                 "E-NO-INPUT",
                 "no dataset folder and no files given",
-                "pass a dataset folder, or --fields and --population",
+                "pass a dataset folder, or `fields` and `population`",
             )
         for role in REQUIRED_ROLES:
             if paths and role not in paths:

@@ -293,7 +293,7 @@ def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
 
 
 def overrides_of(point: dict[str, float]) -> list[str]:
-    """``--set`` strings for a grid point (``repr`` keeps every digit; a table entry that holds
+    """``PARAM=VALUE`` override strings for a grid point (``repr`` keeps every digit; a table entry that holds
     ``=`` is quoted)."""
     out = []
     for key, value in point.items():

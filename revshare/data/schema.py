@@ -400,7 +400,7 @@ SCHEMAS: dict[str, FileSchema] = {s.role: s for s in (FIELDS, POPULATION, REGION
 PRICES = FileSchema(
     "prices",
     "prices.csv",
-    "Price scenarios for `revshare sweep --prices-file`: one row per scenario, or per scenario "
+    "Price scenarios for a sweep (`revshare.read_prices`): one row per scenario, or per scenario "
     "and period for price paths.",
     (
         _name("scenario", "Scenario name; blank rows are numbered by their line.", required=False),
@@ -683,7 +683,7 @@ def parse_bool(text: str) -> bool:
 PERIODS = FileSchema(
     "periods",
     "periods.csv",
-    "A price path for `revshare optimize --periods`: one row per period, in any order.",
+    "A price path (`revshare.read_periods`): one row per period, in any order.",
     (
         Column(
             "period",

@@ -23,6 +23,9 @@ from .schema import CellError, clean_cell, parse_name
 
 OBJECTIVES = ("proportional", "needs", "formula", "maxmin", "leximin", "centre-residual", "nash")
 FORMULA_INDICATORS = ("equality", "population", "area", "need")
+OVERRIDDEN = "overrides"
+"""Where a parameter set by an override came from (:meth:`Structure.origin`): the ``overrides``
+parameter, which the command line shows as the option that passed it."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Structure:
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def origin(self, parameter: str) -> str:
-        """Where ``parameter`` was set: a TOML path, ``--set``, or ``preset NAME``."""
+        """Where ``parameter`` was set: a TOML path, :data:`OVERRIDDEN`, or ``preset NAME``."""
         return self.origins.get(
             parameter, f"preset {self.name}" if self.source == "built-in" else self.source
         )
@@ -126,7 +129,7 @@ class Structure:
             return float(retention.get(bloc, 0.0))
         return float(retention)
 
-    def with_overrides(self, overrides: Mapping[str, Any], source: str = "--set") -> Structure:
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = OVERRIDDEN) -> Structure:
         """A copy with parameters replaced, validated as a TOML table would be."""
         merged = {**_as_table(self), **overrides}
         return structure_from_table(self.name, merged, source=source)
@@ -159,7 +162,7 @@ PRESETS: dict[str, Structure] = {
         name="unified",
         description="The centre collects everything, keeps half and spends the rest by population.",
         citation="Illustrative unitary petro-state; the 50% central slice is a default to override "
-        "with --set central_share=...",
+        "(central_share=...)",
         central_share=(0.5, 0.5),
         objective="proportional",
         entrenched=(),
@@ -767,7 +770,7 @@ def resolve(
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise InputError(
         Problem(
-            "--structure",
+            "structure",
             None,
             None,
             "E-UNKNOWN-STRUCTURE",
@@ -781,7 +784,7 @@ _BLANKS = " \t"  # only these are trimmed: str.strip() would also drop NEL and U
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``PARAM=VALUE`` from ``--set``: VALUE is read as a TOML value (``0.2``, ``[0, 0.3]``,
+    """An override ``PARAM=VALUE``: VALUE is read as a TOML value (``0.2``, ``[0, 0.3]``,
     ``true``, ``"free"``); a dotted PARAM (``bloc_share.south=0.3``) sets one table entry, whose
     name may be quoted (``bloc_share."A=B"=0.3``). A bare word that is not TOML (``free``) is
     taken as text."""
@@ -789,12 +792,12 @@ def parse_override(text: str) -> tuple[str, Any]:
     if key is None:
         raise InputError(
             Problem(
-                "--set",
+                "overrides",
                 None,
                 None,
                 "E-USAGE",
                 f"expected PARAM=VALUE, got {text!r}",
-                "write e.g. --set central_share=0.2",
+                "write e.g. central_share=0.2",
             )
         )
     try:
@@ -834,7 +837,7 @@ def quote_entry(entry: str) -> str:
 
 
 def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
-    """Apply ``--set PARAM=VALUE`` overrides in order.
+    """Apply ``PARAM=VALUE`` overrides in order.
 
     A dotted override changes one entry of a table parameter and keeps every other entry; on
     ``bloc_retention`` given as one number for every bloc it makes a :class:`DefaultTable` whose
@@ -852,7 +855,7 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
         if head == "extends" or head in RESERVED:
             problems.append(
                 Problem(
-                    "--set",
+                    "overrides",
                     None,
                     printable(key),
                     "E-RESERVED",
@@ -865,7 +868,7 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
         elif dot and head in PARAMETERS and head not in TABLE_PARAMETERS:
             problems.append(
                 Problem(
-                    "--set",
+                    "overrides",
                     None,
                     printable(key),
                     "E-STRUCTURE",
@@ -880,10 +883,10 @@ def apply_overrides(structure: Structure, pairs: list[str]) -> Structure:
             table[head] = value
     if problems:
         raise InputError(problems)
-    out = structure_from_table(structure.name, table, source="--set")
+    out = structure_from_table(structure.name, table, source=OVERRIDDEN)
     origins = {k: structure.origin(k) for k in table}
     return dataclasses.replace(
-        out, source=structure.source, origins={**origins, **dict.fromkeys(changed, "--set")}
+        out, source=structure.source, origins={**origins, **dict.fromkeys(changed, OVERRIDDEN)}
     )
 
 

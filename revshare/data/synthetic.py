@@ -54,7 +54,7 @@ def generate(
     ]
     if blocs > regions:
         problems.append(
-            Problem("--blocs", None, None, "E-USAGE", "more blocs than regions", "lower it")
+            Problem("blocs", None, None, "E-USAGE", "more blocs than regions", "lower it")
         )
     if problems:
         raise InputError(problems)

@@ -50,12 +50,12 @@ def build_model(
     if not revenue > 0:
         raise InputError(
             Problem(
-                "fields",
+                "price",
                 None,
                 None,
                 "E-ZERO-REVENUE",
                 f"total revenue at {price:g} USD a barrel is 0",
-                "raise --price above the fields' costs or check production",
+                "raise `price` above the fields' costs or check production",
             )
         )
     problems = check_applicable(structure, t)

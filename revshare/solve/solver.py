@@ -199,7 +199,7 @@ class SolverConfig:
 
 def _cbc_missing(path: str | None) -> str:
     return (
-        f"CBC is not available (looked for {path or 'cbc on PATH'}); use --solver highs, "
+        f"CBC is not available (looked for {path or 'cbc on PATH'}); use `solver='highs'`, "
         "or install CBC (Debian: apt-get install coinor-cbc; PuLP 4: pip install pulp[cbc])"
     )
 

@@ -230,7 +230,7 @@ def require_verified(v: Verification) -> None:
         raise NotOptimalError(
             f"verification failed: {len(v.violations)} rule(s) violated beyond the tolerance of "
             f"{v.tolerance_usd:.6g} USD; worst {name} by {amount:.6g} USD. The solver's answer is "
-            "not trustworthy; try --solver cbc or check the data's magnitudes"
+            "not trustworthy; try `solver='cbc'` or check the data's magnitudes"
         )
 
 
