@@ -35,8 +35,7 @@ def init(folder: Path, force: bool, fmt: str) -> None:
         scaffold_files,
         write_scaffold,
     )
-    from revshare.reports.allocation import SCHEMA_VERSION
-    from revshare.reports.safe import csv_bytes, json_bytes
+    from revshare.reports.safe import csv_bytes
 
     files = scaffold_files()
     write_scaffold(folder, force=force)
@@ -50,12 +49,10 @@ def init(folder: Path, force: bool, fmt: str) -> None:
             f"README.md, then run:\n  revshare validate {where}\n  revshare compare {where}"
         ),
         lambda: csv_bytes(("file", "bytes", "sha256"), rows),
-        lambda: json_bytes(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "kind": "init",
-                "folder": str(folder),
-                "files": [{"file": n, "bytes": b, "sha256": h} for n, b, h in rows],
-            }
-        ),
+        lambda: {
+            "folder": str(folder),
+            "files": [{"file": n, "bytes": b, "sha256": h} for n, b, h in rows],
+        },
+        kind="init",
+        dataset=Path(folder).resolve().name,
     )

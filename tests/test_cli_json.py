@@ -32,6 +32,7 @@ RUNS = {
     "validate": (["validate", IRAQ], "validation"),
     "structures": (["structures", IRAQ], "structures"),
     "generate": (["generate", "{tmp}/gen", "--regions", "8", "--periods", "3"], "generated"),
+    "init": (["init", "{tmp}/new"], "init"),
     "guarantees": (["guarantees", IRAQ, "-s", "federation,unified"], "guarantees"),
     "core": (["core", IRAQ, "-s", "federation"], "core"),
     "power": (["power", IRAQ], "power"),
@@ -81,7 +82,7 @@ def test_the_json_of_every_command_matches_its_schema(printed, command):
     document, kind = printed[command], RUNS[command][1]
     assert list(document)[:3] == ["schema_version", "kind", "dataset"]
     assert document["kind"] == kind
-    assert document["dataset"] == ("gen" if command == "generate" else "iraq")
+    assert document["dataset"] == {"generate": "gen", "init": "new"}.get(command, "iraq")
     jsonschema.validate(document, schema(kind))
 
 
