@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -99,11 +100,17 @@ def assert_safe_page(html: str) -> Page:
     page = Page(html)
     names = [t for t, _ in page.tags]
     assert "script" not in names and "iframe" not in names and "object" not in names
+    ids = {a["id"] for _, a in page.tags if a.get("id")}
     for tag, attrs in page.tags:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
         for key in ("src", "href", "action", "formaction", "srcset"):
             value = attrs.get(key)
-            if value is not None:
+            if value is None:
+                continue
+            if tag == "a" and key == "href":
+                # the table of contents: a link to a section of this page, never elsewhere
+                assert re.fullmatch(r"#s\d+", value) and value[1:] in ids, (tag, key, value)
+            else:
                 assert value.startswith("data:"), (tag, key, value[:40])
     img = [a for t, a in page.tags if t == "img"]
     assert img and all(a["src"].startswith("data:image/svg+xml;base64,") for a in img)
