@@ -56,7 +56,7 @@ def sweep_charts(result: SweepResult) -> list[Chart]:
                     same.append(f"{name}: " + " = ".join(b.split(":", 1)[-1] for b in names))
         out.append(
             Chart(
-                "Direct money per head against the oil price" + note,
+                "Money per head against the oil price" + note + " (direct money)",
                 "Fan chart, one panel per structure: for each bloc the median direct money per "
                 "head a year against the oil price (line), the middle half of the scenarios in "
                 "each price bin (darker band, 25-75%) and nine in ten of them (lighter band, "
@@ -177,7 +177,7 @@ def sweep_markdown(result: SweepResult) -> str:
         cells = [md_cell(str(r[k])) for k in keys] + [md_cell(f"{r['group_kind']} {r['group']}")]
         cells += [per_head(r[f"p{p}"]) for p in (5, 25, 50, 75, 95)]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"{glossary_text(['direct', 'percentiles']).capitalize()}"]
+    lines += ["", glossary_text(["direct", "percentiles"])]
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ says the same thing in every format.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 DIRECT = "direct"
@@ -91,5 +92,15 @@ def glossary(terms: Iterable[str], *, centre: str = "centre") -> list[str]:
 
 
 def glossary_text(terms: Iterable[str], *, centre: str = "centre") -> str:
-    """The glossary lines joined for a terminal or Markdown note: ``a; b.``"""
-    return "; ".join(glossary(terms, centre=centre)) + "."
+    """The glossary lines joined for a Markdown note: ``A; b.``"""
+    text = "; ".join(glossary(terms, centre=centre)) + "."
+    return text[:1].upper() + text[1:]
+
+
+def glossary_lines(terms: Iterable[str], *, centre: str = "centre", width: int = 100) -> list[str]:
+    """The glossary for a terminal: one term a line, wrapped at ``width`` and indented under
+    its first line."""
+    out = []
+    for line in glossary(terms, centre=centre):
+        out += textwrap.wrap(line, width, initial_indent="  ", subsequent_indent="    ")
+    return out
