@@ -197,3 +197,48 @@ def test_lorenz_points_start_at_zero_and_end_at_one():
 def test_long_names_are_shortened_for_charts_only():
     assert charts.short("a" * 40) == "a" * 27 + "…"
     assert charts.short("two\nlines") == "two lines"
+
+
+@pytest.mark.parametrize("value", [-0.4, -1e-9, -0.0, 0.0, 0.4, -0.49999])
+def test_an_amount_that_rounds_to_zero_prints_as_zero_never_minus_zero(value):
+    from revshare.reports.html import usd
+
+    assert usd(value) == "0"
+
+
+def test_no_figure_prints_as_minus_zero(comparison, allocation):
+    for html in (comparison_html(comparison), allocation_html(allocation)):
+        text = "".join(Page(html).text)
+        assert not re.search(r"(?<![\d,.])-0(?![\d.,])", text)
+
+
+@pytest.mark.parametrize("pages", ["comparison", "allocation"])
+def test_every_money_column_says_which_money_it_counts(pages, comparison, allocation):
+    """A header of money a head names its view; the glossary under the tables defines both."""
+    html = comparison_html(comparison) if pages == "comparison" else allocation_html(allocation)
+    page = Page(html)
+    text = "".join(page.text)
+    assert "direct" in text and "served" in text
+    assert any(t == "ul" and a.get("class") == "glossary" for t, a in page.tags)
+    for term in ("Gini", "Loosemore-Hanby", "secession-proof", "centre"):
+        assert re.search(rf"(?m)^{term}: ", text) or f"{term}: " in text, term
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    for h in headers:
+        if "a head" in h or "per head" in h:
+            assert "direct" in h or "served" in h or "centre" in h, h
+
+
+@pytest.mark.parametrize("sections", [0, 1, 3, 4, 9])
+def test_a_long_page_gets_a_table_of_contents_linking_to_its_sections(sections):
+    from revshare.reports.html import CONTENTS_FROM, with_contents
+
+    body = "<p>lede</p>" + "".join(f"<h2>part &lt;{i}&gt;</h2><p>x</p>" for i in range(sections))
+    out = with_contents(body)
+    page = Page(out)
+    ids = [a["id"] for t, a in page.tags if t == "h2"]
+    assert ids == [f"s{i}" for i in range(1, sections + 1)]
+    links = [a["href"] for t, a in page.tags if t == "a"]
+    assert links == ([f"#{i}" for i in ids] if sections >= CONTENTS_FROM else [])
+    if links:
+        assert out.index("<nav") < out.index('<h2 id="s1">')
+        assert "part &lt;0&gt;</a>" in out  # the heading's text stays escaped in its link

@@ -23,6 +23,7 @@ import base64
 import io
 import warnings
 from collections.abc import Callable
+from typing import Literal
 
 import matplotlib as mpl
 import numpy as np
@@ -31,7 +32,8 @@ from matplotlib.figure import Figure
 LABEL_CHARS = 28
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 """Okabe and Ito (2008), less yellow and black: six colours told apart by colour-blind readers."""
-LINE_STYLES = ("-", "--", ":", "-.")
+LineStyle = Literal["-", "--", ":", "-."]
+LINE_STYLES: tuple[LineStyle, ...] = ("-", "--", ":", "-.")
 DIRECT = "#0072B2"  # a group's own money
 EXTRA = "#A6CEE3"  # what the served view adds (the centre's slice a head), or a fair centre
 GOOD = "#1B7837"  # a bloc that accepts
@@ -49,7 +51,7 @@ def short(name: str, limit: int = LABEL_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
-def style(k: int) -> tuple[str, str]:
+def style(k: int) -> tuple[str, LineStyle]:
     """The colour and line style of the ``k``-th series: six colours, then other line styles."""
     return PALETTE[k % len(PALETTE)], LINE_STYLES[(k // len(PALETTE)) % len(LINE_STYLES)]
 

@@ -17,12 +17,14 @@ from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import guarantees_html
 from .safe import csv_bytes, json_bytes, md_cell
+from .words import glossary_lines
 
 GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
 MEANING = (
-    "fair: the structure's allocation, the centre's slice spread equally over everyone; "
-    "guaranteed: the least under the entrenched rules alone, the centre used against the group; "
-    "exposure = fair - guaranteed"
+    "fair: the structure's allocation, the centre's slice spread equally over everyone (served "
+    "money: direct plus a head-share of the centre's slice and of any government serving the "
+    "group); guaranteed: the least under the entrenched rules alone, the centre used against the "
+    "group; exposure = fair - guaranteed"
 )
 
 
@@ -78,7 +80,8 @@ def guarantees_md(g: Guarantees) -> str:
         lines.append(f"- {md_cell(name)}: {listed}. {md_cell(because)}".rstrip())
     lines += ["", "## Guarantees and exposure", ""]
     lines.append(
-        "| structure | level | group | fair USD | guaranteed USD | exposure USD | exposure share |"
+        "| structure | level | group | fair USD a year (served) | guaranteed USD a year | "
+        "exposure USD a year | exposure share of fair |"
     )
     lines.append("|---|---|---|---|---|---|---|")
     for r in g.table.itertuples():
@@ -92,12 +95,12 @@ def guarantees_md(g: Guarantees) -> str:
 def terminal_guarantees(g: Guarantees) -> str:
     """Factions and blocs: fair and guaranteed money a head, and the exposure share."""
     t = g.table[g.table["level"].isin(["faction", "bloc"])].copy()
-    t["fair/head"] = t["fair_usd"] / t["population"]
+    t["fair/head (served)"] = t["fair_usd"] / t["population"]
     t["guaranteed/head"] = t["guaranteed_usd"] / t["population"]
     t["exposed"] = t["exposure_share"]
-    shown = t[["structure", "level", "group", "fair/head", "guaranteed/head", "exposed"]]
+    shown = t[["structure", "level", "group", "fair/head (served)", "guaranteed/head", "exposed"]]
     fmt = {
-        "fair/head": "{:,.2f}".format,
+        "fair/head (served)": "{:,.2f}".format,
         "guaranteed/head": "{:,.2f}".format,
         "exposed": "{:.1%}".format,
     }
@@ -110,7 +113,7 @@ def terminal_guarantees(g: Guarantees) -> str:
             "",
             shown.to_string(index=False, formatters=fmt),
             "",
-            f"{MEANING}.",
+            *glossary_lines(["fair", "served", "guaranteed", "exposure"]),
             "Entrenched (binding on any government):",
             *entrenched,
         ]

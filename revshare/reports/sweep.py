@@ -24,7 +24,7 @@ from ..data.structures import Structure
 from . import charts
 from .html import _ENV, Chart, pct, per_head
 from .safe import frame_csv, json_bytes, md_cell
-from .words import GLOSSARY, glossary, glossary_text
+from .words import glossary, glossary_text
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -195,7 +195,6 @@ def sweep_html(result: SweepResult) -> str:
         risk=_records(result.risk),
         summary=_records(result.summary),
         chart_list=sweep_charts(result),
-        direct_note=GLOSSARY["direct"].capitalize(),
         percentile_notes=glossary(["percentiles"]),
         generated_at=timestamp(),
         executor=p.get("executor", ""),
