@@ -11,13 +11,15 @@ from typing import Any
 
 import pandas as pd
 
+from ..analyses.compare import timestamp
 from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
 from ..atomic import check_outputs, write_bundle
 from ..errors import InputError
+from . import charts
 from .allocation import SCHEMA_VERSION, json_ready
-from .html import guarantees_html
+from .html import _ENV, Chart
 from .safe import csv_bytes, json_bytes, md_cell
-from .words import glossary_lines
+from .words import glossary, glossary_lines
 
 GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
 MEANING = (
@@ -117,6 +119,45 @@ def terminal_guarantees(g: Guarantees) -> str:
             "Entrenched (binding on any government):",
             *entrenched,
         ]
+    )
+
+
+def guarantees_html(g: Guarantees) -> str:
+    """Guarantees, exposure and capture as one self-contained, escaped HTML page."""
+    table = g.table
+    figures = []
+    for level in ("faction", "bloc"):
+        part = table[table["level"] == level]
+        if part.empty:
+            continue
+        heads = part["population"].astype(float)
+        chart_table = pd.DataFrame(
+            {
+                "structure": part["structure"],
+                "group": part["group"],
+                "fair_per_head": part["fair_usd"] / heads,
+                "guaranteed_per_head": part["guaranteed_usd"] / heads,
+            }
+        )
+        figures.append(
+            Chart(
+                f"Money per head by {level}: guaranteed under a hostile centre, and fair (served)",
+                f"One panel per {level}, one bar per structure: the dark part is the money a head "
+                "a year guaranteed under a hostile centre, the light part what a fair centre adds "
+                "(the exposure); the whole bar is the fair, served money.",
+                charts.data_uri(charts.guarantee_bars(chart_table, group_label=level)),
+            )
+        )
+    return _ENV.get_template("guarantees.html.j2").render(
+        {
+            "g": g,
+            "rows": [dict(r) for r in table.to_dict("records")],
+            "capture": [dict(r) for r in g.capture.to_dict("records")],
+            "entrenched": [(n, rules, why) for n, (rules, why) in g.entrenched.items()],
+            "charts": figures,
+            "notes": glossary(["fair", "guaranteed", "exposure"]),
+            "generated_at": timestamp(),
+        }
     )
 
 

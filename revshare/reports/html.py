@@ -23,7 +23,6 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from ..analyses.compare import ACCEPT_RELATIVE, Comparison, timestamp
-from ..analyses.guarantees import Guarantees
 from ..analyses.optimize import Allocation
 from . import charts
 from .words import GLOSSARY, aim, glossary
@@ -411,42 +410,3 @@ def _flows(a: Allocation) -> list[dict[str, Any]]:
 def allocation_html(a: Allocation) -> str:
     """One allocation as a self-contained, escaped HTML page (``report.html`` of ``optimize``)."""
     return _ENV.get_template("allocation.html.j2").render(allocation_context(a))
-
-
-def guarantees_html(g: Guarantees) -> str:
-    """Guarantees, exposure and capture as one self-contained, escaped HTML page."""
-    table = g.table
-    figures = []
-    for level in ("faction", "bloc"):
-        part = table[table["level"] == level]
-        if part.empty:
-            continue
-        heads = part["population"].astype(float)
-        chart_table = pd.DataFrame(
-            {
-                "structure": part["structure"],
-                "group": part["group"],
-                "fair_per_head": part["fair_usd"] / heads,
-                "guaranteed_per_head": part["guaranteed_usd"] / heads,
-            }
-        )
-        figures.append(
-            Chart(
-                f"Money per head by {level}: guaranteed under a hostile centre, and fair (served)",
-                f"One panel per {level}, one bar per structure: the dark part is the money a head "
-                "a year guaranteed under a hostile centre, the light part what a fair centre adds "
-                "(the exposure); the whole bar is the fair, served money.",
-                charts.data_uri(charts.guarantee_bars(chart_table, group_label=level)),
-            )
-        )
-    return _ENV.get_template("guarantees.html.j2").render(
-        {
-            "g": g,
-            "rows": _records(table),
-            "capture": _records(g.capture),
-            "entrenched": [(n, rules, why) for n, (rules, why) in g.entrenched.items()],
-            "charts": figures,
-            "notes": glossary(["fair", "guaranteed", "exposure"]),
-            "generated_at": timestamp(),
-        }
-    )
