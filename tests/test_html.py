@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -242,3 +243,64 @@ def test_a_long_page_gets_a_table_of_contents_linking_to_its_sections(sections):
     if links:
         assert out.index("<nav") < out.index('<h2 id="s1">')
         assert "part &lt;0&gt;</a>" in out  # the heading's text stays escaped in its link
+
+
+@pytest.fixture(scope="module")
+def iraq_comparison():
+    from pathlib import Path
+
+    iraq = revshare.load_dataset(Path(__file__).resolve().parent.parent / "data" / "iraq")
+    return compare(
+        iraq,
+        [
+            "unified",
+            "federation",
+            "confederation",
+            "partition",
+            "iraq-2005",
+            "iraq-2005-krg17",
+            "nigeria-derivation",
+        ],
+    )
+
+
+def _bar_charts(c):
+    from revshare.analyses.guarantees import guarantees
+
+    g = guarantees(
+        revshare.load_dataset(__import__("pathlib").Path(__file__).parent.parent / "data" / "iraq"),
+        ["unified", "partition"],
+        capture=False,
+    ).table
+    fair = g.assign(
+        fair_per_head=g["fair_usd"] / g["population"],
+        guaranteed_per_head=g["guaranteed_usd"] / g["population"],
+    )
+    one = c.factions[c.factions["structure"] == "partition"]  # no centre: no light part
+    return {
+        "per head, seven structures": charts.per_head_bars(c.factions, group_label="faction"),
+        "per head, no centre": charts.per_head_bars(one, group_label="faction"),
+        "surplus": charts.surplus_bars(c.blocs),
+        "surplus, all accept": charts.surplus_bars(c.blocs[c.blocs["accepts"]]),
+        "guarantees": charts.guarantee_bars(fair, group_label="bloc"),
+    }
+
+
+def test_bar_charts_use_few_colours_and_every_swatch_matches_a_bar(iraq_comparison):
+    """At most six colours whatever the number of structures; each colour is drawn at least
+    twice, in the legend and in a bar, so no swatch stands for nothing."""
+    for name, svg in _bar_charts(iraq_comparison).items():
+        fills = re.findall(r"fill:\s*(#[0-9a-f]{6})", svg)
+        colours = {f: fills.count(f) for f in fills if f != "#ffffff"}
+        assert 1 <= len(colours) <= 6, (name, colours)
+        assert all(n >= 2 for n in colours.values()), (name, colours)
+
+
+def test_series_that_coincide_are_named_together():
+    same = charts.coincident(
+        {"a": np.array([1.0, 2.0]), "b": np.array([1.0, 3.0]), "c": np.array([1.0, 2.0])}
+    )
+    assert same == [("a", "c"), ("b",)]
+    curves = {n: (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]), 0.2) for n in ("x", "y")}
+    svg = charts.lorenz_curves({**curves, "z": (np.array([1.0, 1.0, 5.0]), np.ones(3), 0.4)})
+    assert "x = y (Gini 0.200)" in svg and "z (Gini 0.400)" in svg

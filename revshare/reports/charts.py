@@ -119,16 +119,16 @@ def per_head_bars(table: pd.DataFrame, *, group_label: str) -> str:
     groups = list(dict.fromkeys(table["group"]))
     direct = _grid(table, "usd_per_head_direct", structures, groups)
     served = _grid(table, "usd_per_head_with_centre", structures, groups)
-    legend = [
-        Patch(facecolor=DIRECT, label="direct: the group's own allocation"),
-        Patch(facecolor=EXTRA, label="+ centre's slice a head (whole bar: served money)"),
-    ]
+    extra = np.maximum(served - direct, 0.0)
+    legend = [Patch(facecolor=DIRECT, label="direct: the group's own allocation")]
+    if np.nansum(extra) > 0:  # a swatch only for what some bar shows
+        legend.append(Patch(facecolor=EXTRA, label="+ centre's slice a head (whole bar: served)"))
     return render(
         lambda: _bar_panels(
             structures,
             groups,
             direct,
-            np.maximum(served - direct, 0.0),
+            extra if np.nansum(extra) > 0 else None,
             DIRECT,
             xlabel="USD a head a year",
             group_label=group_label,
@@ -147,16 +147,16 @@ def guarantee_bars(table: pd.DataFrame, *, group_label: str) -> str:
     groups = list(dict.fromkeys(table["group"]))
     fair = _grid(table, "fair_per_head", structures, groups)
     guaranteed = _grid(table, "guaranteed_per_head", structures, groups)
-    legend = [
-        Patch(facecolor=DIRECT, label="guaranteed under a hostile centre"),
-        Patch(facecolor=EXTRA, label="exposure: what a fair centre adds (served view)"),
-    ]
+    exposure = np.maximum(fair - guaranteed, 0.0)
+    legend = [Patch(facecolor=DIRECT, label="guaranteed under a hostile centre")]
+    if np.nansum(exposure) > 0:  # a swatch only for what some bar shows
+        legend.append(Patch(facecolor=EXTRA, label="exposure: what a fair centre adds (served)"))
     return render(
         lambda: _bar_panels(
             structures,
             groups,
             guaranteed,
-            np.maximum(fair - guaranteed, 0.0),
+            exposure if np.nansum(exposure) > 0 else None,
             DIRECT,
             xlabel="USD a head a year",
             group_label=group_label,
@@ -182,8 +182,12 @@ def surplus_bars(table: pd.DataFrame) -> str:
         accepts = (surplus >= 0).astype(float)
     colours = np.where(accepts > 0.5, GOOD, BAD)
     legend = [
-        Patch(facecolor=GOOD, label="accepts: direct money at least its outside option"),
-        Patch(facecolor=BAD, label="refuses: better off seceding"),
+        Patch(facecolor=colour, label=label)
+        for colour, label in (
+            (GOOD, "accepts: direct money at least its outside option"),
+            (BAD, "refuses: better off seceding"),
+        )
+        if (colours == colour).any()  # a swatch only for what some bar shows
     ]
     return render(
         lambda: _bar_panels(
