@@ -476,7 +476,7 @@ def _periods(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) 
 
 
 def _guarantees(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
-    return write_guarantees(guarantees(iraq, ["unified", "federation", "partition"]), folder)
+    return write_guarantees(guarantees(iraq, ["federation", "partition"]), folder)
 
 
 def _convention(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
