@@ -7,6 +7,12 @@ Python package is needed. Each page must load with no console message of level e
 violations and failed loads are reported there), no uncaught exception and no dialog; its charts
 must be decoded images; and names that would run code if they were markup must stay text.
 Screenshots are saved to ``tests/artifacts/`` (or ``$REVSHARE_ARTIFACTS``).
+
+Layout (issue 15): every report kind is opened on a 1280-pixel screen and as printed on A4, and no
+table may be wider than the box that holds it (nothing cut off, nothing to scroll sideways).
+Each chart is opened on its own as the SVG it is, and the browser's own boxes of its text
+(``getBBox`` under each element's transform, so rotated labels are boxes turned with them) must
+not overlap one another.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import select
@@ -27,8 +34,16 @@ import pytest
 
 import revshare
 from revshare.analyses.compare import compare
+from revshare.analyses.convention import apportion, territory_populations
+from revshare.analyses.guarantees import guarantees
+from revshare.analyses.periods import Fund, optimize_periods
+from revshare.reports import write_reports
 from revshare.reports.comparison import write_comparison
+from revshare.reports.convention import write_apportionment
+from revshare.reports.guarantees import write_guarantees
 from revshare.reports.html import allocation_html
+from revshare.reports.periods import write_period_reports
+from revshare.reports.sweep import sweep
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("REVSHARE_ARTIFACTS", Path(__file__).parent / "artifacts"))
@@ -320,3 +335,197 @@ def test_the_harness_would_notice_a_payload_that_ran(browser, tmp_path):
     browser.open(guarded)
     assert browser.evaluate("document.title") == "t"
     assert any("Content Security Policy" in e for e in browser.errors())
+
+
+# --- layout: tables inside their boxes, chart text apart -------------------------------------
+
+SCREEN = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+# A4 less the page's 12 mm side margins, at the CSS 96 pixels an inch.
+PRINTED = {
+    "width": round((210 - 24) / 25.4 * 96),
+    "height": 1100,
+    "deviceScaleFactor": 1,
+    "mobile": False,
+}
+
+TABLES = """(() => {
+  const page = (document.querySelector('main') || document.body).getBoundingClientRect();
+  return [...document.querySelectorAll('table')].map((t, i) => {
+    const box = t.parentElement;
+    let h = t.previousElementSibling;
+    let above = box.previousElementSibling;
+    while (above && !/^H[1-3]$/.test(above.tagName)) above = above.previousElementSibling;
+    return {
+      table: i, heading: above ? above.textContent.trim().slice(0, 80) : '',
+      boxScroll: box.scrollWidth, boxClient: box.clientWidth,
+      right: t.getBoundingClientRect().right, pageRight: page.right,
+    };
+  });
+})()"""
+
+# Each text element's box in its own coordinates, turned by its transform to the page's.
+TEXT_BOXES = """(() => [...document.querySelectorAll('text')].map(t => {
+  const b = t.getBBox(), m = t.getCTM();
+  const at = (x, y) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f];
+  return {text: t.textContent, corners: [at(b.x, b.y), at(b.x + b.width, b.y),
+    at(b.x + b.width, b.y + b.height), at(b.x, b.y + b.height)], area: b.width * b.height};
+}).filter(t => t.area > 0 && t.text.trim()))()"""
+
+SVG_PREFIX = "data:image/svg+xml;base64,"
+
+
+def _separated(a: list[list[float]], b: list[list[float]], slack: float = 0.75) -> bool:
+    """Whether two convex quadrilaterals are apart (separating axis theorem); boxes that
+    overlap by less than ``slack`` pixels, the fonts' own leading, count as apart."""
+    for quad in (a, b):
+        for (x1, y1), (x2, y2) in itertools.pairwise([*quad, quad[0]]):
+            nx, ny = y1 - y2, x2 - x1
+            norm = (nx * nx + ny * ny) ** 0.5 or 1.0
+            pa = [(x * nx + y * ny) / norm for x, y in a]
+            pb = [(x * nx + y * ny) / norm for x, y in b]
+            if max(pa) - slack <= min(pb) or max(pb) - slack <= min(pa):
+                return True
+    return False
+
+
+def overlapping_text(browser: Browser, svg: bytes, folder: Path, name: str) -> list[str]:
+    path = folder / f"{name}.svg"
+    path.write_bytes(svg)
+    browser.open(path)
+    boxes = browser.evaluate(TEXT_BOXES)
+    assert boxes, f"{name}: a chart with no text"
+    return [
+        f"{a['text']!r} and {b['text']!r}"
+        for a, b in itertools.combinations(boxes, 2)
+        if not _separated(a["corners"], b["corners"])
+    ]
+
+
+def layout_problems(browser: Browser, report: Path, folder: Path) -> list[str]:
+    """Tables wider than their box on a screen or on paper, and chart text that overlaps."""
+    found = []
+    for medium, metrics in (("screen", SCREEN), ("print", PRINTED)):
+        browser.call("Emulation.setEmulatedMedia", {"media": medium}, session=True)
+        browser.call("Emulation.setDeviceMetricsOverride", metrics, session=True)
+        browser.open(report)
+        for t in browser.evaluate(TABLES):
+            if t["boxScroll"] > t["boxClient"] + 1 or t["right"] > t["pageRight"] + 1:
+                found.append(
+                    f"{medium}: table {t['table']} under {t['heading']!r} is "
+                    f"{t['boxScroll']} px wide in a box of {t['boxClient']} px"
+                )
+    browser.call("Emulation.setEmulatedMedia", {"media": ""}, session=True)
+    browser.call("Emulation.clearDeviceMetricsOverride", session=True)
+    browser.open(report)
+    sources = browser.evaluate("[...document.images].map(i => i.src)")
+    for k, src in enumerate(s for s in sources if s.startswith(SVG_PREFIX)):
+        svg = base64.b64decode(src[len(SVG_PREFIX) :])
+        found += [f"chart {k}: {o}" for o in overlapping_text(browser, svg, folder, f"chart{k}")]
+    return found
+
+
+@pytest.fixture(scope="module")
+def iraq() -> revshare.Territory:
+    return revshare.load_dataset(DATA / "iraq")
+
+
+@pytest.fixture(scope="module")
+def sudan() -> revshare.Territory:
+    return revshare.load_dataset(DATA / "sudan-2005")
+
+
+def _allocation(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    return write_reports(revshare.optimize(sudan, "sudan-cpa-2005"), folder)
+
+
+def _comparison(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    return write_comparison(compare(iraq, "all"), folder)
+
+
+def _comparison_with_a_deal(folder: Path, sudan: revshare.Territory, iraq) -> Path:
+    return write_comparison(compare(sudan, "all"), folder)
+
+
+def _sweep(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    scenarios = revshare.price_grid("30:120:3")
+    sweep(
+        iraq, ["federation", "iraq-2005", "partition", "unified"], scenarios, workers=1, out=folder
+    )
+    return folder
+
+
+def _sweep_grid(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    scenarios = revshare.price_grid("40:100:20")
+    sweep(
+        iraq,
+        ["federation", "confederation"],
+        scenarios,
+        params=["derivation=0:0.3:0.1"],
+        workers=1,
+        out=folder,
+    )
+    return folder
+
+
+def _periods(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    path = pd.DataFrame(
+        {"period": range(8), "price": [80, 60, 45, 70, 95, 85, 50, 75], "years": 1 / 12}
+    )
+    result = optimize_periods(iraq, "iraq-2005", path, fund=Fund(benchmark_price=70.0))
+    return write_period_reports(result, folder)
+
+
+def _guarantees(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    return write_guarantees(guarantees(iraq, ["federation", "partition"]), folder)
+
+
+def _convention(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    seats = apportion(
+        territory_populations(iraq), 100, "huntington-hill", min_seats=1, unit="region"
+    )
+    return write_apportionment(seats, folder)
+
+
+KINDS = {
+    "allocation": _allocation,
+    "comparison": _comparison,
+    "comparison-deal": _comparison_with_a_deal,
+    "sweep": _sweep,
+    "sweep-grid": _sweep_grid,
+    "periods": _periods,
+    "guarantees": _guarantees,
+    "convention": _convention,
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_report_fits_its_page_and_its_charts_text_does_not_overlap(
+    browser, tmp_path, kind, iraq, sudan
+):
+    out = KINDS[kind](tmp_path / kind, sudan, iraq)
+    report = out / "report.html"
+    state = load(browser, report)
+    assert (state["scripts"], state["handlers"]) == (0, 0)
+    assert layout_problems(browser, report, tmp_path) == []
+    browser.open(report)
+    browser.screenshot(f"layout-{kind}.png")
+
+
+def test_the_layout_check_finds_a_wide_table_and_overlapping_text(browser, tmp_path):
+    """The checks can fail: a table wider than its box, and two labels drawn on each other."""
+    wide = "".join(f"<td>{'x' * 40}{i}</td>" for i in range(12))
+    page = tmp_path / "wide.html"
+    page.write_text(
+        f'<!DOCTYPE html><main style="width:600px"><div class="scroll" '
+        f'style="overflow-x:auto"><table><tr>{wide}</tr></table></div></main>',
+        "utf-8",
+    )
+    found = layout_problems(browser, page, tmp_path)
+    assert any("screen: table 0" in f for f in found) and any("print: table 0" in f for f in found)
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">'
+        b'<text x="10" y="50" style="font: 12px sans-serif">federation</text>'
+        b'<text x="30" y="55" transform="rotate(30 30 55)" style="font: 12px sans-serif">'
+        b'partition</text><text x="10" y="90" style="font: 12px sans-serif">apart</text></svg>'
+    )
+    assert overlapping_text(browser, svg, tmp_path, "overlap") == ["'federation' and 'partition'"]

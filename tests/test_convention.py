@@ -378,6 +378,7 @@ def test_reports_are_safe_and_complete(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "apportionment.csv",
         "manifest.json",
+        "report.html",
         "report.md",
         "summary.json",
     ]

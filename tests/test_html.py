@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,11 +101,17 @@ def assert_safe_page(html: str) -> Page:
     page = Page(html)
     names = [t for t, _ in page.tags]
     assert "script" not in names and "iframe" not in names and "object" not in names
+    ids = {a["id"] for _, a in page.tags if a.get("id")}
     for tag, attrs in page.tags:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
         for key in ("src", "href", "action", "formaction", "srcset"):
             value = attrs.get(key)
-            if value is not None:
+            if value is None:
+                continue
+            if tag == "a" and key == "href":
+                # the table of contents: a link to a section of this page, never elsewhere
+                assert re.fullmatch(r"#s\d+", value) and value[1:] in ids, (tag, key, value)
+            else:
                 assert value.startswith("data:"), (tag, key, value[:40])
     img = [a for t, a in page.tags if t == "img"]
     assert img and all(a["src"].startswith("data:image/svg+xml;base64,") for a in img)
@@ -190,3 +198,109 @@ def test_lorenz_points_start_at_zero_and_end_at_one():
 def test_long_names_are_shortened_for_charts_only():
     assert charts.short("a" * 40) == "a" * 27 + "…"
     assert charts.short("two\nlines") == "two lines"
+
+
+@pytest.mark.parametrize("value", [-0.4, -1e-9, -0.0, 0.0, 0.4, -0.49999])
+def test_an_amount_that_rounds_to_zero_prints_as_zero_never_minus_zero(value):
+    from revshare.reports.html import usd
+
+    assert usd(value) == "0"
+
+
+def test_no_figure_prints_as_minus_zero(comparison, allocation):
+    for html in (comparison_html(comparison), allocation_html(allocation)):
+        text = "".join(Page(html).text)
+        assert not re.search(r"(?<![\d,.])-0(?![\d.,])", text)
+
+
+@pytest.mark.parametrize("pages", ["comparison", "allocation"])
+def test_every_money_column_says_which_money_it_counts(pages, comparison, allocation):
+    """A header of money a head names its view; the glossary under the tables defines both."""
+    html = comparison_html(comparison) if pages == "comparison" else allocation_html(allocation)
+    page = Page(html)
+    text = "".join(page.text)
+    assert "direct" in text and "served" in text
+    assert any(t == "ul" and a.get("class") == "glossary" for t, a in page.tags)
+    for term in ("Gini", "Loosemore-Hanby", "secession-proof", "centre"):
+        assert re.search(rf"(?m)^{term}: ", text) or f"{term}: " in text, term
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    for h in headers:
+        if "a head" in h or "per head" in h:
+            assert "direct" in h or "served" in h or "centre" in h, h
+
+
+@pytest.mark.parametrize("sections", [0, 1, 3, 4, 9])
+def test_a_long_page_gets_a_table_of_contents_linking_to_its_sections(sections):
+    from revshare.reports.html import CONTENTS_FROM, with_contents
+
+    body = "<p>lede</p>" + "".join(f"<h2>part &lt;{i}&gt;</h2><p>x</p>" for i in range(sections))
+    out = with_contents(body)
+    page = Page(out)
+    ids = [a["id"] for t, a in page.tags if t == "h2"]
+    assert ids == [f"s{i}" for i in range(1, sections + 1)]
+    links = [a["href"] for t, a in page.tags if t == "a"]
+    assert links == ([f"#{i}" for i in ids] if sections >= CONTENTS_FROM else [])
+    if links:
+        assert out.index("<nav") < out.index('<h2 id="s1">')
+        assert "part &lt;0&gt;</a>" in out  # the heading's text stays escaped in its link
+
+
+@pytest.fixture(scope="module")
+def iraq_comparison():
+    from pathlib import Path
+
+    iraq = revshare.load_dataset(Path(__file__).resolve().parent.parent / "data" / "iraq")
+    return compare(
+        iraq,
+        [
+            "unified",
+            "federation",
+            "confederation",
+            "partition",
+            "iraq-2005",
+            "iraq-2005-krg17",
+            "nigeria-derivation",
+        ],
+    )
+
+
+def _bar_charts(c):
+    from revshare.analyses.guarantees import guarantees
+
+    g = guarantees(
+        revshare.load_dataset(__import__("pathlib").Path(__file__).parent.parent / "data" / "iraq"),
+        ["unified", "partition"],
+        capture=False,
+    ).table
+    fair = g.assign(
+        fair_per_head=g["fair_usd"] / g["population"],
+        guaranteed_per_head=g["guaranteed_usd"] / g["population"],
+    )
+    one = c.factions[c.factions["structure"] == "partition"]  # no centre: no light part
+    return {
+        "per head, seven structures": charts.per_head_bars(c.factions, group_label="faction"),
+        "per head, no centre": charts.per_head_bars(one, group_label="faction"),
+        "surplus": charts.surplus_bars(c.blocs),
+        "surplus, all accept": charts.surplus_bars(c.blocs[c.blocs["accepts"]]),
+        "guarantees": charts.guarantee_bars(fair, group_label="bloc"),
+    }
+
+
+def test_bar_charts_use_few_colours_and_every_swatch_matches_a_bar(iraq_comparison):
+    """At most six colours whatever the number of structures; each colour is drawn at least
+    twice, in the legend and in a bar, so no swatch stands for nothing."""
+    for name, svg in _bar_charts(iraq_comparison).items():
+        fills = re.findall(r"fill:\s*(#[0-9a-f]{6})", svg)
+        colours = {f: fills.count(f) for f in fills if f != "#ffffff"}
+        assert 1 <= len(colours) <= 6, (name, colours)
+        assert all(n >= 2 for n in colours.values()), (name, colours)
+
+
+def test_series_that_coincide_are_named_together():
+    same = charts.coincident(
+        {"a": np.array([1.0, 2.0]), "b": np.array([1.0, 3.0]), "c": np.array([1.0, 2.0])}
+    )
+    assert same == [("a", "c"), ("b",)]
+    curves = {n: (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]), 0.2) for n in ("x", "y")}
+    svg = charts.lorenz_curves({**curves, "z": (np.array([1.0, 1.0, 5.0]), np.ones(3), 0.4)})
+    assert "x = y (Gini 0.200)" in svg and "z (Gini 0.400)" in svg

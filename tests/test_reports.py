@@ -6,13 +6,14 @@ import csv
 import io
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
 
 import revshare
 from revshare.atomic import write_bundle
-from revshare.reports import allocation_csv, report_md, summary_json, write_reports
+from revshare.reports import allocation_csv, report_md, summary_json, terminal_table, write_reports
 from revshare.reports.safe import csv_bytes, md_cell, neutralise
 
 CSV_PAYLOADS = [
@@ -159,3 +160,47 @@ def test_failure_mid_write_leaves_previous_report_and_no_temp_files(tmp_path, mo
     with pytest.raises(OSError):
         write_bundle(out, {"allocation.csv": b"new", "summary.json": b"{}"}, force=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.fixture(scope="module")
+def cpa() -> revshare.Allocation:
+    sudan = revshare.load_dataset(
+        os.path.join(os.path.dirname(__file__), "..", "data", "sudan-2005")
+    )
+    return revshare.optimize(sudan, "sudan-cpa-2005")
+
+
+def _rendered(kind: str, a: revshare.Allocation) -> str:
+    if kind == "terminal":
+        return terminal_table(a)
+    if kind == "markdown":
+        return report_md(a)
+    from revshare.reports.html import allocation_html
+
+    return allocation_html(a)
+
+
+@pytest.mark.parametrize("kind", ["terminal", "markdown", "html"])
+def test_a_deal_names_its_centre_and_shows_direct_beside_served_money(cpa, kind):
+    """Under sudan-cpa-2005 the north bloc's own money is small; its served money, with the
+    National Government's slice a head, is not: every format shows both and says why."""
+    text = _rendered(kind, cpa)
+    assert "National Government" in text and "centre" in text
+    north = cpa.blocs.set_index("bloc").loc["north"]
+    assert north["usd_per_head_served"] > 50 * north["usd_per_head"]
+    assert f"{north['usd_per_head']:,.2f}" in text
+    assert f"{north['usd_per_head_served']:,.2f}" in text
+    assert "direct" in text and "served" in text
+
+
+@pytest.mark.parametrize("structure", ["federation", "unified", "partition"])
+@pytest.mark.parametrize("kind", ["terminal", "markdown", "html"])
+def test_reports_use_plain_words_not_solver_jargon(kind, structure):
+    t = revshare.load_dataset(os.path.join(os.path.dirname(__file__), "..", "data", "iraq"))
+    text = _rendered(kind, revshare.optimize(t, structure))
+    # the figures, not the audit trail at the end (a verifier's residual of 1.5e-05 USD is exact)
+    text = re.split(r"## Provenance|>Verification<|verified \(", text)[0]
+    assert "Objective proportional:" not in text and "objective change per USD" not in text
+    assert "Binding rules" not in text
+    assert not re.search(r"\de[+-]\d\d", text)  # no number in scientific notation
+    assert not re.search(r"(?<![\d,.\w])-0(?![\d.,])", text)  # no negative zero

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..analyses.optimize import Allocation
 from .safe import csv_bytes, json_bytes, md_cell, price_phrase
+from .words import aim, glossary_lines, glossary_text
 
 SCHEMA_VERSION = "1.0"
 CELL_COLUMNS = ["region", "faction", "bloc", "population", "usd_rounded", "usd_per_head", "usd"]
@@ -145,7 +146,16 @@ def summary_json(a: Allocation) -> bytes:
 
 
 def _usd(v: float) -> str:
-    return f"{v:,.0f}"
+    """Whole dollars; an amount that rounds to zero prints as 0, never -0."""
+    return f"{round(v) + 0.0:,.0f}"
+
+
+def _centre_phrase(a: Allocation, *, lower: bool = False) -> str:
+    """``Centre's slice`` or, when a deal names its central account, ``Centre (the National
+    Government)``."""
+    c = a.structure.centre
+    word = "centre" if lower else "Centre"
+    return f"{word}'s slice" if c in ("", "centre") else f"{word} (the {c})"
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -165,17 +175,30 @@ def report_md(a: Allocation) -> str:
         "",
         f"- Dataset: {md_cell(str(a.provenance.get('dataset', '')))}; "
         f"{price_phrase(a.price, a.provenance)}; total revenue {_usd(a.revenue_usd)} USD a year.",
-        f"- Centre's slice: {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.2%}).",
-        f"- Objective {md_cell(s.objective)}: {a.objective_value if a.objective_value is not None else '-'}",
-        f"- Gini {m['gini']:.4f}; lowest/highest per head {m['min_max_per_head_ratio']:.3f}; "
-        f"Loosemore-Hanby {m['loosemore_hanby']:.4f}; secession-proof: "
-        f"{'yes' if m['secession_proof'] else 'no'}.",
+        f"- {md_cell(_centre_phrase(a))}: {_usd(a.centre_usd_rounded)} USD "
+        f"({m['centre_share']:.2%}); no group's direct money, counted in the served view.",
+        f"- Aim: {md_cell(aim(s.objective))}.",
+        f"- Direct money: Gini {m['gini']:.4f}; lowest/highest a head "
+        f"{m['min_max_per_head_ratio']:.3f}; Loosemore-Hanby {m['loosemore_hanby']:.4f}; "
+        f"secession-proof: {'yes' if m['secession_proof'] else 'no'}.",
+        "",
+        glossary_text(
+            ["direct", "served", "centre", "gini", "min-max", "loosemore-hanby"], centre=s.centre
+        ),
         "",
         "## Regions",
         "",
     ]
     lines += _md_table(
-        ["region", "bloc", "population", "USD", "USD per head", "own revenue USD"],
+        [
+            "region",
+            "bloc",
+            "population",
+            "USD (direct)",
+            "USD a head, direct",
+            "USD a head, served",
+            "own revenue USD",
+        ],
         [
             [
                 md_cell(r.region),
@@ -183,6 +206,7 @@ def report_md(a: Allocation) -> str:
                 f"{r.population:,.0f}",
                 _usd(r.usd_rounded),
                 f"{r.usd_per_head:,.2f}",
+                f"{r.usd_per_head_served:,.2f}",
                 _usd(r.own_revenue_usd),
             ]
             for r in a.regions.itertuples()
@@ -191,7 +215,7 @@ def report_md(a: Allocation) -> str:
     if len(a.accounts) > 1 or len(a.payments):
         lines += ["", "## Accounts (recipients that are not cells)", ""]
         lines += _md_table(
-            ["account", "kind", "serves", "USD", "share of revenue", "USD per head"],
+            ["account", "kind", "serves", "USD", "share of revenue", "USD a head served"],
             [
                 [
                     md_cell(r.account),
@@ -221,43 +245,47 @@ def report_md(a: Allocation) -> str:
         )
     lines += ["", "## Factions", ""]
     lines += _md_table(
-        ["faction", "population", "USD", "USD per head"],
+        ["faction", "population", "USD (direct)", "USD a head, direct", "USD a head, served"],
         [
             [
                 md_cell(r.faction),
                 f"{r.population:,.0f}",
                 _usd(r.usd_rounded),
                 f"{r.usd_per_head:,.2f}",
+                f"{r.usd_per_head_served:,.2f}",
             ]
             for r in a.factions.itertuples()
         ],
     )
     lines += ["", "## Blocs", ""]
     lines += _md_table(
-        ["bloc", "USD", "USD per head", "outside option USD", "surplus USD"],
+        [
+            "bloc",
+            "USD (direct)",
+            "USD a head, direct",
+            "USD a head, served",
+            "outside option USD",
+            "surplus over secession USD (direct)",
+        ],
         [
             [
                 md_cell(r.bloc),
                 _usd(r.usd_rounded),
                 f"{r.usd_per_head:,.2f}",
+                f"{r.usd_per_head_served:,.2f}",
                 _usd(r.outside_option_usd),
                 _usd(r.surplus_over_secession_usd),
             ]
             for r in a.blocs.itertuples()
         ],
     )
+    lines += ["", glossary_text(["surplus", "accepts"])]
     if len(a.binding):
-        lines += [
-            "",
-            "## Binding rules",
-            "",
-            "Objective change per extra USD of each rule's bound (its shadow price).",
-            "",
-        ]
+        lines += ["", "## Rules that limit the answer", "", glossary_text(["binding"]), ""]
         lines += _md_table(
-            ["rule", "objective change per USD"],
+            ["rule", "change in the measure per USD of room"],
             [
-                [md_cell(r.constraint), f"{r.objective_change_per_usd:.6g}"]
+                [md_cell(r.constraint), f"{r.objective_change_per_usd + 0.0:.4g}"]
                 for r in a.binding.itertuples()
             ],
         )
@@ -286,22 +314,21 @@ def report_md(a: Allocation) -> str:
 
 def terminal_table(a: Allocation) -> str:
     """A plain-text summary for the terminal."""
-    has_deal = len(a.accounts) > 1
-    columns = ["region", "population", "usd_rounded", "usd_per_head"]
-    regions = a.regions[columns + (["usd_per_head_served"] if has_deal else [])].copy()
-    regions.columns = ["region", "population", "USD", "USD/head"] + (
-        ["USD/head served"] if has_deal else []
-    )
-    blocs = a.blocs[["bloc", "usd_rounded", "usd_per_head", "surplus_over_secession_usd"]].copy()
-    blocs.columns = ["bloc", "USD", "USD/head", "surplus over secession"]
-    factions = a.factions[["faction", "usd_rounded", "usd_per_head"]].copy()
-    factions.columns = ["faction", "USD", "USD/head"]
+    heads = ["usd_rounded", "usd_per_head", "usd_per_head_served"]
+    shown = ["USD direct", "USD/head direct", "USD/head served"]
+    regions = a.regions[["region", "population", *heads]].copy()
+    regions.columns = ["region", "population", *shown]
+    blocs = a.blocs[["bloc", *heads, "surplus_over_secession_usd"]].copy()
+    blocs.columns = ["bloc", *shown, "surplus over secession (direct)"]
+    factions = a.factions[["faction", *heads]].copy()
+    factions.columns = ["faction", *shown]
     fmt = {
         "population": "{:,.0f}".format,
-        "USD": "{:,.0f}".format,
-        "USD/head": "{:,.2f}".format,
+        "USD": _usd,
+        "USD direct": _usd,
+        "USD/head direct": "{:,.2f}".format,
         "USD/head served": "{:,.2f}".format,
-        "surplus over secession": "{:,.0f}".format,
+        "surplus over secession (direct)": _usd,
     }
     m = a.metrics
     deal = []
@@ -317,26 +344,20 @@ def terminal_table(a: Allocation) -> str:
     return "\n".join(
         [
             f"{a.structure.name} {price_phrase(a.price, a.provenance, short=True)}: revenue "
-            f"{_usd(a.revenue_usd)} USD, "
-            f"{a.structure.centre} {_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
+            f"{_usd(a.revenue_usd)} USD; {_centre_phrase(a, lower=True)} "
+            f"{_usd(a.centre_usd_rounded)} USD ({m['centre_share']:.1%})",
             "",
             *deal,
             regions.to_string(index=False, formatters=fmt),
-            *(
-                [
-                    "USD/head: what the region's own cells receive; served: plus the money a "
-                    "head of every government serving its people (the centre included)"
-                ]
-                if has_deal
-                else []
-            ),
             "",
             factions.to_string(index=False, formatters=fmt),
             "",
             blocs.to_string(index=False, formatters=fmt),
             "",
-            f"Gini {m['gini']:.4f}  min/max per head {m['min_max_per_head_ratio']:.3f}  "
-            f"Loosemore-Hanby {m['loosemore_hanby']:.4f}  secession-proof "
-            f"{'yes' if m['secession_proof'] else 'no'}  verified ({a.verification.checks} checks)",
+            f"Direct money: Gini {m['gini']:.4f}  min/max per head "
+            f"{m['min_max_per_head_ratio']:.3f}  Loosemore-Hanby {m['loosemore_hanby']:.4f}  "
+            f"secession-proof {'yes' if m['secession_proof'] else 'no'}  "
+            f"verified ({a.verification.checks} checks)",
+            *glossary_lines(["direct", "served", "centre", "surplus"], centre=a.structure.centre),
         ]
     )

@@ -10,6 +10,7 @@ HTML is escaped and sandboxed (O2, :mod:`revshare.reports.html`).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import comparison_html
 from .safe import csv_bytes, json_bytes, md_cell, price_phrase
+from .words import glossary_lines, glossary_text
 
 COMPARISON_FILES = ("comparison.csv", "comparison.json", "report.md", "report.html")
 CSV_COLUMNS = [
@@ -163,7 +165,7 @@ def _verdict(c: Comparison, cell: Callable[[str], str] = md_cell) -> list[str]:
     if k.winner is not None:
         lines = [
             f"Condorcet winner: {cell(k.winner)} (a population majority, counted by cell, "
-            "prefers it to every other structure)."
+            "prefers it to every other structure, comparing served money a head)."
         ]
     else:
         lines = [
@@ -174,7 +176,9 @@ def _verdict(c: Comparison, cell: Callable[[str], str] = md_cell) -> list[str]:
             chain = " beats ".join(cell(s) for s in (*k.cycle, k.cycle[0]))
             lines.append(f"Majority cycle: {chain}.")
     every = [cell(r.structure) for r in c.acceptable.itertuples() if r.all_accept]
-    lines.append(f"Accepted by every bloc (secession-proof): {', '.join(every) or 'none'}.")
+    lines.append(
+        f"Accepted by every bloc (secession-proof, direct money): {', '.join(every) or 'none'}."
+    )
     return lines
 
 
@@ -187,10 +191,13 @@ def comparison_md(c: Comparison) -> str:
         "year; "
         f"population {c.population:,.0f}. {len(c.feasible)} structures have a verified optimum.",
         "",
-        "Money per head is shown two ways: the direct allocation only, and direct plus the "
-        "centre's slice spread equally per head. Preferences use the second view; a bloc accepts "
-        "a structure when its direct money is at least its outside option.",
+        "Money per head is shown two ways. Direct: a group's own allocation. Served: direct "
+        "plus a head-share of the centre's slice (and, under a deal, of each government account "
+        "over the people it serves). Preferences, rankings and the Condorcet winner compare "
+        "served money; surplus over secession, acceptance, secession-proof, Gini and "
+        "Loosemore-Hanby count direct money.",
         "",
+        *_centre_lines(c),
         "## Verdict",
         "",
         *_verdict(c),
@@ -203,10 +210,10 @@ def comparison_md(c: Comparison) -> str:
             "structure",
             "status",
             "centre's share",
-            "Gini",
-            "lowest/highest per head",
-            "Loosemore-Hanby",
-            "secession-proof",
+            "Gini (direct)",
+            "lowest/highest a head (direct)",
+            "Loosemore-Hanby (direct)",
+            "secession-proof (direct)",
             "reason",
         ],
         [
@@ -223,22 +230,24 @@ def comparison_md(c: Comparison) -> str:
             for r in c.metrics.itertuples()
         ],
     )
+    lines += ["", _note(["centre", "gini", "min-max", "loosemore-hanby", "secession-proof"])]
     if c.feasible:
         for title, table in (("faction", c.factions), ("bloc", c.blocs)):
             lines += [
                 "",
                 f"## Money per head by {title} (USD a year)",
                 "",
-                "Direct allocation only:",
+                "Direct money a head (the group's own allocation):",
                 "",
                 *_wide_md(table, "usd_per_head_direct", c.feasible),
                 "",
-                "Direct plus the centre's slice per head"
+                "Served money a head: direct plus the centre's slice a head"
                 + (
-                    " (a deal's governments count too, a head of the people each serves):"
+                    " (a deal's governments count too, a head of the people each serves)"
                     if _deal(c)
-                    else ":"
-                ),
+                    else ""
+                )
+                + "; the view preferences use:",
                 "",
                 *_wide_md(table, "usd_per_head_with_centre", c.feasible),
             ]
@@ -256,11 +265,13 @@ def comparison_md(c: Comparison) -> str:
                 ]
         lines += [
             "",
-            "## Surplus over secession (USD a year)",
+            "## Surplus over secession (direct money, USD a year)",
             "",
             *_wide_md(c.blocs, "surplus_over_secession_usd", c.feasible),
             "",
-            "## Rankings (best first)",
+            _note(["surplus", "accepts"]),
+            "",
+            "## Rankings (best first, by served money a head)",
             "",
         ]
         ranking_rows = []
@@ -268,7 +279,7 @@ def comparison_md(c: Comparison) -> str:
             order = "; ".join(f"{int(r.rank)}. {md_cell(r.structure)}" for r in g.itertuples())
             ranking_rows.append([level, md_cell(group), order])
         lines += _md_table(["level", "group", "ranking"], ranking_rows)
-        lines += ["", "## Pairwise majorities (population, by cell)", ""]
+        lines += ["", "## Pairwise majorities (population, by cell, served money)", ""]
         lines += _md_table(
             ["a", "b", "prefer a", "prefer b", "indifferent", "majority"],
             [
@@ -283,7 +294,13 @@ def comparison_md(c: Comparison) -> str:
                 for r in c.pairwise.itertuples()
             ],
         )
-    lines += ["", "## Who would accept each structure", ""]
+    if c.feasible:
+        lines += ["", _note(["preferences"])]
+    lines += [
+        "",
+        "## Who would accept each structure (direct money against the outside option)",
+        "",
+    ]
     lines += _md_table(
         ["structure", "accepted by", "refused by", "every bloc accepts"],
         [
@@ -316,6 +333,22 @@ def comparison_md(c: Comparison) -> str:
     return "\n".join(lines)
 
 
+def _note(terms: list[str]) -> str:
+    """A glossary line under a Markdown table."""
+    return glossary_text(terms)
+
+
+def _centre_lines(c: Comparison, cell: Callable[[str], str] = md_cell) -> list[str]:
+    """Which structures name their centre (a deal's central government), and what that means."""
+    named = [(n, c.definitions[n].centre) for n in c.structures]
+    return [
+        f"Under {cell(n)} the centre is the {cell(centre)}: its slice is no group's direct "
+        "money, so a group can get little directly and still be served well."
+        for n, centre in named
+        if centre not in ("", "centre")
+    ]
+
+
 def _terminal_wide(table: pd.DataFrame, column: str, structures: tuple[str, ...]) -> str:
     """Rows of structures, columns of groups, whole numbers with thousands separators."""
     wide = table.pivot_table(
@@ -336,9 +369,9 @@ def comparison_table(c: Comparison) -> str:
             "structure": m["structure"],
             "status": m["status"],
             "centre": [_fmt(v, ".1%") for v in m["centre_share"]],
-            "Gini": [_fmt(v, ".4f") for v in m["gini"]],
-            "min/max": [_fmt(v, ".3f") for v in m["min_max_per_head_ratio"]],
-            "every bloc accepts": [
+            "Gini (direct)": [_fmt(v, ".4f") for v in m["gini"]],
+            "min/max (direct)": [_fmt(v, ".3f") for v in m["min_max_per_head_ratio"]],
+            "every bloc accepts (direct)": [
                 ("yes" if a else "no") if f else "-"
                 for a, f in zip(c.acceptable["all_accept"], c.acceptable["feasible"], strict=True)
             ],
@@ -350,6 +383,8 @@ def comparison_table(c: Comparison) -> str:
         f"{len(c.feasible)} of {len(c.structures)} structures feasible",
         "",
         summary.to_string(index=False),
+        *glossary_lines(["centre", "gini", "min-max", "secession-proof"]),
+        *[w for line in _centre_lines(c, str) for w in textwrap.wrap(line, 100)],
     ]
     out += [
         f"  {n}: {c.status[n]}: {c.infeasible.get(n) or c.not_applicable.get(n, '')}"
@@ -360,10 +395,10 @@ def comparison_table(c: Comparison) -> str:
         for title, table in (("faction", c.factions), ("bloc", c.blocs)):
             out += [
                 "",
-                f"USD per head by {title}, direct allocation only:",
+                f"USD a head by {title}, direct allocation only (the {title}'s own money):",
                 _terminal_wide(table, "usd_per_head_direct", c.feasible),
                 "",
-                f"USD per head by {title}, direct plus the centre's slice per head "
+                f"USD a head by {title}, served: direct plus the centre's slice per head "
                 "(the view preferences use):",
                 *(
                     ["(a deal's governments count too, a head of the people each serves)"]
@@ -385,14 +420,16 @@ def comparison_table(c: Comparison) -> str:
                 ]
         out += [
             "",
-            "Surplus over secession, million USD a year (negative: the bloc refuses):",
+            "Surplus over secession, direct money, million USD a year (negative: the bloc "
+            "refuses):",
             _terminal_wide(
                 c.blocs.assign(m=c.blocs["surplus_over_secession_usd"] / 1e6),
                 "m",
                 c.feasible,
             ),
+            *glossary_lines(["surplus"]),
         ]
-    out += ["", *_verdict(c, str)]
+    out += ["", *[w for line in _verdict(c, str) for w in textwrap.wrap(line, 100)]]
     return "\n".join(out)
 
 

@@ -7,6 +7,7 @@ JSON, Markdown cells escaped and isolated, every bundle written atomically with 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from ..atomic import write_bundle
 from .safe import csv_bytes, json_bytes, md_cell
 
 SCHEMA_VERSION = "1.0"
-APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md")
+APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md", "report.html")
 REFERENDUM_FILES = ("referendum.csv", "summary.json", "report.md")
 
 
@@ -119,13 +120,13 @@ def apportionment_json(a: Apportionment) -> bytes:
     return json_bytes(apportionment_summary(a))
 
 
-def _tie_sentence(a: Apportionment) -> str:
+def _tie_sentence(a: Apportionment, cell: Callable[[str], str] = md_cell) -> str:
     if not a.ties:
         return "No exact tie decided a seat."
     return (
         f"The last {a.tied_seats} seat(s) tied exactly between "
-        f"{', '.join(md_cell(t) for t in a.ties)}; settled by the tie rule "
-        f"{md_cell(a.tie_rule)}: {md_cell(TIE_RULES[a.tie_rule])}."
+        f"{', '.join(cell(t) for t in a.ties)}; settled by the tie rule "
+        f"{cell(a.tie_rule)}: {cell(TIE_RULES[a.tie_rule])}."
     )
 
 
@@ -176,15 +177,54 @@ def apportionment_text(a: Apportionment) -> str:
     )
 
 
+def apportionment_html(a: Apportionment) -> str:
+    """The apportionment as one self-contained, escaped HTML page, through the reports' templates."""
+    from ..analyses.compare import timestamp
+    from .html import _ENV  # Jinja2 and matplotlib are imported only when a page is written
+    from .words import glossary
+
+    floor = max(a.min_seats, 1) if METHODS[a.method].first_seat_free else a.min_seats
+    violations = set(a.quota_violations)
+    rows = [
+        {
+            "name": r[a.unit],
+            **{k: r[k] for k in ("population", "quota", "lower_quota", "upper_quota", "seats")},
+            "seat_share": r["seat_share"],
+            "population_share": r["population_share"],
+            "within": r[a.unit] not in violations,
+        }
+        for r in a.table().to_dict("records")
+    ]
+    gallagher = (
+        "Gallagher: the square root of half the sum of squared gaps between seat and "
+        "population shares, 0 to 1"
+    )
+    notes = [
+        *glossary(["quota"]),
+        "Loosemore-Hanby: the share of seats that would have to move for every locality to get "
+        "its population share (0 to 1)",
+        gallagher,
+    ]
+    return _ENV.get_template("apportionment.html.j2").render(
+        a=a,
+        bounds=f"at least {floor}" + (f", at most {a.max_seats}" if a.max_seats else ""),
+        tie_sentence=_tie_sentence(a, str),
+        rows=rows,
+        notes=notes,
+        generated_at=timestamp(),
+    )
+
+
 def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``apportionment.csv``, ``summary.json`` and ``report.md`` as the report folder
-    ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
+    """Write ``apportionment.csv``, ``summary.json``, ``report.md`` and ``report.html`` as the
+    report folder ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
     return write_bundle(
         outdir,
         {
             "apportionment.csv": apportionment_csv(a),
             "summary.json": apportionment_json(a),
             "report.md": apportionment_md(a).encode("utf-8"),
+            "report.html": apportionment_html(a).encode("utf-8"),
         },
         force=force,
     )

@@ -11,18 +11,22 @@ from typing import Any
 
 import pandas as pd
 
+from ..analyses.compare import timestamp
 from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
 from ..atomic import check_outputs, write_bundle
 from ..errors import InputError
+from . import charts
 from .allocation import SCHEMA_VERSION, json_ready
-from .html import guarantees_html
+from .html import _ENV, Chart
 from .safe import csv_bytes, json_bytes, md_cell
+from .words import glossary, glossary_lines
 
 GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
 MEANING = (
-    "fair: the structure's allocation, the centre's slice spread equally over everyone; "
-    "guaranteed: the least under the entrenched rules alone, the centre used against the group; "
-    "exposure = fair - guaranteed"
+    "fair: the structure's allocation, the centre's slice spread equally over everyone (served "
+    "money: direct plus a head-share of the centre's slice and of any government serving the "
+    "group); guaranteed: the least under the entrenched rules alone, the centre used against the "
+    "group; exposure = fair - guaranteed"
 )
 
 
@@ -78,7 +82,8 @@ def guarantees_md(g: Guarantees) -> str:
         lines.append(f"- {md_cell(name)}: {listed}. {md_cell(because)}".rstrip())
     lines += ["", "## Guarantees and exposure", ""]
     lines.append(
-        "| structure | level | group | fair USD | guaranteed USD | exposure USD | exposure share |"
+        "| structure | level | group | fair USD a year (served) | guaranteed USD a year | "
+        "exposure USD a year | exposure share of fair |"
     )
     lines.append("|---|---|---|---|---|---|---|")
     for r in g.table.itertuples():
@@ -92,12 +97,12 @@ def guarantees_md(g: Guarantees) -> str:
 def terminal_guarantees(g: Guarantees) -> str:
     """Factions and blocs: fair and guaranteed money a head, and the exposure share."""
     t = g.table[g.table["level"].isin(["faction", "bloc"])].copy()
-    t["fair/head"] = t["fair_usd"] / t["population"]
+    t["fair/head (served)"] = t["fair_usd"] / t["population"]
     t["guaranteed/head"] = t["guaranteed_usd"] / t["population"]
     t["exposed"] = t["exposure_share"]
-    shown = t[["structure", "level", "group", "fair/head", "guaranteed/head", "exposed"]]
+    shown = t[["structure", "level", "group", "fair/head (served)", "guaranteed/head", "exposed"]]
     fmt = {
-        "fair/head": "{:,.2f}".format,
+        "fair/head (served)": "{:,.2f}".format,
         "guaranteed/head": "{:,.2f}".format,
         "exposed": "{:.1%}".format,
     }
@@ -110,10 +115,49 @@ def terminal_guarantees(g: Guarantees) -> str:
             "",
             shown.to_string(index=False, formatters=fmt),
             "",
-            f"{MEANING}.",
+            *glossary_lines(["fair", "served", "guaranteed", "exposure"]),
             "Entrenched (binding on any government):",
             *entrenched,
         ]
+    )
+
+
+def guarantees_html(g: Guarantees) -> str:
+    """Guarantees, exposure and capture as one self-contained, escaped HTML page."""
+    table = g.table
+    figures = []
+    for level in ("faction", "bloc"):
+        part = table[table["level"] == level]
+        if part.empty:
+            continue
+        heads = part["population"].astype(float)
+        chart_table = pd.DataFrame(
+            {
+                "structure": part["structure"],
+                "group": part["group"],
+                "fair_per_head": part["fair_usd"] / heads,
+                "guaranteed_per_head": part["guaranteed_usd"] / heads,
+            }
+        )
+        figures.append(
+            Chart(
+                f"Money per head by {level}: guaranteed under a hostile centre, and fair (served)",
+                f"One panel per {level}, one bar per structure: the dark part is the money a head "
+                "a year guaranteed under a hostile centre, the light part what a fair centre adds "
+                "(the exposure); the whole bar is the fair, served money.",
+                charts.data_uri(charts.guarantee_bars(chart_table, group_label=level)),
+            )
+        )
+    return _ENV.get_template("guarantees.html.j2").render(
+        {
+            "g": g,
+            "rows": [dict(r) for r in table.to_dict("records")],
+            "capture": [dict(r) for r in g.capture.to_dict("records")],
+            "entrenched": [(n, rules, why) for n, (rules, why) in g.entrenched.items()],
+            "charts": figures,
+            "notes": glossary(["fair", "guaranteed", "exposure"]),
+            "generated_at": timestamp(),
+        }
     )
 
 

@@ -14,17 +14,18 @@ loaded from the network: the page is one file.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
 from ..analyses.compare import ACCEPT_RELATIVE, Comparison, timestamp
-from ..analyses.guarantees import Guarantees
 from ..analyses.optimize import Allocation
 from . import charts
+from .words import GLOSSARY, aim, glossary
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -40,6 +41,7 @@ class Chart:
     title: str
     alt: str
     src: str
+    note: str = ""
 
 
 def _missing(value: Any) -> bool:
@@ -47,8 +49,9 @@ def _missing(value: Any) -> bool:
 
 
 def usd(value: Any) -> str:
-    """Whole dollars with thousands separators; a dash when missing."""
-    return "\u2013" if _missing(value) else f"{float(value):,.0f}"
+    """Whole dollars with thousands separators; a dash when missing. A negative amount that
+    rounds to zero prints as 0, never as -0."""
+    return "\u2013" if _missing(value) else f"{round(float(value)) + 0.0:,.0f}"
 
 
 def per_head(value: Any) -> str:
@@ -72,6 +75,37 @@ def isolate(text: Any) -> str:
     return f"{FSI}{text}{PDI}"
 
 
+_HEADING = re.compile(r"<h2>(.*?)</h2>", re.S)
+CONTENTS_FROM = 4
+"""A page with at least this many sections gets a table of contents."""
+
+
+def with_contents(html: str) -> str:
+    """The page with an id on every section heading (``<h2>``) and, for a long page, a table of
+    contents linking to them before the first section or chart. The links are fragments of the page
+    itself (``#s1``): nothing is loaded. The headings' text is already escaped."""
+    headings: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        headings.append(match.group(1))
+        return f'<h2 id="s{len(headings)}">{match.group(1)}</h2>'
+
+    out = _HEADING.sub(number, html)
+    if len(headings) < CONTENTS_FROM:
+        return out
+    items = "".join(f'<li><a href="#s{i}">{h}</a></li>' for i, h in enumerate(headings, 1))
+    nav = f'<nav class="contents" aria-label="Contents"><strong>Contents</strong><ol>{items}</ol></nav>\n'
+    first = min(i for i in (out.find("<figure"), out.index('<h2 id="s1">')) if i >= 0)
+    return out[:first] + nav + out[first:]
+
+
+class _ReportTemplate(Template):
+    """A template whose page gets section ids and, when long, a table of contents."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return with_contents(super().render(*args, **kwargs))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("revshare.reports", "templates"),
@@ -85,6 +119,7 @@ def _environment() -> Environment:
         usd=usd, per_head=per_head, pct=pct, ratio=ratio, yes_no=yes_no, isolate=isolate
     )
     env.globals["CSP"] = CSP
+    env.template_class = _ReportTemplate
     return env
 
 
@@ -118,8 +153,15 @@ def _lorenz_input(cells: pd.DataFrame) -> tuple[Any, Any]:
     return cells["usd_per_head"].to_numpy(dtype=float), cells["population"].to_numpy(dtype=float)
 
 
+def _same_note(kind: str, same: list[tuple[str, ...]]) -> str:
+    """A caption's note naming the series drawn as one because they are equal."""
+    shared = ["; ".join(" = ".join(n) for n in same if len(n) > 1)]
+    return f"{kind} with the same values share one line: {shared[0]}." if shared[0] else ""
+
+
 def comparison_charts(c: Comparison) -> list[Chart]:
-    """Per-head money by faction, Lorenz curves and each bloc's surplus over secession."""
+    """Money per head by faction (direct and served), Lorenz curves of direct money and each
+    bloc's surplus over secession."""
     if not c.feasible:
         return []
     curves = {}
@@ -127,25 +169,28 @@ def comparison_charts(c: Comparison) -> list[Chart]:
         a = c.allocations[name]
         if a is not None:
             curves[name] = (*_lorenz_input(a.cells), float(a.metrics["gini"]))
+    same = charts.coincident({n: charts.lorenz_points(v[0], v[1])[1] for n, v in curves.items()})
     return [
         Chart(
-            "Money per head by faction under each structure",
-            "Grouped bar chart of money per head a year for each faction under each structure: "
-            "solid bars are the direct allocation, hatched tops the centre's slice per head. "
-            "The same figures are in the tables below.",
+            "Money per head by faction under each structure: direct and served",
+            "One panel per faction, one bar per structure: the dark part is the faction's direct "
+            "money a head a year, the light part what the centre's slice a head adds; the whole "
+            "bar is its served money, the view preferences use. The same figures are in the "
+            "faction tables below.",
             charts.data_uri(charts.per_head_bars(c.factions, group_label="faction")),
         ),
         Chart(
             "Lorenz curves of direct money per head",
-            "Lorenz curves, one per structure, of directly allocated money per head over the "
-            "population; the Gini coefficients are in the structures table.",
+            "Lorenz curves, one per structure, of direct money per head over the population "
+            "(the centre's slice not counted); the Gini coefficients are in the structures table.",
             charts.data_uri(charts.lorenz_curves(curves)),
+            _same_note("Structures", same),
         ),
         Chart(
-            "Each bloc's surplus over secession",
-            "Bar chart of each bloc's money in the union minus its outside option, under each "
-            "structure; below zero the bloc would do better seceding. The figures are in the "
-            "bloc table.",
+            "Each bloc's surplus over secession (direct money)",
+            "One panel per bloc, one bar per structure: the bloc's direct money minus its outside "
+            "option, green where it accepts and red where it would do better seceding. The "
+            "figures are in the surplus table.",
             charts.data_uri(charts.surplus_bars(c.blocs)),
         ),
     ]
@@ -182,9 +227,11 @@ def comparison_context(c: Comparison) -> dict[str, Any]:
             if name in c.condorcet.smith_set and c.condorcet.winner is None
             else ""
         )
+        centre = c.definitions[name].centre
         structures.append(
             {
                 **row,
+                "centre_name": "" if centre in ("", "centre") else centre,
                 "role": role,
                 "accepted_by": list(accept.loc[name, "accepted_by"]),
                 "refused_by": list(accept.loc[name, "refused_by"]),
@@ -203,8 +250,27 @@ def comparison_context(c: Comparison) -> dict[str, Any]:
                 ],
             }
         )
+    named = [
+        (n, c.definitions[n].centre)
+        for n in c.structures
+        if c.definitions[n].centre not in ("", "centre")
+    ]
     return {
         "c": c,
+        "named_centres": named,
+        "direct_note": GLOSSARY["direct"],
+        "served_note": GLOSSARY["served"]
+        + (
+            "; under a deal each government account counts for the people it serves"
+            if named
+            else ""
+        ),
+        "structure_notes": glossary(
+            ["centre", "gini", "min-max", "loosemore-hanby", "secession-proof", "condorcet"]
+        ),
+        "surplus_notes": glossary(["surplus", "accepts"]),
+        "ranking_notes": glossary(["preferences"]),
+        "pairwise_notes": glossary(["preferences"]),
         "feasible": feasible,
         "structures": structures,
         "factions": _group_names(c.factions),
@@ -227,51 +293,55 @@ def comparison_html(c: Comparison) -> str:
     return _ENV.get_template("comparison.html.j2").render(comparison_context(c))
 
 
-def _single(table: pd.DataFrame, key: str, structure: str, centre_per_head: float) -> pd.DataFrame:
+def _single(table: pd.DataFrame, key: str, structure: str) -> pd.DataFrame:
     out = table.rename(columns={key: "group", "usd_per_head": "usd_per_head_direct"})
     out["structure"] = structure
-    out["usd_per_head_with_centre"] = out["usd_per_head_direct"] + centre_per_head
+    out["usd_per_head_with_centre"] = out["usd_per_head_served"]
     return out
 
 
 def allocation_charts(a: Allocation) -> list[Chart]:
-    """Per-head money by region and by faction, the Lorenz curve and each bloc's surplus."""
+    """Per-head money by region and by faction (direct and served), the Lorenz curve of direct
+    money and each bloc's surplus over secession."""
     name = a.structure.name
-    centre = a.centre_usd / float(a.cells["population"].sum())
-    blocs = a.blocs.rename(columns={"bloc": "group"}).assign(structure=name)
+    blocs = a.blocs.rename(columns={"bloc": "group"}).assign(
+        structure=name,
+        accepts=a.blocs["surplus_over_secession_usd"] >= -ACCEPT_RELATIVE * a.revenue_usd,
+    )
+    served = (
+        "the light part what the centre's slice a head (and any government serving it) adds; "
+        "the whole bar is served money"
+    )
     return [
         Chart(
-            "Money per head by region",
-            "Bar chart of money per head a year by region: solid bars are the direct "
-            "allocation, hatched tops the centre's slice per head. The figures are in the "
-            "region table.",
+            "Money per head by region: direct and served",
+            f"Bar chart of money per head a year by region: the dark part is direct money, {served}. "
+            "The figures are in the region table.",
             charts.data_uri(
-                charts.per_head_bars(
-                    _single(a.regions, "region", name, centre), group_label="region"
-                )
+                charts.per_head_bars(_single(a.regions, "region", name), group_label="region")
             ),
         ),
         Chart(
-            "Money per head by faction",
-            "Bar chart of money per head a year by faction, direct and with the centre's slice "
-            "per head. The figures are in the faction table.",
+            "Money per head by faction: direct and served",
+            f"Bar chart of money per head a year by faction: the dark part is direct money, "
+            f"{served}. The figures are in the faction table.",
             charts.data_uri(
-                charts.per_head_bars(
-                    _single(a.factions, "faction", name, centre), group_label="faction"
-                )
+                charts.per_head_bars(_single(a.factions, "faction", name), group_label="faction")
             ),
         ),
         Chart(
             "Lorenz curve of direct money per head",
-            "Lorenz curve of directly allocated money per head over the population.",
+            "Lorenz curve of direct money per head over the population (the centre's slice not "
+            "counted).",
             charts.data_uri(
                 charts.lorenz_curves({name: (*_lorenz_input(a.cells), float(a.metrics["gini"]))})
             ),
         ),
         Chart(
-            "Each bloc's surplus over secession",
-            "Bar chart of each bloc's money in the union minus its outside option; below zero "
-            "the bloc would do better seceding. The figures are in the bloc table.",
+            "Each bloc's surplus over secession (direct money)",
+            "Bar chart of each bloc's direct money minus its outside option, green where it "
+            "accepts and red where it would do better seceding. The figures are in the bloc "
+            "table.",
             charts.data_uri(charts.surplus_bars(blocs)),
         ),
     ]
@@ -298,6 +368,13 @@ def allocation_context(a: Allocation) -> dict[str, Any]:
             for r in _records(a.blocs)
         ],
         "binding": _records(a.binding),
+        "aim": aim(a.structure.objective),
+        "head_notes": glossary(
+            ["centre", "gini", "min-max", "loosemore-hanby", "secession-proof"],
+            centre=a.structure.centre,
+        ),
+        "view_notes": glossary(["direct", "served"]),
+        "bloc_notes": glossary(["direct", "served", "surplus", "accepts"]),
         "accounts": _records(a.accounts) if len(a.accounts) > 1 else [],
         "flows": _flows(a),
         "charts": allocation_charts(a),
@@ -333,39 +410,3 @@ def _flows(a: Allocation) -> list[dict[str, Any]]:
 def allocation_html(a: Allocation) -> str:
     """One allocation as a self-contained, escaped HTML page (``report.html`` of ``optimize``)."""
     return _ENV.get_template("allocation.html.j2").render(allocation_context(a))
-
-
-def guarantees_html(g: Guarantees) -> str:
-    """Guarantees, exposure and capture as one self-contained, escaped HTML page."""
-    table = g.table
-    figures = []
-    for level in ("faction", "bloc"):
-        part = table[table["level"] == level]
-        if part.empty:
-            continue
-        heads = part["population"].astype(float)
-        chart_table = pd.DataFrame(
-            {
-                "structure": part["structure"],
-                "group": part["group"],
-                "fair_per_head": part["fair_usd"] / heads,
-                "guaranteed_per_head": part["guaranteed_usd"] / heads,
-            }
-        )
-        figures.append(
-            Chart(
-                f"Money per head by {level}: fair centre and hostile centre",
-                f"Bars of fair and guaranteed money per head by {level} and structure",
-                charts.data_uri(charts.guarantee_bars(chart_table, group_label=level)),
-            )
-        )
-    return _ENV.get_template("guarantees.html.j2").render(
-        {
-            "g": g,
-            "rows": _records(table),
-            "capture": _records(g.capture),
-            "entrenched": [(n, rules, why) for n, (rules, why) in g.entrenched.items()],
-            "charts": figures,
-            "generated_at": timestamp(),
-        }
-    )

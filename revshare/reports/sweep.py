@@ -24,6 +24,7 @@ from ..data.structures import Structure
 from . import charts
 from .html import _ENV, Chart, pct, per_head
 from .safe import frame_csv, json_bytes, md_cell
+from .words import glossary, glossary_text
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -47,13 +48,28 @@ def sweep_charts(result: SweepResult) -> list[Chart]:
             keep = np.logical_and.reduce([solved[p] == point[p] for p in result.parameters])
             first = solved[keep]
             note = " at " + ", ".join(f"{p} = {point[p]:g}" for p in result.parameters)
+        same = []
+        for name in dict.fromkeys(first["structure"]):
+            part = first[first["structure"] == name]
+            for names in charts.coincident({b: part[b].to_numpy() for b in blocs}):
+                if len(names) > 1:
+                    same.append(f"{name}: " + " = ".join(b.split(":", 1)[-1] for b in names))
         out.append(
             Chart(
-                "Money per head against the oil price" + note,
-                "Fan chart, one panel per structure: for each bloc the median money per head a "
-                "year against the oil price, with shaded 25-75% and 5-95% bands over the "
-                "scenarios in each price bin.",
+                "Money per head against the oil price" + note + " (direct money)",
+                "Fan chart, one panel per structure: for each bloc the median direct money per "
+                "head a year against the oil price (line), the middle half of the scenarios in "
+                "each price bin (darker band, 25-75%) and nine in ten of them (lighter band, "
+                "5-95%).",
                 charts.data_uri(charts.fan_chart(first, blocs)),
+                "The line is the median scenario in each price bin; the darker band holds the "
+                "middle half of the scenarios, the lighter band nine in ten."
+                + (
+                    " Blocs with the same money are drawn over each other, the later one "
+                    "thinner: " + "; ".join(same) + "."
+                    if same
+                    else ""
+                ),
             )
         )
     if len(solved) and len(result.parameters) == 1:
@@ -68,7 +84,8 @@ def sweep_charts(result: SweepResult) -> list[Chart]:
                 f"Autonomy against fairness as {parameter} varies",
                 "Line chart, one line per structure through the parameter grid: producing "
                 "regions' retention of their own revenue (autonomy) against the Gini index of "
-                "money per head (fairness, lower is fairer), medians over the scenarios.",
+                "direct money per head (fairness, lower is fairer), medians over the scenarios; "
+                "a hollow circle marks the parameter's lowest value, a filled square its highest.",
                 charts.data_uri(charts.frontier_chart(points, parameter)),
             )
         )
@@ -106,7 +123,7 @@ def sweep_table(result: SweepResult) -> str:
         for _, m in medians[match].iterrows():
             p = risk.loc[risk["bloc"] == m["group"], "p_below_outside_option"]
             lines.append(
-                f"  {m['group']}: median {per_head(m['p50'])} a head "
+                f"  {m['group']}: median {per_head(m['p50'])} USD a head, direct "
                 f"(5-95%: {per_head(m['p5'])} to {per_head(m['p95'])}); "
                 f"below outside option in {pct(p.iloc[0]) if len(p) else 'n/a'}"
             )
@@ -142,10 +159,10 @@ def sweep_markdown(result: SweepResult) -> str:
             )
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "## Probability that a bloc falls below its outside option", ""]
+    lines += ["", "## Probability that a bloc falls below its outside option (direct money)", ""]
     lines += [
-        "Share of the solved (optimal) scenarios in which the bloc gets less than it would keep "
-        "by seceding; infeasible scenarios are not counted.",
+        "Share of the solved (optimal) scenarios in which the bloc's direct money is less than "
+        "it would keep by seceding; infeasible scenarios are not counted.",
         "",
     ]
     head = [*keys, "bloc", "scenarios", "probability"]
@@ -153,13 +170,14 @@ def sweep_markdown(result: SweepResult) -> str:
     for _, r in result.risk.iterrows():
         cells = [md_cell(str(r[k])) for k in keys] + [md_cell(r["bloc"]), str(r["scenarios"])]
         lines.append("| " + " | ".join([*cells, pct(r["p_below_outside_option"])]) + " |")
-    lines += ["", "## Money per head (USD a year): percentiles over the scenarios", ""]
+    lines += ["", "## Direct money a head (USD a year): percentiles over the scenarios", ""]
     head = [*keys, "group", "5%", "25%", "median", "75%", "95%"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in result.summary.iterrows():
         cells = [md_cell(str(r[k])) for k in keys] + [md_cell(f"{r['group_kind']} {r['group']}")]
         cells += [per_head(r[f"p{p}"]) for p in (5, 25, 50, 75, 95)]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", glossary_text(["direct", "percentiles"])]
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +195,7 @@ def sweep_html(result: SweepResult) -> str:
         risk=_records(result.risk),
         summary=_records(result.summary),
         chart_list=sweep_charts(result),
+        percentile_notes=glossary(["percentiles"]),
         generated_at=timestamp(),
         executor=p.get("executor", ""),
         seconds=f"{p.get('seconds', 0.0):.1f}",
