@@ -117,11 +117,12 @@ def big(regions: int, factions: int, periods: int, repeat: int) -> tuple[list[di
                     flush=True,
                 )
     after = [r for r in runs if r["run"] == "after"]
-    best = min(r["seconds"] for r in after)
+    slowest = max(r["seconds"] for r in after)
     peak = max(r["peak_mb"] for r in after)
-    met = best < 60 and peak < 1024
+    met = slowest < 60 and peak < 1024
     print(
-        f"  after: {best:.1f} s, {peak:,.0f} MB: targets (60 s, 1 GB) {'met' if met else 'NOT met'}"
+        f"  after, slowest run: {slowest:.1f} s, {peak:,.0f} MB: targets (60 s, 1 GB) "
+        f"{'met' if met else 'NOT met'}"
     )
     return runs, agree
 

@@ -411,7 +411,8 @@ class Engine:
             if not len(blocked) and not len(held):
                 return Status.ERROR, x, len(trace) - done, None  # every dual hidden by rounding
             self._fix(blocked, x[self.level_col], v)
-            self._hold(held, x[self.z_cols[held]], tol)
+            if len(held):
+                self._hold(held, x[self.z_cols[held]], tol)
             free = np.setdiff1d(free, np.union1d(blocked, held))
         return Status.OPTIMAL, x, len(trace) - done, trace
 
