@@ -2,9 +2,14 @@
 
 1. The issue's instance: a generated dataset of 774 regions x 5 factions (``revshare.data.synthetic``,
    seed 1) over 120 monthly periods with a fund (benchmark: the 12-month moving average price;
-   at most half the balance spent a month), about a million cell-period values, solved and
+   at most half the balance spent a month), about half a million cell-period values, solved and
    verified by ``revshare.optimize_periods``. Prints wall time, peak memory (max RSS) and the LP
-   solves. Targets (issue 12): under 60 s and 1 GB on the 2-core machine.
+   solves. Targets (issue 12): under 60 s and 1 GB on the 2-core machine. Each run is a
+   subprocess (so its peak RSS is its own), first the baseline, ``before``: every leximin round,
+   no pinned-group proof (``highs_executor.PROVE_PINNED`` off), then ``after``, the plan as it
+   ships; ``--repeat`` alternates them again. Every period's money (each cell and the centre)
+   of every run is checked against the first baseline's to 1e-9 of that period's revenue; the
+   script exits 1 if any differs.
 
 2. The ratio, at a size both can do (``--ratio-regions``, 12 periods), for the same answer: the
    leximin allocation (federation's rules, objective leximin) with the fund's flows fixed by its
@@ -17,7 +22,7 @@
    re-solved in place, build and verification included. Prints both times, their ratio and how
    far apart the two allocations are.
 
-    python benchmarks/periods.py [--regions 774 --periods 120] [--ratio-regions 200]
+    python benchmarks/periods.py [--regions 774 --periods 120] [--repeat 1] [--ratio-regions 200]
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import argparse
 import dataclasses
 import json
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,21 +52,87 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def big_instance(regions: int, factions: int, periods: int) -> dict[str, float]:
+def big_instance(regions: int, factions: int, periods: int, before: bool, out: Path) -> None:
+    """One run, in this process: prints its numbers as JSON and saves its money to ``out``."""
+    from revshare.solve import highs_executor
+
+    highs_executor.PROVE_PINNED = not before
     t = synthetic_territory(regions=regions, factions=factions, seed=1)
     path = price_path(periods, seed=1)
     started = time.perf_counter()
     result = optimize_periods(t, "federation", path, fund=FUND)
     seconds = time.perf_counter() - started
-    values = len(result.cells)
-    print(
-        f"{regions} regions x {factions} factions ({len(t.cells)} cells) x {periods} periods, "
-        f"fund: {values:,} cell-period values in {seconds:.1f} s, peak memory {peak_mb():,.0f} MB, "
-        f"{result.provenance['lp_solves']} LP solves, largest violation "
-        f"{result.verification['max_violation_usd']:.3g} USD"
+    np.savez(
+        out,
+        cells=result.cells["usd"].to_numpy().reshape(periods, -1),
+        centre=result.flows["centre_usd"].to_numpy(),
+        revenue=result.flows["distributable_usd"].to_numpy(),
     )
-    print(f"  seconds: {result.provenance['seconds']}")
-    return {"seconds": seconds, "values": values, "peak_mb": peak_mb()}
+    print(
+        json.dumps(
+            {
+                "cells": len(t.cells),
+                "values": len(result.cells),
+                "seconds": seconds,
+                "peak_mb": peak_mb(),
+                "lp_solves": result.provenance["lp_solves"],
+                "violation_usd": result.verification["max_violation_usd"],
+                "parts": result.provenance["seconds"],
+            }
+        )
+    )
+
+
+def big(regions: int, factions: int, periods: int, repeat: int) -> tuple[list[dict], bool]:
+    """The baseline and the plan, alternately, each in its own subprocess; their money
+    checked against the first baseline's."""
+    runs, agree, reference = [], True, None
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(repeat):
+            for before in (True, False):
+                label = "before" if before else "after"
+                out = Path(tmp) / f"{label}{k}.npz"
+                child = f"{regions}:{factions}:{periods}:{int(before)}:{out}"
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", child],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                money = np.load(out)
+                if reference is None:
+                    reference = {key: money[key] for key in money.files}
+                gap = _gap(reference, money)
+                agree &= gap <= 1e-9
+                r.update(run=label, gap=gap)
+                runs.append(r)
+                print(
+                    f"{regions} regions x {factions} factions ({r['cells']} cells) x {periods} "
+                    f"periods, fund, {label:<6}: {r['values']:,} cell-period values in "
+                    f"{r['seconds']:.1f} s, peak memory {r['peak_mb']:,.0f} MB, "
+                    f"{r['lp_solves']} LP solves, largest violation {r['violation_usd']:.3g} USD; "
+                    f"{'OK' if gap <= 1e-9 else 'DIFFERS'} ({gap:.1e} of a period's revenue "
+                    "from the first baseline)",
+                    flush=True,
+                )
+    after = [r for r in runs if r["run"] == "after"]
+    slowest = max(r["seconds"] for r in after)
+    peak = max(r["peak_mb"] for r in after)
+    met = slowest < 60 and peak < 1024
+    print(
+        f"  after, slowest run: {slowest:.1f} s, {peak:,.0f} MB: targets (60 s, 1 GB) "
+        f"{'met' if met else 'NOT met'}"
+    )
+    return runs, agree
+
+
+def _gap(reference: dict[str, np.ndarray], money: np.lib.npyio.NpzFile) -> float:
+    """The largest difference in any period's money (a cell or the centre), over that period's
+    revenue."""
+    cells = np.abs(reference["cells"] - money["cells"]).max(axis=1)
+    centre = np.abs(reference["centre"] - money["centre"])
+    return float((np.maximum(cells, centre) / reference["revenue"]).max())
 
 
 def straightforward(t: revshare.Territory, structure: revshare.Structure, path) -> float:
@@ -188,16 +262,25 @@ def main() -> None:
     parser.add_argument("--regions", type=int, default=774)
     parser.add_argument("--factions", type=int, default=5)
     parser.add_argument("--periods", type=int, default=120)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--ratio-regions", type=int, default=200)
     parser.add_argument("--ratio-periods", type=int, default=12)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    out = {"ratio": ratio(args.ratio_regions, args.factions, args.ratio_periods)}
+    if args.child:
+        regions, factions, periods, before, out = args.child.split(":", 4)
+        big_instance(int(regions), int(factions), int(periods), before == "1", Path(out))
+        return
+    out: dict[str, object] = {"ratio": ratio(args.ratio_regions, args.factions, args.ratio_periods)}
+    agree = True
     if not args.skip_big:
-        out["big"] = big_instance(args.regions, args.factions, args.periods)
+        out["big"], agree = big(args.regions, args.factions, args.periods, args.repeat)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
+    if not agree:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

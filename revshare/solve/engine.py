@@ -13,7 +13,12 @@ has a non-zero dual. The model lives in a :class:`revshare.solve.highs_executor.
 ``optimize``; the rows the stages need are built once with the model and switched on and off by
 their bounds. The plan's early stop keeps a sweep fast without changing any answer: when a
 stage's allocation is the same in every optimum
-(:func:`revshare.solve.highs_executor.allocation_fixed`), the later stages are skipped.
+(:func:`revshare.solve.highs_executor.allocation_fixed`), the later stages are skipped. Where the
+engine does not replay bases (models past ``REPLAY_MAX_COLUMNS``: districts, periods), it also
+runs the plan's pinned-group proof as ``optimize`` does
+(:func:`revshare.solve.highs_executor.pinned_columns`): groups a stage's duals pin keep their
+money and skip the leximin rounds, so 774 regions take about three LPs a price, not one round per
+distinct level (about a hundred).
 
 Most prices are never given to HiGHS (:meth:`Engine.solve`): the bases one price's stages end
 on are *replayed* at every other price at once. Along a trace of bases every bound is affine in
@@ -34,7 +39,7 @@ as money. The caller verifies every allocation independently
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -47,7 +52,14 @@ from ..model.objectives import (
     OBJECTIVES,
     level_offsets,
 )
-from .highs_executor import Instance, allocation_fixed
+from .highs_executor import (
+    Instance,
+    allocation_fixed,
+    allocation_money,
+    pinned_columns,
+    pinning,
+    without_pinning,
+)
 from .plan import later_status, money_stages, retry_config, tolerance
 from .solver import DUAL_EPSILON, HIGHS_DEFAULTS, HIGHS_STATUS, SolverConfig, Status
 
@@ -79,7 +91,8 @@ class _Bounds:
 class _Step:
     """One solved stage of a scenario: the optimal basis and the decision taken from its duals.
     ``stage`` indexes Engine.stages, or is -1 for a leximin round; ``blocked`` are the groups the
-    round fixed; ``unique`` ends the scenario."""
+    round fixed at its level; ``unique`` ends the scenario. ``held`` are the groups the step's
+    duals pinned (fixed at their own money; only where the engine does not replay)."""
 
     stage: int
     col_status: np.ndarray
@@ -87,6 +100,7 @@ class _Step:
     unique: bool
     blocked: np.ndarray
     basis: highspy.HighsBasis  # to start a price that leaves the trace here
+    held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,12 @@ class Engine:
         base, per_revenue, per_size = self.tol_affine
         affine = abs(float(self._tol(3.0, 5.0)) - (base + 3 * per_revenue + 5 * per_size))
         self.replays = self.n_cols <= REPLAY_MAX_COLUMNS and affine <= 1e-12
+        # The plan's pinned-group proof (revshare.solve.plan.stage_ranges) decides from one
+        # price's values as well as its duals, so a replayed basis could not carry its decisions
+        # to other prices: it runs where the engine does not replay, on models large enough
+        # for the leximin rounds (about one per distinct level) to cost more than replays save.
+        self.proves = not self.replays
+        self.money = allocation_money(m)
         self.A = self.inst.matrix().toarray() if self.replays else np.empty((0, 0))
         self.entries = np.vstack([np.eye(self.n_cols), self.A]) if self.replays else self.A
         lp = self.h.getLp()
@@ -331,6 +351,8 @@ class Engine:
             trace = start.trace[: start.at]
         done = len(trace)
         v = float(q[self.revenue_col])
+        proving = self.proves and pinning()
+        pinned = np.zeros(len(self.watched), dtype=bool)
         x = np.empty(0)
         first = trace[-1].stage + 1 if trace and trace[-1].stage >= 0 else 0
         for s, (expr, sense, _name) in enumerate(self.stages):
@@ -347,13 +369,24 @@ class Engine:
                 return Status.OPTIMAL, x, len(trace) - done, trace
             keep = np.array([self.keep_rows[s]], dtype=np.int32)
             value = expr.of(x)
-            self._set_rows(keep, *_keep_bounds(value - expr.constant, sense, self._tol(v, value)))
+            tol = self._tol(v, value)
+            if proving:
+                pinned |= self._pinned(sense, float(tol), v)
+                if pinned.all():  # no later stage or round can move anyone's money further
+                    return Status.OPTIMAL, x, len(trace) - done, trace
+            self._set_rows(keep, *_keep_bounds(value - expr.constant, sense, tol))
         free = np.arange(len(self.z_cols))
         if any(step.stage < 0 for step in trace):
-            free = np.setdiff1d(free, np.concatenate([step.blocked for step in trace]))
+            done_groups = [np.concatenate([step.blocked, step.held]) for step in trace]
+            free = np.setdiff1d(free, np.concatenate(done_groups))
         elif start is None or start.trace[start.at].stage >= 0:
             self._set_cols(level, np.full(1, -INF), np.full(1, INF))
             self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
+            groups = np.flatnonzero(pinned[:-1])  # pinned by the stages: at their money there
+            if len(groups):
+                z = x[self.z_cols[groups]]
+                self._hold(groups, z, self._tol(v, z))
+                free = np.setdiff1d(free, groups)
         level_expr = _Row(level, np.ones(1), 0.0)
         while len(free):
             fixed = np.ones(len(self.z_cols), dtype=bool)
@@ -364,16 +397,31 @@ class Engine:
             if status is not Status.OPTIMAL:
                 return later_status(status, not trace), x, len(trace) + 1 - done, None
             dual = np.abs(np.asarray(self.h.getSolution().row_dual)[self.level_rows[free]])
-            step = self._step(-1, free[dual > DUAL_EPSILON])
+            blocked = free[dual > DUAL_EPSILON]
+            held = np.zeros(0, dtype=np.int64)
+            tol = self._tol(v, x[self.level_col])
+            if proving:  # every later round is a point within tol of this one's optimum
+                held = free[self._pinned(pulp.LpMaximize, float(tol), v)[:-1][free]]
+                held = np.setdiff1d(held, blocked)
+            step = self._step(-1, blocked, held)
             self.known[key] = step.basis
             trace.append(step)
             if step.unique:
                 break  # this round's optimum is the only one: later rounds cannot move it
-            if not len(step.blocked):
+            if not len(blocked) and not len(held):
                 return Status.ERROR, x, len(trace) - done, None  # every dual hidden by rounding
-            self._fix(step.blocked, x[self.level_col], v)
-            free = np.setdiff1d(free, step.blocked)
+            self._fix(blocked, x[self.level_col], v)
+            if len(held):
+                self._hold(held, x[self.z_cols[held]], tol)
+            free = np.setdiff1d(free, np.union1d(blocked, held))
         return Status.OPTIMAL, x, len(trace) - done, trace
+
+    def _pinned(self, sense: int, tol: float, v: float) -> np.ndarray:
+        """The allocation's columns the stage just solved pins, at this price's bounds
+        (:func:`revshare.solve.highs_executor.pinned_columns`)."""
+        c = self.cur
+        bounds = (c.col_lower, c.col_upper, c.row_lower, c.row_upper)
+        return pinned_columns(self.inst, self.watched, self.money, v, sense, tol, bounds)
 
     def _warm(self, key: tuple[int, bytes]) -> None:
         """Start a step from the last optimal basis of the same step (the same stage, with the
@@ -394,7 +442,8 @@ class Engine:
         self.h.clearSolver()
         self.h.setOptionValue("presolve", retry.options["presolve"])
         try:
-            return self._solve_one(q)
+            with without_pinning():  # the plan's retry: every group through the rounds
+                return self._solve_one(q)
         finally:
             self.h.setOptionValue("presolve", self.inst.presolve)
             self.h.clearSolver()
@@ -408,6 +457,12 @@ class Engine:
         self._set_rows(self.level_rows[blocked], *_free(len(blocked)))
         fix = level - self.offsets[blocked] - self._tol(v, level)
         self._set_rows(self.fix_rows[blocked], fix, np.full(len(fix), INF))
+
+    def _hold(self, groups: np.ndarray, z: np.ndarray, tol: float | np.ndarray) -> None:
+        """Hold pinned groups at their own levels ``z`` (less ``tol``), and drop their level
+        rows, as :mod:`revshare.solve.highs_executor` does."""
+        self._set_rows(self.level_rows[groups], *_free(len(groups)))
+        self._set_rows(self.fix_rows[groups], z - tol, np.full(len(groups), INF))
 
     def _optimise(self, expr: _Row, sense: int) -> tuple[Status, np.ndarray]:
         h = self.h
@@ -425,7 +480,7 @@ class Engine:
             return status, np.empty(0)
         return status, np.array(h.getSolution().col_value)
 
-    def _step(self, stage: int, blocked: np.ndarray) -> _Step:
+    def _step(self, stage: int, blocked: np.ndarray, held: np.ndarray | None = None) -> _Step:
         """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
         every optimum of this stage (:func:`revshare.solve.highs_executor.allocation_fixed`)."""
         basis = self.h.getBasis()
@@ -440,7 +495,9 @@ class Engine:
             (c.col_lower, c.col_upper, c.row_lower, c.row_upper),
             MAX_EDGE_CHECKS,
         )
-        return _Step(stage, col_status, row_status, unique, blocked, basis)
+        if held is None:
+            held = np.zeros(0, dtype=np.int64)
+        return _Step(stage, col_status, row_status, unique, blocked, basis, held)
 
     # -- many prices, by replaying bases --------------------------------------------------------
 

@@ -280,15 +280,27 @@ def allocation_fixed(
     return True
 
 
-def column_ranges(inst: Instance, sense: int, slack: float) -> tuple[np.ndarray, np.ndarray]:
+def column_ranges(
+    inst: Instance,
+    sense: int,
+    slack: float,
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`revshare.solve.plan.stage_ranges` for the stage just solved in ``inst``: bounds
-    on every column over the points within ``slack`` of its optimum. No LP solve."""
+    on every column over the points within ``slack`` of its optimum. No LP solve. ``bounds``
+    (column lower, upper, row lower, upper) default to the instance's own."""
     sol = inst.h.getSolution()
     sign = 1.0 if sense == pulp.LpMinimize else -1.0
+    c_lo, c_hi, r_lo, r_hi = bounds or (
+        inst.col_lower,
+        inst.col_upper,
+        inst.row_lower,
+        inst.row_upper,
+    )
     return stage_ranges(
         inst.coo(),
-        np.concatenate([inst.col_lower, inst.row_lower]),
-        np.concatenate([inst.col_upper, inst.row_upper]),
+        np.concatenate([c_lo, r_lo]),
+        np.concatenate([c_hi, r_hi]),
         np.concatenate([np.asarray(sol.col_value), np.asarray(sol.row_value)]),
         sign * np.concatenate([np.asarray(sol.col_dual), np.asarray(sol.row_dual)]),
         slack,
@@ -380,16 +392,40 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
 
 
 def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: float) -> np.ndarray:
-    """Which of the allocation's columns (each group's level, then the centre) the stage just
-    solved pins: over every point within ``tol`` of its optimum their money moves by at most
-    ``PIN_SHARE`` of the revenue (:func:`column_ranges`; a tenth of what verification allows),
-    so no later stage or round could move them further, whatever the names or the order of the
-    rows: they keep the stage's values."""
-    if not (PROVE_PINNED and _PIN.get()):
+    """:func:`pinned_columns` for the model ``m``, or none where pinning is off."""
+    if not pinning():
         return np.zeros(len(watched), dtype=bool)
-    lower, upper = column_ranges(inst, sense, tol)
-    money = np.append(m.groups["pi"].to_numpy(), 1.0)  # money per unit of each column
-    return money * (upper[watched] - lower[watched]) <= PIN_SHARE * m.v
+    return pinned_columns(inst, watched, allocation_money(m), m.v, sense, tol)
+
+
+def pinning() -> bool:
+    """Whether the plan proves groups pinned (off in :func:`without_pinning` and when a
+    benchmark measures the rounds alone)."""
+    return PROVE_PINNED and _PIN.get()
+
+
+def allocation_money(m: Model) -> np.ndarray:
+    """Money (share of the revenue) per unit of each allocation column: each group's level,
+    then the centre."""
+    return np.append(m.groups["pi"].to_numpy(), 1.0)
+
+
+def pinned_columns(
+    inst: Instance,
+    watched: np.ndarray,
+    money: np.ndarray,
+    revenue: float,
+    sense: int,
+    tol: float,
+    bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Which of the allocation's columns ``watched`` (each group's level, then the centre) the
+    stage just solved pins: over every point within ``tol`` of its optimum their money (``money``
+    per unit) moves by at most ``PIN_SHARE`` of the ``revenue`` (:func:`column_ranges`; a tenth
+    of what verification allows), so no later stage or round could move them further, whatever
+    the names or the order of the rows: they keep the stage's values."""
+    lower, upper = column_ranges(inst, sense, tol, bounds)
+    return money * (upper[watched] - lower[watched]) <= PIN_SHARE * revenue
 
 
 def _solution(

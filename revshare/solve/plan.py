@@ -19,7 +19,9 @@ revenue keeps the stage's value (it is fixed, not re-ranked). When every group a
 are pinned, the plan stops there. With the default structure every group is pinned by the
 first stage, and the ~one round per distinct level (288 LPs at 2,000 regions) is not needed.
 The sweep engine may stop early when it proves that the allocation is the same in every optimum
-of the stage it has just solved: the later stages then cannot move it.
+of the stage it has just solved: the later stages then cannot move it. It runs the pinned-group
+proof too, where it does not replay bases across prices (a replayed basis carries the duals to
+another price, but not the values the proof also reads).
 
 Only the first stage can prove the rules infeasible: every later stage keeps a feasible optimum,
 so "infeasible" there is numerical trouble (:func:`require_optimal`). Numerical trouble is retried
