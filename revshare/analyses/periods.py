@@ -474,8 +474,8 @@ def _solve(engine: Engine, money: Money, path: pd.DataFrame) -> tuple[np.ndarray
         shown = ", ".join(map(str, which[:10])) + (" ..." if len(which) > 10 else "")
         raise InfeasibleError(
             f"structure {engine.structure.name!r} is infeasible in {len(which)} period(s): "
-            f"{shown}; its rules cannot all hold on those periods' revenue (check one with "
-            "revshare optimize --price)"
+            f"{shown}; its rules cannot all hold on those periods' revenue (optimize one "
+            "of them at its `price` to see which rules conflict)"
         )
     if (status != "optimal").any():
         raise NotOptimalError("a period could not be solved to proven optimality")
