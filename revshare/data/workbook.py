@@ -1,0 +1,520 @@
+"""A dataset as one Excel workbook: its sheets read as the CSV files are, and written from them.
+
+:func:`read_workbook` turns each sheet of ``fields``, ``population``, ``regions`` (optional) into
+the text rows of the CSV it stands for, one physical line per sheet row, so that every column
+rule, range and code of :mod:`revshare.data.schema` applies unchanged; :func:`locate` then names
+each problem's cell, ``iraq.xlsx:population!C7``. The optional ``structures`` sheet holds the
+text of structures.toml, one line a row in column A; without it a ``structures.toml`` beside the
+workbook is read. Other sheets are ignored (a notice), unless their name is close to a dataset
+sheet's (``Population``): that is an error, never a silently ignored table.
+
+What a workbook can hold that a CSV cannot is checked here, cell by cell, and every problem is
+reported at once: a formula is read as the value Excel saved with it (``E-NO-CACHED-VALUE``
+when there is none: a workbook written by a program that does not compute formulas), an Excel
+error value (``E-CELL-ERROR``), a date or a boolean in a number column (``E-NOT-A-NUMBER``), a
+date where a name belongs (``E-DATE``), merged cells (``E-MERGED``), a hidden dataset sheet, or
+a hidden row or column holding values (``E-HIDDEN``), a line break in a cell
+(``E-CONTROL-CHAR``). The file itself must be an .xlsx workbook (``E-NOT-XLSX``: CSV text, an
+old .xls or an .ods renamed .xlsx) that is not encrypted (``E-ENCRYPTED``: a password to open).
+
+:func:`write_dataset_workbook` writes a CSV dataset folder as such a workbook (numbers typed,
+text kept as text), which reads back to the same dataset.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from revshare.data.csvparse import Log, read_file
+from revshare.data.schema import FIELDS, POPULATION, REGIONS, FileSchema, show
+from revshare.errors import Problem
+
+SUFFIX = ".xlsx"
+TABLES: dict[str, FileSchema] = {"fields": FIELDS, "population": POPULATION, "regions": REGIONS}
+"""The dataset sheets read as CSV tables, by sheet name (the sheet names are the roles)."""
+TOML_SHEET = "structures"
+SHEETS = (*TABLES, TOML_SHEET)
+UNZIPPED_FACTOR = 20
+"""A workbook may unpack to this many times the byte limit (a ZIP bomb is refused unread)."""
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE2 compound file: an .xls, or an encrypted .xlsx
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_INVALID = "\x07"  # a cell already reported: parses as invalid (no second, derived problem)
+_ROW_WORD = re.compile(r"\bline(s?) (?=\d)")
+
+
+@dataclass
+class Sheets:
+    """What :func:`read_workbook` read: per role, the pseudo-path ``book:sheet`` and the bytes
+    of the CSV (or TOML) text it stands for, and how to locate problems in the sheets."""
+
+    book: str
+    paths: dict[str, str] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    letters: dict[str, dict[str, str]] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
+
+    def locate(self, problems: list[Problem]) -> list[Problem]:
+        """Name each problem of a sheet by its cell, ``book:sheet!C7`` ("line" becomes "row");
+        drop the problems that a cell's own problem already explains."""
+        out = []
+        for p in problems:
+            letters = self.letters.get(p.file)
+            if letters is None or p.line is None:
+                out.append(p)
+                continue
+            where = f"{p.file}!{letters.get(p.column or '', 'A')}{p.line}"
+            if p.code == "E-TOML" and p.column:
+                where, message = f"{p.file}!A{p.line}", f"{p.message} (character {p.column})"
+                out.append(replace(p, file=where, line=None, column=None, message=message))
+                continue
+            if where in self.reported:
+                continue
+            message = _ROW_WORD.sub(r"row\1 ", p.message)
+            out.append(replace(p, file=where, line=None, message=message))
+        return out
+
+
+def is_workbook(path: str | os.PathLike[str]) -> bool:
+    """Whether a dataset path names a workbook (by its suffix, in any case)."""
+    return os.fspath(path).lower().endswith(SUFFIX)
+
+
+def dataset_workbook(folder: str | os.PathLike[str] | None) -> str | None:
+    """The workbook a dataset path stands for: the path itself when it ends in ``.xlsx``, or the
+    one ``.xlsx`` file of a folder that has neither fields.csv nor population.csv (Excel's
+    ``~$`` lock files and a report's ``report.xlsx`` are not datasets); else None."""
+    if folder is None:
+        return None
+    path = os.fspath(folder)
+    if is_workbook(path):
+        return path
+    if not os.path.isdir(path) or any(
+        os.path.lexists(os.path.join(path, n)) for n in ("fields.csv", "population.csv")
+    ):
+        return None
+    books = [
+        n
+        for n in sorted(os.listdir(path))
+        if is_workbook(n) and not n.startswith("~$") and n != "report.xlsx"
+    ]
+    return os.path.join(path, books[0]) if len(books) == 1 else None
+
+
+def read_workbook(
+    book: str, structures: str | None, max_bytes: int, max_rows: int, log: Log
+) -> Sheets:
+    """Read the dataset sheets of ``book`` as CSV (and TOML) text; problems go to ``log``.
+
+    ``structures`` is an explicit structures.toml; without it, and without a ``structures``
+    sheet, a ``structures.toml`` beside the workbook is read if there is one.
+    """
+    sheets = Sheets(book)
+    data = read_file(book, "workbook", max_bytes, {}, log)
+    wb = None if data is None else _open(book, data, max_bytes, max_rows, log)
+    if wb is not None:
+        values, formulas, huge = wb
+        names = list(values.sheetnames)
+        _missing_sheets(book, names, log)
+        for name in names:
+            ws = values[name]
+            if name not in SHEETS or not isinstance(ws, Worksheet):
+                log.notice(book, f"ignored the sheet {show(name)} (not a dataset sheet)")
+                continue
+            where = f"{book}:{name}"
+            if name in huge:
+                _too_many_rows(where, max_rows, huge[name], log)
+                continue
+            if ws.sheet_state != "visible":
+                log.error(where, None, None, "E-HIDDEN", "the sheet is hidden", _UNHIDE)
+                continue
+            if name == TOML_SHEET and structures is None:
+                text = _toml_text(where, ws, formulas[name], sheets, log)
+            elif name in TABLES:
+                text = _table_text(where, TABLES[name], ws, formulas[name], max_rows, sheets, log)
+            else:
+                continue
+            if text is not None:
+                sheets.paths[name], sheets.blobs[name] = where, text.encode("utf-8")
+    beside = structures or os.path.join(os.path.dirname(book) or ".", "structures.toml")
+    if TOML_SHEET not in sheets.paths and (structures or os.path.lexists(beside)):
+        toml = read_file(beside, "structures", max_bytes, {}, log)
+        if toml is not None:
+            sheets.paths[TOML_SHEET], sheets.blobs[TOML_SHEET] = beside, toml
+    return sheets
+
+
+_UNHIDE = "unhide it (Format > Hide & Unhide) and check it, or delete it"
+
+
+def _open(
+    book: str, data: bytes, max_bytes: int, max_rows: int, log: Log
+) -> tuple[Any, Any, dict[str, int]] | None:
+    """Both views of the workbook (cached values, formulas) and the row counts of the sheets
+    whose declared size is beyond ``max_rows`` (their cells are never loaded), or None after a
+    problem."""
+    what = _not_xlsx(data)
+    if what is None:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = sum(i.file_size for i in archive.infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            what = f"a damaged ZIP archive ({exc})"
+        else:
+            if unpacked > UNZIPPED_FACTOR * max_bytes:
+                log.error(
+                    book,
+                    None,
+                    None,
+                    "E-TOO-LARGE",
+                    f"the workbook unpacks to {unpacked} bytes, more than "
+                    f"{UNZIPPED_FACTOR} times the limit of {max_bytes} bytes",
+                    "split the dataset, or raise the limit `max_bytes`",
+                )
+                return None
+    if what is None:
+        try:
+            lazy = load_workbook(io.BytesIO(data), read_only=True)
+            sizes = {n: lazy[n].max_row for n in lazy.sheetnames if n in TABLES}
+            lazy.close()
+            return (
+                load_workbook(io.BytesIO(data), data_only=True),
+                load_workbook(io.BytesIO(data), data_only=False),
+                {n: rows for n, rows in sizes.items() if (rows or 0) > max_rows + 1},
+            )
+        except Exception as exc:  # openpyxl raises KeyError, ValueError, XML errors...
+            what = f"a ZIP archive that openpyxl cannot read as a workbook ({type(exc).__name__})"
+    if what.startswith("encrypted"):
+        log.error(
+            book,
+            None,
+            None,
+            "E-ENCRYPTED",
+            "the workbook is encrypted (it has a password to open)",
+            "save a copy without the password (File > Info > Protect Workbook > Encrypt with "
+            "Password: clear it)",
+        )
+    else:
+        log.error(
+            book,
+            None,
+            None,
+            "E-NOT-XLSX",
+            f"the file is {what}, not an Excel workbook (.xlsx)",
+            "open it in its application and save it as an Excel Workbook (.xlsx), or give the "
+            "dataset as CSV files",
+        )
+    return None
+
+
+def _not_xlsx(data: bytes) -> str | None:
+    """What the bytes are when they cannot be an .xlsx workbook; None when they may be."""
+    if data.startswith(_OLE):
+        return "encrypted" if _ENCRYPTED in data else "an Excel 97-2003 workbook (.xls)"
+    if not data:
+        return "empty (0 bytes)"
+    if not data.startswith(b"PK\x03\x04"):
+        try:
+            data[:4096].decode("utf-8")
+        except UnicodeDecodeError:
+            return "not a ZIP archive"
+        return "text (a CSV file renamed .xlsx?)"
+    head = data[:200]
+    if b"mimetypeapplication/vnd.oasis.opendocument" in head:
+        return "an OpenDocument file (.ods)"
+    return None
+
+
+def _missing_sheets(book: str, names: list[str], log: Log) -> None:
+    """A required sheet missing, and a sheet whose name is close to a dataset sheet's."""
+    for name in names:
+        if name in SHEETS:
+            continue
+        close = [s for s in SHEETS if s.lower() == name.strip().lower()]
+        close = close or difflib.get_close_matches(name.strip().lower(), SHEETS, 1, 0.75)
+        if close:
+            log.error(
+                f"{book}:{name}",
+                None,
+                None,
+                "E-UNKNOWN-SHEET",
+                f"the sheet {show(name)} is not a dataset sheet (did you mean {show(close[0])}?)",
+                f"rename it {close[0]}; the dataset sheets are {', '.join(SHEETS)}",
+            )
+    for role in ("fields", "population"):
+        if role not in names:
+            log.error(
+                book,
+                None,
+                None,
+                "E-MISSING-SHEET",
+                f"the workbook has no sheet {role}; its sheets are "
+                f"{', '.join(map(show, names)) or 'none'}",
+                f"add a sheet named {role} holding {TABLES[role].filename}'s columns",
+            )
+
+
+def _table_text(
+    where: str,
+    schema: FileSchema,
+    ws: Worksheet,
+    formulas: Worksheet,
+    max_rows: int,
+    sheets: Sheets,
+    log: Log,
+) -> str | None:
+    """The sheet as CSV text, row r on line r; its own problems reported at their cells."""
+    grid = _grid(ws)
+    if not grid:
+        log.error(
+            where, None, None, "E-EMPTY", "the sheet is empty", "fill it in, header row first"
+        )
+        return None
+    if len(grid) > max_rows + 1:
+        _too_many_rows(where, max_rows, len(grid), log)
+        return None
+    header_row = next(r for r, row in enumerate(grid, 1) if any(v is not None for v in row))
+    header = [str(v).strip() if v is not None else "" for v in grid[header_row - 1]]
+    kinds = {c.name: c.kind for c in schema.columns}
+    sheets.letters[where] = {}
+    for i, name in enumerate(header, 1):
+        sheets.letters[where].setdefault(name, get_column_letter(i))
+    _sheet_problems(where, ws, len(grid), len(header), sheets, log)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    size = {"max_row": len(grid), "max_col": len(header)}
+    rows = zip(ws.iter_rows(**size), formulas.iter_rows(**size), strict=True)
+    for r, (cells, written) in enumerate(rows, 1):
+        texts = []
+        for c, (cell, formula) in enumerate(zip(cells, written, strict=True), 1):
+            kind = kinds.get(header[c - 1], "text") if r > header_row else "text"
+            at = f"{where}!{get_column_letter(c)}{r}"
+            if formula.data_type == "f":
+                log.notice(where, "read formulas as the values Excel saved with them", r)
+            text = _cell_text(at, cell.value, kind, formula.data_type == "f", cell, log)
+            if text == _INVALID:
+                sheets.reported.add(at)
+            texts.append(text)
+        writer.writerow(texts)
+    return out.getvalue()
+
+
+def _too_many_rows(where: str, max_rows: int, rows: int, log: Log) -> None:
+    log.error(
+        where,
+        None,
+        None,
+        "E-TOO-LARGE",
+        f"the sheet has more than {max_rows} data rows ({rows} rows)",
+        "split the dataset, or raise the limit `max_rows`",
+    )
+
+
+def _grid(ws: Worksheet) -> list[list[Any]]:
+    """The sheet's values up to its last row and column holding one (formatting alone is not
+    data)."""
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    last_row = max((i for i, r in enumerate(rows, 1) if any(v is not None for v in r)), default=0)
+    rows = rows[:last_row]
+    width = max(
+        (max((j for j, v in enumerate(r, 1) if v is not None), default=0) for r in rows),
+        default=0,
+    )
+    return [r[:width] + [None] * (width - len(r)) for r in rows]
+
+
+def _sheet_problems(
+    where: str, ws: Worksheet, height: int, width: int, sheets: Sheets, log: Log
+) -> None:
+    """Merged cells, and hidden rows and columns holding values."""
+    cols = range(1, width + 1)
+    for merged in ws.merged_cells.ranges:
+        at = f"{where}!{get_column_letter(merged.min_col)}{merged.min_row}"
+        sheets.reported.add(at)
+        log.error(
+            at,
+            None,
+            None,
+            "E-MERGED",
+            f"the cells {merged.coord} are merged: a merged cell holds one value for several "
+            "rows or columns",
+            "unmerge them and give every cell its own value",
+        )
+    for r, dim in sorted(ws.row_dimensions.items()):
+        if dim.hidden and r <= height and any(ws.cell(r, c).value is not None for c in cols):
+            log.error(f"{where}!A{r}", None, None, "E-HIDDEN", f"row {r} is hidden", _UNHIDE)
+    spans = [(d.min, d.max) for d in ws.column_dimensions.values() if d.hidden and d.min]
+    for c in cols:
+        if any(low <= c <= (high or low) for low, high in spans):
+            letter = get_column_letter(c)
+            log.error(
+                f"{where}!{letter}1", None, None, "E-HIDDEN", f"column {letter} is hidden", _UNHIDE
+            )
+
+
+def _cell_text(at: str, value: Any, kind: str, formula: bool, cell: Any, log: Log) -> str:
+    """One cell as the CSV would hold it; what a CSV cannot hold is reported here (then the
+    cell reads as :data:`_INVALID`)."""
+    if cell.data_type == "e":
+        log.error(
+            at,
+            None,
+            None,
+            "E-CELL-ERROR",
+            f"the cell holds the Excel error {value}",
+            "fix the formula or the value that causes it",
+        )
+        return _INVALID
+    if value is None:
+        if not formula:
+            return ""
+        log.error(
+            at,
+            None,
+            None,
+            "E-NO-CACHED-VALUE",
+            "the cell holds a formula without a saved value (the workbook was written by a "
+            "program that does not compute formulas)",
+            "open and save the workbook in Excel or LibreOffice, or type the value",
+        )
+        return _INVALID
+    if isinstance(value, bool):
+        if kind == "number":
+            return _own(at, "E-NOT-A-NUMBER", f"the boolean {value} is not a number", log)
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return _number(value)
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        shown = value.isoformat() if not isinstance(value, dt.timedelta) else str(value)
+        if kind == "number":
+            return _own(at, "E-NOT-A-NUMBER", f"the date or time {shown} is not a number", log)
+        log.error(
+            at,
+            None,
+            None,
+            "E-DATE",
+            f"the cell holds the date or time {shown}: Excel may have turned a name into a date",
+            "format the column as Text and type the name again",
+        )
+        return _INVALID
+    text = str(value)
+    if "\n" in text or "\r" in text:
+        return _own(at, "E-CONTROL-CHAR", f"{show(text)} holds a line break", log)
+    return text
+
+
+def _own(at: str, code: str, message: str, log: Log) -> str:
+    remedy = {
+        "E-NOT-A-NUMBER": "type the number itself, in a cell formatted as Number or General",
+        "E-CONTROL-CHAR": "delete the line break; values cannot hold line breaks",
+    }[code]
+    log.error(at, None, None, code, message, remedy)
+    return _INVALID
+
+
+def _number(value: float) -> str:
+    """A number as text that parses back to the same float (whole numbers without ``.0``)."""
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def _toml_text(
+    where: str, ws: Worksheet, formulas: Worksheet, sheets: Sheets, log: Log
+) -> str | None:
+    """The ``structures`` sheet's column A, one TOML line a row (its other columns are empty)."""
+    grid = _grid(ws)
+    sheets.letters[where] = {}
+    lines = []
+    for r, row in enumerate(grid, 1):
+        for c, value in enumerate(row[1:], 2):
+            if value is not None:
+                log.error(
+                    f"{where}!{get_column_letter(c)}{r}",
+                    None,
+                    None,
+                    "E-UNKNOWN-COLUMN",
+                    "the structures sheet holds structures.toml one line a row in column A only",
+                    "move the text to column A, or delete it",
+                )
+        value = row[0] if row else None
+        if formulas.cell(r, 1).data_type == "f":
+            value = _cell_text(f"{where}!A{r}", value, "text", True, ws.cell(r, 1), log)
+        lines.append("" if value is None else _number(value) if _is_number(value) else str(value))
+    return "\n".join(lines) + "\n"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def write_dataset_workbook(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Write the CSV dataset folder ``source`` as the workbook ``path`` and return its path.
+
+    Sheets ``fields``, ``population`` and ``regions`` (if the folder has regions.csv) hold the
+    CSVs' cells, numbers of number columns typed as numbers and every other cell as text (a
+    name that looks like a number or a formula stays text); ``structures`` holds
+    structures.toml, one line a row in column A. The dataset's other files (SOURCES.md, price
+    paths) are not copied. Reading the workbook gives the same dataset as reading the folder.
+    The CSVs are expected to be valid (``revshare validate`` them first): a cell of a number
+    column that is not a number is written as text, and reading reports it.
+    """
+    folder = Path(source)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for role, schema in TABLES.items():
+        csv_path = folder / schema.filename
+        if not csv_path.is_file():
+            continue
+        ws = wb.create_sheet(role)
+        kinds = {c.name: c.kind for c in schema.columns}
+        with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        header = [h.strip() for h in rows[0]] if rows else []
+        for r, row in enumerate(rows, 1):
+            for c, text in enumerate(row, 1):
+                kind = kinds.get(header[c - 1], "text") if r > 1 and c <= len(header) else "text"
+                _put(ws.cell(r, c), text, kind)
+        ws.freeze_panes = "A2"
+    toml = folder / "structures.toml"
+    if toml.is_file():
+        ws = wb.create_sheet(TOML_SHEET)
+        for r, line in enumerate(toml.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if line:
+                _put(ws.cell(r, 1), line, "text")
+    out = Path(path)
+    wb.save(out)
+    return out
+
+
+def _put(cell: Any, text: str, kind: str) -> None:
+    """Store a CSV cell: a number column's number as a number, anything else as text."""
+    if text.strip() == "":
+        return
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                cell.value = int(number) if number.is_integer() and abs(number) < 2**53 else number
+                return
+    cell.value = text
+    cell.data_type = "s"  # never a formula, whatever the text starts with
