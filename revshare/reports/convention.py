@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..analyses.convention import METHODS, TIE_RULES, Apportionment
 from ..analyses.referendum import RULES, Referendum
-from ..atomic import write_bundle
 from .safe import csv_bytes, json_bytes, md_cell
+from .workbook import write_report_bundle
 
 SCHEMA_VERSION = "1.0"
 APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md")
@@ -179,7 +179,7 @@ def apportionment_text(a: Apportionment) -> str:
 def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``apportionment.csv``, ``summary.json`` and ``report.md`` as the report folder
     ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
-    return write_bundle(
+    return write_report_bundle(
         outdir,
         {
             "apportionment.csv": apportionment_csv(a),
@@ -384,7 +384,7 @@ def referendum_text(r: Referendum) -> str:
 def write_referendum(r: Referendum, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``referendum.csv``, ``summary.json`` and ``report.md`` as the report folder
     ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
-    return write_bundle(
+    return write_report_bundle(
         outdir,
         {
             "referendum.csv": referendum_csv(r),

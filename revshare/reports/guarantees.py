@@ -12,11 +12,12 @@ from typing import Any
 import pandas as pd
 
 from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
-from ..atomic import check_outputs, write_bundle
+from ..atomic import check_outputs
 from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import guarantees_html
 from .safe import csv_bytes, json_bytes, md_cell
+from .workbook import write_report_bundle
 
 GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
 MEANING = (
@@ -130,4 +131,4 @@ def write_guarantees(g: Guarantees, outdir: str | Path, *, force: bool = False) 
         "report.md": guarantees_md(g).encode("utf-8"),
         "report.html": guarantees_html(g).encode("utf-8"),
     }
-    return write_bundle(outdir, files, force=force)
+    return write_report_bundle(outdir, files, force=force)

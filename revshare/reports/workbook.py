@@ -1,0 +1,196 @@
+"""``report.xlsx``: every CSV table of a report folder as one sheet of a workbook.
+
+:func:`write_report_bundle` is how every report folder is written: it adds ``report.xlsx``,
+built from the bundle's CSV members, to the files :func:`revshare.atomic.write_bundle` writes
+(the manifest lists it). The workbook has a cover sheet (``about``: revshare's version, the
+dataset, the structure and the files it came from) and one sheet per CSV, named after the file;
+numbers are typed numbers, text stays text and is never a formula (the CSVs' text is already
+neutralised by :func:`revshare.reports.safe.neutralise`, and every text cell is stored as a
+string), headers are frozen and columns are as wide as their widest value (up to a limit).
+
+The bytes depend on the bundle only (fixed timestamps inside and in the ZIP), so a report
+written twice is the same file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .._version import __version__
+from ..atomic import write_bundle
+from .safe import neutralise
+
+WORKBOOK = "report.xlsx"
+MAX_WIDTH = 60
+"""Widest column, in characters; longer text wraps nowhere but is cut on screen only."""
+_FIXED_TIME = "2000-01-01T00:00:00Z"  # the workbook's created/modified times: no clock in it
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+_FIELD = re.compile(r'"((?:[^"]|"")*)"|([^,\r\n]*)')
+_INT = re.compile(r"[+-]?[0-9]+")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def write_report_bundle(
+    outdir: str | Path, files: Mapping[str, bytes], *, force: bool = False
+) -> Path:
+    """:func:`revshare.atomic.write_bundle` of ``files`` plus ``report.xlsx`` built from them."""
+    return write_bundle(outdir, {**files, WORKBOOK: report_workbook(files)}, force=force)
+
+
+def report_workbook(files: Mapping[str, bytes]) -> bytes:
+    """The bytes of ``report.xlsx`` for a bundle: a cover sheet, then one sheet per CSV member
+    (in name order)."""
+    wb = Workbook()
+    cover = wb.active
+    cover.title = "about"
+    tables = sorted(n for n in files if n.endswith(".csv"))
+    for i, (key, value) in enumerate(_provenance(files, tables), 1):
+        cover.cell(i, 1, key).font = Font(bold=True)
+        _put(cover.cell(i, 2), value)
+    _fit(cover)
+    used = {"about"}
+    for name in tables:
+        ws = wb.create_sheet(_sheet_name(name, used))
+        for r, row in enumerate(parse_csv(files[name].decode("utf-8-sig")), 1):
+            for c, value in enumerate(row, 1):
+                cell = ws.cell(r, c)
+                _put(cell, value)
+                if r == 1:
+                    cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        _fit(ws)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _deterministic(buf.getvalue())
+
+
+def parse_csv(text: str) -> list[list[Any]]:
+    """Rows of a report CSV (RFC 4180, quoted text, plain numbers: :func:`safe.csv_bytes`):
+    a quoted field is text, an unquoted one a number (int or float), a boolean, or None when
+    empty; other unquoted text stays text."""
+    rows: list[list[Any]] = []
+    row: list[Any] = []
+    pos = 0
+    while pos < len(text):
+        match = _FIELD.match(text, pos)
+        assert match is not None  # the pattern matches the empty string
+        quoted, plain = match.groups()
+        row.append(quoted.replace('""', '"') if quoted is not None else _value(plain))
+        pos = match.end()
+        if text.startswith("\r\n", pos) or text.startswith("\n", pos) or pos >= len(text):
+            pos += 2 if text.startswith("\r\n", pos) else 1
+            rows.append(row)
+            row = []
+        else:
+            pos += 1  # the comma
+    return rows
+
+
+def _value(text: str) -> Any:
+    if text == "":
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if number == number and abs(number) != float("inf") else text
+
+
+def _put(cell: Any, value: Any) -> None:
+    """A number as a number; text as a string Excel never runs as a formula."""
+    if isinstance(value, str):
+        cell.value = neutralise(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def _provenance(files: Mapping[str, bytes], tables: list[str]) -> list[tuple[str, Any]]:
+    """The cover sheet's rows, from the bundle's ``summary.json`` (or first JSON) if any."""
+    doc: dict[str, Any] = {}
+    for name in ("summary.json", *sorted(n for n in files if n.endswith(".json"))):
+        if name in files:
+            try:
+                loaded = json.loads(files[name])
+            except ValueError:
+                continue
+            if isinstance(loaded, dict):
+                doc = loaded
+                break
+    prov = doc.get("provenance") if isinstance(doc.get("provenance"), dict) else {}
+    assert isinstance(prov, dict)
+    versions = prov.get("versions") if isinstance(prov.get("versions"), dict) else {}
+    structure = doc.get("structure", prov.get("structure"))
+    if isinstance(structure, dict):
+        structure = structure.get("name", json.dumps(structure, ensure_ascii=False))
+    rows: list[tuple[str, Any]] = [
+        ("written by", f"revshare {__version__}"),
+        ("results computed by", f"revshare {versions.get('revshare', __version__)}"),
+        ("dataset", prov.get("dataset", doc.get("dataset"))),
+        ("structure", structure),
+        ("status", doc.get("status", prov.get("status"))),
+        ("oil price (USD a barrel)", doc.get("price_usd_per_bbl")),
+        ("date", prov.get("date", doc.get("date"))),
+        ("tables", ", ".join(tables)),
+        ("files", ", ".join(sorted(files))),
+        ("note", "one sheet per CSV file of the report folder; the CSV files are the record"),
+    ]
+    return [(k, v if isinstance(v, str | int | float) else None) for k, v in rows if v is not None]
+
+
+def _sheet_name(filename: str, used: set[str]) -> str:
+    """The file's name without ``.csv``, made a valid, unique sheet name (31 characters)."""
+    base = _BAD_SHEET_CHARS.sub("_", filename.removesuffix(".csv"))[:31] or "table"
+    name, n = base, 1
+    while name.lower() in used:
+        n += 1
+        name = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+    used.add(name.lower())
+    return name
+
+
+def _fit(ws: Any) -> None:
+    """Each column as wide as its widest value, between 8 and :data:`MAX_WIDTH` characters."""
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                size = len(str(cell.value))
+                widths[cell.column] = max(widths.get(cell.column, 0), size)
+    for column, size in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = min(max(size + 2, 8), MAX_WIDTH)
+
+
+def _deterministic(data: bytes) -> bytes:
+    """The workbook with fixed times (document properties and ZIP entries)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>",
+                    body,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, body)
+    return out.getvalue()
