@@ -379,6 +379,7 @@ def test_reports_are_safe_and_complete(tmp_path):
         "apportionment.csv",
         "manifest.json",
         "report.md",
+        "report.xlsx",
         "summary.json",
     ]
     before = (out / "report.md").read_bytes()

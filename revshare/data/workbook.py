@@ -77,7 +77,7 @@ class Sheets:
             if letters is None or p.line is None:
                 out.append(p)
                 continue
-            where = f"{p.file}!{letters.get(p.column or '', 'A')}{p.line}"
+            where = f"{p.file}!{letters.get(p.column, 'A') if p.column else 'A'}{p.line}"
             if p.code == "E-TOML" and p.column:
                 where, message = f"{p.file}!A{p.line}", f"{p.message} (character {p.column})"
                 out.append(replace(p, file=where, line=None, column=None, message=message))
@@ -344,7 +344,9 @@ def _sheet_problems(
     cols = range(1, width + 1)
     for merged in ws.merged_cells.ranges:
         at = f"{where}!{get_column_letter(merged.min_col)}{merged.min_row}"
-        sheets.reported.add(at)
+        sheets.reported.update(  # the other cells are empty: that is the merge's problem
+            f"{where}!{get_column_letter(c)}{r}" for r, c in merged.cells
+        )
         log.error(
             at,
             None,

@@ -131,25 +131,36 @@ def _provenance(files: Mapping[str, bytes], tables: list[str]) -> list[tuple[str
             if isinstance(loaded, dict):
                 doc = loaded
                 break
-    prov = doc.get("provenance") if isinstance(doc.get("provenance"), dict) else {}
-    assert isinstance(prov, dict)
-    versions = prov.get("versions") if isinstance(prov.get("versions"), dict) else {}
-    structure = doc.get("structure", prov.get("structure"))
-    if isinstance(structure, dict):
-        structure = structure.get("name", json.dumps(structure, ensure_ascii=False))
+    prov = _mapping(doc.get("provenance"))
+    versions = _mapping(prov.get("versions"))
     rows: list[tuple[str, Any]] = [
         ("written by", f"revshare {__version__}"),
         ("results computed by", f"revshare {versions.get('revshare', __version__)}"),
+        ("report", doc.get("kind")),
         ("dataset", prov.get("dataset", doc.get("dataset"))),
-        ("structure", structure),
-        ("status", doc.get("status", prov.get("status"))),
+        ("structure", _names(doc.get("structure", doc.get("structures")))),
+        ("status", doc.get("status")),
         ("oil price (USD a barrel)", doc.get("price_usd_per_bbl")),
-        ("date", prov.get("date", doc.get("date"))),
+        ("date", prov.get("generated_at", prov.get("date"))),
         ("tables", ", ".join(tables)),
         ("files", ", ".join(sorted(files))),
         ("note", "one sheet per CSV file of the report folder; the CSV files are the record"),
     ]
     return [(k, v if isinstance(v, str | int | float) else None) for k, v in rows if v is not None]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> Any:
+    """A structure's name, or the names of a list of structures, from a report's JSON."""
+    if isinstance(value, dict):
+        return value.get("name", value.get("structure"))
+    if isinstance(value, list):
+        names = [_names(v) for v in value]
+        return ", ".join(str(n) for n in names if n is not None) or None
+    return value
 
 
 def _sheet_name(filename: str, used: set[str]) -> str:
