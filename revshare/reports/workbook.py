@@ -76,8 +76,8 @@ def report_workbook(files: Mapping[str, bytes]) -> bytes:
 
 def parse_csv(text: str) -> list[list[Any]]:
     """Rows of a report CSV (RFC 4180, quoted text, plain numbers: :func:`safe.csv_bytes`):
-    a quoted field is text, an unquoted one a number (int or float), a boolean, or None when
-    empty; other unquoted text stays text."""
+    a quoted field is text, an unquoted one a number (int or float) or a boolean; an empty
+    field or an unquoted ``nan`` is None (an empty cell); other unquoted text stays text."""
     rows: list[list[Any]] = []
     row: list[Any] = []
     pos = 0
@@ -85,7 +85,7 @@ def parse_csv(text: str) -> list[list[Any]]:
         match = _FIELD.match(text, pos)
         assert match is not None  # the pattern matches the empty string
         quoted, plain = match.groups()
-        row.append(quoted.replace('""', '"') if quoted is not None else _value(plain))
+        row.append(quoted.replace('""', '"') or None if quoted is not None else _value(plain))
         pos = match.end()
         if text.startswith("\r\n", pos) or text.startswith("\n", pos) or pos >= len(text):
             pos += 2 if text.startswith("\r\n", pos) else 1
@@ -97,7 +97,7 @@ def parse_csv(text: str) -> list[list[Any]]:
 
 
 def _value(text: str) -> Any:
-    if text == "":
+    if text in ("", "nan"):  # a missing number (NaN) is an empty cell
         return None
     if text in ("True", "False"):
         return text == "True"
