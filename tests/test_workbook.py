@@ -283,6 +283,16 @@ MUTATIONS: dict[str, tuple[Change, str, str]] = {
     ),
     "duplicate-row": (_set("population", "B3", "Shia Arab"), "population!A3", "E-DUPLICATE"),
     "unknown-region": (_set("fields", "B2", "Basrah"), "fields!B2", "E-UNKNOWN-REGION"),
+    "structure-parameter-out-of-range": (
+        _set("structures", "A18", "damage_allotment = 7"),
+        "structures!A18",
+        "E-RANGE",
+    ),
+    "default-price-negative": (
+        _set("structures", "A5", "default_price = -5"),
+        "structures!A5",
+        "E-RANGE",
+    ),
     "toml-syntax-error": (
         _set("structures", "A4", "default_price = = 82"),
         "structures!A4",

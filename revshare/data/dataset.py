@@ -26,6 +26,7 @@ from .schema import (
     num,
 )
 from .structures import Structure, locate, place_rules, structures_from_toml, with_lines
+from .workbook import toml_cells
 
 DAYS_PER_YEAR = 365
 
@@ -598,7 +599,7 @@ def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[
 def _on_line(problems: list[Problem], text: str) -> list[Problem]:
     """Place problems of ``default_price`` on its line of structures.toml (``text``)."""
     line = locate(text, None, "default_price")
-    return [dataclasses.replace(p, line=line) for p in problems]
+    return toml_cells([dataclasses.replace(p, line=line) for p in problems])
 
 
 def load_dataset(
@@ -635,7 +636,7 @@ def load_dataset(
         if any(s.deal.rules for s in declared.values()):
             declared = place_rules(declared, raw.structures_text, toml_source)
     except InputError as exc:
-        raise with_lines(exc, raw.structures_text) from None
+        raise InputError(toml_cells(with_lines(exc, raw.structures_text).problems)) from None
     price = raw.structures.get("default_price")
     bad = price_problems([price], None, toml_source, "default_price", None)
     if price is not None and bad:

@@ -89,6 +89,17 @@ class Sheets:
         return out
 
 
+def toml_cells(problems: list[Problem]) -> list[Problem]:
+    """Name the cell of each problem placed on a line of a workbook's ``structures`` sheet
+    (``iraq.xlsx:structures!A18``); other problems are returned as they are."""
+    return [
+        replace(p, file=f"{p.file}!A{p.line}", line=None)
+        if p.line is not None and p.file.lower().endswith(f"{SUFFIX}:{TOML_SHEET}")
+        else p
+        for p in problems
+    ]
+
+
 def is_workbook(path: str | os.PathLike[str]) -> bool:
     """Whether a dataset path names a workbook (by its suffix, in any case)."""
     return os.fspath(path).lower().endswith(SUFFIX)
