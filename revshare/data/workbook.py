@@ -137,8 +137,10 @@ def read_workbook(
     sheets = Sheets(book)
     data = read_file(book, "workbook", max_bytes, {}, log)
     wb = None if data is None else _open(book, data, max_bytes, max_rows, log)
-    if wb is not None:
-        values, formulas, huge = wb
+    for name, rows in (wb[2] if wb is not None else {}).items():
+        _too_many_rows(f"{book}:{name}", max_rows, rows, log)
+    if wb is not None and wb[0] is not None:
+        values, formulas, _ = wb
         names = list(values.sheetnames)
         _missing_sheets(book, names, log)
         for name in names:
@@ -147,9 +149,6 @@ def read_workbook(
                 log.notice(book, f"ignored the sheet {show(name)} (not a dataset sheet)")
                 continue
             where = f"{book}:{name}"
-            if name in huge:
-                _too_many_rows(where, max_rows, huge[name], log)
-                continue
             if ws.sheet_state != "visible":
                 log.error(where, None, None, "E-HIDDEN", "the sheet is hidden", _UNHIDE)
                 continue
@@ -172,41 +171,33 @@ def read_workbook(
 _UNHIDE = "unhide it (Format > Hide & Unhide) and check it, or delete it"
 
 
+Formulas = dict[str, set[tuple[int, int]]]
+"""Sheet name to the (row, column) of its formula cells."""
+
+
 def _open(
     book: str, data: bytes, max_bytes: int, max_rows: int, log: Log
-) -> tuple[Any, Any, dict[str, int]] | None:
-    """Both views of the workbook (cached values, formulas) and the row counts of the sheets
-    whose declared size is beyond ``max_rows`` (their cells are never loaded), or None after a
+) -> tuple[Any, Formulas, dict[str, int]] | None:
+    """The workbook's cached values, where its formulas are, and the row counts of the sheets
+    whose declared size is beyond ``max_rows`` (their cells are never loaded); None after a
     problem."""
     what = _not_xlsx(data)
     if what is None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 unpacked = sum(i.file_size for i in archive.infolist())
+                if unpacked > UNZIPPED_FACTOR * max_bytes:
+                    _too_large(book, unpacked, max_bytes, log)
+                    return None
+                # Most dataset workbooks hold no formula: then no second pass looks for them.
+                any_formula = any(
+                    _FORMULA_TAG.search(archive.read(n))
+                    for n in archive.namelist()
+                    if n.startswith("xl/worksheets/")
+                )
+            return _load(data, max_rows, any_formula)
         except (zipfile.BadZipFile, OSError) as exc:
             what = f"a damaged ZIP archive ({exc})"
-        else:
-            if unpacked > UNZIPPED_FACTOR * max_bytes:
-                log.error(
-                    book,
-                    None,
-                    None,
-                    "E-TOO-LARGE",
-                    f"the workbook unpacks to {unpacked} bytes, more than "
-                    f"{UNZIPPED_FACTOR} times the limit of {max_bytes} bytes",
-                    "split the dataset, or raise the limit `max_bytes`",
-                )
-                return None
-    if what is None:
-        try:
-            lazy = load_workbook(io.BytesIO(data), read_only=True)
-            sizes = {n: lazy[n].max_row for n in lazy.sheetnames if n in TABLES}
-            lazy.close()
-            return (
-                load_workbook(io.BytesIO(data), data_only=True),
-                load_workbook(io.BytesIO(data), data_only=False),
-                {n: rows for n, rows in sizes.items() if (rows or 0) > max_rows + 1},
-            )
         except Exception as exc:  # openpyxl raises KeyError, ValueError, XML errors...
             what = f"a ZIP archive that openpyxl cannot read as a workbook ({type(exc).__name__})"
     if what.startswith("encrypted"):
@@ -230,6 +221,43 @@ def _open(
             "dataset as CSV files",
         )
     return None
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _too_large(book: str, unpacked: int, max_bytes: int, log: Log) -> None:
+    log.error(
+        book,
+        None,
+        None,
+        "E-TOO-LARGE",
+        f"the workbook unpacks to {unpacked} bytes, more than {UNZIPPED_FACTOR} times the "
+        f"limit of {max_bytes} bytes",
+        "split the dataset, or raise the limit `max_bytes`",
+    )
+
+
+def _load(data: bytes, max_rows: int, any_formula: bool) -> tuple[Any, Formulas, dict[str, int]]:
+    """A read-only pass (streamed) finds the sheets' sizes and the formulas' cells; the full
+    load of the cached values then sees merged cells and hidden rows, which streaming does not.
+    A workbook with a sheet beyond ``max_rows`` is not loaded (its values are None): only the
+    size is reported."""
+    lazy = load_workbook(io.BytesIO(data), read_only=True)
+    sizes = {n: lazy[n].max_row or 0 for n in lazy.sheetnames if n in SHEETS}
+    huge = {n: rows for n, rows in sizes.items() if rows > max_rows + 1}
+    formulas = {
+        n: _formula_cells(lazy[n]) if any_formula else set() for n in sizes if n not in huge
+    }
+    lazy.close()
+    values = None if huge else load_workbook(io.BytesIO(data), data_only=True)
+    return values, formulas, huge
+
+
+def _formula_cells(ws: Any) -> set[tuple[int, int]]:
+    return {
+        (cell.row, cell.column) for row in ws.iter_rows() for cell in row if cell.data_type == "f"
+    }
 
 
 def _not_xlsx(data: bytes) -> str | None:
@@ -283,7 +311,7 @@ def _table_text(
     where: str,
     schema: FileSchema,
     ws: Worksheet,
-    formulas: Worksheet,
+    formulas: set[tuple[int, int]],
     max_rows: int,
     sheets: Sheets,
     log: Log,
@@ -307,16 +335,15 @@ def _table_text(
     _sheet_problems(where, ws, len(grid), len(header), sheets, log)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    size = {"max_row": len(grid), "max_col": len(header)}
-    rows = zip(ws.iter_rows(**size), formulas.iter_rows(**size), strict=True)
-    for r, (cells, written) in enumerate(rows, 1):
+    for r, cells in enumerate(ws.iter_rows(max_row=len(grid), max_col=len(header)), 1):
         texts = []
-        for c, (cell, formula) in enumerate(zip(cells, written, strict=True), 1):
+        for c, cell in enumerate(cells, 1):
             kind = kinds.get(header[c - 1], "text") if r > header_row else "text"
             at = f"{where}!{get_column_letter(c)}{r}"
-            if formula.data_type == "f":
+            formula = (r, c) in formulas
+            if formula:
                 log.notice(where, "read formulas as the values Excel saved with them", r)
-            text = _cell_text(at, cell.value, kind, formula.data_type == "f", cell, log)
+            text = _cell_text(at, cell.value, kind, formula, cell, log)
             if text == _INVALID:
                 sheets.reported.add(at)
             texts.append(text)
@@ -449,7 +476,7 @@ def _number(value: float) -> str:
 
 
 def _toml_text(
-    where: str, ws: Worksheet, formulas: Worksheet, sheets: Sheets, log: Log
+    where: str, ws: Worksheet, formulas: set[tuple[int, int]], sheets: Sheets, log: Log
 ) -> str | None:
     """The ``structures`` sheet's column A, one TOML line a row (its other columns are empty)."""
     grid = _grid(ws)
@@ -467,7 +494,7 @@ def _toml_text(
                     "move the text to column A, or delete it",
                 )
         value = row[0] if row else None
-        if formulas.cell(r, 1).data_type == "f":
+        if (r, 1) in formulas:
             value = _cell_text(f"{where}!A{r}", value, "text", True, ws.cell(r, 1), log)
         lines.append("" if value is None else _number(value) if _is_number(value) else str(value))
     return "\n".join(lines) + "\n"
