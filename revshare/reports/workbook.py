@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -50,25 +51,14 @@ def write_report_bundle(
 def report_workbook(files: Mapping[str, bytes]) -> bytes:
     """The bytes of ``report.xlsx`` for a bundle: a cover sheet, then one sheet per CSV member
     (in name order)."""
-    wb = Workbook()
-    cover = wb.active
-    cover.title = "about"
+    wb = Workbook(write_only=True)  # streamed: no cell objects kept
     tables = sorted(n for n in files if n.endswith(".csv"))
-    for i, (key, value) in enumerate(_provenance(files, tables), 1):
-        cover.cell(i, 1, key).font = Font(bold=True)
-        _put(cover.cell(i, 2), value)
-    _fit(cover)
+    cover = [list(row) for row in _provenance(files, tables)]
+    _sheet(wb, "about", cover, bold="column")
     used = {"about"}
     for name in tables:
-        ws = wb.create_sheet(_sheet_name(name, used))
-        for r, row in enumerate(parse_csv(files[name].decode("utf-8-sig")), 1):
-            for c, value in enumerate(row, 1):
-                cell = ws.cell(r, c)
-                _put(cell, value)
-                if r == 1:
-                    cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        _fit(ws)
+        rows = parse_csv(files[name].decode("utf-8-sig"))
+        _sheet(wb, _sheet_name(name, used), rows, bold="row")
     buf = io.BytesIO()
     wb.save(buf)
     return _deterministic(buf.getvalue())
@@ -110,13 +100,39 @@ def _value(text: str) -> Any:
     return number if number == number and abs(number) != float("inf") else text
 
 
-def _put(cell: Any, value: Any) -> None:
+def _sheet(wb: Workbook, title: str, rows: list[list[Any]], bold: str) -> None:
+    """Append a sheet of ``rows``: the first row (``bold="row"``, frozen) or column in bold,
+    each column as wide as its widest value, between 8 and :data:`MAX_WIDTH` characters."""
+    ws = wb.create_sheet(title)
+    widths: dict[int, int] = {}
+    for row in rows:
+        for c, value in enumerate(row, 1):
+            if value is not None:
+                widths[c] = max(widths.get(c, 0), len(str(value)))
+    for c, size in widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = min(max(size + 2, 8), MAX_WIDTH)
+    if bold == "row":
+        ws.freeze_panes = "A2"
+    for r, row in enumerate(rows, 1):
+        cells = []
+        for c, value in enumerate(row, 1):
+            cell = _cell(ws, value)
+            if (bold == "row" and r == 1) or (bold == "column" and c == 1):
+                cell.font = _BOLD
+            cells.append(cell)
+        ws.append(cells)
+
+
+_BOLD = Font(bold=True)
+
+
+def _cell(ws: Any, value: Any) -> WriteOnlyCell:
     """A number as a number; text as a string Excel never runs as a formula."""
     if isinstance(value, str):
-        cell.value = neutralise(value)
+        cell = WriteOnlyCell(ws, neutralise(value))
         cell.data_type = "s"
-    else:
-        cell.value = value
+        return cell
+    return WriteOnlyCell(ws, value)
 
 
 def _provenance(files: Mapping[str, bytes], tables: list[str]) -> list[tuple[str, Any]]:
@@ -172,18 +188,6 @@ def _sheet_name(filename: str, used: set[str]) -> str:
         name = f"{base[: 31 - len(str(n)) - 1]}~{n}"
     used.add(name.lower())
     return name
-
-
-def _fit(ws: Any) -> None:
-    """Each column as wide as its widest value, between 8 and :data:`MAX_WIDTH` characters."""
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value is not None:
-                size = len(str(cell.value))
-                widths[cell.column] = max(widths.get(cell.column, 0), size)
-    for column, size in widths.items():
-        ws.column_dimensions[get_column_letter(column)].width = min(max(size + 2, 8), MAX_WIDTH)
 
 
 def _deterministic(data: bytes) -> bytes:
