@@ -78,6 +78,20 @@ def test_generated_datasets_round_trip(tmp_path_factory, seed, regions):
         pd.testing.assert_frame_equal(getattr(a, role), getattr(b, role))
 
 
+@pytest.mark.parametrize("value", ["0.1", "1753939.1234567891", "0.30000000000000004", "1e-3"])
+def test_every_number_is_read_back_as_the_same_double(tmp_path, value):
+    """openpyxl writes 16 significant digits: a value needing 17 is stored as text."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name in ("fields.csv", "regions.csv", "structures.toml"):
+        (folder / name).write_bytes((DATA / "iraq" / name).read_bytes())
+    text = (DATA / "iraq" / "population.csv").read_text()
+    (folder / "population.csv").write_text(text.replace(",17717\n", f",{value}\n", 1))
+    book = write_dataset_workbook(folder, tmp_path / "d.xlsx")
+    assert read_dataset(book).population["population"].iloc[0] == float(value)
+    assert read_dataset(folder).population.equals(read_dataset(book).population)
+
+
 def test_a_folder_holding_one_workbook_is_that_dataset(tmp_path, iraq_book):
     (tmp_path / "iraq.xlsx").write_bytes(iraq_book.read_bytes())
     assert dataset_workbook(tmp_path) == str(tmp_path / "iraq.xlsx")

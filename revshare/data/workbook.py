@@ -309,7 +309,11 @@ def write_dataset_workbook(source: str | os.PathLike[str], path: str | os.PathLi
 
 
 def _put(cell: Any, text: str, kind: str) -> None:
-    """Store a CSV cell: a number column's number as a number, anything else as text."""
+    """Store a CSV cell: a number column's number as a number, anything else as text.
+
+    openpyxl writes a number with 16 significant digits; the rare value that needs 17 to be
+    the same double is kept as text (the reader parses it exactly as the CSV's).
+    """
     if text.strip() == "":
         return
     if kind == "number":
@@ -318,7 +322,7 @@ def _put(cell: Any, text: str, kind: str) -> None:
         except ValueError:
             pass
         else:
-            if math.isfinite(number):
+            if math.isfinite(number) and float(f"{number:.16g}") == number:
                 cell.value = int(number) if number.is_integer() and abs(number) < 2**53 else number
                 return
     cell.value = text

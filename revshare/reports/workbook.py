@@ -4,7 +4,8 @@
 built from the bundle's CSV members, to the files :func:`revshare.atomic.write_bundle` writes
 (the manifest lists it). The workbook has a cover sheet (``about``: revshare's version, the
 dataset, the structure and the files it came from) and one sheet per CSV, named after the file;
-numbers are typed numbers, text stays text and is never a formula (the CSVs' text is already
+numbers are typed numbers (openpyxl writes 16 significant digits, within 5e-16 of the CSV's
+value; the CSVs are the record), text stays text and is never a formula (the CSVs' text is already
 neutralised by :func:`revshare.reports.safe.neutralise`, and every text cell is stored as a
 string), headers are frozen and columns are as wide as their widest value (up to a limit).
 
