@@ -49,6 +49,7 @@ def test_optimize_writes_reports(tmp_path):
         "report.html",
         "model.lp",
         "manifest.json",
+        "report.xlsx",
     }
     assert "bloc_share_Kurdistan_Region" in (out / "model.lp").read_text()
 
@@ -173,6 +174,7 @@ def test_compare_writes_four_reports_and_a_readable_table(tmp_path):
         "report.md",
         "report.html",
         "manifest.json",
+        "report.xlsx",
     }
 
 
@@ -218,6 +220,7 @@ def test_ratify_prints_the_verdict_and_the_deciding_governorates(tmp_path):
         "summary.json",
         "report.md",
         "manifest.json",
+        "report.xlsx",
     }
 
 

@@ -56,7 +56,7 @@ def test_all_structures_on_iraq_run_and_write(iraq, tmp_path):
     c = compare(iraq, "all")
     write_comparison(c, tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        [*COMPARISON_FILES, "manifest.json"]
+        [*COMPARISON_FILES, "manifest.json", "report.xlsx"]
     )
     expected = [*revshare.PRESETS, *iraq.structures]
     assert list(c.structures) == expected

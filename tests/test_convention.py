@@ -380,6 +380,7 @@ def test_reports_are_safe_and_complete(tmp_path):
         "manifest.json",
         "report.html",
         "report.md",
+        "report.xlsx",
         "summary.json",
     ]
     before = (out / "report.md").read_bytes()

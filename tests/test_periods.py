@@ -707,6 +707,7 @@ def test_cli_optimize_periods_writes_the_reports(generated, tmp_path):
         "summary.json",
         "report.md",
         "report.html",
+        "report.xlsx",
     }
     table = pd.read_csv(rep / "periods.csv")
     assert len(table) == 12

@@ -327,6 +327,7 @@ def test_reports(land, solved, tmp_path):
         "manifest.json",
         "referendum.csv",
         "report.md",
+        "report.xlsx",
         "summary.json",
     ]
 

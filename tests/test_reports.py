@@ -114,6 +114,7 @@ def test_write_reports_is_atomic_with_a_manifest_last(tmp_path, hostile):
         "payments.csv",
         "report.html",
         "report.md",
+        "report.xlsx",
         "summary.json",
     ]
     manifest = json.loads((out / "manifest.json").read_text())

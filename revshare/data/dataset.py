@@ -26,6 +26,7 @@ from .schema import (
     num,
 )
 from .structures import Structure, locate, place_rules, structures_from_toml, with_lines
+from .workbook import toml_cells
 
 DAYS_PER_YEAR = 365
 
@@ -595,10 +596,10 @@ def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[
     return problems
 
 
-def _on_line(problems: list[Problem], toml_source: str) -> list[Problem]:
-    """Place problems of ``default_price`` on its line of structures.toml."""
-    line = locate(Path(toml_source).read_text(encoding="utf-8"), None, "default_price")
-    return [dataclasses.replace(p, line=line) for p in problems]
+def _on_line(problems: list[Problem], text: str) -> list[Problem]:
+    """Place problems of ``default_price`` on its line of structures.toml (``text``)."""
+    line = locate(text, None, "default_price")
+    return toml_cells([dataclasses.replace(p, line=line) for p in problems])
 
 
 def load_dataset(
@@ -633,14 +634,13 @@ def load_dataset(
     try:
         declared = structures_from_toml(raw.structures, toml_source) if raw.structures else {}
         if any(s.deal.rules for s in declared.values()):
-            text = Path(toml_source).read_text(encoding="utf-8")
-            declared = place_rules(declared, text, toml_source)
+            declared = place_rules(declared, raw.structures_text, toml_source)
     except InputError as exc:
-        raise with_lines(exc, Path(toml_source).read_text(encoding="utf-8")) from None
+        raise InputError(toml_cells(with_lines(exc, raw.structures_text).problems)) from None
     price = raw.structures.get("default_price")
     bad = price_problems([price], None, toml_source, "default_price", None)
     if price is not None and bad:
-        raise InputError(_on_line(bad, toml_source))
+        raise InputError(_on_line(bad, raw.structures_text))
     name = (
         Path(folder).resolve().name
         if folder is not None
@@ -660,7 +660,7 @@ def load_dataset(
     if price is not None:
         too_much = price_problems([price], territory, toml_source, "default_price", None)
         if too_much:
-            raise InputError(_on_line(too_much, toml_source))
+            raise InputError(_on_line(too_much, raw.structures_text))
         if not territory.price_dependent:
             notices.append(
                 f"notice: {toml_source}: default_price is not used: every field gives its "

@@ -69,7 +69,23 @@ E-EXPORT-OWN-BLOC     an ``export_via`` value is the row's own bloc
 E-SPLIT-MISMATCH      the rows of a split field give different production_bpd (or revenue)
 E-TOML                a syntax error in structures.toml (line and column)
 E-TOO-MANY            more than 50 problems; the rest were cut
+E-NOT-XLSX            a dataset workbook that is not an .xlsx file (CSV text, an .xls or .ods
+                      renamed .xlsx, a damaged archive)
+E-ENCRYPTED           a dataset workbook with a password to open
+E-MISSING-SHEET       a dataset workbook without a fields or population sheet
+E-UNKNOWN-SHEET       a sheet whose name is close to a dataset sheet's (``Population``)
+E-HIDDEN              a hidden dataset sheet, or a hidden row or column holding values
+E-MERGED              merged cells in a dataset sheet
+E-NO-CACHED-VALUE     a formula cell without the value Excel saves with it
+E-CELL-ERROR          a cell holding an Excel error value (``#N/A``, ``#DIV/0!``...)
+E-DATE                a date or time where a name belongs (in a number column: E-NOT-A-NUMBER)
 ====================  ===========================================================================
+
+A dataset can also be one Excel workbook (:mod:`revshare.data.workbook`): a ``folder`` ending in
+``.xlsx``, or a folder without fields.csv and population.csv that holds exactly one ``.xlsx``
+file. Its sheets ``fields``, ``population`` and ``regions`` are read as the CSV files are, with
+the same codes; a problem of a sheet names its cell, ``iraq.xlsx:population!C7``, and "line"
+in its message is the sheet's row.
 
 Normalisations (each listed once per file as a notice): a UTF-8 byte-order mark is stripped; CRLF
 and CR line endings, a missing final line break and column order are accepted; blank lines (and
@@ -91,6 +107,7 @@ from typing import Any
 
 import pandas as pd
 
+from revshare.data import workbook
 from revshare.data.csvparse import (
     Log,
     Row,
@@ -146,6 +163,9 @@ class RawDataset:
         Role to the SHA-256 (hex) of the file's bytes.
     notices : list of str
         One line per kind of normalisation applied.
+    structures_text : str
+        The text of structures.toml (or of a workbook's ``structures`` sheet), "" without one:
+        later checks place their problems on its lines.
     """
 
     fields: pd.DataFrame
@@ -155,6 +175,7 @@ class RawDataset:
     paths: dict[str, str]
     hashes: dict[str, str]
     notices: list[str]
+    structures_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,13 +237,20 @@ def read_dataset(
         "regions": regions,
         "structures": structures,
     }
-    paths = {} if log.problems else _resolve(folder, given, log)
-    seen: dict[tuple[int, int], str] = {}
-    blobs = {
-        role: data
-        for role, path in paths.items()
-        if (data := read_file(path, role, max_bytes, seen, log)) is not None
-    }
+    book = None if log.problems else workbook.dataset_workbook(folder)
+    if book is not None:  # the sheets are CSV text in UTF-8; the file options do not apply
+        beside = None if structures is None else os.fspath(structures)
+        sheets = workbook.read_workbook(book, beside, max_bytes, max_rows, log)
+        _no_files_with_a_workbook(book, given, log)
+        paths, blobs, encoding, delimiter = sheets.paths, sheets.blobs, "utf-8", ","
+    else:
+        paths = {} if log.problems else _resolve(folder, given, log)
+        seen: dict[tuple[int, int], str] = {}
+        blobs = {
+            role: data
+            for role, path in paths.items()
+            if (data := read_file(path, role, max_bytes, seen, log)) is not None
+        }
     parsed: dict[str, _Parsed | None] = {role: None for role in paths if role in SCHEMAS}
     toml: dict[str, Any] = {}
     for role, data in blobs.items():
@@ -234,7 +262,8 @@ def read_dataset(
             )
     _cross_check(parsed, log)
     if log.problems:
-        raise InputError(cap_problems(log.problems))
+        located = log.problems if book is None else sheets.locate(log.problems)
+        raise InputError(cap_problems(located))
     frames = {role: _frame(schema, parsed.get(role)) for role, schema in SCHEMAS.items()}
     totals = total_problems(frames["fields"], frames["population"], frames["regions"], paths)
     if totals:
@@ -247,6 +276,7 @@ def read_dataset(
         paths,
         {role: hashlib.sha256(data).hexdigest() for role, data in blobs.items()},
         log.notice_lines(),
+        blobs.get("structures", b"").decode("utf-8", "replace"),
     )
 
 
@@ -384,6 +414,21 @@ def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int,
                 "E-OPTION",
                 f"the limit {value} is not positive",
                 "pass a positive number",
+            )
+
+
+def _no_files_with_a_workbook(book: str, given: dict[str, PathLike | None], log: Log) -> None:
+    """A workbook holds the tables: explicit table files would mix two datasets."""
+    for role in SCHEMAS:
+        if given.get(role) is not None:
+            log.error(
+                role,
+                None,
+                None,
+                "E-CONFLICT",
+                f"a {role} file is given with the workbook {book}, which holds the dataset's "
+                "tables",
+                f"edit the workbook's {role} sheet, or give the dataset as CSV files",
             )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analyses.optimize import Allocation
-from ..atomic import write_bundle
 from .allocation import (
     accounts_csv,
     allocation_csv,
@@ -15,6 +14,7 @@ from .allocation import (
     summary_json,
     terminal_table,
 )
+from .workbook import write_report_bundle
 
 REPORT_FILES = (
     "allocation.csv",
@@ -44,7 +44,7 @@ def write_reports(
     }
     if lp_text is not None:
         files["model.lp"] = lp_text.encode("utf-8")
-    return write_bundle(outdir, files, force=force)
+    return write_report_bundle(outdir, files, force=force)
 
 
 __all__ = [

@@ -18,12 +18,13 @@ from typing import Any
 import pandas as pd
 
 from ..analyses.compare import Comparison
-from ..atomic import check_outputs, write_bundle
+from ..atomic import check_outputs
 from ..errors import InputError
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import comparison_html
 from .safe import csv_bytes, json_bytes, md_cell, price_phrase
 from .words import glossary_lines, glossary_text
+from .workbook import write_report_bundle
 
 COMPARISON_FILES = ("comparison.csv", "comparison.json", "report.md", "report.html")
 CSV_COLUMNS = [
@@ -453,4 +454,4 @@ def write_comparison(c: Comparison, outdir: str | Path, *, force: bool = False) 
         "report.md": comparison_md(c).encode("utf-8"),
         "report.html": comparison_html(c).encode("utf-8"),
     }
-    return write_bundle(outdir, files, force=force)
+    return write_report_bundle(outdir, files, force=force)

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..analyses.convention import METHODS, TIE_RULES, Apportionment
 from ..analyses.referendum import RULES, Referendum
-from ..atomic import write_bundle
 from .safe import csv_bytes, json_bytes, md_cell
+from .workbook import write_report_bundle
 
 SCHEMA_VERSION = "1.0"
 APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md", "report.html")
@@ -217,8 +217,8 @@ def apportionment_html(a: Apportionment) -> str:
 
 def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``apportionment.csv``, ``summary.json``, ``report.md`` and ``report.html`` as the
-    report folder ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
-    return write_bundle(
+    report folder ``outdir``, replaced as a whole (:func:`~revshare.reports.workbook.write_report_bundle`, with ``report.xlsx``)."""
+    return write_report_bundle(
         outdir,
         {
             "apportionment.csv": apportionment_csv(a),
@@ -424,7 +424,7 @@ def referendum_text(r: Referendum) -> str:
 def write_referendum(r: Referendum, outdir: str | Path, *, force: bool = False) -> Path:
     """Write ``referendum.csv``, ``summary.json`` and ``report.md`` as the report folder
     ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
-    return write_bundle(
+    return write_report_bundle(
         outdir,
         {
             "referendum.csv": referendum_csv(r),

@@ -13,13 +13,14 @@ import pandas as pd
 
 from ..analyses.compare import timestamp
 from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
-from ..atomic import check_outputs, write_bundle
+from ..atomic import check_outputs
 from ..errors import InputError
 from . import charts
 from .allocation import SCHEMA_VERSION, json_ready
 from .html import _ENV, Chart
 from .safe import csv_bytes, json_bytes, md_cell
 from .words import glossary, glossary_lines
+from .workbook import write_report_bundle
 
 GUARANTEE_FILES = ("guarantees.csv", "capture.csv", "guarantees.json", "report.md", "report.html")
 MEANING = (
@@ -174,4 +175,4 @@ def write_guarantees(g: Guarantees, outdir: str | Path, *, force: bool = False) 
         "report.md": guarantees_md(g).encode("utf-8"),
         "report.html": guarantees_html(g).encode("utf-8"),
     }
-    return write_bundle(outdir, files, force=force)
+    return write_report_bundle(outdir, files, force=force)

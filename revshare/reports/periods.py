@@ -11,10 +11,11 @@ import pandas as pd
 
 from ..analyses.compare import timestamp
 from ..analyses.periods import PeriodAllocation
-from ..atomic import plain, write_bundle
+from ..atomic import plain
 from . import charts
 from .html import _ENV, Chart
 from .safe import frame_csv, json_bytes, md_cell
+from .workbook import write_report_bundle
 
 PERIOD_FILES = ("periods.csv", "cells_by_period.csv", "summary.json", "report.md", "report.html")
 SCHEMA_VERSION = "1.0"
@@ -299,4 +300,4 @@ def write_period_reports(p: PeriodAllocation, outdir: str | Path, *, force: bool
         "report.md": periods_markdown(p).encode("utf-8"),
         "report.html": periods_html(p).encode("utf-8"),
     }
-    return write_bundle(outdir, files, force=force)
+    return write_report_bundle(outdir, files, force=force)

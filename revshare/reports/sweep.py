@@ -18,13 +18,14 @@ from ..analyses.chunks import remove_chunks
 from ..analyses.compare import timestamp
 from ..analyses.sweep import SweepResult
 from ..analyses.sweep import sweep as analyse
-from ..atomic import plain, write_bundle
+from ..atomic import plain
 from ..data.dataset import Territory
 from ..data.structures import Structure
 from . import charts
 from .html import _ENV, Chart, pct, per_head
 from .safe import frame_csv, json_bytes, md_cell
 from .words import glossary, glossary_text
+from .workbook import write_report_bundle
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -227,7 +228,7 @@ def sweep_files(result: SweepResult) -> dict[str, bytes]:
 
 def write_sweep_reports(result: SweepResult, folder: str | Path) -> Path:
     """Write every report of ``result`` into ``folder`` (the sweep's own folder)."""
-    return write_bundle(folder, sweep_files(result), force=True)
+    return write_report_bundle(folder, sweep_files(result), force=True)
 
 
 def sweep(
