@@ -17,9 +17,14 @@ EXAMPLE = "revshare init mycountry"
 @click.command(epilog=f"Example: {EXAMPLE}")
 @click.argument("folder", type=click.Path(path_type=Path))
 @force_option("Write into a folder that is not empty, replacing the scaffold's files there.")
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Write the tables as one Excel workbook (FOLDER/FOLDER.xlsx), structures.toml beside it.",
+)
 @format_option
 @handle_errors
-def init(folder: Path, force: bool, fmt: str) -> None:
+def init(folder: Path, force: bool, xlsx: bool, fmt: str) -> None:
     """Write a new dataset to fill in: a placeholder country that validates and solves as written.
 
     FOLDER gets fields.csv, population.csv, regions.csv, structures.toml (one example structure
@@ -37,8 +42,8 @@ def init(folder: Path, force: bool, fmt: str) -> None:
     )
     from revshare.reports.safe import csv_bytes
 
-    files = scaffold_files()
-    write_scaffold(folder, force=force)
+    files = scaffold_files(f"{folder.resolve().name}.xlsx" if xlsx else None)
+    write_scaffold(folder, force=force, xlsx=xlsx)
     rows = [(name, len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()]
     where = shlex.quote(str(folder))
     emit(

@@ -277,3 +277,24 @@ def test_csv_and_json_list_the_files_written(tmp_path, fmt):
         name: (len((tmp_path / "d" / name).read_bytes()), hashlib.sha256(data).hexdigest())
         for name, data in scaffold.scaffold_files().items()
     }
+
+
+def test_init_xlsx_writes_one_workbook_that_validates_and_solves_as_the_csvs(folder, tmp_path):
+    """``--xlsx``: the tables are one workbook named after the folder, structures.toml beside it;
+    validate guides by sheet, and every structure gives the CSV scaffold's money."""
+    book = tmp_path / "wb"
+    code, _, stderr = run("init", str(book), "--xlsx")
+    assert (code, stderr) == (0, "")
+    assert sorted(p.name for p in book.iterdir()) == sorted(
+        ["wb.xlsx", "structures.toml", "README.md", "SOURCES.md", "manifest.json"]
+    )
+    code, stdout, _ = run("validate", str(book))
+    assert code == 0
+    assert "1. the population sheet of wb.xlsx:" in stdout
+    assert "population.csv:" not in stdout.split("Next steps", 1)[1].splitlines()[1]
+    from_csv, from_xlsx = revshare.load_dataset(folder), revshare.load_dataset(book)
+    assert set(from_csv.structures) == set(from_xlsx.structures)
+    for name in sorted(from_csv.structures)[:4]:
+        a = revshare.optimize(from_csv, name).regions["usd"]
+        b = revshare.optimize(from_xlsx, name).regions["usd"]
+        assert a.equals(b), name  # the same doubles: the workbook holds every digit

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ..atomic import write_bundle
 from ..errors import InputError, Problem
 from .dataset import Territory
 from .schema import SCHEMAS, column_dictionary_markdown
+from .workbook import write_dataset_workbook
 
 PLACEHOLDER = "PLACEHOLDER"
 """The mark of a scaffold figure in ``SOURCES.md``; replace each with the figure's source."""
@@ -266,21 +268,34 @@ def _sources() -> str:
     return "\n".join(lines) + "\n"
 
 
-def scaffold_files() -> dict[str, bytes]:
-    """The files of a new dataset folder, by name: the three CSVs, ``structures.toml``,
+def scaffold_files(workbook: str | None = None) -> dict[str, bytes]:
+    """The files of a new dataset folder, by name: the three CSVs (or, given a ``workbook`` name
+    such as ``"mycountry.xlsx"``, one workbook with a sheet for each), ``structures.toml``,
     ``README.md`` (the column dictionary and the examples) and ``SOURCES.md``."""
     files = {SCHEMAS[role].filename: _csv(role) for role in SCHEMAS}
+    if workbook is not None:
+        files = {workbook: _as_workbook(files)}
     files["structures.toml"] = _structures_toml().encode("utf-8")
     files["README.md"] = _readme().encode("utf-8")
     files["SOURCES.md"] = _sources().encode("utf-8")
     return files
 
 
+def _as_workbook(tables: Mapping[str, bytes]) -> bytes:
+    """The CSVs as one workbook, written by :func:`~revshare.data.workbook.write_dataset_workbook`
+    (structures.toml stays beside it, where it is easier to edit than in a sheet)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in tables.items():
+            (Path(tmp) / name).write_bytes(data)
+        return write_dataset_workbook(tmp, Path(tmp) / "dataset.xlsx").read_bytes()
+
+
 _NEW_FOLDER = "choose a new or empty folder"
 
 
-def write_scaffold(folder: str | Path, *, force: bool = False) -> Path:
-    """Write :func:`scaffold_files` into ``folder`` atomically (with a ``manifest.json``).
+def write_scaffold(folder: str | Path, *, force: bool = False, xlsx: bool = False) -> Path:
+    """Write :func:`scaffold_files` into ``folder`` atomically (with a ``manifest.json``); with
+    ``xlsx`` the tables are one workbook named after the folder (``mycountry/mycountry.xlsx``).
 
     Raises
     ------
@@ -304,7 +319,8 @@ def write_scaffold(folder: str | Path, *, force: bool = False) -> Path:
                 f"{_NEW_FOLDER}, or pass `force` to replace the scaffold's files",
             )
         )
-    return write_bundle(out, scaffold_files(), force=force)
+    workbook = f"{out.resolve().name}.xlsx" if xlsx else None
+    return write_bundle(out, scaffold_files(workbook), force=force)
 
 
 def _holds_anything(folder: Path) -> bool:
@@ -324,7 +340,13 @@ def next_steps(territory: Territory) -> tuple[str, ...]:
         "structures.toml": any(n.startswith(EXAMPLE_PREFIX) for n in territory.structures),
         "SOURCES.md": "population" in paths and _marked(Path(paths["population"]).parent),
     }
-    return tuple(f"{name}: {what}" for name, what in STEPS if pending[name])
+    book = Path(paths.get("population", "")).name.partition(":")[0]
+    where = (
+        {n: f"the {n.removesuffix('.csv')} sheet of {book}" for n in pending if n.endswith(".csv")}
+        if book.lower().endswith(".xlsx")
+        else {}
+    )
+    return tuple(f"{where.get(name, name)}: {what}" for name, what in STEPS if pending[name])
 
 
 def _marked(folder: Path) -> bool:
