@@ -33,9 +33,7 @@ def test_the_examples_cover_the_readme_and_the_tutorial():
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
 def test_page_examples_print_what_the_page_shows(page, tmp_path):
     compared = docs_examples.run_page(page, tmp_path)
-    assert not docs_examples.differences(compared), "\n\n".join(
-        docs_examples.differences(compared)
-    )
+    assert not docs_examples.differences(compared), "\n\n".join(docs_examples.differences(compared))
 
 
 @pytest.mark.slow
@@ -83,7 +81,9 @@ def test_outputs_match_exactly_except_elisions_and_timings(shown, printed, expec
 def test_update_rewrites_an_output_so_that_it_matches(shown, printed):
     new = docs_examples.rewrite(shown, printed)
     assert docs_examples.matches(new, printed)
-    assert sum(line.strip() == "..." for line in new) == sum(line.strip() == "..." for line in shown)
+    assert sum(line.strip() == "..." for line in new) == sum(
+        line.strip() == "..." for line in shown
+    )
 
 
 def test_update_rewrites_a_page_in_place(tmp_path, monkeypatch):

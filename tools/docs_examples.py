@@ -365,6 +365,15 @@ def rewrite(shown: list[str], printed: list[str]) -> list[str]:
     new = printed[: len(head)]
     at = len(head)
     end = len(printed) - len(tail)
+    if tail:  # the shown end starts where its first line's shape is last found (tables grow)
+        end = next(
+            (
+                i
+                for i in range(len(printed) - 1, at - 1, -1)
+                if _shape(printed[i]) == _shape(tail[0])
+            ),
+            end,
+        )
     for segment, elision in zip(middle, elisions, strict=False):
         new.append(elision)
         found = -1
@@ -392,7 +401,7 @@ def run_page(
 ) -> list[Output]:
     """Run a page's blocks in order in ``workdir``; return every output to compare."""
     prepare(page, workdir)
-    namespace: dict[str, object] = {"__name__": "__docs_example__"}
+    namespace: dict[str, object] = {"__name__": "__main__"}  # as a script run by itself
     compared: list[Output] = []
     for block in page.blocks:
         if block.runnable and (include_slow or not block.slow):
