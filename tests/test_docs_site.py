@@ -112,6 +112,27 @@ def test_api_reference_covers_every_public_name(site: Path) -> None:
             assert f'id="revshare.{name}"' in reference, name
 
 
+CITATION = re.compile(r"docs/([\w/-]+)\.md#([\w-]+)")
+
+
+def cited_sections() -> set[tuple[str, str]]:
+    """Every section of a docs page (``docs/<page>.md#<section>``) cited in code, tests or README."""
+    files = [ROOT / "README.md", ROOT / "cli.py"]
+    for folder in ("revshare", "revshare_cli", "tests"):
+        files += sorted((ROOT / folder).rglob("*.py"))
+    return {m for f in files for m in CITATION.findall(f.read_text(encoding="utf-8"))}
+
+
+def test_every_cited_section_of_the_docs_exists(site: Path) -> None:
+    missing = [
+        f"docs/{page}.md#{anchor}"
+        for page, anchor in sorted(cited_sections())
+        if not (site / f"{page}.html").is_file()
+        or f'id="{anchor}"' not in (site / f"{page}.html").read_text(encoding="utf-8")
+    ]
+    assert missing == []
+
+
 @pytest.mark.parametrize(
     ("html", "expected"),
     [
