@@ -23,7 +23,7 @@ runs as written from the top of a checkout and writes into the temporary directo
 first lines carry ``<!-- examples: workdir=empty -->`` starts from an empty folder (the tutorial).
 
 Comparison: exact, after removing trailing spaces and trailing blank lines; timings (a number
-followed by ``s``, ``ms`` or ``/s``) match within a factor of :data:`TIMING_FACTOR`.
+followed by ``s``, ``ms`` or ``/s``) match within a factor of ``TIMING_FACTOR`` (tools/docs_outputs.py).
 """
 
 from __future__ import annotations
@@ -41,15 +41,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TIMING_FACTOR = 10.0
-"""Two timings match when the larger is at most this many times the smaller."""
+from docs_outputs import Mismatch, matches, rewrite
 
+ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^```(\w*)\s*$")
 OPTIONS = re.compile(r"^<!--\s*(example|file|output)\s*:?\s*(.*?)\s*-->\s*$")
 PAGE_OPTIONS = re.compile(r"^<!--\s*examples:\s*(.*?)\s*-->\s*$")
-TIMING = re.compile(r"(\d+(?:\.\d+)?)(\s?)(ms|s|/s)\b")
-ELISION = "..."
 
 
 @dataclass
@@ -236,10 +233,6 @@ class Output:
     printed: list[str]
 
 
-class Mismatch(AssertionError):
-    """An example printed something other than its page shows."""
-
-
 def run_block(
     block: Block,
     workdir: Path,
@@ -284,112 +277,6 @@ def _run_python(block: Block, workdir: Path, namespace: dict[str, object]) -> li
     return [Output(block.output, 0, block.output.body, printed.getvalue().splitlines())]
 
 
-# ---- comparing ------------------------------------------------------------------------------
-
-
-def _normal(lines: list[str]) -> list[str]:
-    lines = [line.rstrip() for line in lines]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
-
-
-def _line_matches(shown: str, printed: str) -> bool:
-    if shown == printed:
-        return True
-    shown_times, printed_times = TIMING.findall(shown), TIMING.findall(printed)
-    if not shown_times or len(shown_times) != len(printed_times):
-        return False
-    if TIMING.sub("T", shown) != TIMING.sub("T", printed):
-        return False
-    for (a, _, unit_a), (b, _, unit_b) in zip(shown_times, printed_times, strict=True):
-        if unit_a != unit_b:
-            return False
-        low, high = sorted((float(a), float(b)))
-        if low == 0 or high / low > TIMING_FACTOR:
-            return high == low
-    return True
-
-
-def _segments(shown: list[str]) -> list[list[str]]:
-    segments: list[list[str]] = [[]]
-    for line in shown:
-        if line.strip() == ELISION:
-            segments.append([])
-        else:
-            segments[-1].append(line)
-    return segments
-
-
-def _find(segment: list[str], printed: list[str], start: int) -> int:
-    for at in range(start, len(printed) - len(segment) + 1):
-        if all(_line_matches(s, p) for s, p in zip(segment, printed[at:], strict=False)):
-            return at
-    return -1
-
-
-def matches(shown: list[str], printed: list[str]) -> bool:
-    """Whether ``printed`` is what ``shown`` shows (``...`` lines stand for any lines)."""
-    shown, printed = _normal(shown), _normal(printed)
-    segments = _segments(shown)
-    if len(segments) == 1:
-        return len(shown) == len(printed) and all(map(_line_matches, shown, printed))
-    head, *middle, tail = segments
-    if len(head) + len(tail) > len(printed):
-        return False
-    if not all(map(_line_matches, head, printed[: len(head)])):
-        return False
-    if tail and not all(map(_line_matches, tail, printed[len(printed) - len(tail) :])):
-        return False
-    at = len(head)
-    for segment in middle:
-        found = _find(segment, printed[: len(printed) - len(tail)], at)
-        if found < 0:
-            return False
-        at = found + len(segment)
-    return True
-
-
-def _shape(line: str) -> str:
-    return re.sub(r"[-\d.,%]+", "#", line).strip()
-
-
-def rewrite(shown: list[str], printed: list[str]) -> list[str]:
-    """The page's lines for ``printed``, keeping the page's ``...`` elisions where they were."""
-    printed = _normal(printed)
-    segments = _segments(_normal(shown))
-    if len(segments) == 1:
-        return printed
-    elisions = [line for line in shown if line.strip() == ELISION]
-    head, *middle, tail = segments
-    new = printed[: len(head)]
-    at = len(head)
-    end = len(printed) - len(tail)
-    if tail:  # the shown end starts where its first line's shape is last found (tables grow)
-        end = next(
-            (
-                i
-                for i in range(len(printed) - 1, at - 1, -1)
-                if _shape(printed[i]) == _shape(tail[0])
-            ),
-            end,
-        )
-    for segment, elision in zip(middle, elisions, strict=False):
-        new.append(elision)
-        found = -1
-        if segment:
-            found = next(
-                (i for i in range(at, end) if _shape(printed[i]) == _shape(segment[0])), -1
-            )
-        if found < 0:
-            raise Mismatch(f"cannot place the shown lines starting {segment[:1]} in the output")
-        new.extend(printed[found : found + len(segment)])
-        at = found + len(segment)
-    new.append(elisions[-1])
-    new.extend(printed[end:] if tail else [])
-    return new
-
-
 # ---- the whole page -------------------------------------------------------------------------
 
 
@@ -424,31 +311,20 @@ def differences(compared: list[Output]) -> list[str]:
 def update_page(page: Page, compared: list[Output]) -> bool:
     """Rewrite the page's shown outputs from live runs; return whether anything changed."""
     lines = page.path.read_text(encoding="utf-8").splitlines()
-    changed = [out for out in compared if not matches(out.shown, out.printed)]
-    bodies: dict[int, tuple[Block, list[str]]] = {}
-    for out in changed:
-        block = out.block
-        if block.lang != "console":
-            bodies[block.line] = (block, rewrite(out.shown, out.printed))
-            continue
-        outputs = [shown for _, shown in commands(block)]
-        outputs[out.index] = rewrite(out.shown, out.printed)
-        if block.line in bodies:
-            previous = commands(Block(block.page, 0, "console", bodies[block.line][1]))
-            outputs = [
-                new if i == out.index else old[1]
-                for i, (new, old) in enumerate(zip(outputs, previous, strict=True))
-            ]
-        body = []
-        for (command, _), shown in zip(commands(block), outputs, strict=True):
-            body.extend([f"$ {command}", *shown])
-        bodies[block.line] = (block, body)
-    for line in sorted(bodies, reverse=True):
-        block, body = bodies[line]
+    stale = [out for out in compared if not matches(out.shown, out.printed)]
+    blocks = {out.block.line: out.block for out in stale}
+    for line in sorted(blocks, reverse=True):  # from the end, so that earlier lines stay put
+        block = blocks[line]
+        fresh = {o.index: rewrite(o.shown, o.printed) for o in stale if o.block is block}
+        body = fresh.get(0, [])
+        if block.lang == "console":
+            body = []
+            for index, (command, shown) in enumerate(commands(block)):
+                body += [f"$ {command}", *fresh.get(index, shown)]
         lines[line : line + len(block.body)] = body
-    if bodies:
+    if blocks:
         page.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return bool(bodies)
+    return bool(blocks)
 
 
 def main(argv: list[str] | None = None) -> int:
