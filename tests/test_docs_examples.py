@@ -39,8 +39,11 @@ def test_every_shown_command_is_an_example_that_runs():
         if b.lang not in ("console", "sh") and b.body and b.body[0].startswith("$ ")
     ]
     assert hidden == []
-    skipped = [page.name for page in ALL_PAGES for b in page.blocks if "skip" in b.options]
-    assert skipped == ["README.md", "docs/howto/cluster.md"]  # a cluster's address: none here
+    # a block that cannot run here says why (skip=needs-a-dask-cluster, skip=interactive)
+    unexplained = [b.name for page in ALL_PAGES for b in page.blocks if b.options.get("skip") == ""]
+    assert unexplained == []
+    skipped = [b for page in ALL_PAGES for b in page.blocks if "skip" in b.options]
+    assert len(skipped) <= 10  # skipping is the exception
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])

@@ -15,7 +15,8 @@ page may hold:
 
 Options, in an HTML comment just before a block (invisible on the site):
 ``<!-- example: exit=3 -->`` (the expected exit status of its commands, default 0), ``slow``
-(run only by the slow tests), ``skip`` (never run: needs a cluster or a network).
+(run only by the slow tests), ``skip=REASON`` (never run, e.g. ``skip=needs-a-dask-cluster``,
+``skip=interactive`` for a shell's completion).
 
 Working directory: every page runs in a fresh temporary directory. By default it holds links to
 the checkout's ``data/`` and ``docs/``, so that ``revshare optimize data/iraq --out reports/x``
