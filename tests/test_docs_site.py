@@ -6,9 +6,12 @@ navigation, a docstring mkdocstrings cannot render, a command mkdocs-click canno
 
 from __future__ import annotations
 
+import ast
+import io
 import re
 import subprocess
 import sys
+import tokenize
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -131,6 +134,32 @@ def test_every_cited_section_of_the_docs_exists(site: Path) -> None:
         or f'id="{anchor}"' not in (site / f"{page}.html").read_text(encoding="utf-8")
     ]
     assert missing == []
+
+
+def comments_and_docstrings(path: Path) -> list[str]:
+    """The comments and docstrings of a Python file (what cites the design)."""
+    source = path.read_text(encoding="utf-8")
+    texts = [
+        tok.string
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            texts.append(ast.get_docstring(node) or "")
+    return texts
+
+
+def test_code_cites_the_docs_not_files_outside_the_repository() -> None:
+    outside = re.compile(r"\b(DESIGN|RELIABILITY)\.md\b")
+    citing = [
+        f"{path.relative_to(ROOT)}: {text.strip()[:60]}"
+        for folder in ("revshare", "revshare_cli", "tests")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for text in comments_and_docstrings(path)
+        if outside.search(text)
+    ]
+    assert citing == []
 
 
 @pytest.mark.parametrize(
