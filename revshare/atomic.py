@@ -1,5 +1,5 @@
 """Writing files and folders atomically, so that a crash or kill leaves the old content or the new,
-complete (RELIABILITY.md section 4: O7, O8).
+complete (docs/design.md#safe-reports).
 
 Low in the layers (beside the data layer) so that anything that writes files, the sweep's chunk
 streaming, generated datasets and the reports, can use it without importing the reports.

@@ -1,4 +1,4 @@
-"""The exception hierarchy: one class per exit code of DESIGN.md section 9.
+"""The exception hierarchy: one class per exit code (docs/concepts.md#exit-codes-and-errors).
 
 Every exception carries what the command line prints; the command line only formats it.
 """

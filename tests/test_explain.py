@@ -1,5 +1,5 @@
 """Infeasible structures: minimal conflicting rules and the cheapest concession, checked three ways
-(RELIABILITY.md I18): the conflict is infeasible alone, dropping any member makes it feasible, and
+(docs/design.md#explaining-infeasibility): the conflict is infeasible alone, dropping any member makes it feasible, and
 the concession makes the whole structure solve."""
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_hand_computed(
     assert lc.core_empty == (epsilon < 0)
     assert min(gm.excesses(game, lc.allocation).values()) == pytest.approx(epsilon, abs=TOL)
     nu = gm.nucleolus(game, config)
-    # CBC's values carry 8 significant digits (RELIABILITY.md, finding 3)
+    # CBC's values carry 8 significant digits (docs/design.md#cbcs-eight-digits)
     assert nu.allocation == pytest.approx(nucleolus, rel=1e-7, abs=TOL)
     assert nu.levels[0] == pytest.approx(epsilon, abs=TOL)
     assert nu.method == "enumeration"

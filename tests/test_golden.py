@@ -1,4 +1,4 @@
-"""Golden scenarios computed by hand (RELIABILITY.md section 8, item 16).
+"""Golden scenarios computed by hand (docs/design.md#invariants-the-tests-prove).
 
 Each folder under ``tests/golden/`` holds ``fields.csv``, ``population.csv`` and ``regions.csv``,
 and ``expected.toml`` with the structure, the price, and for the centre and each region (and some

@@ -1,4 +1,4 @@
-"""The HTML reports are self-contained and safe (RELIABILITY.md O2, O5), charts included."""
+"""The HTML reports are self-contained and safe (docs/design.md#safe-reports), charts included."""
 
 from __future__ import annotations
 

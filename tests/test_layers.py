@@ -1,4 +1,4 @@
-"""The layers point down only (DESIGN.md section 10) and start-up loads only what is used.
+"""The layers point down only (docs/design.md#layers) and start-up loads only what is used.
 
 The import contract in pyproject.toml (``[tool.importlinter]``) is checked here as in CI, and
 checked to fail: on a copy of the package with an import that runs back up a layer, one that

@@ -1,9 +1,9 @@
-"""Property-based tests of the money invariants (RELIABILITY.md section 5), for both solvers.
+"""Property-based tests of the money invariants (docs/design.md#invariants-the-tests-prove), for both solvers.
 
 Every property builds territories in memory from generated data (1 to 8 regions, 1 to 3 factions,
 populations 1 to 1e8 a cell, revenue 1e3 to 1e13 USD a year through ``annual_revenue_usd``, names
 in Latin and Arabic script) and checks the solved allocation against an oracle written here from
-DESIGN.md section 4, never against the library's own verifier. Tolerances are the allocation's
+docs/concepts.md#the-deal, never against the library's own verifier. Tolerances are the allocation's
 ``verification.tolerance_usd`` unless a property says otherwise.
 
 A structure whose rules cannot all hold may raise ``InfeasibleError`` (then the other solver must
@@ -379,7 +379,7 @@ def cell_money(a: revshare.Allocation) -> dict[tuple[str, str], float]:
 
 
 def rule_violations(case: Case, s: revshare.Structure, a: revshare.Allocation) -> list[str]:
-    """Every rule of DESIGN.md section 4 recomputed from the case's own data."""
+    """Every rule of docs/concepts.md#the-deal recomputed from the case's own data."""
     tol = a.verification.tolerance_usd
     x = cell_money(a)
     assert set(x) == {(r, f) for r, f, _ in case.cells}

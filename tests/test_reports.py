@@ -1,4 +1,4 @@
-"""Reports are safe to open (RELIABILITY.md section 4) and written atomically."""
+"""Reports are safe to open (docs/design.md#safe-reports) and written atomically."""
 
 from __future__ import annotations
 

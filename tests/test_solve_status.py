@@ -1,4 +1,4 @@
-"""The status contract (RELIABILITY.md sections 0 and 6): only a proven, verified optimum is ever
+"""The status contract (docs/design.md#a-solvers-optimal-is-not-a-proof): only a proven, verified optimum is ever
 returned; every other outcome is a typed exception with its exit code.
 
 The iteration-limit tests first prove that the trap is real: PuLP itself reports ``Optimal`` for

@@ -1,4 +1,4 @@
-"""Mutation tests of the independent verifier (RELIABILITY.md section 8, item 5).
+"""Mutation tests of the independent verifier (docs/design.md#verification).
 
 Each test solves a small structure with HiGHS, checks that the verifier accepts the answer as it
 is, then feeds it a mutated copy of the money per cell and checks that the mutation, and only the
@@ -90,7 +90,7 @@ FOUR = territory({"A": 1_000, "B": 3_000, "C": 7_000, "D": 20_000}, {"B": 5_000_
 R11_REVENUE = 12_345_678_912.345
 HALVES = territory({"A": 1, "B": 1}, {"A": R11_REVENUE})
 PLAIN = revshare.Structure(name="plain")
-# R11 of RELIABILITY.md: A is held at a cap of 1,234,567,891.2345 (a tenth of the revenue).
+# docs/design.md#cbcs-eight-digits: A is held at a cap of 1,234,567,891.2345 (a tenth of the revenue).
 R11 = territory({"A": 1, "B": 19}, {"A": R11_REVENUE})
 R11_CAP = revshare.Structure(name="r11", derivation=0.06, per_capita_cap=2.0)
 
@@ -215,7 +215,7 @@ def test_r11_eight_digit_values_break_the_cap_at_the_highs_tolerance():
     x, g = solved(R11, R11_CAP)
     assert x[0] == pytest.approx(R11_REVENUE / 10, abs=1e-3)  # A at its cap
     x8, g8 = eight_digits(x), float(f"{g:.8g}")
-    assert x8[0] == 1_234_567_900.0  # 8.7655 USD above the cap, as in RELIABILITY.md R11
+    assert x8[0] == 1_234_567_900.0  # 8.7655 USD above the cap (docs/design.md#cbcs-eight-digits)
     assert residual(R11, R11_CAP, x8, g8, "cap[A/x]") == pytest.approx(8.7655, abs=1e-3)
     assert violated(R11, R11_CAP, x8, g8, HIGHS_RELATIVE) == {"budget", "cap[A/x]"}
     assert_rejected(R11, R11_CAP, x8, g8, HIGHS_RELATIVE)

@@ -16,7 +16,7 @@ in the original units) and returns tidy tables. Choices that shape the answer, s
   Differences of at most :data:`INDIFFERENCE_USD_PER_HEAD` are indifference. Factions and blocs
   rank the structures by their own money per head in the same view.
 - **Acceptance.** A bloc accepts a structure when its direct money is at least its outside option
-  (what it would have by seceding, DESIGN.md section 4), within the same tolerance as the
+  (what it would have by seceding, docs/concepts.md#leaving), within the same tolerance as the
   ``secession_proof`` metric of :func:`revshare.analyses.optimize`; the centre's slice is not counted,
   since a bloc that secedes would have to pay for its own state. "Every bloc accepts" is then
   exactly the allocation's ``secession_proof``.
@@ -105,7 +105,7 @@ class Comparison:
         ``cells`` adds ``region, faction, bloc``; ``blocs`` adds ``outside_option_usd,
         surplus_over_secession_usd, accepts``.
     metrics : one row per structure: ``structure, source, objective, status, feasible, reason,
-        centre_usd, centre_per_head_usd`` and the metrics of DESIGN.md section 7 (NaN when
+        centre_usd, centre_per_head_usd`` and the metrics of docs/concepts.md#metrics (NaN when
         infeasible).
     rankings : ``level`` (``faction`` or ``bloc``), ``group, structure, usd_per_head, rank``.
     pairwise : ``a, b, prefer_a, prefer_b, indifferent, winner`` (population; ``None``: tie).

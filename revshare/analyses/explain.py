@@ -1,4 +1,4 @@
-"""Infeasible structures explained in policy terms (RELIABILITY.md section 7).
+"""Infeasible structures explained in policy terms (docs/design.md#explaining-infeasibility).
 
 Two answers, both verified:
 

@@ -1,4 +1,4 @@
-"""Fear of domination: what each group is guaranteed if others capture the centre (DESIGN.md 12).
+"""Fear of domination: what each group is guaranteed if others capture the centre (docs/concepts.md#guarantees-the-fear-of-domination).
 
 A structure's *entrenched* rules bind any government; the rest (and its objective) describe what a
 fair centre does. A group's **guarantee** is the least money it can receive under the entrenched

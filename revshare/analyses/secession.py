@@ -1,4 +1,4 @@
-"""The secession referendum after N years (Sudan 2005's clause; DESIGN.md section 12).
+"""The secession referendum after N years (Sudan 2005's clause; docs/design.md#guarantees-coalitions-and-power).
 
 Each bloc (or each region) judges the deal by what it delivered during the interim period: the
 periods of the price path that start before the vote, ``vote_after`` years in. Its money over

@@ -165,7 +165,7 @@ class Territory:
     def coalition_options(self, price: float | None, members: np.ndarray) -> np.ndarray:
         """``O_S`` before the cost of statehood, for each coalition (a row of the 0/1 matrix
         ``members``, one column per bloc in the order of ``blocs``): its blocs' own revenue, fees
-        between its members netted, fees to and from outsiders kept (DESIGN.md section 12)."""
+        between its members netted, fees to and from outsiders kept (docs/concepts.md#leaving)."""
         c = self._layout
         fields = self.field_revenue_at(np.array([price or 0.0]))
         bloc = (fields @ c.region_of_field @ c.bloc_of_region)[0]
@@ -178,7 +178,7 @@ class Territory:
 
     def outside_options(self, price: float | None) -> pd.Series:
         """``O_b``: what each bloc would have by leaving: its own fields' revenue, minus the transit
-        fees it pays, plus the fees it receives (DESIGN.md section 4)."""
+        fees it pays, plus the fees it receives (docs/concepts.md#leaving)."""
         return pd.Series(self.money(np.array([price or 0.0])).outside[0], index=self.blocs)
 
 

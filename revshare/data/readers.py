@@ -1,7 +1,7 @@
 """Read and validate a dataset, reporting every problem at once.
 
 :func:`read_dataset` reads ``fields.csv``, ``population.csv``, the optional ``regions.csv`` and
-``structures.toml`` (DESIGN.md section 3), checks them against :mod:`revshare.data.schema` and against
+``structures.toml`` (docs/design.md#the-model), checks them against :mod:`revshare.data.schema` and against
 each other, and either returns a :class:`RawDataset` or raises one
 :class:`~revshare.errors.InputError` listing every problem (at most 50, then one saying how many
 more were cut), in file-then-line order. ``line`` is the physical line where the record starts

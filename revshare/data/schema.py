@@ -638,7 +638,7 @@ _IGNORABLE = re.compile(
 )
 _ANY_SPACE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Spelling variants that make two Arabic-script names look alike: tatweel, alef and yeh forms,
-# teh marbuta and heh, Persian keheh and yeh (RELIABILITY.md D7). Folded only to compare names.
+# teh marbuta and heh, Persian keheh and yeh (docs/design.md#reading-input). Folded only to compare names.
 _ARABIC_FOLD = str.maketrans(
     {
         "\u0640": "",

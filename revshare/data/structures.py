@@ -1,4 +1,4 @@
-"""Structures: named sets of sharing rules (DESIGN.md section 4), the presets, and TOML loading.
+"""Structures: named sets of sharing rules (docs/concepts.md#the-deal), the presets, and TOML loading.
 
 A :class:`Structure` is a frozen bag of parameters. :mod:`revshare.model.lp` turns each parameter into
 named linear constraints. Built-in presets live in :data:`PRESETS`; a dataset adds its own in
@@ -57,7 +57,7 @@ class Structure:
     Every fraction is of total annual revenue ``V`` (``central_share``, ``derivation``,
     ``bloc_retention``), of distributable revenue ``D = V - g`` (``bloc_share``, ``faction_share``,
     the per-head floor and cap), or of the sharing pool after derivation (``damage_allotment``).
-    See DESIGN.md section 4 for the constraint each parameter adds.
+    See docs/concepts.md#the-deal for the constraint each parameter adds.
 
     Ranges (every number finite; ``true``/``false`` is not a number; anything else is an
     :class:`~revshare.errors.InputError` naming the parameter):

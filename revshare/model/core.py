@@ -1,6 +1,6 @@
 """The built model's data: the PuLP problem, its variables and the data in model units.
 
-Units (DESIGN.md section 4). The model never sees raw dollars. Money is divided by ``scale``, a
+Units (docs/design.md#the-model). The model never sees raw dollars. Money is divided by ``scale``, a
 power of ten chosen so that total revenue ``v = V / scale`` lies in [100, 1000). The decision
 variable of a spending group (a region when it spends equally per head, else a cell) is ``z_k``:
 what the whole country would receive if everybody got group k's money per head, so

@@ -1,4 +1,4 @@
-"""Build the named PuLP model of a Structure on a Territory (DESIGN.md section 4).
+"""Build the named PuLP model of a Structure on a Territory (docs/concepts.md#the-deal).
 
 Units. The model never sees raw dollars. Money is divided by ``scale``, a power of ten chosen so
 that total revenue ``v = V / scale`` lies in [100, 1000). The decision variable of a spending group
@@ -6,7 +6,7 @@ that total revenue ``v = V / scale`` lies in [100, 1000). The decision variable 
 receive if everybody got group k's money per head, so ``x_k = pi_k * z_k`` with ``pi_k`` the group's
 population share. Per-head floors and caps then have coefficient 1, and the only small
 coefficients are the population shares in sums, which :func:`build_model` checks against the
-solvers' tolerances (RELIABILITY.md, finding 4).
+solvers' tolerances (docs/design.md#tiny-coefficients-and-scaling).
 
 Each rule is a small function that adds its constraints, each named after the rule and its subject
 (``floor[Kirkuk]``), so that binding and conflicting rules can be named in the user's words.

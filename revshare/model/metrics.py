@@ -109,7 +109,7 @@ def metrics(
     region_revenue: pd.Series,
     regions: pd.DataFrame,
 ) -> dict[str, float | bool | dict[str, float]]:
-    """The headline metrics of DESIGN.md section 7."""
+    """The headline metrics (docs/concepts.md#metrics)."""
     per_head = (cells["usd"] / cells["population"]).to_numpy()
     positive = per_head[per_head > 0]
     producing = region_revenue[region_revenue > 0]

@@ -1,4 +1,4 @@
-"""Objectives (DESIGN.md section 5), one function each, registered by name.
+"""Objectives (docs/concepts.md#the-deal), one function each, registered by name.
 
 An objective only adds its auxiliary variables and constraints to the model it is handed and returns
 the expression to optimise; :mod:`revshare.solve.solver` owns solving and tie-breaking. Money objectives

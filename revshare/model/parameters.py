@@ -1,4 +1,4 @@
-"""Today's structure parameters as rule kinds, one registry entry each (DESIGN.md section 4).
+"""Today's structure parameters as rule kinds, one registry entry each (docs/design.md#the-model).
 
 Each :class:`ParameterRule` holds everything one parameter means: its named rows in the model
 (``build``), its residual in USD recomputed from the data and the money per cell for the

@@ -165,7 +165,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def report_md(a: Allocation) -> str:
-    """A readable Markdown report; every name is escaped (RELIABILITY.md O3)."""
+    """A readable Markdown report; every name is escaped (docs/design.md#safe-reports)."""
     s = a.structure
     m = a.metrics
     lines = [

@@ -4,7 +4,7 @@
 Every format names the view of money per head it shows. The CSV is the long table, one row per
 structure and group (faction or bloc), with a row of its own for each structure without a
 verified allocation, so that none disappears. Text cells are neutralised against formula
-injection (RELIABILITY.md O1), the JSON is strict (O4), Markdown cells are escaped (O3) and the
+injection (docs/design.md#safe-reports), the JSON is strict (O4), Markdown cells are escaped (O3) and the
 HTML is escaped and sandboxed (O2, :mod:`revshare.reports.html`).
 """
 
@@ -184,7 +184,7 @@ def _verdict(c: Comparison, cell: Callable[[str], str] = md_cell) -> list[str]:
 
 
 def comparison_md(c: Comparison) -> str:
-    """A readable Markdown report; every name is escaped (RELIABILITY.md O3)."""
+    """A readable Markdown report; every name is escaped (docs/design.md#safe-reports)."""
     lines = [
         f"# Comparison of {len(c.structures)} structures on {md_cell(c.dataset)}",
         "",

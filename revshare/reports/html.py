@@ -1,6 +1,6 @@
 """Self-contained HTML reports: one allocation (``revshare optimize``) or a comparison.
 
-Safety (RELIABILITY.md O2, O5): templates are rendered by Jinja2 with autoescaping on for every
+Safety (docs/design.md#safe-reports): templates are rendered by Jinja2 with autoescaping on for every
 template, so every name from the data is HTML-escaped; nothing is marked safe. Each page carries a
 Content-Security-Policy (``default-src 'none'; style-src 'unsafe-inline'; img-src data:``, plus
 ``base-uri`` and ``form-action`` ``'none'``, which do not fall back to ``default-src``) that

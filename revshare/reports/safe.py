@@ -1,4 +1,4 @@
-"""Making report files safe to open (RELIABILITY.md section 4: O4); they are written atomically
+"""Making report files safe to open (docs/design.md#safe-reports); they are written atomically
 by :mod:`revshare.atomic`."""
 
 from __future__ import annotations

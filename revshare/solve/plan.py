@@ -2,7 +2,7 @@
 carry it out, and the sweep engine (:mod:`revshare.solve.engine`) follows it at many prices.
 
 Ties. A linear program can have many optimal allocations and a solver picks one by the order of
-its columns, which would make the answer depend on names (RELIABILITY.md, finding 5). revshare
+its columns, which would make the answer depend on names (docs/design.md#ties-must-not-depend-on-names). revshare
 therefore solves in stages, each keeping the previous optimum to :func:`tolerance`:
 
 1. the structure's objective (or, for ``nash``, its tangent cuts; then each bloc's money is kept);

@@ -1,6 +1,6 @@
 """Solving: solver choice, its options, and the one table of real statuses.
 
-PuLP reports "Optimal" for runs stopped by a time or iteration limit (RELIABILITY.md, finding 1),
+PuLP reports "Optimal" for runs stopped by a time or iteration limit (docs/design.md#a-solvers-optimal-is-not-a-proof),
 so the real status is read from the solver itself and mapped once, in :data:`HIGHS_STATUS` and
 :func:`_cbc_status`, into a small :class:`Status`. Only ``Status.OPTIMAL`` is ever read further.
 
@@ -29,7 +29,7 @@ from .cbc import TimedCbc, check_option
 
 SOLVERS = ("highs", "cbc")
 # Relative precision each solver's values can be trusted to: HiGHS in-process returns doubles; CBC
-# is read back from a solution file printed with 8 significant digits (RELIABILITY.md, finding 3).
+# is read back from a solution file printed with 8 significant digits (docs/design.md#cbcs-eight-digits).
 PRECISION = {"highs": 1e-11, "cbc": 2e-8}
 DUAL_EPSILON = 1e-9
 # Both solvers meet every row to this absolute tolerance (model money units).

@@ -2,7 +2,7 @@
 
 Nothing here reads the solver's rows, slacks or duals: every rule of the structure is recomputed
 from the Territory and the money per cell, so a solver that stopped early, dropped a coefficient
-or rounded its output (RELIABILITY.md, findings 1, 3 and 4) is caught before anything is reported.
+or rounded its output (docs/design.md#reliability-rules) is caught before anything is reported.
 """
 
 from __future__ import annotations
