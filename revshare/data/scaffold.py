@@ -30,7 +30,7 @@ from .workbook import write_dataset_workbook
 PLACEHOLDER = "PLACEHOLDER"
 """The mark of a scaffold figure in ``SOURCES.md``; replace each with the figure's source."""
 
-REGIONS = ("Highland", "Riverside", "Coast", "Desert")
+REGIONS = ("Region A", "Region B", "Region C", "Region D")
 FACTIONS = ("Group A", "Group B")
 FIELDS = ("Field 1", "Field 2", "Field 3")
 EXAMPLE_PREFIX = "example-"
@@ -41,29 +41,29 @@ EXAMPLE_PREFIX = "example-"
 _TABLES: dict[str, tuple[tuple[str, ...], ...]] = {
     "population": (
         ("region", "faction", "population"),
-        ("Highland", "Group A", "900000"),
-        ("Highland", "Group B", "100000"),
-        ("Riverside", "Group A", "1400000"),
-        ("Riverside", "Group B", "600000"),
-        ("Coast", "Group A", "300000"),
-        ("Coast", "Group B", "1200000"),
-        ("Desert", "Group B", "500000"),
+        ("Region A", "Group A", "900000"),
+        ("Region A", "Group B", "100000"),
+        ("Region B", "Group A", "1400000"),
+        ("Region B", "Group B", "600000"),
+        ("Region C", "Group A", "300000"),
+        ("Region C", "Group B", "1200000"),
+        ("Region D", "Group B", "500000"),
     ),
     "regions": (
         ("region", "bloc", "area_km2", "need_index", "damage", "baseline_usd_per_capita",
          "min_usd_per_capita", "max_usd_per_capita", "coastal"),
-        ("Highland", "north", "40000", "0.8", "0", "300", "", "", "false"),
-        ("Riverside", "north", "25000", "1", "1", "250", "", "", "false"),
-        ("Coast", "south", "30000", "0.9", "0", "400", "", "5000", "true"),
-        ("Desert", "south", "90000", "1.5", "2", "100", "50", "", "false"),
+        ("Region A", "north", "40000", "0.8", "0", "300", "", "", "false"),
+        ("Region B", "north", "25000", "1", "1", "250", "", "", "false"),
+        ("Region C", "south", "30000", "0.9", "0", "400", "", "5000", "true"),
+        ("Region D", "south", "90000", "1.5", "2", "100", "50", "", "false"),
     ),
     "fields": (
         ("field", "region", "production_bpd", "share", "cost_usd_per_bbl", "government_take",
          "transit_fee_usd_per_bbl", "export_via"),
-        ("Field 1", "Highland", "150000", "1", "12", "0.9", "2", "south"),
-        ("Field 2", "Riverside", "200000", "0.5", "8", "1", "", ""),
-        ("Field 2", "Coast", "200000", "0.5", "8", "1", "", ""),
-        ("Field 3", "Desert", "50000", "1", "15", "0.95", "", ""),
+        ("Field 1", "Region A", "150000", "1", "12", "0.9", "2", "south"),
+        ("Field 2", "Region B", "200000", "0.5", "8", "1", "", ""),
+        ("Field 2", "Region C", "200000", "0.5", "8", "1", "", ""),
+        ("Field 3", "Region D", "50000", "1", "15", "0.95", "", ""),
     ),
 }  # fmt: skip
 ROWS: dict[str, tuple[dict[str, str], ...]] = {

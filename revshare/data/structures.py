@@ -203,7 +203,7 @@ PRESETS: dict[str, Structure] = {
         name="partition",
         description="Each bloc becomes a state and keeps its own fields' revenue, net of transit "
         "fees paid to neighbours for export.",
-        citation="Outside option of DESIGN.md section 4; transit fees as in the 2012 Sudan-South "
+        citation="The outside option (docs/concepts.md#leaving); transit fees as in the 2012 Sudan-South "
         "Sudan oil agreement (9.10-11.00 USD a barrel).",
         central_share=(0.0, 0.0),
         secession_proof=True,

@@ -469,7 +469,7 @@ PARAMETER_RULES: dict[str, ParameterRule] = {
             _coalition,
             _coalition_residual,
             "the coalition {subject} gets at least what it would have as one new state",
-            "the core of the secession game (DESIGN.md section 12); Sudan's north-south talks, "
+            "the core of the secession game (docs/concepts.md#leaving); Sudan's north-south talks, "
             "Iraq's regions",
         ),
         ParameterRule(
@@ -478,7 +478,7 @@ PARAMETER_RULES: dict[str, ParameterRule] = {
             _secession,
             _secession_residual,
             "bloc {subject} gets at least its outside option less a secession cost of {value}",
-            "the outside option of partition (DESIGN.md section 4); Sudan's 2011 referendum",
+            "the outside option of partition (docs/concepts.md#leaving); Sudan's 2011 referendum",
         ),
     )
 }
