@@ -27,6 +27,7 @@ from .options import (
     overrides_option,
     price_option,
     solving_options,
+    structure_option,
     vote_model_option,
 )
 from .periods import EXAMPLE as PERIODS_EXAMPLE
@@ -183,13 +184,7 @@ def convention(
 
 @main.command(epilog=f"Example: {EXAMPLES['ratify']}")
 @dataset_options
-@click.option(
-    "--structure",
-    "-s",
-    required=True,
-    help="The proposal: a structure name or .toml.",
-    shell_complete=complete_structure,
-)
+@structure_option("The proposal: a structure name or .toml.", required=True)
 @click.option(
     "--status-quo",
     required=True,
@@ -362,7 +357,9 @@ def validate(
         ]
         lines += [f"preset {n} cannot apply: {r}" for n, r in result.presets_not_applicable.items()]
         if result.next_steps:
-            lines.append("\nNext steps (placeholders of `revshare init` remain; validate after each):")
+            lines.append(
+                "\nNext steps (placeholders of `revshare init` remain; validate after each):"
+            )
             lines += [f"{i}. {step}" for i, step in enumerate(result.next_steps, 1)]
         return "\n".join(lines)
 

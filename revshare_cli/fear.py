@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from . import choices
-from .completion import complete_structure
 from .failures import handle_errors
 from .inputs import load, refuse_existing
 from .options import (
@@ -27,6 +26,7 @@ from .options import (
     overrides_option,
     price_option,
     structure_names,
+    structure_option,
     structures_option,
     vote_model_option,
 )
@@ -251,14 +251,7 @@ def power(
 
 @click.command(epilog=f"Example: {EXAMPLES['secession']}")
 @dataset_options
-@click.option(
-    "--structure",
-    "-s",
-    "structure",
-    required=True,
-    help="A structure name or .toml.",
-    shell_complete=complete_structure,
-)
+@structure_option("A structure name or .toml.", required=True)
 @click.option(
     "--periods",
     "periods_file",

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from . import choices
-from .completion import complete_structures
+from .completion import complete_structure, complete_structures
 
 FORMATS = ("table", "csv", "json")
 """What a command prints on stdout."""
@@ -68,6 +68,18 @@ solver_options_option = click.option(
 solving_options = stack(solver_option, cross_check_option, time_limit_option, solver_options_option)
 """The options of every command that solves: which solver, a cross-check, a time limit, and
 options passed to the solver."""
+
+
+def structure_option(
+    help: str = "A preset or dataset structure name, or a .toml file.", *, required: bool = False
+) -> Decorator:
+    """``--structure/-s NAME|FILE.toml``: one structure (``federation`` unless ``required``),
+    completed in the shell from the presets and the dataset's own structures."""
+    default = {"required": True} if required else {"default": "federation", "show_default": True}
+    return click.option(
+        "--structure", "-s", "structure", help=help, shell_complete=complete_structure, **default
+    )
+
 
 structures_option = click.option(
     "--structures",

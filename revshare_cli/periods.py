@@ -9,7 +9,6 @@ import click
 
 import revshare
 
-from .completion import complete_structure
 from .failures import handle_errors
 from .inputs import load, refuse_existing
 from .options import (
@@ -21,6 +20,7 @@ from .options import (
     out_option,
     overrides_option,
     stack,
+    structure_option,
     time_limit_option,
 )
 
@@ -141,14 +141,7 @@ def run_periods(
 
 @click.command(epilog=f"Example: {EXAMPLE}")
 @dataset_options
-@click.option(
-    "--structure",
-    "-s",
-    default="federation",
-    show_default=True,
-    help="A preset or dataset structure name, or a .toml file.",
-    shell_complete=complete_structure,
-)
+@structure_option()
 @click.option(
     "--periods",
     "periods_file",

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from revshare.analyses.sweep import SweepResult
 
 from . import choices
-from .completion import complete_structure
 from .failures import fail, handle_errors, pairs, usage
 from .inputs import load, price_notice, refuse_existing
 from .options import (
@@ -29,6 +28,7 @@ from .options import (
     price_option,
     solving_options,
     structure_names,
+    structure_option,
     structures_option,
 )
 from .periods import MOVED, fund_of, fund_options, run_periods
@@ -42,14 +42,7 @@ EXAMPLES = {
 
 @click.command(epilog=f"Example: {EXAMPLES['optimize']}")
 @dataset_options
-@click.option(
-    "--structure",
-    "-s",
-    default="federation",
-    show_default=True,
-    help="A preset or dataset structure name, or a .toml file.",
-    shell_complete=complete_structure,
-)
+@structure_option()
 @price_option
 @overrides_option("Override a structure parameter; repeatable (e.g. --set central_share=0).")
 @solving_options
