@@ -462,3 +462,23 @@ def test_time_limit_applies_to_each_solve_not_to_the_engine_lifetime():
         solved = engine.solve(t.money(prices))
         assert all(s.value == "optimal" for s in solved.status)
     assert engine.h.getRunTime() > limit  # the limit would have been spent without the reset
+
+
+@pytest.mark.parametrize(
+    ("prices", "header", "count", "no_revenue"),
+    [
+        ("0,60,80", "iraq: 3 scenarios, oil price 0.00 to 80.00 USD/bbl", "3 scenarios", True),
+        ("80", "iraq: 1 scenario, oil price 80.00 USD/bbl", "1 scenario,", False),
+    ],
+)
+def test_the_terminal_summary_names_what_was_swept(iraq, prices, header, count, no_revenue):
+    """Issue 15: a header (dataset, scenarios, price range), "1 scenario" in the singular, and the
+    share of scenarios with no revenue shown when there is one."""
+    from revshare.data.scenarios import price_grid
+    from revshare.reports.sweep import sweep_table
+
+    text = sweep_table(revshare.sweep(iraq, ["federation"], price_grid(prices)))
+    lines = text.splitlines()
+    assert lines[0] == header
+    assert lines[1].startswith(f"federation: {count}")
+    assert ("no revenue" in lines[1]) is no_revenue

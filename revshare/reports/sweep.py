@@ -99,19 +99,45 @@ def _structures_table(result: SweepResult) -> pd.DataFrame:
     return t
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _header(result: SweepResult) -> str:
+    """What was swept: the dataset, how many scenarios and the range of their prices."""
+    prices = result.results["price"]
+    span = (
+        f"oil price {prices.min():,.2f} to {prices.max():,.2f} USD/bbl"
+        if prices.min() != prices.max()
+        else f"oil price {prices.min():,.2f} USD/bbl"
+    )
+    points = result.results[["scenario", "period"]].drop_duplicates()
+    grid = f"; {len(result.structures):,} pairs of structure and parameter point" * bool(
+        result.parameters
+    )
+    return (
+        f"{result.provenance.get('dataset', '')}: {_count(len(points), 'scenario')}, {span}{grid}"
+    )
+
+
 def sweep_table(result: SweepResult) -> str:
     """A plain-text summary for the terminal: per structure (and point), the share of scenarios
     solved, the median money per head of each bloc and the chance it falls below its outside
     option."""
     keys = ["structure", *result.parameters]
     medians = result.summary[result.summary["group_kind"] == "bloc"]
-    lines = []
+    lines = [_header(result)]
     for _, row in _structures_table(result).iterrows():
         label = ", ".join(f"{k}={row[k]}" for k in result.parameters)
         head = f"{row['structure']}" + (f" ({label})" if label else "")
         lines.append(
-            f"{head}: {row['scenarios']} scenarios, {pct(row['share_optimal'])} solved, "
+            f"{head}: {_count(row['scenarios'], 'scenario')}, {pct(row['share_optimal'])} solved, "
             f"{pct(row['share_infeasible'])} infeasible"
+            + (
+                f", {pct(row['share_no_revenue'])} no revenue (nothing to share at that price)"
+                if row.get("share_no_revenue", 0)
+                else ""
+            )
             + (
                 f", {pct(row['share_not_applicable'])} not applicable"
                 if row["share_not_applicable"]
