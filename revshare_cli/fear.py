@@ -296,6 +296,8 @@ def secession(
     fmt: str,
 ) -> None:
     """The secession referendum after N years: each bloc (or region) against its outside option."""
+    from revshare.reports.allocation import records
+
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     path = revshare.read_periods(periods_file)
     vote = revshare.secession_vote(
@@ -330,7 +332,7 @@ def secession(
         fmt,
         text,
         lambda: _csv(votes),
-        lambda: {"structure": vote.structure, "votes": votes.to_dict("records")},
+        lambda: {"structure": vote.structure, "votes": records(votes)},
         kind="secession",
         dataset=territory.name,
     )

@@ -86,6 +86,30 @@ def test_the_json_of_every_command_matches_its_schema(printed, command):
     jsonschema.validate(document, schema(kind))
 
 
+def _populations(value, key=""):
+    """Every (key, value) in a JSON document whose key names a population."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _populations(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _populations(v, key)
+    elif "population" in key and isinstance(value, int | float) and not isinstance(value, bool):
+        yield key, value
+
+
+@pytest.mark.parametrize("command", sorted(RUNS))
+def test_a_population_of_whole_people_is_an_integer(printed, command):
+    """Issue 15: data/iraq's populations are whole numbers, so JSON writes them without ".0"
+    (shares of population stay fractions)."""
+    floats = [
+        (k, v)
+        for k, v in _populations(printed[command])
+        if isinstance(v, float) and not k.startswith("share") and v.is_integer()
+    ]
+    assert floats == []
+
+
 @pytest.mark.parametrize("command", sorted(RUNS))
 @pytest.mark.parametrize(
     "damage",

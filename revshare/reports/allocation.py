@@ -99,8 +99,24 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [json_ready(r) for r in frame.to_dict("records")]
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame``'s rows as JSON-ready objects; a population of whole people is an integer."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if (
+            "population" in str(column)
+            and pd.api.types.is_float_dtype(values)
+            and values.notna().all()
+            and (values % 1 == 0).all()
+        ):
+            out[column] = values.astype("int64")
+    return [json_ready(r) for r in out.to_dict("records")]
+
+
+def whole(people: float) -> int | float:
+    """A population as JSON writes it: an integer when it is a whole number of people."""
+    return int(people) if float(people).is_integer() else float(people)
 
 
 def summary(a: Allocation) -> dict[str, Any]:
@@ -122,13 +138,13 @@ def summary(a: Allocation) -> dict[str, Any]:
             "centre_usd_rounded": a.centre_usd_rounded,
             "objective": {"name": a.structure.objective, "value": a.objective_value},
             "metrics": dict(a.metrics),
-            "regions": _records(a.regions),
-            "factions": _records(a.factions),
-            "blocs": _records(a.blocs),
-            "cells": _records(a.cells),
-            "accounts": _records(a.accounts),
-            "payments": _records(a.payments),
-            "binding_constraints": _records(a.binding),
+            "regions": records(a.regions),
+            "factions": records(a.factions),
+            "blocs": records(a.blocs),
+            "cells": records(a.cells),
+            "accounts": records(a.accounts),
+            "payments": records(a.payments),
+            "binding_constraints": records(a.binding),
             "verification": {
                 "max_violation_usd": a.verification.max_violation_usd,
                 "worst": a.verification.worst,

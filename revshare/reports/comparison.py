@@ -20,7 +20,7 @@ import pandas as pd
 from ..analyses.compare import Comparison
 from ..atomic import check_outputs
 from ..errors import InputError
-from .allocation import SCHEMA_VERSION, json_ready
+from .allocation import SCHEMA_VERSION, json_ready, records, whole
 from .html import comparison_html
 from .safe import csv_bytes, json_bytes, md_cell, price_phrase
 from .words import glossary_lines, glossary_text
@@ -85,15 +85,11 @@ def comparison_csv(c: Comparison) -> bytes:
     return csv_bytes(CSV_COLUMNS, rows)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [json_ready(r) for r in frame.to_dict("records")]
-
-
 def comparison_document(c: Comparison) -> dict[str, Any]:
     """The whole comparison as a JSON-ready document."""
     accept = c.acceptable.set_index("structure")
     structures = []
-    for row in _records(c.metrics):
+    for row in records(c.metrics):
         name = row["structure"]
         a = c.allocations.get(name)
         structures.append(
@@ -114,13 +110,13 @@ def comparison_document(c: Comparison) -> dict[str, Any]:
             "dataset": c.dataset,
             "price_usd_per_bbl": c.price,
             "revenue_usd": c.revenue_usd,
-            "population": c.population,
+            "population": whole(c.population),
             "preference_view": c.preference_view,
             "structures": structures,
-            "factions": _records(c.factions),
-            "blocs": _records(c.blocs),
-            "rankings": _records(c.rankings),
-            "pairwise": _records(c.pairwise),
+            "factions": records(c.factions),
+            "blocs": records(c.blocs),
+            "rankings": records(c.rankings),
+            "pairwise": records(c.pairwise),
             "condorcet": {
                 "winner": c.condorcet.winner,
                 "smith_set": list(c.condorcet.smith_set),

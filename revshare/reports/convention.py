@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..analyses.convention import METHODS, TIE_RULES, Apportionment
 from ..analyses.referendum import RULES, Referendum
+from .allocation import records, whole
 from .safe import csv_bytes, json_bytes, md_cell
 from .workbook import write_report_bundle
 
@@ -298,7 +299,7 @@ def referendum_csv(r: Referendum) -> bytes:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_clean(x) for x in frame.to_dict("records")]
+    return [_clean(x) for x in records(frame)]
 
 
 def referendum_summary(r: Referendum) -> dict[str, Any]:
@@ -315,7 +316,7 @@ def referendum_summary(r: Referendum) -> dict[str, Any]:
             "ratified": r.verdict,
             "reason": r.reason,
             "deciding": list(r.deciding),
-            "overall": dict(r.overall),
+            "overall": {k: whole(v) if k == "population" else v for k, v in r.overall.items()},
             "blocs": _records(r.blocs),
             "regions": _records(r.regions),
             "factions": _records(r.factions),

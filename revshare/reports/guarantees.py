@@ -16,7 +16,7 @@ from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
 from ..atomic import check_outputs
 from ..errors import InputError
 from . import charts
-from .allocation import SCHEMA_VERSION, json_ready
+from .allocation import SCHEMA_VERSION, json_ready, records
 from .html import _ENV, Chart
 from .safe import csv_bytes, json_bytes, md_cell
 from .words import glossary, glossary_lines
@@ -63,8 +63,8 @@ def guarantees_document(g: Guarantees) -> dict[str, Any]:
                 name: {"rules": list(rules), "because": because}
                 for name, (rules, because) in g.entrenched.items()
             },
-            "guarantees": [json_ready(r) for r in g.table.to_dict("records")],
-            "capture": [json_ready(r) for r in g.capture.to_dict("records")],
+            "guarantees": records(g.table),
+            "capture": records(g.capture),
         }
     )
 
