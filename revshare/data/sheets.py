@@ -14,14 +14,22 @@ import io
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from revshare.data.csvparse import Log
 from revshare.data.schema import FileSchema, show
 from revshare.errors import Problem
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+
+def get_column_letter(column: int) -> str:
+    """A column's letters (1 -> A); openpyxl is loaded only when a workbook is read."""
+    from openpyxl.utils import get_column_letter as letters
+
+    return str(letters(column))
+
 
 UNHIDE = "unhide it (Format > Hide & Unhide) and check it, or delete it"
 _INVALID = "\x07"  # a cell already reported: parses as invalid (no second, derived problem)

@@ -34,13 +34,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
 from revshare.data.csvparse import Log, read_file
 from revshare.data.schema import FIELDS, POPULATION, REGIONS, FileSchema, show
 from revshare.data.sheets import UNHIDE, Sheets, table_text, toml_text, too_many_rows
 from revshare.errors import Problem
+
+# openpyxl is imported where a workbook is read or written: commands on CSV data never load it
 
 SUFFIX = ".xlsx"
 TABLES: dict[str, FileSchema] = {"fields": FIELDS, "population": POPULATION, "regions": REGIONS}
@@ -110,7 +109,7 @@ def read_workbook(
         _missing_sheets(book, names, log)
         for name in names:
             ws = values[name]
-            if name not in SHEETS or not isinstance(ws, Worksheet):
+            if name not in SHEETS or not isinstance(ws, _worksheet()):
                 log.notice(book, f"ignored the sheet {show(name)} (not a dataset sheet)")
                 continue
             where = f"{book}:{name}"
@@ -200,11 +199,20 @@ def _too_large(book: str, unpacked: int, max_bytes: int, log: Log) -> None:
     )
 
 
+def _worksheet() -> Any:
+    """openpyxl's worksheet class (a chart sheet is not one)."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    return Worksheet
+
+
 def _load(data: bytes, max_rows: int, any_formula: bool) -> tuple[Any, Formulas, dict[str, int]]:
     """A read-only pass (streamed) finds the sheets' sizes and the formulas' cells; the full
     load of the cached values then sees merged cells and hidden rows, which streaming does not.
     A workbook with a sheet beyond ``max_rows`` is not loaded (its values are None): only the
     size is reported."""
+    from openpyxl import load_workbook
+
     lazy = load_workbook(io.BytesIO(data), read_only=True)
     sizes = {n: lazy[n].max_row or 0 for n in lazy.sheetnames if n in SHEETS}
     huge = {n: rows for n, rows in sizes.items() if rows > max_rows + 1}
@@ -280,6 +288,8 @@ def write_dataset_workbook(source: str | os.PathLike[str], path: str | os.PathLi
     The CSVs are expected to be valid (``revshare validate`` them first): a cell of a number
     column that is not a number is written as text, and reading reports it.
     """
+    from openpyxl import Workbook
+
     folder = Path(source)
     wb = Workbook()
     wb.remove(wb.active)

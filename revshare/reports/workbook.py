@@ -21,16 +21,15 @@ import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..atomic import write_bundle
 from .safe import neutralise
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
 WORKBOOK = "report.xlsx"
 MAX_WIDTH = 60
@@ -52,6 +51,8 @@ def write_report_bundle(
 def report_workbook(files: Mapping[str, bytes]) -> bytes:
     """The bytes of ``report.xlsx`` for a bundle: a cover sheet, then one sheet per CSV member
     (in name order)."""
+    from openpyxl import Workbook  # here: a command that writes no report never loads it
+
     wb = Workbook(write_only=True)  # streamed: no cell objects kept
     tables = sorted(n for n in files if n.endswith(".csv"))
     cover = [list(row) for row in _provenance(files, tables)]
@@ -104,6 +105,9 @@ def _value(text: str) -> Any:
 def _sheet(wb: Workbook, title: str, rows: list[list[Any]], bold: str) -> None:
     """Append a sheet of ``rows``: the first row (``bold="row"``, frozen) or column in bold,
     each column as wide as its widest value, between 8 and :data:`MAX_WIDTH` characters."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(title)
     widths: dict[int, int] = {}
     for row in rows:
@@ -119,16 +123,15 @@ def _sheet(wb: Workbook, title: str, rows: list[list[Any]], bold: str) -> None:
         for c, value in enumerate(row, 1):
             cell = _cell(ws, value)
             if (bold == "row" and r == 1) or (bold == "column" and c == 1):
-                cell.font = _BOLD
+                cell.font = Font(bold=True)
             cells.append(cell)
         ws.append(cells)
 
 
-_BOLD = Font(bold=True)
-
-
 def _cell(ws: Any, value: Any) -> WriteOnlyCell:
     """A number as a number; text as a string Excel never runs as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, str):
         cell = WriteOnlyCell(ws, neutralise(value))
         cell.data_type = "s"
