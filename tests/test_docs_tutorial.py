@@ -51,10 +51,19 @@ def test_tutorial_dataset_is_marked_fictional():
 def test_tutorial_in_a_fresh_virtual_environment(tmp_path):
     env_dir = tmp_path / "venv"
     # revshare is installed from the checkout into the fresh environment (pip builds it in
-    # isolation, as a reader's pip would); its dependencies come from this machine's site
-    # packages, so that only the build backend is fetched
-    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    # isolation, as a reader's pip would); its dependencies are those this test runs with (a
+    # .pth file names their folders, whether they are a virtual environment's or the system's),
+    # so that only the build backend is fetched
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parents = [p for p in sys.path if p.endswith("-packages") and Path(p).is_dir()]
+    (Path(purelib) / "parent-packages.pth").write_text("\n".join(parents) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(ROOT)],
         check=True,
