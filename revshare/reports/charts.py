@@ -115,25 +115,11 @@ def per_head_bars(table: pd.DataFrame, *, group_label: str) -> str:
     ``table`` has ``structure, group, usd_per_head_direct, usd_per_head_with_centre``; the order
     of first appearance is kept.
     """
-    structures = list(dict.fromkeys(table["structure"]))
-    groups = list(dict.fromkeys(table["group"]))
-    direct = _grid(table, "usd_per_head_direct", structures, groups)
-    served = _grid(table, "usd_per_head_with_centre", structures, groups)
-    extra = np.maximum(served - direct, 0.0)
-    legend = [Patch(facecolor=DIRECT, label="direct: the group's own allocation")]
-    if np.nansum(extra) > 0:  # a swatch only for what some bar shows
-        legend.append(Patch(facecolor=EXTRA, label="+ centre's slice a head (whole bar: served)"))
-    return render(
-        lambda: _bar_panels(
-            structures,
-            groups,
-            direct,
-            extra if np.nansum(extra) > 0 else None,
-            DIRECT,
-            xlabel="USD a head a year",
-            group_label=group_label,
-            legend=legend,
-        )
+    return _stacked_bars(
+        table,
+        ("usd_per_head_direct", "direct: the group's own allocation"),
+        ("usd_per_head_with_centre", "+ centre's slice a head (whole bar: served)"),
+        group_label=group_label,
     )
 
 
@@ -143,20 +129,33 @@ def guarantee_bars(table: pd.DataFrame, *, group_label: str) -> str:
 
     ``table`` has ``structure, group, fair_per_head, guaranteed_per_head``.
     """
+    return _stacked_bars(
+        table,
+        ("guaranteed_per_head", "guaranteed under a hostile centre"),
+        ("fair_per_head", "exposure: what a fair centre adds (served)"),
+        group_label=group_label,
+    )
+
+
+def _stacked_bars(
+    table: pd.DataFrame, base: tuple[str, str], whole: tuple[str, str], *, group_label: str
+) -> str:
+    """Bars of the ``base`` column (dark) with, on top, what the ``whole`` column adds (light),
+    each a ``(column, legend label)``; a legend swatch only for what some bar shows."""
     structures = list(dict.fromkeys(table["structure"]))
     groups = list(dict.fromkeys(table["group"]))
-    fair = _grid(table, "fair_per_head", structures, groups)
-    guaranteed = _grid(table, "guaranteed_per_head", structures, groups)
-    exposure = np.maximum(fair - guaranteed, 0.0)
-    legend = [Patch(facecolor=DIRECT, label="guaranteed under a hostile centre")]
-    if np.nansum(exposure) > 0:  # a swatch only for what some bar shows
-        legend.append(Patch(facecolor=EXTRA, label="exposure: what a fair centre adds (served)"))
+    low = _grid(table, base[0], structures, groups)
+    extra = np.maximum(_grid(table, whole[0], structures, groups) - low, 0.0)
+    shown = np.nansum(extra) > 0
+    legend = [Patch(facecolor=DIRECT, label=base[1])]
+    if shown:
+        legend.append(Patch(facecolor=EXTRA, label=whole[1]))
     return render(
         lambda: _bar_panels(
             structures,
             groups,
-            guaranteed,
-            exposure if np.nansum(exposure) > 0 else None,
+            low,
+            extra if shown else None,
             DIRECT,
             xlabel="USD a head a year",
             group_label=group_label,
