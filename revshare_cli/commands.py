@@ -11,7 +11,7 @@ from revshare.errors import InputError
 
 from . import choices
 from .completion import complete_structure
-from .failures import Group, handle_errors, pairs
+from .failures import Group, handle_errors, solver_options_of
 from .fear import EXAMPLES as FEAR_EXAMPLES
 from .fear import core, guarantees, power, secession
 from .init_command import init
@@ -287,7 +287,7 @@ def ratify(
         seed=seed,
         solver=solver,
         time_limit=time_limit,
-        solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+        solver_options=solver_options_of(solver_options),
         cross_check=cross_check,
     )
     if outdir is not None:

@@ -255,6 +255,11 @@ def usage(parameter: str, message: str, remedy: str) -> InputError:
     return InputError(Problem(parameter, None, None, "E-USAGE", message, remedy))
 
 
+def solver_options_of(values: Sequence[str]) -> dict[str, Any]:
+    """``--solver-option NAME=VALUE`` words as the library's ``solver_options``."""
+    return pairs(values, "solver_options", "presolve=off")
+
+
 def pairs(values: Sequence[str], parameter: str, example: str) -> dict[str, Any]:
     """``NAME=VALUE`` words read as ``--set`` reads them; problems name ``parameter``."""
     from revshare.data.structures import parse_override

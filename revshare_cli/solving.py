@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from revshare.analyses.sweep import SweepResult
 
 from . import choices
-from .failures import fail, handle_errors, pairs, usage
+from .failures import fail, handle_errors, solver_options_of, usage
 from .inputs import load, price_notice, refuse_existing
 from .options import (
     dataset_options,
@@ -142,7 +142,7 @@ def optimize(
         solver=solver,
         cross_check=cross_check,
         time_limit=time_limit,
-        solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+        solver_options=solver_options_of(solver_options),
     )
     if outdir is not None:
         lp = model_lp(territory, alloc.structure, price=alloc.price) if write_lp else None
@@ -212,7 +212,7 @@ def compare(
         solver=solver,
         guarantees=guarantees,
         time_limit=time_limit,
-        solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+        solver_options=solver_options_of(solver_options),
         cross_check=cross_check,
     )
     if result.unproven:
@@ -361,7 +361,7 @@ def sweep(
             time_limit=time_limit,
             overrides=list(overrides),
             solver=solver,
-            solver_options=pairs(solver_options, "solver_options", "presolve=off"),
+            solver_options=solver_options_of(solver_options),
             cross_check=cross_check,
             progress=progress,
             notice=lambda line: tqdm.write(line, file=sys.stderr),
