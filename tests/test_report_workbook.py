@@ -271,3 +271,25 @@ def test_libreoffice_reads_the_numbers_of_the_csvs(iraq_report, soffice, tmp_pat
         allocation["usd_rounded"].sum()
         == pd.read_csv(iraq_report / "allocation.csv")["usd_rounded"].sum()
     )
+
+
+@pytest.mark.parametrize("rows", [3, 4])
+def test_a_table_over_the_cell_limit_stays_in_its_csv_and_is_named_on_the_cover(
+    monkeypatch, rows
+):
+    """A sweep's every-scenario table would take a minute to write: over ``MAX_CELLS`` a table
+    has no sheet, and the cover says which CSV holds it; at the limit it has its sheet."""
+    from revshare.reports import workbook
+
+    monkeypatch.setattr(workbook, "MAX_CELLS", 6)  # 2 columns x 3 lines (header included)
+    big = csv_bytes(["a", "b"], [[i, i * 0.5] for i in range(rows - 1)])
+    small = csv_bytes(["c"], [[1]])
+    book = load_workbook(io.BytesIO(report_workbook({"big.csv": big, "small.csv": small})))
+    cover = {k: v for k, v in book["about"].iter_rows(values_only=True)}
+    if rows == 3:
+        assert book.sheetnames == ["about", "big", "small"]
+        assert "not in this workbook" not in cover
+    else:
+        assert book.sheetnames == ["about", "small"]
+        assert cover["not in this workbook"] == "big.csv (8 cells): open the CSV file"
+        assert cover["tables"] == "small.csv"
