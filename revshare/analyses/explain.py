@@ -29,6 +29,7 @@ from ..data.structures import Structure, apply_overrides, locate, parse_override
 from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
+from ..solve import cuts
 from ..solve.highs_executor import Instance, highs_options
 from ..solve.solver import SolverConfig, Status, run
 
@@ -183,34 +184,72 @@ def _parameter_value(s: Structure, parameter: str, subject: str) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _elastic(
-    m: Model, config: SolverConfig, forbidden: Iterable[str] = ()
-) -> tuple[float, dict[str, float]] | None:
-    """Minimum total slack (model money) making every rule hold; ``None`` if even that fails."""
-    prob = pulp.LpProblem("elastic", pulp.LpMinimize)
-    prob.addConstraint(m.prob.get_constraint_by_name("budget"), "budget")
-    slacks = {}
-    weight = {}
-    pi = dict(zip(m.groups["label"], m.groups["pi"], strict=True))
-    for k, name in enumerate(_negotiable(m)):
-        c = m.prob.get_constraint_by_name(name)
-        s = m.prob.add_variable(
-            f"elastic_{k}", lowBound=0, upBound=0 if name in forbidden else None
+class _Elastic:
+    """The weighted elastic relaxation: minimum total slack (model money) making every rule
+    hold, the budget never relaxed. Built once in PuLP (the rows and names); under HiGHS it is
+    solved in one in-place instance, so the re-solves that forbid one slack at a time (is the
+    concession unique?) start from the last basis; under CBC through PuLP. A solve leaves its
+    values in the model's variables, where :func:`_changes` reads them."""
+
+    def __init__(self, m: Model, config: SolverConfig) -> None:
+        prob = pulp.LpProblem("elastic", pulp.LpMinimize)
+        prob.addConstraint(m.prob.get_constraint_by_name("budget"), "budget")
+        self.slacks: dict[str, pulp.LpVariable] = {}
+        weight = {}
+        pi = dict(zip(m.groups["label"], m.groups["pi"], strict=True))
+        for k, name in enumerate(_negotiable(m)):
+            c = m.prob.get_constraint_by_name(name)
+            s = m.prob.add_variable(f"elastic_{k}", lowBound=0)
+            # canonical form "terms + constant (sense) 0"; c.expr may or may not carry the constant
+            lhs = pulp.LpAffineExpression(list(c.items()), constant=c.constant)
+            shifted = lhs + s if c.sense == pulp.LpConstraintGE else lhs - s
+            prob.addConstraint(pulp.LpConstraint(shifted, sense=c.sense, rhs=0), name)
+            self.slacks[name] = s
+            # floors and caps are per head (z units); weigh their slack by population share = money
+            rule, subject = _rule(m.labels[name]), _subject(m.labels[name])
+            weight[name] = pi[subject] if rule in ("floor", "cap") else 1.0
+        prob.setObjective(pulp.lpSum(weight[n] * s for n, s in self.slacks.items()))
+        self.prob, self.config = prob, config
+        self.inst = (
+            Instance(prob, highs_options(config))
+            if config.name == "highs" and cuts.IN_PLACE
+            else None
         )
-        # canonical form "terms + constant (sense) 0"; c.expr may or may not carry the constant
-        lhs = pulp.LpAffineExpression(list(c.items()), constant=c.constant)
-        shifted = lhs + s if c.sense == pulp.LpConstraintGE else lhs - s
-        prob.addConstraint(pulp.LpConstraint(shifted, sense=c.sense, rhs=0), name)
-        slacks[name] = s
-        # floors and caps are per head (z units); weigh their slack by population share = money
-        rule, subject = _rule(m.labels[name]), _subject(m.labels[name])
-        weight[name] = pi[subject] if rule in ("floor", "cap") else 1.0
-    prob.setObjective(pulp.lpSum(weight[n] * s for n, s in slacks.items()))
-    if run(prob, config) is not Status.OPTIMAL:
-        return None
-    return float(pulp.value(prob.objective)), {
-        n: float(s.value() or 0.0) for n, s in slacks.items()
-    }
+
+    def solve(self, forbidden: str | None = None) -> tuple[float, dict[str, float]] | None:
+        """The least total slack and each rule's slack, with the rule ``forbidden`` (if any)
+        held exactly; ``None`` if even that fails."""
+        held = self.slacks[forbidden] if forbidden is not None else None
+        if self.inst is not None:
+            solved = self._in_place(self.inst, held)
+        else:
+            if held is not None:
+                held.upBound = 0
+            try:
+                solved = run(self.prob, self.config) is Status.OPTIMAL
+            finally:
+                if held is not None:
+                    held.upBound = None
+        if not solved:
+            return None
+        return float(pulp.value(self.prob.objective)), {
+            n: float(s.value() or 0.0) for n, s in self.slacks.items()
+        }
+
+    def _in_place(self, inst: Instance, held: pulp.LpVariable | None) -> bool:
+        col = np.array([inst.col[held.name]] if held is not None else [], dtype=np.int32)
+        inst.set_cols(col, np.zeros(len(col)), np.zeros(len(col)))
+        objective = list(self.prob.objective.items())
+        index = np.array([inst.col[v.name] for v, _ in objective], dtype=np.int32)
+        coef = np.array([c for _, c in objective], dtype=float)
+        status = inst.optimise(index, coef, pulp.LpMinimize, self.config.time_limit)
+        inst.set_cols(col, np.zeros(len(col)), np.full(len(col), np.inf))
+        if status is not Status.OPTIMAL:
+            return False
+        x = inst.x()
+        for v in self.prob.variables():
+            v.varValue = float(x[inst.col[v.name]])
+        return True
 
 
 def _changes(m: Model, relaxed: list[str]) -> list[Change]:
@@ -400,7 +439,8 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
         if not found:
             break
         remaining = [n for n in remaining if n not in found]
-    elastic = _elastic(m, config)
+    relaxation = _Elastic(m, config)
+    elastic = relaxation.solve()
     changes: list[Change] = []
     cost, unique, alternative, verified = 0.0, True, [], False
     if elastic is not None:
@@ -410,7 +450,7 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
         cost = cost_model * m.scale
         verified = _works(t, s, price, changes, config)
         for name in relaxed:
-            other = _elastic(m, config, forbidden=[name])
+            other = relaxation.solve(forbidden=name)
             if other is not None and other[0] <= cost_model * (1 + 1e-7) + 1e-9:
                 unique = False
                 alternative = [m.labels[n] for n, v in other[1].items() if v > 1e-9 * m.v]

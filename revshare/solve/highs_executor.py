@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 from ..errors import NotOptimalError, SolverUnavailableError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
+from . import cuts
+from .cuts import InPlaceCuts, PulpCuts
 from .nash import keep_bloc_money, solve_nash
 from .plan import (
     PIN_SHARE,
@@ -356,7 +358,14 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
     if m.structure.objective == "nash":
         result = solve_nash(
             m,
-            lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
+            lambda: (
+                InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
+                if cuts.IN_PLACE
+                else PulpCuts(  # the path it replaced, which benchmarks/nash.py times
+                    m.prob,
+                    lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
+                )
+            ),
             precision=5 * config.precision,
         )  # the gap a solver can close: 1e-7 with CBC
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))

@@ -9,7 +9,8 @@ solutions", *Int. J. Game Theory* 6, 1977).
 ``log`` is concave, so each tangent ``log(s0) + (s - s0) / s0`` lies above it: the LP with the
 tangents gathered so far bounds the optimum from above, and the log of its solution bounds it from
 below. New tangents at the solution are added until the two bounds meet within ``GAP`` (relative),
-and the gap is reported.
+and the gap is reported. The loop is written against :class:`revshare.solve.cuts.Cuts`: the HiGHS
+executor runs it in one warm-started HiGHS instance, the CBC executor through PuLP.
 
 Without a cost of secession the blocs' outside options add up to all the revenue, so no union
 leaves every bloc better off: the objective then has no finite optimum and revshare says so.
@@ -26,6 +27,7 @@ import pulp
 
 from ..errors import InfeasibleError, NotOptimalError
 from ..model.lp import Model
+from .cuts import Cuts
 
 GAP = 1e-9  # relative; money is then accurate to about sqrt(GAP) of each bloc's surplus
 POSITIVE = 1e-9  # relative to revenue: a smallest surplus at or below this is no surplus
@@ -53,27 +55,27 @@ def weights(m: Model) -> dict[str, float]:
     return {str(b): float(p / pop.sum()) for b, p in pop.items()}
 
 
-Solve = Callable[[pulp.LpProblem, pulp.LpAffineExpression, int, str], float]
+Open = Callable[[], Cuts]  # a fresh LP over the model's rows, none of the loop's yet
 
 
-def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
-    """Run the cutting-plane loop; ``solve(prob, expr, sense, stage)`` returns the optimum value
-    and raises on any non-optimal status. The loop stops at a relative gap of ``GAP``, or of the
-    solver's ``precision`` when that is coarser (CBC's 8-digit solutions cannot close 1e-9)."""
+def solve_nash(m: Model, open_lp: Open, precision: float = 0.0) -> NashResult:
+    """Run the cutting-plane loop in one LP from ``open_lp``, whose solves raise on any
+    non-optimal status. The loop stops at a relative gap of ``GAP``, or of the solver's
+    ``precision`` when that is coarser (CBC's 8-digit solutions cannot close 1e-9)."""
     target = max(GAP, precision)
     blocs = m.territory.blocs
     d = disagreement(m)
     w = weights(m)
     money = {b: m.cells_of("bloc", b) for b in blocs}
-    prob = m.prob.copy()
+    lp = open_lp()
     floor = m.prob.add_variable("nash_min_surplus")
     for k, b in enumerate(blocs):
-        prob.addConstraint(money[b] - d[b] >= floor, f"nash_surplus_{k}")
-    best_floor = solve(prob, pulp.lpSum([floor]), pulp.LpMaximize, "objective")
+        lp.add(money[b] - d[b] >= floor, f"nash_surplus_{k}")
+    best_floor = lp.optimum(pulp.lpSum([floor]), pulp.LpMaximize, "objective")
     if best_floor <= POSITIVE * m.v:
-        poorest = min(blocs, key=lambda b: float(pulp.value(money[b])) - d[b])
-        raise no_surplus(m, solve, poorest, best_floor)
-    surplus = {b: float(pulp.value(money[b])) - d[b] for b in blocs}
+        poorest = min(blocs, key=lambda b: lp.value(money[b]) - d[b])
+        raise no_surplus(m, open_lp, poorest, best_floor)
+    surplus = {b: lp.value(money[b]) - d[b] for b in blocs}
     u = {b: m.prob.add_variable(f"nash_u_{k}") for k, b in enumerate(blocs)}
     objective = pulp.lpSum(w[b] * u[b] for b in blocs)
     cuts = 0
@@ -81,7 +83,7 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
 
     def cut(b: str, s0: float) -> None:
         nonlocal cuts
-        prob.addConstraint(u[b] <= math.log(s0) + (money[b] - d[b] - s0) / s0, f"nash_cut_{cuts}")
+        lp.add(u[b] <= math.log(s0) + (money[b] - d[b] - s0) / s0, f"nash_cut_{cuts}")
         smallest[b] = min(smallest[b], s0)
         cuts += 1
 
@@ -92,8 +94,8 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
         cut(b, surplus[b])
     gap = math.inf
     for rounds in range(1, MAX_ROUNDS + 1):
-        upper = solve(prob, objective, pulp.LpMaximize, "nash")
-        surplus = {b: float(pulp.value(money[b])) - d[b] for b in blocs}
+        upper = lp.optimum(objective, pulp.LpMaximize, "nash")
+        surplus = {b: lp.value(money[b]) - d[b] for b in blocs}
         if min(surplus.values()) <= 0:
             for b in blocs:
                 if surplus[b] <= 0:
@@ -105,24 +107,24 @@ def solve_nash(m: Model, solve: Solve, precision: float = 0.0) -> NashResult:
             value = lower + math.log(m.scale) * sum(w.values())
             return NashResult({b: surplus[b] + d[b] for b in blocs}, value, max(gap, 0.0), rounds)
         for b in blocs:
-            if float(pulp.value(u[b])) - math.log(surplus[b]) > target * 1e-2:
+            if lp.value(pulp.lpSum([u[b]])) - math.log(surplus[b]) > target * 1e-2:
                 cut(b, surplus[b])
     raise NotOptimalError(
         f"the nash cutting planes did not close the gap ({gap:.2g}) in {MAX_ROUNDS} rounds"
     )
 
 
-def _best_floor(m: Model, solve: Solve, cost: float) -> float:
+def _best_floor(m: Model, open_lp: Open, cost: float) -> float:
     """The largest smallest surplus over the blocs, in model units, at secession cost ``cost``."""
-    prob = m.prob.copy()
+    lp = open_lp()
     floor = m.prob.add_variable("nash_min_surplus")
     for k, (b, o) in enumerate(m.outside_option.items()):
         keep = (1.0 - cost) * float(o) / m.scale
-        prob.addConstraint(m.cells_of("bloc", str(b)) - keep >= floor, f"nash_surplus_{k}")
-    return solve(prob, pulp.lpSum([floor]), pulp.LpMaximize, "objective")
+        lp.add(m.cells_of("bloc", str(b)) - keep >= floor, f"nash_surplus_{k}")
+    return lp.optimum(pulp.lpSum([floor]), pulp.LpMaximize, "objective")
 
 
-def least_cost(m: Model, solve: Solve) -> float | None:
+def least_cost(m: Model, open_lp: Open) -> float | None:
     """The secession cost above which some allocation leaves every bloc better off than by
     seceding, or ``None`` when no cost below 1 does (a bloc without an outside option that the
     rules hold at nothing). Every bloc keeps at least ``r`` of its outside option, ``r`` as large
@@ -130,17 +132,17 @@ def least_cost(m: Model, solve: Solve) -> float | None:
     options = {str(b): float(o) / m.scale for b, o in m.outside_option.items()}
     if not any(o > 0 for o in options.values()):
         return None
-    prob = m.prob.copy()
+    lp = open_lp()
     r = m.prob.add_variable("nash_kept_ratio")
     for k, (b, o) in enumerate(options.items()):
         if o > 0:
-            prob.addConstraint(m.cells_of("bloc", b) >= r * o, f"nash_ratio_{k}")
-    ratio = solve(prob, pulp.lpSum([r]), pulp.LpMaximize, "objective")
+            lp.add(m.cells_of("bloc", b) >= r * o, f"nash_ratio_{k}")
+    ratio = lp.optimum(pulp.lpSum([r]), pulp.LpMaximize, "objective")
     cost = max(1.0 - ratio, 0.0)
     return cost if cost < 1.0 else None
 
 
-def no_surplus(m: Model, solve: Solve, poorest: str, best_floor: float) -> InfeasibleError:
+def no_surplus(m: Model, open_lp: Open, poorest: str, best_floor: float) -> InfeasibleError:
     """The error for rules under which no allocation leaves every bloc better off than by
     seceding, with a secession cost that is checked (by solving again) to make one exist."""
     cost = m.structure.secession_cost
@@ -149,12 +151,12 @@ def no_surplus(m: Model, solve: Solve, poorest: str, best_floor: float) -> Infea
         fact = f"the best leaves {poorest} {usd:,.0f} USD short of it"
     else:
         fact = f"the best leaves {poorest} at most {usd:,.0f} USD above it"
-    threshold = least_cost(m, solve)
+    threshold = least_cost(m, open_lp)
     overrides: list[str] = []
     concession = ""
     if threshold is not None:
         new = max(math.ceil(threshold * 1e4 + 1) / 1e4, cost + 1e-4)
-        if new < 1.0 and _best_floor(m, solve, new) > POSITIVE * m.v:
+        if new < 1.0 and _best_floor(m, open_lp, new) > POSITIVE * m.v:
             overrides = [f"secession_cost={new:g}"]
             concession = (
                 f"raise secession_cost from {cost:.4g} to {new:.4g}: every bloc then gains "

@@ -15,6 +15,7 @@ import pulp
 from ..errors import NotOptimalError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
+from .cuts import PulpCuts
 from .nash import keep_bloc_money, solve_nash
 from .plan import Solution, binding_label, money_stages, require_optimal, stage_tolerance
 from .solver import DUAL_EPSILON, SolverConfig, run
@@ -71,7 +72,10 @@ def solve(m: Model, config: SolverConfig) -> Solution:
     if m.structure.objective == "nash":
         result = solve_nash(
             m,
-            lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
+            lambda: PulpCuts(
+                m.prob,
+                lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
+            ),
             precision=5 * config.precision,  # the gap a solver can close: 1e-7 with CBC
         )
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
