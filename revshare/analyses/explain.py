@@ -187,8 +187,8 @@ def _parameter_value(s: Structure, parameter: str, subject: str) -> str:
 class _Elastic:
     """The weighted elastic relaxation: minimum total slack (model money) making every rule
     hold, the budget never relaxed. Built once in PuLP (the rows and names); under HiGHS it is
-    solved in one in-place instance, so the re-solves that forbid one slack at a time (is the
-    concession unique?) start from the last basis; under CBC through PuLP. A solve leaves its
+    passed to one HiGHS instance once, and the re-solves that forbid one slack at a time (is the
+    concession unique?) only move that slack's bound; under CBC through PuLP. A solve leaves its
     values in the model's variables, where :func:`_changes` reads them."""
 
     def __init__(self, m: Model, config: SolverConfig) -> None:
@@ -242,6 +242,9 @@ class _Elastic:
         objective = list(self.prob.objective.items())
         index = np.array([inst.col[v.name] for v, _ in objective], dtype=np.int32)
         coef = np.array([c for _, c in objective], dtype=float)
+        # cold, as the PuLP path was: a warm start from the last optimum is faster but can end
+        # at another vertex of a degenerate optimum and name another alternative concession
+        inst.h.clearSolver()
         status = inst.optimise(index, coef, pulp.LpMinimize, self.config.time_limit)
         inst.set_cols(col, np.zeros(len(col)), np.full(len(col), np.inf))
         if status is not Status.OPTIMAL:
