@@ -45,10 +45,10 @@ CANNOT_HOLD = ["per_capita_floor=1", "derivation=0.9"]
 
 
 class Counter:
-    """Counts calls to a method for as long as it is installed."""
+    """Counts calls to a function or method, and the time spent in them, while installed."""
 
-    def __init__(self, owner: type, name: str) -> None:
-        self.owner, self.name, self.calls = owner, name, 0
+    def __init__(self, owner: Any, name: str) -> None:
+        self.owner, self.name, self.calls, self.seconds = owner, name, 0, 0.0
         self.original = getattr(owner, name)
 
     def __enter__(self) -> Counter:
@@ -56,7 +56,11 @@ class Counter:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
-            return original(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
 
         setattr(self.owner, self.name, counted)
         return self
@@ -65,18 +69,20 @@ class Counter:
         setattr(self.owner, self.name, self.original)
 
 
-def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int]:
-    """``call()``'s result (or the error it raised) and the LP solves of the path measured."""
+def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int, float]:
+    """``call()``'s result (or the error it raised), the LP solves of the part measured (the
+    cut loop and its error path, or the elastic LP) and the seconds spent in that part."""
     from revshare.analyses import explain
-    from revshare.solve import cuts
+    from revshare.solve import cuts, highs_executor
 
     cuts.IN_PLACE = in_place
-    counters = [
+    solves = [
         Counter(cuts.InPlaceCuts, "optimum"),
         Counter(cuts.PulpCuts, "optimum"),
         Counter(explain._Elastic, "solve"),
     ]
-    for c in counters:
+    parts = [Counter(highs_executor, "solve_nash"), Counter(explain, "_Elastic")]
+    for c in [*solves, *parts]:
         c.__enter__()
     try:
         try:
@@ -84,10 +90,11 @@ def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int]:
         except Exception as exc:  # the explanation is the answer of the infeasible cases
             out = exc
     finally:
-        for c in counters:
+        for c in [*solves, *parts]:
             c.__exit__()
         cuts.IN_PLACE = True
-    return out, sum(c.calls for c in counters)
+    part = sum(c.seconds for c in parts) + solves[2].seconds  # the elastic LP: built, solved
+    return out, sum(c.calls for c in solves), part
 
 
 def money(a: Any) -> list[float]:
@@ -139,10 +146,12 @@ def main() -> int:
         f"generated-{args.regions}": synthetic_territory(regions=args.regions, factions=5, seed=1),
     }
     cases = {"optimize nash": NASH, "nash, no surplus": NO_SURPLUS, "explain": CANNOT_HOLD}
-    print(f"best of {args.repeat}; PuLP = through PuLP, a fresh HiGHS model each LP (the baseline)")
     print(
-        f"{'dataset':<14} {'case':<17} {'LPs':>5} {'PuLP s':>8} {'in place s':>10} {'ratio':>6}  check"
+        f"best of {args.repeat}; PuLP: through PuLP, a fresh HiGHS model each LP (the baseline); "
+        "part: the nash loop (and its error path) or the elastic LP; LPs: its solves"
     )
+    head = ("dataset", "case", "LPs", "part PuLP", "in place", "ratio", "all PuLP", "in place")
+    print("{:<14} {:<17} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>6}  check".format(*head, "ratio"))
     failed = False
     for name, t in territories.items():
         revenue = revshare.optimize(t, "federation").revenue_usd
@@ -152,18 +161,21 @@ def main() -> int:
                 return revshare.optimize(t, "federation", overrides=overrides)
 
             best = {True: float("inf"), False: float("inf")}
-            answers: dict[bool, tuple[Any, int]] = {}
+            part = dict(best)
+            answers: dict[bool, tuple[Any, int, float]] = {}
             for _ in range(args.repeat):
                 for in_place in (False, True):  # alternately: the machine's load hits both
                     started = time.perf_counter()
                     answers[in_place] = run(call, in_place)
                     best[in_place] = min(best[in_place], time.perf_counter() - started)
-            (old, old_lps), (new, new_lps) = answers[False], answers[True]
+                    part[in_place] = min(part[in_place], answers[in_place][2])
+            (old, old_lps, _), (new, new_lps, _) = answers[False], answers[True]
             problem = agree(old, new, revenue)
             failed |= bool(problem) and "own bound" not in problem
             lps = str(new_lps) if new_lps == old_lps else f"{old_lps}/{new_lps}"
             print(
-                f"{name:<14} {case:<17} {lps:>5} {best[False]:>8.3f} {best[True]:>10.3f} "
+                f"{name:<14} {case:<17} {lps:>5} {part[False]:>9.3f} {part[True]:>8.3f} "
+                f"{part[False] / part[True]:>6.2f} {best[False]:>8.3f} {best[True]:>8.3f} "
                 f"{best[False] / best[True]:>6.2f}  {problem or 'same answer'}",
                 flush=True,
             )
