@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 from ..errors import NotOptimalError, SolverUnavailableError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
-from .nash import keep_bloc_money, solve_nash
 from .plan import (
     PIN_SHARE,
     Coo,
@@ -43,7 +42,6 @@ from .plan import (
     stage_tolerance,
     tolerance,
 )
-from .pulp_executor import optimise
 from .solver import (
     DUAL_EPSILON,
     HIGHS_DEFAULTS,
@@ -354,6 +352,9 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
     value: float | None = None
     gap: float | None = None
     if m.structure.objective == "nash":
+        from .nash import keep_bloc_money, solve_nash  # only the nash objective needs them
+        from .pulp_executor import optimise
+
         result = solve_nash(
             m,
             lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
