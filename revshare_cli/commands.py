@@ -11,10 +11,7 @@ from revshare.errors import InputError
 
 from . import choices
 from .completion import complete_structure
-from .failures import Group, handle_errors, solver_options_of
-from .fear import EXAMPLES as FEAR_EXAMPLES
-from .fear import core, guarantees, power, secession
-from .init_command import init
+from .failures import Group, LazyCommands, handle_errors, solver_options_of
 from .inputs import load, refuse_existing
 from .options import (
     csv_bytes,
@@ -30,15 +27,17 @@ from .options import (
     structure_option,
     vote_model_option,
 )
-from .periods import EXAMPLE as PERIODS_EXAMPLE
-from .periods import periods
-from .solving import EXAMPLES as SOLVING_EXAMPLES
-from .solving import compare, optimize, sweep
+
+# The commands defined in modules of their own, imported when run (or listed in a help): a
+# command line loads its own command's module only.
+ELSEWHERE = {
+    **{name: f"revshare_cli.solving:{name}" for name in ("optimize", "compare", "sweep")},
+    "periods": "revshare_cli.periods:periods",
+    **{name: f"revshare_cli.fear:{name}" for name in ("guarantees", "core", "power", "secession")},
+    "init": "revshare_cli.init_command:init",
+}
 
 EXAMPLES = {
-    **SOLVING_EXAMPLES,
-    **FEAR_EXAMPLES,
-    "periods": PERIODS_EXAMPLE,
     "validate": "revshare validate data/iraq",
     "structures": "revshare structures data/iraq",
     "convention": "revshare convention data/iraq --seats 100 --method huntington-hill --min-seats 1",
@@ -47,7 +46,11 @@ EXAMPLES = {
 }
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Group,
+    commands=LazyCommands(ELSEWHERE),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(revshare.__version__, prog_name="revshare")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def main(debug: bool) -> None:
@@ -406,8 +409,3 @@ def structures(dataset: Path | None, fmt: str) -> None:
         kind="structures",
         dataset=name,
     )
-
-
-for command in (optimize, periods, compare, sweep, guarantees, core, power, secession):
-    main.add_command(command)
-main.add_command(init)

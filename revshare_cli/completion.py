@@ -14,12 +14,10 @@ completion answers at every key press and must neither fail nor wait for a whole
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import click
-from click.shell_completion import CompletionItem
 
 ALL = "all"
 """``--structures all``: every preset and dataset structure."""
@@ -34,6 +32,8 @@ def structure_choices(dataset: Path | str | None) -> dict[str, str]:
         The dataset folder given on the command line; its ``structures.toml`` adds its own
         structures. An unreadable or invalid file adds none (the command itself reports it).
     """
+    import tomllib
+
     from revshare.data.structures import PRESETS
 
     names = {name: s.description for name, s in PRESETS.items()}
@@ -63,6 +63,8 @@ def dataset_given(ctx: click.Context) -> Any:
 
 
 def _names(ctx: click.Context, prefix: str, incomplete: str, skip: set[str]) -> list[Any]:
+    from click.shell_completion import CompletionItem  # only completing needs it
+
     choices = structure_choices(dataset_given(ctx))
     return [
         CompletionItem(prefix + name, help=about or None)
@@ -73,6 +75,8 @@ def _names(ctx: click.Context, prefix: str, incomplete: str, skip: set[str]) -> 
 
 def _or_file(items: list[Any], word: str) -> list[Any]:
     """``items``, or the shell's file completion of ``word`` when there are none."""
+    from click.shell_completion import CompletionItem
+
     return items or [CompletionItem(word, type="file")]
 
 
@@ -88,5 +92,7 @@ def complete_structures(ctx: click.Context, param: click.Parameter, incomplete: 
     written = {n.strip() for n in head.split(",")} if comma else set()
     items = _names(ctx, head + comma, last, written)
     if not comma and ALL.startswith(incomplete):
+        from click.shell_completion import CompletionItem
+
         items.insert(0, CompletionItem(ALL, help="every preset and dataset structure"))
     return _or_file(items, incomplete)

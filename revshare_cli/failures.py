@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import difflib
 import functools
+import importlib
 import re
-import shlex
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -102,6 +101,8 @@ def _flags_in(text: str, ctx: click.Context) -> str:
         value = match[2]
         if value is None or value == "True":
             return typed_flag(option)
+        import shlex  # only a message that names a value quotes it
+
         return f"{typed_flag(option)} {shlex.quote(value.strip(QUOTES))}"
 
     return _BACKTICKED.sub(flag, text)
@@ -140,6 +141,8 @@ def _usage_problem(exc: click.ClickException, group: click.Group) -> Problem:
     param = getattr(exc, "param", None)
     text = exc.message.rstrip(".")
     if isinstance(exc, UnknownCommand):
+        import difflib  # only a mistyped command needs a suggestion
+
         close = difflib.get_close_matches(text, sorted(group.commands), n=1)
         hint = f"did you mean {close[0]}? " if close else ""
         return Problem(text, None, None, "E-UNKNOWN-COMMAND", "no such command", hint + helping)
@@ -163,6 +166,49 @@ def _usage_problem(exc: click.ClickException, group: click.Group) -> Problem:
         message = re.sub(r"^Option '[^']*' ", "", text)
         return Problem(exc.option_name, None, None, "E-USAGE", message, helping)
     return Problem(path, None, None, "E-USAGE", text[:1].lower() + text[1:], helping)
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name, each imported from its module on first use.
+
+    Iterating, counting and ``in`` read the names only, so a command line runs the module of its
+    own command and no other (``revshare optimize`` never imports the modules of ``core`` or
+    ``init``); looking a name up imports its module once.
+
+    Parameters
+    ----------
+    homes : mapping
+        Each lazily loaded command's name and where it lives, ``"module:attribute"``.
+    """
+
+    def __init__(self, homes: Mapping[str, str]) -> None:
+        self._homes = dict(homes)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, _, attribute = self._homes[name].partition(":")
+            self._loaded[name] = getattr(importlib.import_module(module), attribute)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._homes.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._homes.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self._homes), **dict.fromkeys(self._loaded)})
+
+    def __len__(self) -> int:
+        return len(self._homes.keys() | self._loaded.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._homes or name in self._loaded
 
 
 class Group(click.Group):
@@ -224,6 +270,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if exc.concession:
                 lines.append(f"cheapest concession: {exc.concession}")
             if exc.overrides:
+                import shlex  # only an infeasible structure's concession quotes its words
+
                 lines.append(
                     "apply it with: " + shlex.join(a for o in exc.overrides for a in ("--set", o))
                 )

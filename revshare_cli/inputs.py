@@ -31,9 +31,9 @@ def load(
 
 def refuse_existing(outdir: Path | None, names: tuple[str, ...], force: bool) -> None:
     """Stop before any work if ``outdir`` holds reports that ``force`` does not allow replacing."""
-    from revshare.atomic import check_outputs
-
     if outdir is not None:
+        from revshare.atomic import check_outputs  # only a command writing reports checks
+
         problems = check_outputs(outdir, [*names, "manifest.json"], force)
         if problems:
             raise InputError(problems)

@@ -4,39 +4,83 @@ loaded dataset, the whole dollars of every cell)."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.metadata as md
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import pandas as pd
 import pytest
 
+import cli
 import revshare
 from revshare.analyses.optimize import _round_hierarchically, versions
 from revshare.data.dataset import load_dataset, territory_from_frames
 from revshare.data.readers import read_dataset
 from revshare.model.metrics import round_money
+from revshare_cli.commands import ELSEWHERE
+from revshare_cli.failures import LazyCommands
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = sorted(p.name for p in (ROOT / "data").iterdir() if (p / "fields.csv").exists())
 
 # Modules that `optimize` does not need on a feasible structure: the explanation of an
-# infeasible one, the other analyses, the sweep engine. (importlib.metadata, which revshare no
+# infeasible one, the other analyses, the sweep engine, the CBC and nash solves, the report
+# folder's writers, and the modules of the other commands. (importlib.metadata, which revshare no
 # longer reads, still comes with scipy.sparse through numpy.testing.)
 NOT_NEEDED = (
-    "revshare.analyses.explain",
-    "revshare.analyses.periods",
-    "revshare.analyses.compare",
-    "revshare.analyses.sweep",
+    *(
+        f"revshare.analyses.{name}"
+        for name in (
+            "explain",
+            "periods",
+            "compare",
+            "sweep",
+            "guarantees",
+            "core",
+            "secession",
+            "power",
+            "blocking",
+            "games",
+            "referendum",
+            "convention",
+            "validate",
+            "preferences",
+            "pool",
+            "chunks",
+        )
+    ),
     "revshare.solve.engine",
+    "revshare.solve.nash",
+    "revshare.solve.cbc",
+    "revshare.solve.pulp_executor",
+    "revshare.reports.html",
+    "revshare.reports.charts",
+    "revshare.reports.workbook",
+    "revshare.atomic",
+    "revshare_cli.fear",
+    "revshare_cli.init_command",
+    "click.shell_completion",
     "matplotlib",
+    "scipy",
+    "openpyxl",
     "jinja2",
     "tqdm",
+    "fractions",
+    "shlex",
 )
+# What no help needs: the solver stack, the report and workbook libraries, and every layer of
+# the library below its face (revshare, revshare.errors, revshare._version).
+NOT_FOR_HELP = ("pandas", "numpy", "pulp", "highspy", "matplotlib", "scipy", "openpyxl", "jinja2")
+LIBRARY_LAYERS = ("data", "model", "solve", "analyses", "reports")
+COMMANDS = sorted(cli.main.commands)  # the names only: no command's module is imported here
 
 
 def _loaded_by(args: list[str]) -> set[str]:
@@ -62,17 +106,98 @@ def _loaded_by(args: list[str]) -> set[str]:
     return set(run.stderr.split())
 
 
+def _within(loaded: set[str], names: tuple[str, ...]) -> list[str]:
+    """The modules of ``loaded`` that are one of ``names`` or inside one of them."""
+    return sorted(m for m in loaded if m in names or m.startswith(tuple(f"{n}." for n in names)))
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["optimize", "data/iraq"],
         ["optimize", "data/sudan-2005", "--structure", "confederation", "--format", "json"],
+        ["optimize", "data/nigeria", "--format", "csv"],
     ],
 )
 def test_optimize_loads_only_what_it_needs(args: list[str]) -> None:
     loaded = _loaded_by(args)
     assert "revshare.analyses.optimize" in loaded  # the probe ran the command
-    assert sorted(m for m in NOT_NEEDED if m in loaded) == []
+    assert _within(loaded, NOT_NEEDED) == []
+
+
+def test_a_dataset_without_structures_loads_no_toml_parser(tmp_path: Path) -> None:
+    """tomllib is imported to read a structures file, and only then."""
+    for name in ("fields.csv", "population.csv", "regions.csv"):
+        shutil.copy(ROOT / "data" / "iraq" / name, tmp_path / name)
+    without = _loaded_by(["optimize", str(tmp_path), "--price", "80"])
+    assert "revshare.analyses.optimize" in without
+    assert _within(without, ("tomllib",)) == []
+    assert "tomllib" in _loaded_by(["optimize", "data/iraq"])  # the probe can see it
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], *([c, "--help"] for c in COMMANDS)], ids=" ".join
+)
+def test_help_loads_no_solver_stack_and_no_library_layer(args: list[str]) -> None:
+    loaded = _loaded_by(args)
+    assert "revshare_cli.commands" in loaded  # the probe ran the command line
+    assert _within(loaded, NOT_FOR_HELP) == []
+    assert _within(loaded, tuple(f"revshare.{layer}" for layer in LIBRARY_LAYERS)) == []
+
+
+def _imported_at_top(module: str) -> set[str]:
+    """The modules of the command line that ``module``'s own top level imports."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    return {
+        f"revshare_cli.{node.module}"
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+    }
+
+
+@pytest.mark.parametrize("command", sorted(ELSEWHERE))
+def test_a_command_loads_no_other_commands_module(command: str) -> None:
+    """`COMMAND --help` imports its own command's module and what that module imports: no
+    module that only other commands need."""
+    home = ELSEWHERE[command].partition(":")[0]
+    others = {m.partition(":")[0] for m in ELSEWHERE.values()} - {home} - _imported_at_top(home)
+    loaded = _loaded_by([command, "--help"])
+    assert home in loaded
+    assert sorted(others & loaded) == []
+
+
+def test_the_commands_are_listed_without_importing_their_modules() -> None:
+    """Listing, counting and testing the names import nothing; a lookup imports its module once
+    and gives the command of that name."""
+    homes = {
+        "optimize": "revshare_cli.solving:optimize",
+        "core": "revshare_cli.fear:core",
+        "missing": "revshare_cli.no_such_module:missing",
+    }
+    commands = LazyCommands(homes)
+    assert list(commands) == list(homes)
+    assert len(commands) == 3
+    assert "missing" in commands
+    assert commands["optimize"].name == "optimize"
+    assert commands["optimize"] is commands["optimize"]
+    commands["extra"] = commands["core"]
+    del commands["missing"]
+    assert list(commands) == ["optimize", "core", "extra"]
+    assert len(commands) == 3
+    with pytest.raises(KeyError):
+        del commands["missing"]
+    with pytest.raises(KeyError):
+        commands["absent"]
+
+
+@pytest.mark.parametrize("command", sorted(ELSEWHERE))
+def test_every_command_found_elsewhere_is_the_command_of_its_name(command: str) -> None:
+    loaded = cli.main.commands[command]
+    assert isinstance(loaded, click.Command)
+    assert loaded.name == command
+    assert cli.main.get_command(click.Context(cli.main), command) is loaded
 
 
 @pytest.mark.parametrize("package", ["pulp", "highspy", "pandas", "numpy"])

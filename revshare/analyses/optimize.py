@@ -22,7 +22,7 @@ from ..errors import InfeasibleError, InputError, NotOptimalError, NumericalTrou
 from ..model.lp import Model, build_model, choose_scale
 from ..model.metrics import metrics, round_money, summarise
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK
-from ..solve import highs_executor, pulp_executor
+from ..solve import highs_executor
 from ..solve.deal_check import DealMoney
 from ..solve.plan import Solution, retry_config
 from ..solve.solver import SolverConfig
@@ -289,6 +289,8 @@ def solve_model(model: Model, config: SolverConfig) -> Solution:
     """The staged plan on ``model``: in place in HiGHS, or through PuLP for CBC."""
     if config.name == "highs":
         return highs_executor.solve(model, config)
+    from ..solve import pulp_executor  # only CBC solves through PuLP
+
     return pulp_executor.solve(model, config)
 
 

@@ -101,7 +101,6 @@ import hashlib
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -491,6 +490,8 @@ def _resolve(
 
 def _read_toml(path: str, data: bytes, log: Log) -> dict[str, Any]:
     """Parse structures.toml; the structures module checks what it means."""
+    import tomllib
+
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
         log.notice(path, "stripped a UTF-8 byte-order mark")

@@ -8,10 +8,8 @@ named linear constraints. Built-in presets live in :data:`PRESETS`; a dataset ad
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,6 +352,8 @@ def structure_from_table(name: str, table: Mapping[str, Any], *, source: str) ->
                 "E-RESERVED",
             )
         elif key not in PARAMETERS:
+            import difflib  # only an unknown parameter needs a suggestion
+
             close = difflib.get_close_matches(key, sorted(PARAMETERS), n=1)
             hint = f"did you mean {close[0]!r}?" if close else "remove it"
             bad(key, f"unknown parameter {key!r}", hint, "E-UNKNOWN-PARAMETER")
@@ -557,6 +557,8 @@ def _weights(value: Any, bad: Bad, fraction: Any) -> dict[str, float]:
 def _key_path(line: str) -> tuple[str, ...]:
     """The key path that one TOML line opens or sets: ``[structures."a b"]`` gives
     ``("structures", "a b")``, ``bloc_share.A = 0.1`` gives ``("bloc_share", "A")``."""
+    import tomllib
+
     doc: Any = None
     for candidate in (line, line.split("=")[0] + "= 0"):  # the first line of a multi-line value
         try:
@@ -626,6 +628,8 @@ def with_lines(
 ) -> InputError:
     """The same problems, each placed on its TOML line where it can be found; ``name`` is the
     structure of a ``top_level`` file."""
+    import tomllib
+
     try:
         tables = tomllib.loads(text).get("structures", {})
     except tomllib.TOMLDecodeError:
@@ -710,6 +714,8 @@ def structures_from_toml(data: Mapping[str, Any], source: str) -> dict[str, Stru
 
 def load_structure_file(path: str | Path) -> dict[str, Structure]:
     """Structures from a user's TOML file: ``[structures.NAME]`` tables, or one top-level table."""
+    import tomllib
+
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -766,6 +772,8 @@ def resolve(
     if name_or_path.endswith(".toml"):
         loaded = load_structure_file(name_or_path)
         return next(iter(loaded.values()))
+    import difflib  # only an unknown name needs a suggestion
+
     close = difflib.get_close_matches(name_or_path, list(available), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise InputError(
@@ -788,6 +796,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     ``true``, ``"free"``); a dotted PARAM (``bloc_share.south=0.3``) sets one table entry, whose
     name may be quoted (``bloc_share."A=B"=0.3``). A bare word that is not TOML (``free``) is
     taken as text."""
+    import tomllib
+
     key, raw = split_override(text)
     if key is None:
         raise InputError(
@@ -810,6 +820,8 @@ def parse_override(text: str) -> tuple[str, Any]:
 def split_override(text: str) -> tuple[str | None, str]:
     """The parameter of ``PARAM=VALUE`` (``head`` or ``head.entry``, the entry unquoted) and
     the raw VALUE; ``(None, "")`` when there is no ``=`` or no parameter."""
+    import tomllib
+
     head, sep, rest = text.partition("=")
     head, dot, sub = head.strip(_BLANKS).partition(".")
     if not sep or not head:

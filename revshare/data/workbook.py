@@ -24,7 +24,6 @@ text kept as text), which reads back to the same dataset.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 import os
@@ -250,6 +249,8 @@ def _not_xlsx(data: bytes) -> str | None:
 
 def _missing_sheets(book: str, names: list[str], log: Log) -> None:
     """A required sheet missing, and a sheet whose name is close to a dataset sheet's."""
+    import difflib
+
     for name in names:
         if name in SHEETS:
             continue

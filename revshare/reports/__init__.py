@@ -14,7 +14,6 @@ from .allocation import (
     summary_json,
     terminal_table,
 )
-from .workbook import write_report_bundle
 
 REPORT_FILES = (
     "allocation.csv",
@@ -33,6 +32,7 @@ def write_reports(
     and ``manifest.json`` as the report folder ``outdir``, replaced as a whole
     (:func:`~revshare.atomic.write_bundle`)."""
     from .html import allocation_html  # matplotlib is imported only when a report is written
+    from .workbook import write_report_bundle
 
     files = {
         "allocation.csv": allocation_csv(a),

@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 from ..errors import NotOptimalError, SolverUnavailableError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
-from . import cuts
-from .cuts import InPlaceCuts, PulpCuts
-from .nash import keep_bloc_money, solve_nash
 from .plan import (
     PIN_SHARE,
     Coo,
@@ -45,7 +42,6 @@ from .plan import (
     stage_tolerance,
     tolerance,
 )
-from .pulp_executor import optimise
 from .solver import (
     DUAL_EPSILON,
     HIGHS_DEFAULTS,
@@ -356,6 +352,11 @@ def _solve(m: Model, config: SolverConfig) -> Solution:
     value: float | None = None
     gap: float | None = None
     if m.structure.objective == "nash":
+        from . import cuts  # only the nash objective needs these
+        from .cuts import InPlaceCuts, PulpCuts
+        from .nash import keep_bloc_money, solve_nash
+        from .pulp_executor import optimise
+
         result = solve_nash(
             m,
             lambda: (

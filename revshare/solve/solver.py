@@ -25,7 +25,6 @@ from ..errors import (
     Problem,
     SolverUnavailableError,
 )
-from .cbc import TimedCbc, check_option
 
 SOLVERS = ("highs", "cbc")
 # Relative precision each solver's values can be trusted to: HiGHS in-process returns doubles; CBC
@@ -181,6 +180,8 @@ class SolverConfig:
             opts = {**HIGHS_DEFAULTS, **self.options}
             return pulp.HiGHS(msg=False, timeLimit=self.time_limit, **opts)
         if self.name == "cbc":
+            from .cbc import TimedCbc  # only a CBC solve needs it
+
             path = cbc_path()
             solver = TimedCbc(
                 path=path,
@@ -250,6 +251,8 @@ def check_options(solver: str, options: dict[str, Any]) -> dict[str, Any]:
             out[str(name)] = value
         return out
     if solver == "cbc":
+        from .cbc import check_option
+
         path = cbc_path()
         for name, value in options.items():
             word = _cbc_word(value)
