@@ -145,7 +145,7 @@ def summary(a: Allocation) -> dict[str, Any]:
 
 
 def summary_json(a: Allocation) -> bytes:
-    """``summary.json``, the same bytes ``optimize --format json`` prints."""
+    """``summary.json``, the same bytes ``revshare optimize`` prints as JSON."""
     return envelope("allocation", str(a.provenance.get("dataset", "")), summary(a))
 
 

@@ -63,5 +63,3 @@ _SEPARATOR = re.compile(r"(?<=[/\\])")
 def isolate(text: Any) -> str:
     """Text wrapped in first-strong isolate marks, for places that hold no markup."""
     return f"{FSI}{text}{PDI}"
-
-

@@ -129,7 +129,7 @@ def comparison_document(c: Comparison) -> dict[str, Any]:
 
 
 def comparison_json(c: Comparison) -> bytes:
-    """``comparison.json``, the same bytes ``compare --format json`` prints: strict JSON (no NaN
+    """``comparison.json``, the same bytes ``revshare compare`` prints as JSON: strict JSON (no NaN
     or infinity) in the envelope (:func:`~revshare.reports.documents.envelope`)."""
     return envelope("comparison", c.dataset, comparison_document(c))
 

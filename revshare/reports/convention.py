@@ -118,7 +118,8 @@ def apportionment_summary(a: Apportionment) -> dict[str, Any]:
 
 
 def apportionment_json(a: Apportionment, dataset: str = "") -> bytes:
-    """``summary.json``, the same bytes ``convention --format json`` prints on ``dataset``."""
+    """``summary.json``, the same bytes ``revshare convention`` prints as JSON
+    on ``dataset``."""
     return envelope("apportionment", dataset, apportionment_summary(a))
 
 
@@ -284,7 +285,7 @@ def referendum_summary(r: Referendum) -> dict[str, Any]:
 
 
 def referendum_json(r: Referendum) -> bytes:
-    """``summary.json``, the same bytes ``ratify --format json`` prints."""
+    """``summary.json``, the same bytes ``revshare ratify`` prints as JSON."""
     return envelope("referendum", str(r.provenance.get("dataset", "")), referendum_summary(r))
 
 

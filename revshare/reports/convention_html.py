@@ -1,5 +1,5 @@
-"""The HTML pages of an apportionment (``convention --out``) and of a referendum (``ratify
---out``), through the reports' shared templates and escaping (:mod:`revshare.reports.html`).
+"""The HTML pages of an apportionment (``revshare convention``) and of a referendum (``revshare
+ratify``), through the reports' shared templates and escaping (:mod:`revshare.reports.html`).
 
 Jinja2 is imported only when a page is written, so the terminal summaries stay light.
 """

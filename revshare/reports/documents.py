@@ -2,9 +2,9 @@
 
 Every document opens with ``schema_version``, ``kind`` and ``dataset``, in that order, and is
 described by ``revshare/reports/schemas/<kind>.schema.json`` (package data, listed in
-docs/cli.md#json-output-and-its-schemas). A report file that holds the same document as a command's
-``--format json`` holds the same bytes: both are made here, and making them twice changes
-nothing (:func:`envelope` of an enveloped document of the same kind and dataset is itself).
+docs/cli.md#json-output-and-its-schemas). A report file that holds the same document as a
+command's JSON holds the same bytes: both are made here, and making them twice changes nothing
+(:func:`envelope` of an enveloped document of the same kind and dataset is itself).
 """
 
 from __future__ import annotations

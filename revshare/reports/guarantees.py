@@ -71,7 +71,7 @@ def guarantees_document(g: Guarantees) -> dict[str, Any]:
 
 
 def guarantees_json(g: Guarantees) -> bytes:
-    """``guarantees.json``, the same bytes ``guarantees --format json`` prints."""
+    """``guarantees.json``, the same bytes ``revshare guarantees`` prints as JSON."""
     return envelope("guarantees", g.dataset, guarantees_document(g))
 
 

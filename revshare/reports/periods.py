@@ -209,7 +209,7 @@ def periods_document(p: PeriodAllocation) -> dict[str, Any]:
 
 
 def periods_json(p: PeriodAllocation) -> bytes:
-    """``summary.json``, the same bytes ``periods --format json`` prints."""
+    """``summary.json``, the same bytes ``revshare periods`` prints as JSON."""
     return envelope("periods", str(p.provenance.get("dataset", "")), periods_document(p))
 
 

@@ -233,7 +233,7 @@ def sweep_html(result: SweepResult) -> str:
 
 def sweep_document(result: SweepResult) -> dict[str, Any]:
     """What the sweep ran, each structure's statuses, each bloc's risk and the percentiles of
-    money per head: ``summary.json`` and ``sweep --format json``."""
+    money per head: ``summary.json``, and what ``revshare sweep`` prints as JSON."""
     return {
         "generated_at": timestamp(),
         "spec": result.spec,
