@@ -235,7 +235,6 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
     """What the sweep ran, each structure's statuses, each bloc's risk and the percentiles of
     money per head: ``summary.json``, and what ``revshare sweep`` prints as JSON."""
     return {
-        "generated_at": timestamp(),
         "spec": result.spec,
         "provenance": {
             k: plain(v) if not isinstance(v, dict) else v for k, v in result.provenance.items()
@@ -243,6 +242,7 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
         "structures": _records(_structures_table(result)),
         "risk": _records(result.risk),
         "summary": _records(result.summary),
+        "generated_at": timestamp(),
     }
 
 
