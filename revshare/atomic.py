@@ -128,9 +128,15 @@ def _manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return (json.dumps(manifest, allow_nan=False, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def write_bundle(outdir: str | Path, files: Mapping[str, bytes], *, force: bool = False) -> Path:
+def write_bundle(
+    outdir: str | Path,
+    files: Mapping[str, bytes],
+    *,
+    force: bool = False,
+    head: Mapping[str, Any] | None = None,
+) -> Path:
     """Replace the report folder ``outdir`` as a whole by one holding ``files`` and
-    ``manifest.json`` (their SHA-256).
+    ``manifest.json`` (their SHA-256, after the fields of ``head``: a report's envelope).
 
     The new folder is built beside the old one (a hidden folder in the same parent): every file
     is written and fsynced, entries of the old folder that belong to no report (not in its
@@ -159,7 +165,8 @@ def write_bundle(outdir: str | Path, files: Mapping[str, bytes], *, force: bool 
         if target.is_dir():
             _carry_over(target, new, set(files))
             _step("carried")
-        manifest = {"files": {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}}
+        digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
+        manifest = {**(head or {}), "files": digests}
         _write_file(new / MANIFEST, _manifest_bytes(manifest))
         _step("manifest")
         mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else 0o777 & ~_umask()

@@ -233,7 +233,7 @@ def convention(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the logistic model.")
 @solving_options
-@out_option()
+@out_option("Write referendum.csv, summary.json, report.md and report.html here.")
 @format_option
 @force_option()
 @handle_errors

@@ -127,12 +127,12 @@ def emit(
     dataset: str,
 ) -> None:
     """Print a result on stdout as ``--format`` asks: the terminal table, the report's own CSV
-    (the bytes its report file holds, without the byte-order mark), or its JSON in the one
-    envelope every command prints (:func:`envelope`)."""
+    (the bytes its report file holds), or its JSON in the one envelope every command prints
+    (:func:`envelope`; the bytes of the report file where there is one)."""
     if fmt == "table":
         click.echo(table())
     elif fmt == "csv":
-        click.echo(csv().decode("utf-8-sig"), nl=False)
+        click.echo(csv().decode("utf-8"), nl=False)
     else:
         click.echo(envelope(kind, dataset, json()).decode("utf-8"), nl=False)
 
@@ -145,16 +145,11 @@ def csv_bytes(columns: list[str], rows: list[list[Any]]) -> bytes:
 
 
 def envelope(kind: str, dataset: str, document: bytes | Mapping[str, Any]) -> bytes:
-    """``document`` with ``schema_version``, ``kind`` and ``dataset`` first: the envelope of every
-    JSON the command line prints (``revshare/reports/schemas/<kind>.schema.json`` describes each)."""
-    import json as json_module
+    """``document`` with ``schema_version``, ``kind`` and ``dataset`` first: the library's one
+    envelope (:func:`revshare.reports.documents.envelope`), the same bytes a report file holds."""
+    from revshare.reports.documents import envelope as library_envelope
 
-    from revshare.reports.allocation import SCHEMA_VERSION, json_ready
-    from revshare.reports.safe import json_bytes
-
-    body = json_module.loads(document) if isinstance(document, bytes) else dict(document)
-    head = {"schema_version": SCHEMA_VERSION, "kind": kind, "dataset": dataset}
-    return json_bytes(json_ready({**head, **{k: v for k, v in body.items() if k not in head}}))
+    return library_envelope(kind, dataset, document)
 
 
 def structure_names(names: str) -> str | list[str]:

@@ -37,9 +37,10 @@ from revshare.analyses.compare import compare
 from revshare.analyses.convention import apportion, territory_populations
 from revshare.analyses.guarantees import guarantees
 from revshare.analyses.periods import Fund, optimize_periods
+from revshare.analyses.referendum import ratify
 from revshare.reports import write_reports
 from revshare.reports.comparison import write_comparison
-from revshare.reports.convention import write_apportionment
+from revshare.reports.convention import write_apportionment, write_referendum
 from revshare.reports.guarantees import write_guarantees
 from revshare.reports.html import allocation_html
 from revshare.reports.periods import write_period_reports
@@ -486,8 +487,43 @@ def _convention(folder: Path, sudan: revshare.Territory, iraq: revshare.Territor
     return write_apportionment(seats, folder)
 
 
+LONG_FOLDERS = (
+    "negotiation-round-3-proposals",
+    "shared-drive-of-the-committee",
+    "drafts-from-the-ministry",
+    "revenue-sharing-working-group",
+)
+"""Folders of a long path (over 150 characters with the file's name): each name as long as a
+real one, so that the page can keep every name whole and still fit the table in its box."""
+
+
+def _long_path_deals(folder: Path) -> list[str]:
+    """Two structures read from files at long paths (a Unix one, and one with a backslash in
+    a folder's name, which the page breaks at too)."""
+    paths = []
+    for n, top in enumerate(["deals", "deals\\windows-share"]):
+        place = folder.parent / f"{folder.name}-{n}" / top / Path(*LONG_FOLDERS)
+        place.mkdir(parents=True)
+        name = f"long-deal-{n}"
+        path = place / f"{name}-with-a-fund.toml"
+        path.write_text(f'[structures.{name}]\ndescription = "x"\nextends = "federation"\n')
+        paths.append(str(path))
+    return paths
+
+
+def _comparison_long_paths(folder: Path, sudan: revshare.Territory, iraq) -> Path:
+    names = ["federation", "unified", *_long_path_deals(folder)]
+    return write_comparison(compare(iraq, names), folder)
+
+
+def _referendum(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    return write_referendum(ratify(sudan, "sudan-cpa-2005", "unified", "bloc-veto"), folder)
+
+
 KINDS = {
     "allocation": _allocation,
+    "comparison-long-paths": _comparison_long_paths,
+    "referendum": _referendum,
     "comparison": _comparison,
     "comparison-deal": _comparison_with_a_deal,
     "sweep": _sweep,
@@ -509,6 +545,35 @@ def test_every_report_fits_its_page_and_its_charts_text_does_not_overlap(
     assert layout_problems(browser, report, tmp_path) == []
     browser.open(report)
     browser.screenshot(f"layout-{kind}.png")
+
+
+# Each path cell's pieces between line-break opportunities, and how many lines each is laid on.
+PATH_PIECES = """(() => [...document.querySelectorAll('td.path bdi')].map(cell =>
+  [...cell.querySelectorAll('span.name')].map(n => {
+    const r = document.createRange(); r.selectNodeContents(n);
+    const tops = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+    return {text: n.textContent, lines: tops.size, top: Math.min(...tops)};
+  })))()"""
+
+
+def test_long_paths_break_at_their_separators_and_never_inside_a_name(browser, tmp_path, iraq):
+    """Issue 15: the compare report's "source" column breaks a path after a ``/`` or ``\\``,
+    never in the middle of a folder's or file's name, on screen and on paper (where the long
+    paths do wrap)."""
+    report = _comparison_long_paths(tmp_path / "paths", iraq, iraq) / "report.html"
+    for medium, metrics in (("screen", SCREEN), ("print", PRINTED)):
+        browser.call("Emulation.setEmulatedMedia", {"media": medium}, session=True)
+        browser.call("Emulation.setDeviceMetricsOverride", metrics, session=True)
+        browser.open(report)
+        cells = [c for c in browser.evaluate(PATH_PIECES) if len(c) > 1]
+        assert len(cells) == 2, (medium, cells)
+        for pieces in cells:
+            assert "".join(p["text"] for p in pieces).endswith("-with-a-fund.toml")
+            assert all(p["text"].endswith(("/", "\\")) for p in pieces[:-1]), pieces
+            assert [p["text"] for p in pieces if p["lines"] != 1] == [], medium
+            assert len({p["top"] for p in pieces}) > 1, (medium, "expected the path to wrap")
+    browser.call("Emulation.setEmulatedMedia", {"media": ""}, session=True)
+    browser.call("Emulation.clearDeviceMetricsOverride", session=True)
 
 
 def test_the_layout_check_finds_a_wide_table_and_overlapping_text(browser, tmp_path):

@@ -219,6 +219,7 @@ def test_ratify_prints_the_verdict_and_the_deciding_governorates(tmp_path):
         "referendum.csv",
         "summary.json",
         "report.md",
+        "report.html",
         "manifest.json",
         "report.xlsx",
     }

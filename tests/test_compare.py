@@ -23,6 +23,7 @@ from revshare.reports.comparison import (
     comparison_table,
     write_comparison,
 )
+from revshare.reports.workbook import parse_csv
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 # On data/iraq the Kurds cannot get half the money while everyone gets 90% of the mean per head.
@@ -260,8 +261,8 @@ def test_hostile_names_are_neutralised_in_csv_and_markdown():
     )
     c = compare(revshare.territory_from_frames(fields, pop), ["federation", "partition"], price=0)
     text = comparison_csv(c).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text), quoting=csv.QUOTE_NONNUMERIC))
-    cells = [v for row in rows for v in row if isinstance(v, str)]  # numbers come back as floats
+    rows = parse_csv(text)  # typed as report.xlsx reads it: text, numbers, booleans
+    cells = [v for row in rows for v in row if isinstance(v, str)]
     assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells)
     assert '\'=HYPERLINK("http://x","y")' in cells and "بغداد" in cells
     md = comparison_md(c)

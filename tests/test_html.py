@@ -304,3 +304,67 @@ def test_series_that_coincide_are_named_together():
     curves = {n: (np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]), 0.2) for n in ("x", "y")}
     svg = charts.lorenz_curves({**curves, "z": (np.array([1.0, 1.0, 5.0]), np.ones(3), 0.4)})
     assert "x = y (Gini 0.200)" in svg and "z (Gini 0.400)" in svg
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "built-in",
+        "dataset",
+        "/tmp/deals/federation-with-a-fund.toml",
+        "relative/deals/x.toml",
+        "C:\\deals\\round 3\\a&b.toml",
+        "/tmp/<script>alert(1)</script>/x.toml",
+        '/tmp/"><img src=x onerror=alert(1)>/x.toml',
+        "//double//slashes/",
+        f"/{ARABIC}/اتفاق.toml",
+    ],
+)
+def test_a_path_breaks_only_after_its_separators_and_is_escaped_first(path):
+    from markupsafe import escape
+
+    from revshare.reports.cells import path_breaks
+
+    html = str(path_breaks(path))
+    names = re.findall(r'<span class="name">(.*?)</span>', html)
+    assert "<wbr>".join(f'<span class="name">{n}</span>' for n in names) == html
+    assert "".join(names) == str(escape(path))  # the names, in order, are the escaped path
+    assert all(n.endswith(("/", "\\")) for n in names[:-1])  # a break only after a separator
+    assert not any(c in n for n in names for c in "<>\"'")
+    separators = sum(path[:-1].count(c) for c in "/\\")  # one name after each inner separator
+    assert len(names) == separators + 1
+
+
+@pytest.fixture(scope="module")
+def referendum(hostile):
+    from revshare.analyses.referendum import ratify
+
+    return ratify(hostile, "federation", "partition", "majority", price=0)
+
+
+def test_the_referendum_page_is_escaped_and_labels_its_money(referendum):
+    from revshare.reports.convention_html import referendum_html
+
+    html = referendum_html(referendum)
+    page = Page(html)
+    names = [t for t, _ in page.tags]
+    assert "script" not in names and "img" not in names
+    assert not [a for _, attrs in page.tags for a in attrs if a.startswith("on")]
+    csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv")]
+    assert csp == [{"http-equiv": "Content-Security-Policy", "content": CSP}]
+    text = "".join(page.text)
+    for payload in PAYLOADS:
+        assert payload in text, payload
+    assert ARABIC in page.bdi
+    assert ("RATIFIED" if referendum.verdict else "REJECTED") in text
+    assert [h for _, h in re.findall(r"<h2( [^>]*)?>(.*?)</h2>", html)] == [
+        "Blocs",
+        "Regions",
+        "Factions",
+        "Provenance",
+    ]
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    money = [h for h in headers if "USD" in h]
+    assert len(money) == 3 and all("served" in h for h in money)
+    assert text.count("served: direct money plus") == 3  # the glossary under each table
+    assert not re.search(r"(?<![\d,.])-0(?![\d.,])", text)

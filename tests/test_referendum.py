@@ -326,6 +326,7 @@ def test_reports(land, solved, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json",
         "referendum.csv",
+        "report.html",
         "report.md",
         "report.xlsx",
         "summary.json",
@@ -346,7 +347,7 @@ def test_report_names_are_neutralised_and_escaped(tmp_path):
     t = revshare.territory_from_frames(fields, pop)
     r = ratify(t, "partition", "unified", "bloc-veto", price=0)
     text = referendum_csv(r).decode("utf-8-sig")
-    assert "\"'=cmd" in text and '\n"=' not in text and ',"=' not in text
+    assert ",'=cmd" in text and "\n=" not in text and ",=" not in text
     md = referendum_md(r)
     assert "<script>" not in md and "a\\|b" in md
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import pandas as pd
 
 from ..analyses.optimize import Allocation
-from .safe import csv_bytes, json_bytes, md_cell, price_phrase
+from .documents import SCHEMA_VERSION, envelope, json_ready
+from .safe import csv_bytes, md_cell, price_phrase
 from .words import aim, glossary_lines, glossary_text
 
-SCHEMA_VERSION = "1.0"
 CELL_COLUMNS = ["region", "faction", "bloc", "population", "usd_rounded", "usd_per_head", "usd"]
 
 
@@ -87,18 +86,6 @@ def payments_csv(a: Allocation) -> bytes:
     return csv_bytes(PAYMENT_CSV_COLUMNS, rows)
 
 
-def json_ready(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if hasattr(value, "item"):
-        return json_ready(value.item())
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame``'s rows as JSON-ready objects; a population of whole people is an integer."""
     out = frame.copy()
@@ -158,7 +145,8 @@ def summary(a: Allocation) -> dict[str, Any]:
 
 
 def summary_json(a: Allocation) -> bytes:
-    return json_bytes(summary(a))
+    """``summary.json``, the same bytes ``revshare optimize`` prints as JSON."""
+    return envelope("allocation", str(a.provenance.get("dataset", "")), summary(a))
 
 
 def _usd(v: float) -> str:

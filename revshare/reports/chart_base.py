@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 import warnings
 from collections.abc import Callable
 from typing import Literal
@@ -68,6 +69,13 @@ def money_unit(values: np.ndarray) -> tuple[float, str]:
 def label_inches(labels: list[str], size: float = 8.0) -> float:
     """A generous estimate of the width of the longest label, in inches."""
     return max((len(s) for s in labels), default=0) * size * 0.62 / 72
+
+
+def fit_label(text: str, inches: float, size: float = 9.0) -> str:
+    """``text`` wrapped onto as many lines as it takes to fit ``inches`` (by the estimate of
+    :func:`label_inches`), so that a panel's axis label does not run into its neighbour's."""
+    per_line = max(12, int(inches * 72 / (size * 0.62)))
+    return textwrap.fill(text, per_line, break_on_hyphens=False)
 
 
 def _render(fig: Figure) -> str:

@@ -28,6 +28,7 @@ from .chart_base import (
     EXTRA,
     GOOD,
     data_uri,
+    fit_label,
     label_inches,
     money_unit,
     render,
@@ -97,7 +98,7 @@ def _bar_panels(
         ax.grid(axis="x", linewidth=0.4, alpha=0.5)
         ax.set_axisbelow(True)
         ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(fit_label(xlabel, width - 0.4))
         if title:
             ax.set_title(f"{group_label} {short(title)}", fontsize=9, loc="left")
         elif single:

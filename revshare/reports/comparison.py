@@ -20,9 +20,10 @@ import pandas as pd
 from ..analyses.compare import Comparison
 from ..atomic import check_outputs
 from ..errors import InputError
-from .allocation import SCHEMA_VERSION, json_ready, records, whole
+from .allocation import records, whole
+from .documents import SCHEMA_VERSION, envelope, json_ready
 from .html import comparison_html
-from .safe import csv_bytes, json_bytes, md_cell, price_phrase
+from .safe import csv_bytes, md_cell, price_phrase
 from .words import glossary_lines, glossary_text
 from .workbook import write_report_bundle
 
@@ -128,8 +129,9 @@ def comparison_document(c: Comparison) -> dict[str, Any]:
 
 
 def comparison_json(c: Comparison) -> bytes:
-    """Strict JSON (no NaN or infinity), schema-versioned."""
-    return json_bytes(comparison_document(c))
+    """``comparison.json``, the same bytes ``revshare compare`` prints as JSON: strict JSON (no NaN
+    or infinity) in the envelope (:func:`~revshare.reports.documents.envelope`)."""
+    return envelope("comparison", c.dataset, comparison_document(c))
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:

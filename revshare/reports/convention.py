@@ -7,7 +7,6 @@ JSON, Markdown cells escaped and isolated, every bundle written atomically with 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,13 @@ import pandas as pd
 from ..analyses.convention import METHODS, TIE_RULES, Apportionment
 from ..analyses.referendum import RULES, Referendum
 from .allocation import records, whole
-from .safe import csv_bytes, json_bytes, md_cell
+from .convention_html import apportionment_html, referendum_html, tie_sentence
+from .documents import SCHEMA_VERSION, envelope
+from .safe import csv_bytes, md_cell
 from .workbook import write_report_bundle
 
-SCHEMA_VERSION = "1.0"
 APPORTIONMENT_FILES = ("apportionment.csv", "summary.json", "report.md", "report.html")
-REFERENDUM_FILES = ("referendum.csv", "summary.json", "report.md")
+REFERENDUM_FILES = ("referendum.csv", "summary.json", "report.md", "report.html")
 
 
 def _clean(value: Any) -> Any:
@@ -117,18 +117,10 @@ def apportionment_summary(a: Apportionment) -> dict[str, Any]:
     )
 
 
-def apportionment_json(a: Apportionment) -> bytes:
-    return json_bytes(apportionment_summary(a))
-
-
-def _tie_sentence(a: Apportionment, cell: Callable[[str], str] = md_cell) -> str:
-    if not a.ties:
-        return "No exact tie decided a seat."
-    return (
-        f"The last {a.tied_seats} seat(s) tied exactly between "
-        f"{', '.join(cell(t) for t in a.ties)}; settled by the tie rule "
-        f"{cell(a.tie_rule)}: {cell(TIE_RULES[a.tie_rule])}."
-    )
+def apportionment_json(a: Apportionment, dataset: str = "") -> bytes:
+    """``summary.json``, the same bytes ``revshare convention`` prints as JSON
+    on ``dataset``."""
+    return envelope("apportionment", dataset, apportionment_summary(a))
 
 
 def apportionment_md(a: Apportionment) -> str:
@@ -141,7 +133,7 @@ def apportionment_md(a: Apportionment) -> str:
         "",
         f"- Method: {md_cell(a.method)} ({md_cell(a.citation)}).",
         f"- Seats per {md_cell(a.unit)}: {bounds}.",
-        f"- {_tie_sentence(a)}",
+        f"- {tie_sentence(a, md_cell)}",
         f"- Loosemore-Hanby {a.loosemore_hanby:.6f}; Gallagher {a.gallagher:.6f} (shares, 0 to 1).",
         f"- Outside the quota (fewer than its lower or more than its upper quota): {violations}.",
         "",
@@ -178,52 +170,17 @@ def apportionment_text(a: Apportionment) -> str:
     )
 
 
-def apportionment_html(a: Apportionment) -> str:
-    """The apportionment as one self-contained, escaped HTML page, through the reports' templates."""
-    from ..analyses.compare import timestamp
-    from .html import _ENV  # Jinja2 and matplotlib are imported only when a page is written
-    from .words import glossary
-
-    floor = max(a.min_seats, 1) if METHODS[a.method].first_seat_free else a.min_seats
-    violations = set(a.quota_violations)
-    rows = [
-        {
-            "name": r[a.unit],
-            **{k: r[k] for k in ("population", "quota", "lower_quota", "upper_quota", "seats")},
-            "seat_share": r["seat_share"],
-            "population_share": r["population_share"],
-            "within": r[a.unit] not in violations,
-        }
-        for r in a.table().to_dict("records")
-    ]
-    gallagher = (
-        "Gallagher: the square root of half the sum of squared gaps between seat and "
-        "population shares, 0 to 1"
-    )
-    notes = [
-        *glossary(["quota"]),
-        "Loosemore-Hanby: the share of seats that would have to move for every locality to get "
-        "its population share (0 to 1)",
-        gallagher,
-    ]
-    return _ENV.get_template("apportionment.html.j2").render(
-        a=a,
-        bounds=f"at least {floor}" + (f", at most {a.max_seats}" if a.max_seats else ""),
-        tie_sentence=_tie_sentence(a, str),
-        rows=rows,
-        notes=notes,
-        generated_at=timestamp(),
-    )
-
-
-def write_apportionment(a: Apportionment, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``apportionment.csv``, ``summary.json``, ``report.md`` and ``report.html`` as the
-    report folder ``outdir``, replaced as a whole (:func:`~revshare.reports.workbook.write_report_bundle`, with ``report.xlsx``)."""
+def write_apportionment(
+    a: Apportionment, outdir: str | Path, *, force: bool = False, dataset: str = ""
+) -> Path:
+    """Write ``apportionment.csv``, ``summary.json`` (naming ``dataset``), ``report.md`` and
+    ``report.html`` as the report folder ``outdir``, replaced as a whole
+    (:func:`~revshare.reports.workbook.write_report_bundle`, with ``report.xlsx``)."""
     return write_report_bundle(
         outdir,
         {
             "apportionment.csv": apportionment_csv(a),
-            "summary.json": apportionment_json(a),
+            "summary.json": apportionment_json(a, dataset),
             "report.md": apportionment_md(a).encode("utf-8"),
             "report.html": apportionment_html(a).encode("utf-8"),
         },
@@ -328,12 +285,13 @@ def referendum_summary(r: Referendum) -> dict[str, Any]:
 
 
 def referendum_json(r: Referendum) -> bytes:
-    return json_bytes(referendum_summary(r))
+    """``summary.json``, the same bytes ``revshare ratify`` prints as JSON."""
+    return envelope("referendum", str(r.provenance.get("dataset", "")), referendum_summary(r))
 
 
 def _vote_table(frame: pd.DataFrame, key: str) -> list[str]:
     return _md_table(
-        [key, "voters", "yes", "no", "yes share", "no share", "gain USD a head"],
+        [key, "voters", "yes", "no", "yes share", "no share", "gain USD a head (served)"],
         [
             [
                 md_cell(str(x[key])),
@@ -423,14 +381,16 @@ def referendum_text(r: Referendum) -> str:
 
 
 def write_referendum(r: Referendum, outdir: str | Path, *, force: bool = False) -> Path:
-    """Write ``referendum.csv``, ``summary.json`` and ``report.md`` as the report folder
-    ``outdir``, replaced as a whole (:func:`~revshare.atomic.write_bundle`)."""
+    """Write ``referendum.csv``, ``summary.json``, ``report.md`` and ``report.html`` as the
+    report folder ``outdir``, replaced as a whole
+    (:func:`~revshare.reports.workbook.write_report_bundle`, with ``report.xlsx``)."""
     return write_report_bundle(
         outdir,
         {
             "referendum.csv": referendum_csv(r),
             "summary.json": referendum_json(r),
             "report.md": referendum_md(r).encode("utf-8"),
+            "report.html": referendum_html(r).encode("utf-8"),
         },
         force=force,
     )

@@ -16,9 +16,10 @@ from ..analyses.guarantees import CAPTURE_COLUMNS, GUARANTEE_COLUMNS, Guarantees
 from ..atomic import check_outputs
 from ..errors import InputError
 from . import charts
-from .allocation import SCHEMA_VERSION, json_ready, records
+from .allocation import records
+from .documents import SCHEMA_VERSION, envelope, json_ready
 from .html import _ENV, Chart
-from .safe import csv_bytes, json_bytes, md_cell
+from .safe import csv_bytes, md_cell
 from .words import glossary, glossary_lines
 from .workbook import write_report_bundle
 
@@ -67,6 +68,11 @@ def guarantees_document(g: Guarantees) -> dict[str, Any]:
             "capture": records(g.capture),
         }
     )
+
+
+def guarantees_json(g: Guarantees) -> bytes:
+    """``guarantees.json``, the same bytes ``revshare guarantees`` prints as JSON."""
+    return envelope("guarantees", g.dataset, guarantees_document(g))
 
 
 def guarantees_md(g: Guarantees) -> str:
@@ -171,7 +177,7 @@ def write_guarantees(g: Guarantees, outdir: str | Path, *, force: bool = False) 
     files = {
         "guarantees.csv": guarantees_csv(g),
         "capture.csv": capture_csv(g),
-        "guarantees.json": json_bytes(guarantees_document(g)),
+        "guarantees.json": guarantees_json(g),
         "report.md": guarantees_md(g).encode("utf-8"),
         "report.html": guarantees_html(g).encode("utf-8"),
     }

@@ -1,8 +1,9 @@
 """Self-contained HTML reports: one allocation (``revshare optimize``) or a comparison.
 
 Safety (docs/design.md#safe-reports): templates are rendered by Jinja2 with autoescaping on for every
-template, so every name from the data is HTML-escaped; nothing is marked safe. Each page carries a
-Content-Security-Policy (``default-src 'none'; style-src 'unsafe-inline'; img-src data:``, plus
+template, so every name from the data is HTML-escaped; the one markup made in Python is the
+``<span>`` and ``<wbr>`` that :func:`~revshare.reports.cells.path_breaks` puts around the escaped
+names of a path. Each page carries a Content-Security-Policy (``default-src 'none'; style-src 'unsafe-inline'; img-src data:``, plus
 ``base-uri`` and ``form-action`` ``'none'``, which do not fall back to ``default-src``) that
 forbids script, frames, fonts, forms and any fetch, so even a missed escape could not run code or
 call out. Names are wrapped in ``<bdi dir="auto">`` (in the ``<title>``, which holds only text, in
@@ -13,7 +14,6 @@ loaded from the network: the page is one file.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,13 +25,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from ..analyses.compare import ACCEPT_RELATIVE, Comparison, timestamp
 from ..analyses.optimize import Allocation
 from . import charts
+from .cells import gain, isolate, path_breaks, pct, per_head, ratio, usd, yes_no
 from .words import GLOSSARY, aim, glossary
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'"
 )
-FSI, PDI = "\u2068", "\u2069"
 
 
 @dataclass(frozen=True)
@@ -42,37 +42,6 @@ class Chart:
     alt: str
     src: str
     note: str = ""
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def usd(value: Any) -> str:
-    """Whole dollars with thousands separators; a dash when missing. A negative amount that
-    rounds to zero prints as 0, never as -0."""
-    return "\u2013" if _missing(value) else f"{round(float(value)) + 0.0:,.0f}"
-
-
-def per_head(value: Any) -> str:
-    return "\u2013" if _missing(value) else f"{float(value):,.2f}"
-
-
-def pct(value: Any) -> str:
-    return "\u2013" if _missing(value) else f"{float(value):.1%}"
-
-
-def ratio(value: Any) -> str:
-    return "\u2013" if _missing(value) else f"{float(value):.4f}"
-
-
-def yes_no(value: Any) -> str:
-    return "\u2013" if _missing(value) else "yes" if bool(value) else "no"
-
-
-def isolate(text: Any) -> str:
-    """Text wrapped in first-strong isolate marks, for places that hold no markup."""
-    return f"{FSI}{text}{PDI}"
 
 
 _HEADING = re.compile(r"<h2>(.*?)</h2>", re.S)
@@ -116,7 +85,14 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        usd=usd, per_head=per_head, pct=pct, ratio=ratio, yes_no=yes_no, isolate=isolate
+        usd=usd,
+        per_head=per_head,
+        gain=gain,
+        path_breaks=path_breaks,
+        pct=pct,
+        ratio=ratio,
+        yes_no=yes_no,
+        isolate=isolate,
     )
     env.globals["CSP"] = CSP
     env.template_class = _ReportTemplate

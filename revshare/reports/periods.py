@@ -13,12 +13,12 @@ from ..analyses.compare import timestamp
 from ..analyses.periods import PeriodAllocation
 from ..atomic import plain
 from . import charts
+from .documents import SCHEMA_VERSION, envelope
 from .html import _ENV, Chart
-from .safe import frame_csv, json_bytes, md_cell
+from .safe import frame_csv, md_cell
 from .workbook import write_report_bundle
 
 PERIOD_FILES = ("periods.csv", "cells_by_period.csv", "summary.json", "report.md", "report.html")
-SCHEMA_VERSION = "1.0"
 MONEY_COLUMNS = (
     "revenue_usd",
     "deposit_usd",
@@ -209,7 +209,8 @@ def periods_document(p: PeriodAllocation) -> dict[str, Any]:
 
 
 def periods_json(p: PeriodAllocation) -> bytes:
-    return json_bytes(periods_document(p))
+    """``summary.json``, the same bytes ``revshare periods`` prints as JSON."""
+    return envelope("periods", str(p.provenance.get("dataset", "")), periods_document(p))
 
 
 def _grid(headers: list[tuple[str, str]], columns: list[list[str]]) -> list[str]:

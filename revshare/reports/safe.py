@@ -3,8 +3,6 @@ by :mod:`revshare.atomic`."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -19,14 +17,54 @@ def neutralise(text: str) -> str:
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """RFC 4180 CSV in UTF-8 with a byte-order mark (so Excel reads Arabic); text cells
-    neutralised and quoted, numbers written plain."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """The one CSV revshare writes, in report files and on stdout alike: RFC 4180 (comma,
+    CRLF), UTF-8 without a byte-order mark, text cells neutralised (:func:`neutralise`), and
+    minimal quoting.
+
+    Why this format: the byte-order mark was there so that Excel would read Arabic names, but
+    Excel users now have ``report.xlsx`` in every report folder, and the mark is noise to every
+    other reader (``cut``, ``join``, a shell pipeline reading stdout, a header compared as
+    text). Quoting every text cell carried the cell's type (``"2005"`` text, ``2005`` a number)
+    at the cost of unreadable files; here a field is quoted only when it must be (it holds a
+    comma, a quote or a line break) or when it is text that a reader would take for a number,
+    a boolean or a missing value (:func:`reads_as_value`, e.g. a scenario named ``60``), so
+    the type still survives the round trip (``report.xlsx`` is built by reading these bytes
+    back). Numbers are written as Python writes them (``repr``: the shortest text that reads
+    back to the same float), numpy scalars as Python ones, None and empty text as an empty
+    field.
+    """
+    lines = [",".join(_text_field(neutralise(str(h))) for h in header)]
+    lines += [",".join(_field(c) for c in row) for row in rows]
+    return "".join(line + "\r\n" for line in lines).encode("utf-8")
+
+
+def _field(value: Any) -> str:
+    if isinstance(value, str):
+        return _text_field(neutralise(value))
+    if value is None:
+        return ""
+    value = value.item() if hasattr(value, "item") else value  # numpy scalars as Python ones
+    return _text_field(neutralise(value)) if isinstance(value, str) else str(value)
+
+
+def _text_field(text: str) -> str:
+    """A text cell, quoted when it must be or when unquoted it would read as another type."""
+    if any(c in text for c in ',"\r\n') or reads_as_value(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def reads_as_value(text: str) -> bool:
+    """Whether unquoted ``text`` would be read as something other than text: a number (any
+    text ``float`` accepts, ``nan`` and ``inf`` included) or a boolean. (Empty text is an
+    empty field, like a missing value: no reader tells them apart.)"""
+    if text in ("True", "False"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def frame_csv(frame: Any) -> bytes:

@@ -22,8 +22,9 @@ from ..atomic import plain
 from ..data.dataset import Territory
 from ..data.structures import Structure
 from . import charts
+from .documents import envelope
 from .html import _ENV, Chart, pct, per_head
-from .safe import frame_csv, json_bytes, md_cell
+from .safe import frame_csv, md_cell
 from .words import glossary, glossary_text
 from .workbook import write_report_bundle
 
@@ -230,9 +231,10 @@ def sweep_html(result: SweepResult) -> str:
     )
 
 
-def sweep_files(result: SweepResult) -> dict[str, bytes]:
-    document = {
-        "generated_at": timestamp(),
+def sweep_document(result: SweepResult) -> dict[str, Any]:
+    """What the sweep ran, each structure's statuses, each bloc's risk and the percentiles of
+    money per head: ``summary.json``, and what ``revshare sweep`` prints as JSON."""
+    return {
         "spec": result.spec,
         "provenance": {
             k: plain(v) if not isinstance(v, dict) else v for k, v in result.provenance.items()
@@ -240,13 +242,23 @@ def sweep_files(result: SweepResult) -> dict[str, bytes]:
         "structures": _records(_structures_table(result)),
         "risk": _records(result.risk),
         "summary": _records(result.summary),
+        "generated_at": timestamp(),
     }
+
+
+def sweep_json(result: SweepResult) -> bytes:
+    """``summary.json`` of a sweep in the envelope (:func:`sweep_document`)."""
+    dataset = str(result.provenance.get("dataset", ""))
+    return envelope("sweep", dataset, sweep_document(result))
+
+
+def sweep_files(result: SweepResult) -> dict[str, bytes]:
     return {
         "scenarios.csv": frame_csv(result.results),
         "summary.csv": frame_csv(result.summary),
         "risk.csv": frame_csv(result.risk),
         "structures.csv": frame_csv(_structures_table(result)),
-        "summary.json": json_bytes(document),
+        "summary.json": sweep_json(result),
         "report.md": sweep_markdown(result).encode(),
         "report.html": sweep_html(result).encode(),
     }

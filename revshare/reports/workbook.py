@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..atomic import write_bundle
+from .documents import envelope_of
 from .safe import neutralise
 
 if TYPE_CHECKING:
@@ -48,8 +49,20 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 def write_report_bundle(
     outdir: str | Path, files: Mapping[str, bytes], *, force: bool = False
 ) -> Path:
-    """:func:`revshare.atomic.write_bundle` of ``files`` plus ``report.xlsx`` built from them."""
-    return write_bundle(outdir, {**files, WORKBOOK: report_workbook(files)}, force=force)
+    """:func:`revshare.atomic.write_bundle` of ``files`` plus ``report.xlsx`` built from them;
+    ``manifest.json`` opens with the envelope of the report's JSON (kind ``manifest``)."""
+    head = manifest_head(files)
+    return write_bundle(outdir, {**files, WORKBOOK: report_workbook(files)}, force=force, head=head)
+
+
+def manifest_head(files: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """The envelope of ``manifest.json``: kind ``manifest``, and the schema version and dataset
+    of the bundle's JSON (``summary.json`` first); None when no member is an enveloped document."""
+    for name in ("summary.json", *sorted(n for n in files if n.endswith(".json"))):
+        found = envelope_of(files[name]) if name in files else None
+        if found is not None:
+            return {**found, "kind": "manifest"}
+    return None
 
 
 def report_workbook(files: Mapping[str, bytes]) -> bytes:
@@ -58,7 +71,7 @@ def report_workbook(files: Mapping[str, bytes]) -> bytes:
     from openpyxl import Workbook  # here: a command that writes no report never loads it
 
     wb = Workbook(write_only=True)  # streamed: no cell objects kept
-    texts = {n: files[n].decode("utf-8-sig") for n in sorted(files) if n.endswith(".csv")}
+    texts = {n: files[n].decode("utf-8") for n in sorted(files) if n.endswith(".csv")}
     tables = [n for n, text in texts.items() if _cells(text) <= MAX_CELLS]
     left_out = [f"{n} ({_cells(t):,} cells)" for n, t in texts.items() if n not in tables]
     cover = [list(row) for row in _provenance(files, tables)]
@@ -80,9 +93,10 @@ def _cells(text: str) -> int:
 
 
 def parse_csv(text: str) -> list[list[Any]]:
-    """Rows of a report CSV (RFC 4180, quoted text, plain numbers: :func:`safe.csv_bytes`):
-    a quoted field is text, an unquoted one a number (int or float) or a boolean; an empty
-    field or an unquoted ``nan`` is None (an empty cell); other unquoted text stays text."""
+    """Rows of a report CSV (RFC 4180, minimal quoting: :func:`safe.csv_bytes`): a quoted
+    field is text (the writer quotes text that would read as a number), an unquoted one a
+    number (int or float) or a boolean; an empty field or an unquoted ``nan`` is None (an
+    empty cell); other unquoted text stays text."""
     rows: list[list[Any]] = []
     row: list[Any] = []
     pos = 0
