@@ -174,12 +174,12 @@ def convention(
         territory, seats, method, by=by, min_seats=min_seats, max_seats=max_seats, tie_rule=tie_rule
     )
     if outdir is not None:
-        write_apportionment(result, outdir, force=force)
+        write_apportionment(result, outdir, force=force, dataset=territory.name)
     emit(
         fmt,
         lambda: apportionment_text(result),
         lambda: apportionment_csv(result),
-        lambda: apportionment_json(result),
+        lambda: apportionment_json(result, territory.name),
         kind="apportionment",
         dataset=territory.name,
     )

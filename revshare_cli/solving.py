@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
 import revshare
 from revshare.errors import NotOptimalError
-
-if TYPE_CHECKING:
-    from revshare.analyses.sweep import SweepResult
 
 from . import choices
 from .failures import fail, handle_errors, solver_options_of, usage
@@ -319,7 +315,7 @@ def sweep(
     from revshare.data import scenarios as sc
     from revshare.reports.safe import frame_csv
     from revshare.reports.sweep import sweep as run_sweep
-    from revshare.reports.sweep import sweep_table
+    from revshare.reports.sweep import sweep_json, sweep_table
 
     given = [x for x in (grid, scenarios, prices_file) if x is not None]
     if len(given) != 1:
@@ -375,7 +371,7 @@ def sweep(
         fmt,
         lambda: sweep_table(result),
         lambda: frame_csv(result.summary),
-        lambda: sweep_document(result),
+        lambda: sweep_json(result),
         kind="sweep",
         dataset=territory.name,
     )
@@ -386,15 +382,3 @@ def sweep(
             + (f"; the finished chunks are kept in {outdir}" if outdir else ""),
             4,
         )
-
-
-def sweep_document(result: SweepResult) -> dict[str, Any]:
-    """The sweep's JSON on stdout: what it ran, each structure's statuses, each bloc's risk and
-    the percentiles of money per head (as the report folder's ``summary.json``)."""
-    return {
-        "spec": result.spec,
-        "provenance": dict(result.provenance),
-        "structures": result.structures.to_dict("records"),
-        "risk": result.risk.to_dict("records"),
-        "summary": result.summary.to_dict("records"),
-    }

@@ -59,27 +59,6 @@ RUNS = {
         "guarantees.csv",
     ),
 }
-SWEEP_WAITS = (
-    "sweep",
-    "the command line prints its own sweep_document (revshare_cli/solving.py); "
-    "revshare.reports.sweep.sweep_json is the one to print",
-)
-CONVENTION_WAITS = (
-    "convention",
-    "the command line does not yet pass dataset= to write_apportionment (revshare_cli/commands.py)",
-)
-"""Runs whose report JSON waits for a one-line change in a command module this branch does not
-own; strict, so that the marker goes once the change lands."""
-
-
-def _commands(*waiting: tuple[str, str]) -> list[object]:
-    reasons = dict(waiting)
-    return [
-        pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=reasons[c])])
-        if c in reasons
-        else c
-        for c in sorted(RUNS)
-    ]
 
 
 def _invoke(args: list[str]) -> bytes:
@@ -127,14 +106,14 @@ def test_every_json_file_of_a_report_matches_its_schema(written, command):
     assert json.loads((folder / "manifest.json").read_text("utf-8"))["kind"] == "manifest"
 
 
-@pytest.mark.parametrize("command", _commands(CONVENTION_WAITS))
+@pytest.mark.parametrize("command", sorted(RUNS))
 def test_a_report_json_names_its_dataset(written, command):
     folder = written[command][0]
     for name in [n for n in _members(folder) if n.endswith(".json")] + ["manifest.json"]:
         assert json.loads((folder / name).read_text("utf-8"))["dataset"] == "iraq", name
 
 
-@pytest.mark.parametrize("command", _commands(SWEEP_WAITS, CONVENTION_WAITS))
+@pytest.mark.parametrize("command", sorted(RUNS))
 def test_the_report_json_is_the_bytes_printed(written, command):
     folder, printed, _ = written[command]
     assert (folder / RUNS[command][1]).read_bytes() == printed
