@@ -47,6 +47,9 @@ from .solver import DUAL_EPSILON, SolverConfig, Status
 RETRY_SLACK = 5.0
 PIN_SHARE = 4e-11  # of revenue: how far a pinned group's money may move; two runs that pin it
 # differently stay within the 1e-10 of revenue that names and row order may change (HiGHS)
+PIN_PRECISION = (
+    1e-11  # the precision PIN_SHARE is set for: HiGHS's (revshare.solve.solver.PRECISION)
+)
 PROPAGATION_PASSES = 20  # bound propagation stops earlier when nothing tightens
 ROUNDING = 1e-12  # relative: what a double sum of one row may be off by, with a wide margin
 
@@ -101,6 +104,15 @@ def money_stages(m: Model, objective: pulp.LpAffineExpression | None, sense: int
         expr = l1_to_targets(m, population_shares(m), tag="tie")
         stages.append(Stage(expr, pulp.LpMinimize, "proportional tie-break"))
     return stages
+
+
+def pin_share(precision: float) -> float:
+    """How far a pinned group's money may move, as a share of the revenue, for a solver whose
+    values are good to ``precision`` (:attr:`revshare.solve.solver.SolverConfig.precision`):
+    ``PIN_SHARE`` for HiGHS's doubles, and as many times more as the solver's precision is
+    coarser (8e-8 for CBC's 8 significant digits, whose ranges come out about 500 times wider
+    than HiGHS's; still within the 1e-7 of revenue CBC's answers are verified to)."""
+    return PIN_SHARE * max(1.0, precision / PIN_PRECISION)
 
 
 def tolerance(precision: float, v: Any, value: Any) -> Any:
