@@ -18,7 +18,14 @@ engine does not replay bases (models past ``REPLAY_MAX_COLUMNS``: districts, per
 runs the plan's pinned-group proof as ``optimize`` does
 (:func:`revshare.solve.highs_executor.pinned_columns`): groups a stage's duals pin keep their
 money and skip the leximin rounds, so 774 regions take about three LPs a price, not one round per
-distinct level (about a hundred).
+distinct level (about a hundred). A replaying engine does not: the proof reads one price's values
+as well as its duals, and its ranges (bound propagation, minima and maxima of bounds) are not
+affine in a price's coordinates, so a replayed basis cannot carry its decision to another price;
+the replay would have to run the proof (bound propagation over the whole matrix) price by price,
+which is the per-price work replaying avoids.
+
+One price is solved by HiGHS in :mod:`revshare.solve.pricing` (the stages, then the rounds of
+:func:`revshare.solve.rounds.leximin`), and replayed at the others in :mod:`revshare.solve.replay`.
 
 Most prices are never given to HiGHS (:meth:`Engine.solve`): the bases one price's stages end
 on are *replayed* at every other price at once. Along a trace of bases every bound is affine in

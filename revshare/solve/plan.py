@@ -14,11 +14,14 @@ therefore solves in stages, each keeping the previous optimum to :func:`toleranc
 
 Before a later stage, the executor asks whether it could still move anyone's money: a stage's
 duals bound every column over all the points within the stage's tolerance of its optimum
-(:func:`stage_ranges`), and a group whose money those bounds hold within ``PIN_SHARE`` of the
-revenue keeps the stage's value (it is fixed, not re-ranked). When every group and the centre
+(:func:`stage_ranges`), and a group whose money those bounds hold within the solver's pin share
+of the revenue (:func:`pin_share`: ``PIN_SHARE`` for HiGHS) keeps the stage's value (it is
+fixed, not re-ranked). When every group and the centre
 are pinned, the plan stops there. With the default structure every group is pinned by the
 first stage, and the ~one round per distinct level (288 LPs at 2,000 regions) is not needed.
-The sweep engine may stop early when it proves that the allocation is the same in every optimum
+Both executors run the proof (CBC too: :func:`revshare.solve.pulp_executor._pinned` says
+why its 8-digit values keep it sound), and the leximin rounds are one loop for every executor
+(:func:`revshare.solve.rounds.leximin`). The sweep engine may stop early when it proves that the allocation is the same in every optimum
 of the stage it has just solved: the later stages then cannot move it. It runs the pinned-group
 proof too, where it does not replay bases across prices (a replayed basis carries the duals to
 another price, but not the values the proof also reads).

@@ -1,7 +1,9 @@
 """The staged plan (:mod:`revshare.solve.plan`) carried out through PuLP: the second opinion (CBC).
 
 Each stage is a PuLP solve of the model; kept optima and fixed groups are added to the model as
-named rows, so an LP file written afterwards shows every stage.
+named rows, so an LP file written afterwards shows every stage. The plan's pinned-group proof
+runs on each solve's printed values and duals (:func:`_pinned`), so groups the duals pin skip
+the leximin rounds (:func:`revshare.solve.rounds.leximin`) here as in the HiGHS executor.
 """
 
 from __future__ import annotations
