@@ -59,14 +59,11 @@ from ..model.objectives import (
     OBJECTIVES,
     level_offsets,
 )
-from .highs_executor import (
-    Instance,
-    allocation_money,
-    without_pinning,
-)
-from .plan import money_stages, retry_config, tolerance
+from .highs_executor import Instance
+from .plan import allocation_money, money_stages, retry_config, tolerance
 from .pricing import Pricing
 from .replay import Affine, Bounds, Coordinates, Replaying, Resume, Row, Step
+from .rounds import without_pinning
 from .solver import HIGHS_DEFAULTS, SolverConfig, Status
 
 INF = highspy.kHighsInf

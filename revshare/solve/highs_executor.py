@@ -35,6 +35,7 @@ from .plan import (
     PIN_SHARE,
     Coo,
     Solution,
+    allocation_money,
     binding_label,
     money_stages,
     require_optimal,
@@ -391,12 +392,6 @@ def pinning() -> bool:
     """Whether the plan proves groups pinned (off in :func:`without_pinning` and when a
     benchmark measures the rounds alone)."""
     return PROVE_PINNED and pin_allowed()
-
-
-def allocation_money(m: Model) -> np.ndarray:
-    """Money (share of the revenue) per unit of each allocation column: each group's level,
-    then the centre."""
-    return np.append(m.groups["pi"].to_numpy(), 1.0)
 
 
 def pinned_columns(

@@ -118,6 +118,12 @@ def pin_share(precision: float) -> float:
     return PIN_SHARE * max(1.0, precision / PIN_PRECISION)
 
 
+def allocation_money(m: Model) -> np.ndarray:
+    """Money (share of the revenue) per unit of each allocation column: each group's level,
+    then the centre."""
+    return np.append(m.groups["pi"].to_numpy(), 1.0)
+
+
 def tolerance(precision: float, v: Any, value: Any) -> Any:
     """How far a later stage may move a previous stage's optimum ``value``, in model units, when
     the revenue is ``v`` (scalars or arrays)."""

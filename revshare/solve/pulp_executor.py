@@ -20,6 +20,7 @@ from .nash import keep_bloc_money, solve_nash
 from .plan import (
     Coo,
     Solution,
+    allocation_money,
     binding_label,
     money_stages,
     pin_share,
@@ -262,5 +263,4 @@ def _pinned(
         tol,
     )
     watched = np.array([col[z.name] for z in m.z] + [col[m.g.name]], dtype=np.int64)
-    money = np.append(m.groups["pi"].to_numpy(), 1.0)
-    return money * (hi[watched] - lo[watched]) <= pin_share(config.precision) * m.v
+    return allocation_money(m) * (hi[watched] - lo[watched]) <= pin_share(config.precision) * m.v
