@@ -14,8 +14,12 @@ import revshare
 from revshare.data.scenarios import PriceModel, monte_carlo
 from revshare.data.structures import resolve
 from revshare.solve import engine as engine_module
-from revshare.solve.engine import COORDINATE_RTOL, Engine, _Affine, _Coordinates, _Replay
+from revshare.solve.engine import Engine
 from revshare.solve.plan import tolerance
+from revshare.solve.replay import COORDINATE_RTOL
+from revshare.solve.replay import Affine as _Affine
+from revshare.solve.replay import Coordinates as _Coordinates
+from revshare.solve.replay import ReplayState as _Replay
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 IRAQ_STRUCTURES = [

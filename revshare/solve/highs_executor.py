@@ -16,9 +16,8 @@ rounds; the others go through them.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import highspy
@@ -28,13 +27,14 @@ import pulp
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-from ..errors import NotOptimalError, SolverUnavailableError
+from ..errors import SolverUnavailableError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
 from .plan import (
     PIN_SHARE,
     Coo,
     Solution,
+    allocation_money,
     binding_label,
     money_stages,
     require_optimal,
@@ -42,6 +42,8 @@ from .plan import (
     stage_tolerance,
     tolerance,
 )
+from .rounds import hold, leximin, pin_allowed, unstable
+from .rounds import without_pinning as without_pinning  # the retry's switch, used from here
 from .solver import (
     DUAL_EPSILON,
     HIGHS_DEFAULTS,
@@ -56,7 +58,6 @@ BASIC = int(highspy.HighsBasisStatus.kBasic)
 EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
-_PIN: contextvars.ContextVar[bool] = contextvars.ContextVar("pin", default=True)
 
 
 class Instance:
@@ -334,17 +335,6 @@ def solve(m: Model, config: SolverConfig) -> Solution:
         return _solve(m, config)
 
 
-@contextlib.contextmanager
-def without_pinning() -> Iterator[None]:
-    """Solves inside leave every group to the leximin rounds (the plan's retry after numerical
-    trouble: a pinned group's row is one more row that can make a round infeasible)."""
-    token = _PIN.set(False)
-    try:
-        yield
-    finally:
-        _PIN.reset(token)
-
-
 def _solve(m: Model, config: SolverConfig) -> Solution:
     started = time.perf_counter()
     objective = OBJECTIVES[m.structure.objective](m)
@@ -411,13 +401,7 @@ def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: floa
 def pinning() -> bool:
     """Whether the plan proves groups pinned (off in :func:`without_pinning` and when a
     benchmark measures the rounds alone)."""
-    return PROVE_PINNED and _PIN.get()
-
-
-def allocation_money(m: Model) -> np.ndarray:
-    """Money (share of the revenue) per unit of each allocation column: each group's level,
-    then the centre."""
-    return np.append(m.groups["pi"].to_numpy(), 1.0)
+    return PROVE_PINNED and pin_allowed()
 
 
 def pinned_columns(
@@ -472,95 +456,88 @@ def _leximin(
     pinned: np.ndarray,
     start: np.ndarray,
 ) -> tuple[np.ndarray, float, list[dict[str, Any]], int]:
-    """The leximin rounds in place: maximise the lowest level ``t`` of the free groups; fix the
-    groups whose level row has a non-zero dual (complementary slackness: they cannot rise above
-    ``t`` in any optimum); drop their level rows; repeat until every group is fixed. If rounding
-    hides every dual, each group at ``t`` is probed. A group a round's duals pin (:func:`_pinned`)
-    is fixed at its money then, whatever its level; the ``pinned`` groups, pinned by the stages,
-    are fixed from the start at their money in ``start``, the last stage's optimum."""
-    offsets = level_offsets(m)
-    n = len(m.z)
-    z_cols = watched[:-1]
-    t = inst.add_col(-INF, INF)
-    one = np.ones(1)
-    level_rows = inst.add_rows(
-        np.full(n, -INF),
-        offsets,
-        [np.array([t, z], dtype=np.int32) for z in z_cols],
-        [np.array([1.0, -1.0])] * n,
-    )
-    # the fix rows z_k >= level - tol, one a group, switched on by their bounds: adding rows
-    # would make HiGHS factor its basis again every round
-    fix_rows = inst.add_rows(
-        np.full(n, -INF),
-        np.full(n, INF),
-        [np.array([z], dtype=np.int32) for z in z_cols],
-        [one] * n,
-    )
-    t_index = np.array([t], dtype=np.int32)
-    free = np.flatnonzero(~pinned)
-    if pinned.any():
-        z, k = start[z_cols[pinned]], int(pinned.sum())
-        inst.set_rows(level_rows[pinned], np.full(k, -INF), np.full(k, INF))
-        inst.set_rows(fix_rows[pinned], z - tolerance(config.precision, m.v, z), np.full(k, INF))
-    solves, first_value = 0, 0.0
-    binding: list[dict[str, Any]] = []
-    while True:
-        status = inst.optimise(t_index, one, pulp.LpMaximize, config.time_limit)
-        solves += 1
-        stage = "objective" if first and solves == 1 else "leximin tie-break"
-        require_optimal(status, stage, m, config.name)
-        x = inst.x()
-        level = float(x[t])
-        if solves == 1:
-            first_value = level
-            if first:
-                binding = _binding(m, inst)
-        dual = np.abs(np.asarray(inst.h.getSolution().row_dual)[level_rows[free]])
-        blocked = free[dual > DUAL_EPSILON]
-        tol = stage_tolerance(m, level, config)
-        # every later round's optimum, with t set to level - tol, is a point of this round's LP
-        # within tol of its optimum (the fix rows and t keep every group that high): so the
-        # groups this round's duals pin (_pinned) keep their money from here on
-        held = np.setdiff1d(free[_pinned(m, inst, watched, pulp.LpMaximize, tol)[free]], blocked)
-        if not len(blocked) and not len(held):
-            blocked, probes = _probe_blocked(m, inst, t, level, free, z_cols, offsets, config)
-            solves += probes
-        done = np.union1d(blocked, held)
-        inst.set_rows(level_rows[done], np.full(len(done), -INF), np.full(len(done), INF))
-        free = np.setdiff1d(free, done)
-        if not len(free):
-            return x, first_value, binding, solves
-        inst.set_rows(fix_rows[blocked], level - offsets[blocked] - tol, np.full(len(blocked), INF))
-        inst.set_rows(fix_rows[held], x[z_cols[held]] - tol, np.full(len(held), INF))
+    """The leximin rounds (:func:`revshare.solve.rounds.leximin`) in place. The ``pinned``
+    groups, pinned by the stages, are fixed from the start at their money in ``start``, the last
+    stage's optimum."""
+    rounds = _InstanceRounds(m, inst, watched, config, start)
+    tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
+    groups = np.flatnonzero(pinned)
+    hold(rounds, groups, start[watched[groups]], tol)
+    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first)
+    return rounds.x, outcome.first_level, rounds.binding, outcome.solves
 
 
-def _probe_blocked(
-    m: Model,
-    inst: Instance,
-    t: int,
-    level: float,
-    free: np.ndarray,
-    z_cols: np.ndarray,
-    offsets: np.ndarray,
-    config: SolverConfig,
-) -> tuple[np.ndarray, int]:
-    tol = stage_tolerance(m, level, config)
-    t_index = np.array([t], dtype=np.int32)
-    inst.set_cols(t_index, np.array([level - tol]), np.array([INF]))
-    blocked = []
-    for k in free:
-        status = inst.optimise(z_cols[[k]], np.ones(1), pulp.LpMaximize, config.time_limit)
-        require_optimal(status, "leximin probe", m, config.name)
-        if float(inst.x()[z_cols[k]]) + offsets[k] <= level + 2 * tol:
-            blocked.append(k)
-    inst.set_cols(t_index, np.array([-INF]), np.array([INF]))
-    if not blocked:
-        raise NotOptimalError(
-            "the leximin tie-break could not find a group to fix; the model is "
-            "numerically unstable at this scale"
+class _InstanceRounds:
+    """:class:`revshare.solve.rounds.Rounds` on an :class:`Instance`: a level column ``t``, a
+    level row and a fix row per group, all added once; a round switches rows by their bounds
+    (adding rows would make HiGHS factor its basis again every round)."""
+
+    def __init__(
+        self, m: Model, inst: Instance, watched: np.ndarray, config: SolverConfig, start: np.ndarray
+    ) -> None:
+        self.m, self.inst, self.watched, self.config = m, inst, watched, config
+        self.offsets = level_offsets(m)
+        n = len(m.z)
+        self.z_cols = watched[:-1]
+        self.t = inst.add_col(-INF, INF)
+        self.level_rows = inst.add_rows(
+            np.full(n, -INF),
+            self.offsets,
+            [np.array([self.t, z], dtype=np.int32) for z in self.z_cols],
+            [np.array([1.0, -1.0])] * n,
         )
-    return np.array(blocked, dtype=np.int64), len(free)
+        self.fix_rows = inst.add_rows(  # z_k >= floor_k, off until a group is fixed
+            np.full(n, -INF),
+            np.full(n, INF),
+            [np.array([z], dtype=np.int32) for z in self.z_cols],
+            [np.ones(1)] * n,
+        )
+        self.x = start  # the answer where the stages pinned every group
+        self.binding: list[dict[str, Any]] = []
+
+    def maximise(self, free: np.ndarray, stage: str) -> Status:
+        status = self.inst.optimise(
+            np.array([self.t], dtype=np.int32), np.ones(1), pulp.LpMaximize, self.config.time_limit
+        )
+        require_optimal(status, stage, self.m, self.config.name)
+        self.x = self.inst.x()
+        if stage == "objective":
+            self.binding = _binding(self.m, self.inst)
+        return status
+
+    def level(self) -> float:
+        return float(self.x[self.t])
+
+    def level_duals(self, free: np.ndarray) -> np.ndarray:
+        return np.asarray(self.inst.h.getSolution().row_dual)[self.level_rows[free]]
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return self.x[self.z_cols[groups]]
+
+    def pinned(self, tol: float) -> np.ndarray:
+        return _pinned(self.m, self.inst, self.watched, pulp.LpMaximize, tol)[:-1]
+
+    def settled(self, blocked: np.ndarray, held: np.ndarray) -> bool:
+        return False
+
+    def probe(self, free: np.ndarray, level: float, tol: float) -> tuple[np.ndarray, int]:
+        """Each free group's highest level with ``t`` held at ``level - tol``."""
+        inst, m, config = self.inst, self.m, self.config
+        t_index = np.array([self.t], dtype=np.int32)
+        inst.set_cols(t_index, np.array([level - tol]), np.array([INF]))
+        blocked = []
+        for k in free:
+            status = inst.optimise(self.z_cols[[k]], np.ones(1), pulp.LpMaximize, config.time_limit)
+            require_optimal(status, "leximin probe", m, config.name)
+            if float(inst.x()[self.z_cols[k]]) + self.offsets[k] <= level + 2 * tol:
+                blocked.append(k)
+        inst.set_cols(t_index, np.array([-INF]), np.array([INF]))
+        return unstable(blocked), len(free)
+
+    def fix(self, groups: np.ndarray, floors: np.ndarray) -> None:
+        k = len(groups)
+        self.inst.set_rows(self.level_rows[groups], np.full(k, -INF), np.full(k, INF))
+        self.inst.set_rows(self.fix_rows[groups], floors, np.full(k, INF))
 
 
 def _binding(m: Model, inst: Instance) -> list[dict[str, Any]]:

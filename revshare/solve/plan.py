@@ -14,11 +14,14 @@ therefore solves in stages, each keeping the previous optimum to :func:`toleranc
 
 Before a later stage, the executor asks whether it could still move anyone's money: a stage's
 duals bound every column over all the points within the stage's tolerance of its optimum
-(:func:`stage_ranges`), and a group whose money those bounds hold within ``PIN_SHARE`` of the
-revenue keeps the stage's value (it is fixed, not re-ranked). When every group and the centre
+(:func:`stage_ranges`), and a group whose money those bounds hold within the solver's pin share
+of the revenue (:func:`pin_share`: ``PIN_SHARE`` for HiGHS) keeps the stage's value (it is
+fixed, not re-ranked). When every group and the centre
 are pinned, the plan stops there. With the default structure every group is pinned by the
 first stage, and the ~one round per distinct level (288 LPs at 2,000 regions) is not needed.
-The sweep engine may stop early when it proves that the allocation is the same in every optimum
+Both executors run the proof (CBC too: :func:`revshare.solve.pulp_executor._pinned` says
+why its 8-digit values keep it sound), and the leximin rounds are one loop for every executor
+(:func:`revshare.solve.rounds.leximin`). The sweep engine may stop early when it proves that the allocation is the same in every optimum
 of the stage it has just solved: the later stages then cannot move it. It runs the pinned-group
 proof too, where it does not replay bases across prices (a replayed basis carries the duals to
 another price, but not the values the proof also reads).
@@ -47,6 +50,9 @@ from .solver import DUAL_EPSILON, SolverConfig, Status
 RETRY_SLACK = 5.0
 PIN_SHARE = 4e-11  # of revenue: how far a pinned group's money may move; two runs that pin it
 # differently stay within the 1e-10 of revenue that names and row order may change (HiGHS)
+PIN_PRECISION = (
+    1e-11  # the precision PIN_SHARE is set for: HiGHS's (revshare.solve.solver.PRECISION)
+)
 PROPAGATION_PASSES = 20  # bound propagation stops earlier when nothing tightens
 ROUNDING = 1e-12  # relative: what a double sum of one row may be off by, with a wide margin
 
@@ -101,6 +107,21 @@ def money_stages(m: Model, objective: pulp.LpAffineExpression | None, sense: int
         expr = l1_to_targets(m, population_shares(m), tag="tie")
         stages.append(Stage(expr, pulp.LpMinimize, "proportional tie-break"))
     return stages
+
+
+def pin_share(precision: float) -> float:
+    """How far a pinned group's money may move, as a share of the revenue, for a solver whose
+    values are good to ``precision`` (:attr:`revshare.solve.solver.SolverConfig.precision`):
+    ``PIN_SHARE`` for HiGHS's doubles, and as many times more as the solver's precision is
+    coarser (8e-8 for CBC's 8 significant digits, whose ranges come out about 500 times wider
+    than HiGHS's; still within the 1e-7 of revenue CBC's answers are verified to)."""
+    return PIN_SHARE * max(1.0, precision / PIN_PRECISION)
+
+
+def allocation_money(m: Model) -> np.ndarray:
+    """Money (share of the revenue) per unit of each allocation column: each group's level,
+    then the centre."""
+    return np.append(m.groups["pi"].to_numpy(), 1.0)
 
 
 def tolerance(precision: float, v: Any, value: Any) -> Any:

@@ -1,7 +1,9 @@
 """The staged plan (:mod:`revshare.solve.plan`) carried out through PuLP: the second opinion (CBC).
 
 Each stage is a PuLP solve of the model; kept optima and fixed groups are added to the model as
-named rows, so an LP file written afterwards shows every stage.
+named rows, so an LP file written afterwards shows every stage. The plan's pinned-group proof
+runs on each solve's printed values and duals (:func:`_pinned`), so groups the duals pin skip
+the leximin rounds (:func:`revshare.solve.rounds.leximin`) here as in the HiGHS executor.
 """
 
 from __future__ import annotations
@@ -12,13 +14,24 @@ from typing import Any
 import numpy as np
 import pulp
 
-from ..errors import NotOptimalError
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES, level_offsets
 from .cuts import PulpCuts
 from .nash import keep_bloc_money, solve_nash
-from .plan import Solution, binding_label, money_stages, require_optimal, stage_tolerance
-from .solver import DUAL_EPSILON, SolverConfig, run
+from .plan import (
+    Coo,
+    Solution,
+    allocation_money,
+    binding_label,
+    money_stages,
+    pin_share,
+    require_optimal,
+    stage_ranges,
+    stage_tolerance,
+    tolerance,
+)
+from .rounds import hold, leximin, pin_allowed, unstable
+from .solver import DUAL_EPSILON, SolverConfig, Status, run
 
 
 def optimise(
@@ -80,17 +93,33 @@ def solve(m: Model, config: SolverConfig) -> Solution:
         )
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
         value, gap, solves = result.value, result.gap, result.rounds
+    pinned = np.zeros(len(m.z) + 1, dtype=bool)
     for stage in money_stages(m, objective.expression, objective.sense):
         got = optimise(m, m.prob, stage.expression, stage.sense, config, stage.name)
         if stage.name == "objective":
             value, binding = got, _binding(m, m.prob)
-        _keep(m, stage.expression, stage.sense, got, stage.name.split()[0], config)
         solves += 1
+        pinned |= _pinned(m, m.prob, stage.sense, stage_tolerance(m, got, config), config)
+        if pinned.all():  # no later stage or round can move anyone's money further
+            return _solution(m, value, binding, config, solves, started, gap)
+        _keep(m, stage.expression, stage.sense, got, stage.name.split()[0], config)
     first = objective.expression is None and gap is None
-    levels, lex_binding, rounds = _leximin(m, config, first_stage=first)
+    lowest, lex_binding, rounds = _leximin(m, config, first, pinned[:-1])
     if first:
         binding = lex_binding
-        value = float(np.min(levels))
+        value = lowest
+    return _solution(m, value, binding, config, solves + rounds, started, gap)
+
+
+def _solution(
+    m: Model,
+    value: float | None,
+    binding: list[dict[str, Any]],
+    config: SolverConfig,
+    solves: int,
+    started: float,
+    gap: float | None,
+) -> Solution:
     return Solution(
         z=np.array([z.value() or 0.0 for z in m.z]),
         g=float(m.g.value() or 0.0),
@@ -98,73 +127,144 @@ def solve(m: Model, config: SolverConfig) -> Solution:
         objective_value=value,
         binding=binding,
         solver=config.name,
-        stages=solves + rounds,
+        stages=solves,
         seconds=time.perf_counter() - started,
         nash_gap=gap,
     )
 
 
 def _leximin(
-    m: Model, config: SolverConfig, first_stage: bool
-) -> tuple[np.ndarray, list[dict[str, Any]], int]:
-    """Lexicographic max-min of the groups' per-head levels ``z_k + baseline_k``.
+    m: Model, config: SolverConfig, first_stage: bool, pinned: np.ndarray
+) -> tuple[float, list[dict[str, Any]], int]:
+    """The leximin rounds (:func:`revshare.solve.rounds.leximin`) as PuLP solves: the first
+    round's level, what binds it, and the LP solves. The ``pinned`` groups, pinned by the
+    stages, are fixed from the start at their money in the last stage's optimum."""
+    rounds = _PulpRounds(m, config)
+    tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
+    groups = np.flatnonzero(pinned)
+    hold(rounds, groups, rounds.levels(groups), tol)
+    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first_stage)
+    return outcome.first_level, rounds.binding, outcome.solves
 
-    Each round maximises the lowest level ``t`` among the groups not yet fixed. A group whose
-    level row has a non-zero dual cannot rise above ``t`` in any optimum (complementary
-    slackness), so it is fixed at ``t``; the duals of the level rows sum to one, so every round
-    fixes at least one group. If rounding hides every dual, each group at ``t`` is probed.
-    """
-    offsets = level_offsets(m)
-    free = list(range(len(m.z)))
-    levels = np.zeros(len(m.z))
-    binding: list[dict[str, Any]] = []
-    t = m.prob.add_variable("tiebreak_level")
-    rounds = 0
-    while free:
-        prob = m.prob.copy()
-        rows = {}
+
+class _PulpRounds:
+    """:class:`revshare.solve.rounds.Rounds` through PuLP: each round is a copy of the model
+    with the free groups' level rows; a fixed group's row is added to the model itself, named,
+    so an LP file written afterwards shows it."""
+
+    def __init__(self, m: Model, config: SolverConfig) -> None:
+        self.m, self.config = m, config
+        self.offsets = level_offsets(m)
+        self.t = m.prob.add_variable("tiebreak_level")
+        self.prob = m.prob
+        self.rows: dict[int, str] = {}
+        self.value = 0.0
+        self.binding: list[dict[str, Any]] = []
+
+    def maximise(self, free: np.ndarray, stage: str) -> Status:
+        m = self.m
+        self.prob = m.prob.copy()
+        self.rows = {}
         for k in free:
             name = f"tiebreak_level_{k}"
-            prob.addConstraint(t <= m.z[k] + offsets[k], name)
-            rows[k] = name
-        stage = "objective" if first_stage and rounds == 0 else "leximin tie-break"
-        level = optimise(m, prob, pulp.lpSum([t]), pulp.LpMaximize, config, stage)
-        if rounds == 0 and first_stage:
-            binding = _binding(m, prob)
-        rounds += 1
-        blocked = [
-            k for k in free if abs(prob.get_constraint_by_name(rows[k]).pi or 0.0) > DUAL_EPSILON
-        ]
-        if not blocked:
-            blocked = _probe_blocked(m, prob, t, level, free, offsets, config)
-        tol = stage_tolerance(m, level, config)
-        for k in blocked:
-            m.add(m.z[k] + offsets[k] >= level - tol, "tiebreak_fix", m.groups["label"][k])
-            levels[k] = level
-        free = [k for k in free if k not in blocked]
-    return levels, binding, rounds
-
-
-def _probe_blocked(
-    m: Model,
-    prob: pulp.LpProblem,
-    t: pulp.LpVariable,
-    level: float,
-    free: list[int],
-    offsets: np.ndarray,
-    config: SolverConfig,
-) -> list[int]:
-    tol = stage_tolerance(m, level, config)
-    probe = prob.copy()
-    probe.addConstraint(t >= level - tol, "tiebreak_probe_floor")
-    blocked = []
-    for k in free:
-        best = optimise(m, probe, m.z[k] + offsets[k], pulp.LpMaximize, config, "leximin probe")
-        if best <= level + 2 * tol:
-            blocked.append(k)
-    if not blocked:
-        raise NotOptimalError(
-            "the leximin tie-break could not find a group to fix; the model is "
-            "numerically unstable at this scale"
+            self.prob.addConstraint(self.t <= m.z[k] + self.offsets[k], name)
+            self.rows[k] = name
+        self.value = optimise(
+            m, self.prob, pulp.lpSum([self.t]), pulp.LpMaximize, self.config, stage
         )
-    return blocked
+        if stage == "objective":
+            self.binding = _binding(m, self.prob)
+        return Status.OPTIMAL
+
+    def level(self) -> float:
+        return self.value
+
+    def level_duals(self, free: np.ndarray) -> np.ndarray:
+        return np.array([self.prob.get_constraint_by_name(self.rows[k]).pi or 0.0 for k in free])
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return np.array([self.m.z[k].value() or 0.0 for k in groups])
+
+    def pinned(self, tol: float) -> np.ndarray:
+        return _pinned(self.m, self.prob, pulp.LpMaximize, tol, self.config)[:-1]
+
+    def settled(self, blocked: np.ndarray, held: np.ndarray) -> bool:
+        return False
+
+    def probe(self, free: np.ndarray, level: float, tol: float) -> tuple[np.ndarray, int]:
+        """Each free group's highest level with ``t`` held at ``level - tol``."""
+        m = self.m
+        probe = self.prob.copy()
+        probe.addConstraint(self.t >= level - tol, "tiebreak_probe_floor")
+        blocked = []
+        for k in free:
+            expr = m.z[k] + self.offsets[k]
+            best = optimise(m, probe, expr, pulp.LpMaximize, self.config, "leximin probe")
+            if best <= level + 2 * tol:
+                blocked.append(k)
+        return unstable(blocked), len(free)
+
+    def fix(self, groups: np.ndarray, floors: np.ndarray) -> None:
+        for k, floor in zip(groups, floors, strict=True):
+            self.m.add(self.m.z[k] >= floor, "tiebreak_fix", self.m.groups["label"][k])
+
+
+def _pinned(
+    m: Model, prob: pulp.LpProblem, sense: int, tol: float, config: SolverConfig
+) -> np.ndarray:
+    """Which of the allocation's columns (each group's level, then the centre) the stage just
+    solved on ``prob`` pins (:func:`revshare.solve.plan.stage_ranges`), to the solver's pin
+    share (:func:`revshare.solve.plan.pin_share`); none outside :func:`pin_allowed`.
+
+    Why it is sound with CBC's 8-digit values. The proof rests on the identity
+    ``c x - c x* = sum_j r_j (x_j - x*_j)`` over columns and rows, with ``r = c - A'y`` for the
+    columns and ``y`` for the rows. It holds for *any* ``y`` and any ``x*``: so the columns'
+    reduced costs are worked out here from the row duals CBC printed, in doubles, not read
+    from its printed reduced costs, and ``x*`` is CBC's printed solution (each later stage keeps
+    the optimum as ``c x*``, the value of that printed point). Rounding then only widens the
+    ranges: the complementary slackness left at ``x*`` and the small reduced costs of the basic
+    columns are counted in full, which is why CBC's pin share is wider than HiGHS's.
+    """
+    n_groups = len(m.z)
+    if not pin_allowed():
+        return np.zeros(n_groups + 1, dtype=bool)
+    variables = prob.variables()
+    col = {v.name: j for j, v in enumerate(variables)}
+    rows, cols, coefs = [], [], []
+    row_lo, row_hi, dual = [], [], []
+    for i, c in enumerate(prob.constraints()):
+        for v, a in c.items():
+            rows.append(i)
+            cols.append(col[v.name])
+            coefs.append(a)
+        rhs = -float(c.constant)
+        row_lo.append(rhs if c.sense in (pulp.LpConstraintGE, pulp.LpConstraintEQ) else -np.inf)
+        row_hi.append(rhs if c.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else np.inf)
+        dual.append(c.pi or 0.0)
+    shape = (len(row_lo), len(variables))
+    coo = Coo(
+        np.array(rows, dtype=np.int64),
+        np.array(cols, dtype=np.int64),
+        np.array(coefs, float),
+        shape,
+    )
+    x = np.array([v.varValue or 0.0 for v in variables])
+    y = np.array(dual, float)
+    cost = np.zeros(len(variables))
+    for v, a in prob.objective.items():
+        cost[col[v.name]] += a
+    activity = np.bincount(coo.row, coo.data * x[coo.col], shape[0])
+    reduced = cost - np.bincount(coo.col, coo.data * y[coo.row], shape[1])
+    sign = 1.0 if sense == pulp.LpMinimize else -1.0
+    lower = [-np.inf if v.lowBound is None else v.lowBound for v in variables]
+    upper = [np.inf if v.upBound is None else v.upBound for v in variables]
+    lo, hi = stage_ranges(
+        coo,
+        np.concatenate([np.array(lower, float), row_lo]),
+        np.concatenate([np.array(upper, float), row_hi]),
+        np.concatenate([x, activity]),
+        sign * np.concatenate([reduced, y]),
+        tol,
+    )
+    watched = np.array([col[z.name] for z in m.z] + [col[m.g.name]], dtype=np.int64)
+    return allocation_money(m) * (hi[watched] - lo[watched]) <= pin_share(config.precision) * m.v

@@ -1,0 +1,245 @@
+"""One price of the sweep engine solved by HiGHS, stage by stage, then the leximin rounds
+(:func:`revshare.solve.rounds.leximin`), recording each step's basis (:class:`Step`) for the
+replay (:mod:`revshare.solve.replay`). :class:`Pricing` is that part of
+:class:`revshare.solve.engine.Engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import highspy
+import numpy as np
+import pulp
+
+from .highs_executor import Instance, allocation_fixed, pinned_columns, pinning
+from .plan import later_status
+from .replay import Bounds, Resume, Row, Step
+from .rounds import hold, leximin
+from .solver import HIGHS_STATUS, SolverConfig, Status
+
+INF = highspy.kHighsInf
+MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique
+
+
+class Pricing:
+    """Solving one price in the engine's HiGHS instance; the engine supplies the model."""
+
+    config: SolverConfig
+    inst: Instance
+    h: highspy.Highs
+    n_cols: int
+    base: Bounds
+    cur: Bounds
+    data_cols: np.ndarray
+    revenue_col: int
+    z_cols: np.ndarray
+    watched: np.ndarray
+    money: np.ndarray
+    level_col: int
+    level_rows: np.ndarray
+    fix_rows: np.ndarray
+    keep_rows: list[int]
+    switched: np.ndarray
+    offsets: np.ndarray
+    stages: list[tuple[Row, int, str]]
+    proves: bool
+    known: dict[tuple[int, bytes], highspy.HighsBasis]
+    _tol: Callable[[Any, Any], Any]  # the plan's tolerance at a price (revenue, optimum)
+
+    def _set_cols(self, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.h.changeColsBounds(len(index), index, lo, hi)
+        self.cur.col_lower[index], self.cur.col_upper[index] = lo, hi
+
+    def _set_rows(self, index: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.h.changeRowsBounds(len(index), index, lo, hi)  # type: ignore[attr-defined]
+        self.cur.row_lower[index], self.cur.row_upper[index] = lo, hi
+
+    def _solve_one(
+        self, q: np.ndarray, start: Resume | None = None
+    ) -> tuple[Status, np.ndarray, int, list[Step] | None]:
+        """The stages at one price, from the first or from where it left a replayed trace
+        (``start``); returns the status, the solution, the number of LP solves and the trace
+        of bases (None when a stage was not optimal)."""
+        level = np.array([self.level_col], dtype=np.int32)
+        if start is None:
+            b = self.base
+            self.cur = Bounds(
+                *(a.copy() for a in (b.col_lower, b.col_upper, b.row_lower, b.row_upper))
+            )
+            self._set_cols(self.data_cols, q, q)
+            self._set_cols(level, np.zeros(1), np.zeros(1))
+            self._set_rows(self.switched, *_free(len(self.switched)))
+            trace: list[Step] = []
+        else:
+            self.cur = start.bounds
+            every = np.arange(self.n_cols, dtype=np.int32)
+            self._set_cols(every, start.bounds.col_lower, start.bounds.col_upper)
+            self._set_cols(self.data_cols, q, q)  # exactly, not as rebuilt from coordinates
+            rows = np.arange(len(start.bounds.row_lower), dtype=np.int32)
+            self._set_rows(rows, start.bounds.row_lower, start.bounds.row_upper)
+            trace = start.trace[: start.at]
+        done = len(trace)
+        v = float(q[self.revenue_col])
+        proving = self.proves and pinning()
+        pinned = np.zeros(len(self.watched), dtype=bool)
+        x = np.empty(0)
+        first = trace[-1].stage + 1 if trace and trace[-1].stage >= 0 else 0
+        for s, (expr, sense, _name) in enumerate(self.stages):
+            if s < first or (trace and trace[-1].stage < 0):
+                continue  # held where the price left the trace
+            self._warm((s, b""))
+            status, x = self._optimise(expr, sense)
+            if status is not Status.OPTIMAL:
+                return later_status(status, not trace), x, len(trace) + 1 - done, None
+            step = self._step(s, np.empty(0, dtype=np.int64))
+            self.known[s, b""] = step.basis
+            trace.append(step)
+            if step.unique:
+                return Status.OPTIMAL, x, len(trace) - done, trace
+            keep = np.array([self.keep_rows[s]], dtype=np.int32)
+            value = expr.of(x)
+            tol = self._tol(v, value)
+            if proving:
+                pinned |= self._pinned(sense, float(tol), v)
+                if pinned.all():  # no later stage or round can move anyone's money further
+                    return Status.OPTIMAL, x, len(trace) - done, trace
+            self._set_rows(keep, *_keep_bounds(value - expr.constant, sense, tol))
+        free = np.arange(len(self.z_cols))
+        rounds = _PriceRounds(self, trace, v, proving)
+        tol = lambda value: self._tol(v, value)  # noqa: E731
+        if any(step.stage < 0 for step in trace):
+            done_groups = [np.concatenate([step.blocked, step.held]) for step in trace]
+            free = np.setdiff1d(free, np.concatenate(done_groups))
+        elif start is None or start.trace[start.at].stage >= 0:
+            self._set_cols(level, np.full(1, -INF), np.full(1, INF))
+            self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
+            groups = np.flatnonzero(pinned[:-1])  # pinned by the stages: at their money there
+            hold(rounds, groups, x[self.z_cols[groups]], tol)
+            free = np.setdiff1d(free, groups)
+        before = len(trace)
+        outcome = leximin(rounds, free, self.offsets, tol, first=False)
+        solves = before - done + outcome.solves
+        if outcome.status is not Status.OPTIMAL:
+            return outcome.status, rounds.x, solves, None
+        return Status.OPTIMAL, rounds.x if rounds.steps else x, solves, trace
+
+    def _pinned(self, sense: int, tol: float, v: float) -> np.ndarray:
+        """The allocation's columns the stage just solved pins, at this price's bounds
+        (:func:`revshare.solve.highs_executor.pinned_columns`)."""
+        c = self.cur
+        bounds = (c.col_lower, c.col_upper, c.row_lower, c.row_upper)
+        return pinned_columns(self.inst, self.watched, self.money, v, sense, tol, bounds)
+
+    def _warm(self, key: tuple[int, bytes]) -> None:
+        """Start a step from the last optimal basis of the same step (the same stage, with the
+        same groups fixed) at another price: that LP differs only in bounds, so the basis is
+        still dual feasible and HiGHS needs a few pivots, not a climb from the previous
+        step's optimum."""
+        basis = self.known.get(key)
+        if basis is not None:
+            self.h.setBasis(basis)
+
+    def _optimise(self, expr: Row, sense: int) -> tuple[Status, np.ndarray]:
+        h = self.h
+        cost = np.zeros(self.n_cols)
+        cost[expr.index] = expr.value
+        h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), cost)
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMinimize if sense == pulp.LpMinimize else highspy.ObjSense.kMaximize
+        )
+        if self.config.time_limit is not None:  # HiGHS counts the instance's whole run time
+            h.setOptionValue("time_limit", h.getRunTime() + self.config.time_limit)
+        h.run()
+        status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+        if status is not Status.OPTIMAL:
+            return status, np.empty(0)
+        return status, np.array(h.getSolution().col_value)
+
+    def _step(self, stage: int, blocked: np.ndarray, held: np.ndarray | None = None) -> Step:
+        """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
+        every optimum of this stage (:func:`revshare.solve.highs_executor.allocation_fixed`)."""
+        basis = self.h.getBasis()
+        col_status = np.fromiter(map(int, basis.col_status), np.int64, self.n_cols)
+        row_status = np.fromiter(map(int, basis.row_status), np.int64, len(self.cur.row_lower))
+        c = self.cur
+        unique = allocation_fixed(
+            self.inst,
+            self.watched,
+            col_status,
+            row_status,
+            (c.col_lower, c.col_upper, c.row_lower, c.row_upper),
+            MAX_EDGE_CHECKS,
+        )
+        if held is None:
+            held = np.zeros(0, dtype=np.int64)
+        return Step(stage, col_status, row_status, unique, blocked, basis, held)
+
+
+class _PriceRounds:
+    """:class:`revshare.solve.rounds.Rounds` at one price in the engine's instance: each round
+    starts from the last optimal basis of the same round (the same groups fixed) at another
+    price, and is recorded in the price's ``trace`` to replay at other prices; the rounds stop
+    early where a round's allocation is the same in every optimum."""
+
+    def __init__(self, engine: Pricing, trace: list[Step], v: float, proving: bool) -> None:
+        self.e, self.trace, self.v, self.proving = engine, trace, v, proving
+        self.key = (-1, b"")
+        self.x = np.empty(0)
+        self.steps = 0  # rounds this price solved
+
+    def maximise(self, free: np.ndarray, stage: str) -> Status:
+        e = self.e
+        fixed = np.ones(len(e.z_cols), dtype=bool)
+        fixed[free] = False
+        self.key = (-1, fixed.tobytes())
+        e._warm(self.key)
+        status, self.x = e._optimise(
+            Row(np.array([e.level_col], dtype=np.int32), np.ones(1), 0.0), pulp.LpMaximize
+        )
+        return later_status(status, not self.trace)
+
+    def level(self) -> float:
+        return float(self.x[self.e.level_col])
+
+    def level_duals(self, free: np.ndarray) -> np.ndarray:
+        return np.asarray(self.e.h.getSolution().row_dual)[self.e.level_rows[free]]
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return self.x[self.e.z_cols[groups]]
+
+    def pinned(self, tol: float) -> np.ndarray:
+        if not self.proving:  # every later round is a point within tol of this one's optimum
+            return np.zeros(len(self.e.z_cols), dtype=bool)
+        return self.e._pinned(pulp.LpMaximize, tol, self.v)[:-1]
+
+    def settled(self, blocked: np.ndarray, held: np.ndarray) -> bool:
+        step = self.e._step(-1, blocked, held)
+        self.e.known[self.key] = step.basis
+        self.trace.append(step)
+        self.steps += 1
+        return step.unique  # this round's optimum is the only one: later rounds cannot move it
+
+    def probe(self, free: np.ndarray, level: float, tol: float) -> None:
+        return None  # every dual hidden by rounding: the scenario fails, and is retried
+
+    def fix(self, groups: np.ndarray, floors: np.ndarray) -> None:
+        self.e._set_rows(self.e.level_rows[groups], *_free(len(groups)))
+        self.e._set_rows(self.e.fix_rows[groups], floors, np.full(len(groups), INF))
+
+
+def _keep_bounds(
+    value: float | np.ndarray, sense: int, tol: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row bounds that keep a stage's optimum ``value`` (net of its expression's constant, which
+    the row does not carry) to within ``tol``."""
+    value = np.atleast_1d(np.asarray(value, dtype=float))
+    tol = np.broadcast_to(tol, value.shape)
+    if sense == pulp.LpMinimize:
+        return np.full(value.shape, -INF), value + tol
+    return value - tol, np.full(value.shape, INF)
+
+
+def _free(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(n, -INF), np.full(n, INF)
