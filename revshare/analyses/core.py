@@ -187,12 +187,12 @@ def _optimise(
     m: Model, var: pulp.LpVariable, sense: int, stage: str, config: SolverConfig
 ) -> float | None:
     """One solve of a single variable; None when the rules cannot hold."""
-    lp = Program(m, config)
-    status = lp.optimise(var + 0.0, sense)
+    lp, objective = Program(m, config), var + 0.0
+    status = lp.optimise(objective, sense)
     if status is Status.INFEASIBLE:
         return None
     require_optimal(status, stage, m, config.name)
-    return float(lp.values([var])[0])
+    return lp.value(objective)
 
 
 def core(

@@ -109,9 +109,10 @@ def document(kind: str, dataset: str, body: Mapping[str, Any]) -> dict[str, Any]
 
 
 def report_json(r: Report) -> dict[str, Any]:
-    """The report's JSON: the envelope, the money view, and its body."""
+    """The report's JSON: the envelope, its body, and the money view (after the body's own
+    fields, which the schema in revshare/reports/schemas/ requires)."""
     money = {"money_view": r.money_view, "money_meaning": r.money_meaning}
-    return document(r.kind, r.dataset, {**money, **r.body})
+    return document(r.kind, r.dataset, {**r.body, **money})
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
