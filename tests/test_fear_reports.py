@@ -160,3 +160,27 @@ def test_names_from_the_data_are_neutralised_and_escaped_in_every_file(hostile) 
             else:
                 doc = json.loads(text)
                 assert list(doc)[:3] == HEAD and doc["dataset"] == hostile.name
+
+
+SOLVING = {
+    "guarantees": ("guarantees", "data/ghana", "-s", "federation", "--no-capture"),
+    "core": ("core", "data/ghana", "-s", "federation"),
+    "secession": ("secession", "data/sudan-2005", *SECESSION),
+}
+
+
+@pytest.mark.parametrize("name", SOLVING)
+def test_a_bad_solver_option_is_named_as_typed(name) -> None:
+    code, _, err = run(*SOLVING[name], "--solver-option", "no_such_option=1")
+    assert code == 2
+    assert err.startswith("revshare: error: --solver-option: ") and "no_such_option" in err
+    assert err.rstrip().endswith("[E-USAGE]")
+
+
+@pytest.mark.parametrize("name", SOLVING)
+def test_cbc_with_a_cross_check_runs_from_the_command_line(name) -> None:
+    highs = run(*SOLVING[name], "--format", "json")
+    cbc = run(*SOLVING[name], "--format", "json", "--solver", "cbc", "--cross-check")
+    assert highs[0] == cbc[0] == 0, cbc[2]
+    a, b = json.loads(highs[1]), json.loads(cbc[1])
+    assert list(a) == list(b)  # the same document, figures within the solvers' precision
