@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import revshare
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from revshare.reports.fear import Report
 
 from . import choices
-from .failures import handle_errors
+from .failures import handle_errors, solver_options_of
 from .inputs import load, refuse_existing
 from .options import (
     dataset_options,
@@ -25,6 +25,7 @@ from .options import (
     out_option,
     overrides_option,
     price_option,
+    solving_options,
     structure_names,
     structure_option,
     structures_option,
@@ -42,11 +43,32 @@ EXAMPLES = {
 }
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
-    from revshare.reports.safe import csv_bytes
+def _solving(
+    solver: str, cross_check: bool, time_limit: float | None, solver_options: tuple[str, ...]
+) -> dict[str, Any]:
+    """The solving options as the library takes them."""
+    return {
+        "solver": solver,
+        "cross_check": cross_check,
+        "time_limit": time_limit,
+        "solver_options": solver_options_of(solver_options),
+    }
 
-    return csv_bytes(
-        list(frame.columns), frame.astype(object).where(frame.notna(), "").values.tolist()
+
+def _publish(report: Report, outdir: Path | None, force: bool, fmt: str, text: Any) -> None:
+    """Write the report folder (when asked) and print the result as ``--format`` asks; the CSV
+    on stdout is the report's first table."""
+    from revshare.reports.fear import report_json, table_csv, write_report
+
+    if outdir is not None:
+        write_report(report, outdir, force=force)
+    emit(
+        fmt,
+        text,
+        lambda: table_csv(report.sections[0].frame),
+        lambda: report_json(report),
+        kind=report.kind,
+        dataset=report.dataset,
     )
 
 
@@ -55,6 +77,7 @@ def _csv(frame: pd.DataFrame) -> bytes:
 @structures_option
 @price_option
 @overrides_option("Override a parameter in every structure; repeatable.")
+@solving_options
 @click.option("--no-capture", is_flag=True, help="Skip the controller x victim matrix.")
 @out_option("Write guarantees.csv, capture.csv, guarantees.json, report.md and report.html here.")
 @format_option
@@ -70,6 +93,10 @@ def guarantees(
     names: str,
     price: float | None,
     overrides: tuple[str, ...],
+    solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
     no_capture: bool,
     outdir: Path | None,
     fmt: str,
@@ -88,7 +115,12 @@ def guarantees(
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     chosen = _chosen(territory, names)
     result = revshare.guarantees(
-        territory, chosen, price=price, overrides=list(overrides), capture=not no_capture
+        territory,
+        chosen,
+        price=price,
+        overrides=list(overrides),
+        capture=not no_capture,
+        **_solving(solver, cross_check, time_limit, solver_options),
     )
     if outdir is not None:
         write_guarantees(result, outdir, force=force)
@@ -120,7 +152,10 @@ def _chosen(territory: revshare.Territory, names: str) -> str | list[str]:
 @structures_option
 @price_option
 @overrides_option("Override a parameter in every structure; repeatable.")
+@solving_options
+@out_option("Write core.csv, excesses.csv, core.json, report.md and report.html here.")
 @format_option
+@force_option()
 @handle_errors
 def core(
     dataset: Path | None,
@@ -132,13 +167,28 @@ def core(
     names: str,
     price: float | None,
     overrides: tuple[str, ...],
+    solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
+    outdir: Path | None,
     fmt: str,
+    force: bool,
 ) -> None:
     """Would a coalition of blocs rather leave together? The core, the least core, the largest
     centre slice with a non-empty core."""
+    from revshare.reports.fear import CORE_FILES, core_report
+
+    refuse_existing(outdir, CORE_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     chosen = _chosen(territory, names)
-    result = revshare.core(territory, chosen, price=price, overrides=list(overrides))
+    result = revshare.core(
+        territory,
+        chosen,
+        price=price,
+        overrides=list(overrides),
+        **_solving(solver, cross_check, time_limit, solver_options),
+    )
     table = result.table
 
     def text() -> str:
@@ -168,18 +218,7 @@ def core(
             ]
         )
 
-    emit(
-        fmt,
-        text,
-        lambda: _csv(table),
-        lambda: {
-            "price_usd_per_bbl": result.price,
-            "structures": table.to_dict("records"),
-            "excesses": result.excesses.to_dict("records"),
-        },
-        kind="core",
-        dataset=result.dataset,
-    )
+    _publish(core_report(result), outdir, force, fmt, text)
 
 
 @click.command(epilog=f"Example: {EXAMPLES['power']}")
@@ -201,7 +240,9 @@ def core(
 )
 @click.option("--seats", type=click.IntRange(min=1), help="Instead: a convention of this size.")
 @method_option
+@out_option("Write power.csv, power.json, report.md and report.html here.")
 @format_option
+@force_option()
 @handle_errors
 def power(
     dataset: Path | None,
@@ -214,10 +255,15 @@ def power(
     power_by: str,
     seats: int | None,
     method: str,
+    outdir: Path | None,
     fmt: str,
+    force: bool,
 ) -> None:
     """Who can block what: exact Banzhaf and Shapley-Shubik power under a ratification rule or
-    in a convention's seats."""
+    in a convention's seats. Counting votes solves no LP: no solver options."""
+    from revshare.reports.fear import POWER_FILES, power_report
+
+    refuse_existing(outdir, POWER_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     if seats is not None:
         a = revshare.apportion_territory(territory, seats, method, by=power_by)
@@ -239,14 +285,7 @@ def power(
             ]
         )
 
-    emit(
-        fmt,
-        text,
-        lambda: _csv(table),
-        lambda: {"title": title, "players": table.to_dict("records")},
-        kind="power",
-        dataset=territory.name,
-    )
+    _publish(power_report(territory.name, title, table), outdir, force, fmt, text)
 
 
 @click.command(epilog=f"Example: {EXAMPLES['secession']}")
@@ -275,7 +314,10 @@ def power(
 @click.option("--margin", type=float, default=0.0, show_default=True, help="USD a head a year.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @overrides_option("Override a parameter of the structure; repeatable.")
+@solving_options
+@out_option("Write secession.csv, secession.json, report.md and report.html here.")
 @format_option
+@force_option()
 @handle_errors
 def secession(
     dataset: Path | None,
@@ -293,11 +335,18 @@ def secession(
     margin: float,
     seed: int,
     overrides: tuple[str, ...],
+    solver: str,
+    cross_check: bool,
+    time_limit: float | None,
+    solver_options: tuple[str, ...],
+    outdir: Path | None,
     fmt: str,
+    force: bool,
 ) -> None:
     """The secession referendum after N years: each bloc (or region) against its outside option."""
-    from revshare.reports.allocation import records
+    from revshare.reports.fear import SECESSION_FILES, secession_report
 
+    refuse_existing(outdir, SECESSION_FILES, force)
     territory = load(dataset, fields, population, regions, encoding, delimiter)
     path = revshare.read_periods(periods_file)
     vote = revshare.secession_vote(
@@ -311,6 +360,7 @@ def secession(
         margin=margin,
         seed=seed,
         overrides=list(overrides),
+        **_solving(solver, cross_check, time_limit, solver_options),
     )
     votes = vote.votes
 
@@ -328,11 +378,4 @@ def secession(
             ]
         )
 
-    emit(
-        fmt,
-        text,
-        lambda: _csv(votes),
-        lambda: {"structure": vote.structure, "votes": records(votes)},
-        kind="secession",
-        dataset=territory.name,
-    )
+    _publish(secession_report(territory.name, vote), outdir, force, fmt, text)

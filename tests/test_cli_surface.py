@@ -33,14 +33,25 @@ FORM = re.compile(
     r"^revshare: error: (?P<where>[^ ]+): (?P<what>.+); (?P<todo>.+) \[(?P<code>E-[A-Z-]+)\]$"
 )
 
-SOLVING = ("optimize", "compare", "sweep", "ratify")
-WRITING = ("optimize", "periods", "compare", "sweep", "convention", "ratify", "guarantees")
+SOLVING = ("optimize", "compare", "sweep", "ratify", "guarantees", "core", "secession")
+WRITING = (
+    "optimize",
+    "periods",
+    "compare",
+    "sweep",
+    "convention",
+    "ratify",
+    "guarantees",
+    "core",
+    "power",
+    "secession",
+)
 # Where each shared option applies (issue 15, item 1).
 APPLIES = {
     "--format": tuple(sorted(cli.main.commands)),
     "--structures": ("compare", "sweep"),
     "-s": ("compare", "sweep"),
-    "--set": (*SOLVING, "periods", "guarantees", "core", "secession"),
+    "--set": (*SOLVING, "periods"),
     "--solver": SOLVING,
     "--time-limit": (*SOLVING, "periods"),
     "--solver-option": SOLVING,

@@ -13,9 +13,11 @@ against it. The **capture matrix** names a controller (a faction or a bloc) that
 it first takes the most it can for itself (its own money plus the centre's slice), and then each
 other group gets the least the entrenched rules allow beside that.
 
-Every minimum is a proven optimum of HiGHS run in place (:mod:`revshare.solve.highs_executor`),
-and the minimising allocation is checked by the verifier against the entrenched rules in USD from
-the data, as every reported allocation is.
+Every minimum is a proven optimum (:class:`Program`: HiGHS run in place, warm-started from one
+objective to the next, or CBC through PuLP, the PuLP model being the one source of rows either
+way), and the minimising allocation is checked by the verifier against the entrenched rules in USD
+from the data, as every reported allocation is. With ``cross_check`` every figure is computed again
+with the other solver, and a difference beyond the verifier's tolerance is a NotOptimalError.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ..model.deal_rules import DealData, Recipient
 from ..model.lp import build_model
 from ..solve.highs_executor import Instance, highs_options
 from ..solve.plan import Solution, require_optimal, stage_tolerance
-from ..solve.solver import SolverConfig
+from ..solve.solver import SolverConfig, Status, run
 from ..solve.verify import require_verified, verify
 from .optimize import Allocation, money_of, optimize, resolve_price, verify_tolerance
 
@@ -177,49 +179,116 @@ class Guarantees:
     entrenched: dict[str, tuple[tuple[str, ...], str]]
 
 
-class _Solver:
-    """The entrenched model of one structure in one HiGHS instance: minimise or maximise a
-    group's money, each optimum verified in USD."""
+def solver_config(
+    solver: str, time_limit: float | None, solver_options: Mapping[str, Any] | None
+) -> SolverConfig:
+    """The one config every LP of an analysis is solved with; a bad solver option fails here,
+    before anything is solved, naming the option (as in :func:`revshare.compare`)."""
+    return SolverConfig(solver, time_limit, dict(solver_options or {}))
 
-    def __init__(self, t: Territory, s: Structure, price: float, config: SolverConfig) -> None:
-        self.t, self.s, self.price, self.config = t, s, price, config
-        self.m = build_model(t, s, price)
-        self.inst = Instance(self.m.prob, highs_options(config))
 
-    def terms(self, expr: pulp.LpAffineExpression) -> tuple[np.ndarray, np.ndarray]:
+def other_solver(config: SolverConfig) -> SolverConfig:
+    """The cross-check's config: the other solver, the same time limit, its own defaults (the
+    user's options are the first solver's words), as :func:`revshare.optimize` does."""
+    return SolverConfig("cbc" if config.name == "highs" else "highs", config.time_limit, {})
+
+
+def disagree(what: str, first: SolverConfig, a: float, b: float, tol: float, unit: str) -> None:
+    """Raise the cross-check's NotOptimalError when ``a`` and ``b`` differ by more than ``tol``."""
+    if abs(a - b) > tol:
+        raise NotOptimalError(
+            f"solvers disagree on {what}: {first.name} {a:,.6g}, {other_solver(first).name} "
+            f"{b:,.6g} {unit} (tolerance {tol:.3g})"
+        )
+
+
+class Program:
+    """A PuLP model optimised for one objective after another, each solve's status returned as
+    it is (the caller decides what a non-optimal status means). With HiGHS the rows go once into
+    one instance, warm-started from one objective to the next; with any other solver each solve
+    is :func:`revshare.solve.solver.run` of the PuLP problem. Rows held for a while
+    (:meth:`keep`) are released by :meth:`release`."""
+
+    def __init__(self, m: Model, config: SolverConfig) -> None:
+        self.m, self.config = m, config
+        self.inst = Instance(m.prob, highs_options(config)) if config.name == "highs" else None
+        self.prob = m.prob
+        self._x = np.empty(0)
+
+    def optimise(self, expr: pulp.LpAffineExpression, sense: int) -> Status:
+        if self.inst is None:
+            self.prob.setObjective(expr)
+            self.prob.sense = sense
+            return run(self.prob, self.config)
+        index, coef = self._terms(expr)
+        status = self.inst.optimise(index, coef, sense, self.config.time_limit)
+        self._x = self.inst.x()
+        return status
+
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """The last solve's values of ``variables`` (model units)."""
+        if self.inst is None:
+            return np.array([v.varValue or 0.0 for v in variables], dtype=float)
+        return self._x[np.array([self.inst.col[v.name] for v in variables], dtype=np.int64)]
+
+    def value(self, expr: pulp.LpAffineExpression) -> float:
+        items = list(expr.items())
+        coef = np.array([c for _, c in items], dtype=float)
+        return float(coef @ self.values([v for v, _ in items])) + float(expr.constant)
+
+    def keep(self, expr: pulp.LpAffineExpression, low: float) -> Any:
+        """Hold ``expr`` (model units) at or above ``low`` until :meth:`release`; returns what
+        :meth:`release` takes."""
+        if self.inst is None:
+            held = self.prob
+            self.prob = held.copy()  # the copy shares every row but the kept one
+            self.prob.addConstraint(expr >= low, "keep_optimum_capture")
+            return held
+        index, coef = self._terms(expr)
+        low -= float(expr.constant)
+        return self.inst.add_rows(np.array([low]), np.array([np.inf]), [index], [coef])
+
+    def release(self, held: Any) -> None:
+        if self.inst is None:
+            self.prob = held
+        else:
+            self.inst.set_rows(held, np.array([-np.inf]), np.array([np.inf]))
+
+    def _terms(self, expr: pulp.LpAffineExpression) -> tuple[np.ndarray, np.ndarray]:
+        assert self.inst is not None
         items = list(expr.items())
         index = np.array([self.inst.col[v.name] for v, _ in items], dtype=np.int32)
         return index, np.array([c for _, c in items], dtype=float)
 
+
+class _Solver:
+    """The entrenched model of one structure: minimise or maximise a group's money, each
+    optimum proven and verified in USD."""
+
+    def __init__(self, t: Territory, s: Structure, price: float, config: SolverConfig) -> None:
+        self.t, self.s, self.price, self.config = t, s, price, config
+        self.m = build_model(t, s, price)
+        self.lp = Program(self.m, config)
+
     def optimise(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
         """The optimum of ``expr`` in USD, after the verifier accepts the allocation."""
-        index, coef = self.terms(expr)
-        status = self.inst.optimise(index, coef, sense, self.config.time_limit)
-        require_optimal(status, stage, self.m)
-        x = self.inst.x()
-        m = self.m
+        m, lp = self.m, self.lp
+        require_optimal(lp.optimise(expr, sense), stage, m, self.config.name)
         sol = Solution(
-            z=x[[self.inst.col[z.name] for z in m.z]],
-            g=float(x[self.inst.col[m.g.name]]),
+            z=lp.values(m.z),
+            g=float(lp.values([m.g])[0]),
             objective_value=None,
             binding=[],
-            solver="highs",
+            solver=self.config.name,
             stages=1,
             seconds=0.0,
-            extra=x[np.array([self.inst.col[v.name] for v in m.extra], dtype=np.int64)],
+            extra=lp.values(m.extra),
         )
         cells, centre, deal = money_of(self.t, self.s, m, sol)
         require_verified(
             verify(self.t, self.s, self.price, cells, centre, verify_tolerance(self.config), deal)
         )
-        return (float(coef @ x[index]) + float(expr.constant)) * m.scale
-
-    def keep(self, expr: pulp.LpAffineExpression, at_least: float) -> np.ndarray:
-        """A row holding ``expr`` (USD) at or above ``at_least`` less the stage tolerance."""
-        index, coef = self.terms(expr)
-        value = at_least / self.m.scale - float(expr.constant)
-        tol = stage_tolerance(self.m, value, self.config)
-        return self.inst.add_rows(np.array([value - tol]), np.array([np.inf]), [index], [coef])
+        return lp.value(expr) * m.scale
 
 
 def guarantees(
@@ -230,20 +299,37 @@ def guarantees(
     overrides: list[str] | None = None,
     capture: bool = True,
     fair: Mapping[str, Allocation] | None = None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
 ) -> Guarantees:
     """Fair money, guaranteed money and exposure of every group under each structure, and the
     capture matrix (``capture=False`` skips it). ``fair`` holds allocations already solved at
     ``price`` (by structure name), which are not solved again.
 
+    ``solver``, ``time_limit``, ``solver_options`` and ``cross_check`` are as
+    :func:`revshare.optimize` takes them, for the fair allocations and every hostile-centre LP
+    alike; with ``cross_check`` each guarantee and capture figure is computed again with the
+    other solver.
+
     Raises
     ------
-    InputError, InfeasibleError, NotOptimalError
-        as :func:`optimize` does; the entrenched rules alone are always feasible when the whole
-        structure is, so a structure that cannot hold is reported by ``optimize``.
+    InputError, InfeasibleError, NotOptimalError, SolverUnavailableError
+        as :func:`optimize` does (a bad solver option before anything is solved; solvers that
+        disagree beyond the verifier's tolerance are a NotOptimalError); the entrenched rules
+        alone are always feasible when the whole structure is, so a structure that cannot hold
+        is reported by ``optimize``.
     """
     names = [structures] if isinstance(structures, str | Structure) else list(structures)
     price = resolve_price(territory, price)
-    config = SolverConfig("highs")
+    config = solver_config(solver, time_limit, solver_options)
+    solving: dict[str, Any] = {
+        "solver": solver,
+        "time_limit": time_limit,
+        "solver_options": dict(config.options),
+        "cross_check": cross_check,
+    }
     rows: list[dict[str, object]] = []
     matrix: list[dict[str, object]] = []
     entrenched: dict[str, tuple[tuple[str, ...], str]] = {}
@@ -251,21 +337,19 @@ def guarantees(
         s = item if isinstance(item, Structure) else resolve(item, territory.structures)
         s = apply_overrides(s, overrides or [])
         known = (fair or {}).get(s.name)
-        a = known if known is not None else optimize(territory, s, price=price)
-        hostile = entrenched_part(s)
-        solver = _Solver(territory, hostile, price, config)
+        a = known if known is not None else optimize(territory, s, price=price, **solving)
         written = (*NEUTRAL, *(r.name for r in s.deal.rules))
         entrenched[s.name] = (
             tuple(r for r in written if s.is_entrenched(r) and _written(s, r)),
             s.entrenched_because,
         )
-        everyone = groups(solver.m)
-        for g in everyone:
-            low = solver.optimise(g.money, pulp.LpMinimize, f"guarantee of {g.name}")
-            fair_usd = fair_money(a, g.level, g.name)
-            rows.append(_row(s.name, g, fair_usd, low, a.verification.tolerance_usd))
-        if capture:
-            matrix += _capture(s.name, solver, everyone, a)
+        got = _hostile(territory, s, price, a, capture, config)
+        if cross_check:
+            other = other_solver(config)
+            again = _hostile(territory, s, price, a, capture, other, got.floors)
+            _agree(got, again, a, config)
+        rows += got.rows
+        matrix += got.capture
     result = Guarantees(
         territory.name,
         price,
@@ -275,6 +359,59 @@ def guarantees(
     )
     require_consistent(result)
     return result
+
+
+@dataclass(frozen=True)
+class _Hostile:
+    """One structure's hostile-centre figures with one solver: guarantee rows, capture rows,
+    each controller's most (USD) and the row that held it there (model units)."""
+
+    rows: list[dict[str, object]]
+    capture: list[dict[str, object]]
+    best: list[float]
+    floors: list[float]
+
+
+def _hostile(
+    t: Territory,
+    s: Structure,
+    price: float,
+    a: Allocation,
+    capture: bool,
+    config: SolverConfig,
+    floors: list[float] | None = None,
+) -> _Hostile:
+    """One structure's guarantee rows and (with ``capture``) capture rows, solved with
+    ``config``; ``floors`` (a cross-check's) hold each controller where the first solver did."""
+    solver = _Solver(t, entrenched_part(s), price, config)
+    everyone = groups(solver.m)
+    rows = []
+    for g in everyone:
+        low = solver.optimise(g.money, pulp.LpMinimize, f"guarantee of {g.name}")
+        rows.append(
+            _row(s.name, g, fair_money(a, g.level, g.name), low, a.verification.tolerance_usd)
+        )
+    if not capture:
+        return _Hostile(rows, [], [], [])
+    return _Hostile(rows, *_capture(s.name, solver, everyone, a, floors))
+
+
+def _agree(first: _Hostile, second: _Hostile, a: Allocation, config: SolverConfig) -> None:
+    """The cross-check: every figure the same with both solvers, to the looser of their
+    verification tolerances (USD, relative to the revenue). The second solver held each
+    controller at the first's floor, so that the victims' minima are of the same LP."""
+    other = other_solver(config)
+    tol = max(verify_tolerance(config), verify_tolerance(other)) * max(a.revenue_usd, 1.0)
+    pairs = [*zip(first.rows, second.rows, strict=True)]
+    pairs += zip(first.capture, second.capture, strict=True)
+    for mine, theirs in pairs:
+        what = f"the guarantee of {mine.get('group', mine.get('victim'))}"
+        if "controller" in mine:
+            what += f" under {mine['controller']}"
+        a_usd, b_usd = (float(str(x["guaranteed_usd"])) for x in (mine, theirs))
+        disagree(f"{what} ({mine['structure']})", config, a_usd, b_usd, tol, "USD")
+    for best, again in zip(first.best, second.best, strict=True):
+        disagree(f"a controller's most ({a.structure.name})", config, best, again, tol, "USD")
 
 
 def _written(s: Structure, rule: str) -> bool:
@@ -303,17 +440,28 @@ def _row(structure: str, g: Group, fair: float, low: float, tol: float) -> dict[
 
 
 def _capture(
-    structure: str, solver: _Solver, everyone: list[Group], fair: Allocation
-) -> list[dict[str, object]]:
+    structure: str,
+    solver: _Solver,
+    everyone: list[Group],
+    fair: Allocation,
+    floors: list[float] | None = None,
+) -> tuple[list[dict[str, object]], list[float], list[float]]:
     """Each faction or bloc holding the centre: it takes the most for itself, then each other
-    group of its level and of the other level gets its least."""
+    group of its level and of the other level gets its least. Returns the rows, each
+    controller's most (USD) and the floor it was held at (model units: its most less the stage
+    tolerance, or ``floors``' when given)."""
     out = []
     m = solver.m
     controllers = [g for g in everyone if g.level in ("faction", "bloc")]
-    for c in controllers:
+    bests, held_at = [], []
+    for i, c in enumerate(controllers):
         own = c.money + m.g  # the captured centre's slice is the controller's to spend
         best = solver.optimise(own, pulp.LpMaximize, f"capture by {c.name}")
-        row = solver.keep(own, best)
+        at_least = best / m.scale
+        floor = floors[i] if floors else at_least - stage_tolerance(m, at_least, solver.config)
+        bests.append(best)
+        held_at.append(floor)
+        held = solver.lp.keep(own, floor)
         for v in controllers:
             if v is c:
                 continue
@@ -328,8 +476,8 @@ def _capture(
                     "guaranteed_usd": max(low, 0.0),
                 }
             )
-        solver.inst.set_rows(row, np.array([-np.inf]), np.array([np.inf]))  # release the keep
-    return out
+        solver.lp.release(held)
+    return out, bests, held_at
 
 
 def require_consistent(g: Guarantees) -> None:

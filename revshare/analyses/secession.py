@@ -16,11 +16,17 @@ people vote to leave, decided in whole numbers.
 
 With Monte Carlo price paths (:func:`secession_odds`), the probability that each group votes to
 leave is the share of the paths in which it does.
+
+Every period's allocation is solved as :func:`optimize` solves it, with the ``solver``,
+``time_limit``, ``solver_options`` and ``cross_check`` given (with a fund, the path is one HiGHS
+model: only ``time_limit`` applies).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +35,7 @@ from ..data.dataset import Territory
 from ..data.scenarios import PriceModel, price_paths
 from ..data.structures import Structure, apply_overrides, resolve
 from ..errors import InputError, Problem
+from .guarantees import solver_config
 from .optimize import optimize
 from .periods import Fund, optimize_periods
 from .referendum import LOGISTIC_SCALE_USD, MAX_USD_PER_HEAD, VOTE_MODELS
@@ -89,7 +96,12 @@ def _check(
 
 
 def _served_money(
-    t: Territory, s: Structure, path: pd.DataFrame, by: str, fund: Fund | None
+    t: Territory,
+    s: Structure,
+    path: pd.DataFrame,
+    by: str,
+    fund: Fund | None,
+    solving: Mapping[str, Any],
 ) -> np.ndarray:
     """Each group's money a year in each period, in the served view (its own money, and a head
     that of every government serving it, the centre's included): (groups, periods).
@@ -100,12 +112,15 @@ def _served_money(
     if fund is None:
         columns = []
         for price in path["price"].to_numpy(dtype=float):
-            a = optimize(t, s, price=price)
+            a = optimize(t, s, price=price, **solving)
             table = a.blocs if by == "bloc" else a.regions
             served = (table["usd_per_head_served"] * table["population"]).to_numpy(dtype=float)
             columns.append(pd.Series(served, index=table[by].map(str)).reindex(names).to_numpy())
         return np.column_stack(columns)
-    p = optimize_periods(t, s, path.reset_index(drop=True), fund=fund)
+    _highs_only(solving)
+    p = optimize_periods(
+        t, s, path.reset_index(drop=True), fund=fund, time_limit=solving["time_limit"]
+    )
     per_head = p.periods[[f"bloc:{n}" for n in names]] if by == "bloc" else None
     if per_head is None:
         raise InputError(
@@ -124,6 +139,31 @@ def _served_money(
     return (per_head.to_numpy() * heads.reindex(names).to_numpy()).T + np.outer(share, centre)
 
 
+def _highs_only(solving: Mapping[str, Any]) -> None:
+    """A path with a fund is one HiGHS model (:func:`optimize_periods`): refuse another solver,
+    its options or a cross-check rather than ignore them."""
+    given = [
+        name
+        for name, on in (
+            ("solver", solving["solver"] != "highs"),
+            ("solver_options", bool(solving["solver_options"])),
+            ("cross_check", solving["cross_check"]),
+        )
+        if on
+    ]
+    if given:
+        raise InputError(
+            Problem(
+                given[0],
+                None,
+                None,
+                "E-USAGE",
+                "a vote with a fund solves the whole path as one HiGHS model",
+                f"drop {', '.join(given)}, or the fund",
+            )
+        )
+
+
 def secession_vote(
     territory: Territory,
     structure: Structure | str,
@@ -138,9 +178,32 @@ def secession_vote(
     seed: int = 0,
     fund: Fund | None = None,
     overrides: list[str] | None = None,
+    solver: str = "highs",
+    time_limit: float | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+    cross_check: bool = False,
 ) -> SecessionVote:
-    """The referendum ``vote_after`` years into ``path`` (``period, price, years``)."""
+    """The referendum ``vote_after`` years into ``path`` (``period, price, years``).
+
+    ``solver``, ``time_limit``, ``solver_options`` and ``cross_check`` are as
+    :func:`revshare.optimize` takes them, for every period's allocation (with a ``fund``, only
+    ``time_limit``: another solver, its options or a cross-check is an InputError).
+
+    Raises
+    ------
+    InputError
+        a bad parameter or solver option, before anything is solved.
+    InfeasibleError, NotOptimalError, SolverUnavailableError
+        as :func:`optimize` does, for any period.
+    """
     _check(vote_after, discount_rate, by, vote_model, margin, logistic_scale_usd)
+    config = solver_config(solver, time_limit, solver_options)  # a bad option fails first
+    solving: dict[str, Any] = {
+        "solver": solver,
+        "time_limit": time_limit,
+        "solver_options": dict(config.options),
+        "cross_check": cross_check,
+    }
     s = structure if isinstance(structure, Structure) else resolve(structure, territory.structures)
     s = apply_overrides(s, overrides or [])
     years = path["years"].to_numpy(dtype=float)
@@ -154,7 +217,7 @@ def secession_vote(
         )
     weight = (1 + discount_rate) ** -start[interim] * years[interim]  # discounted years
     bloc = territory.regions["bloc"].astype(str)
-    money = _served_money(territory, s, path.loc[interim], by, fund) @ weight
+    money = _served_money(territory, s, path.loc[interim], by, fund, solving) @ weight
     prices = path.loc[interim, "price"].to_numpy(dtype=float)
     m = territory.money(prices)
     own = m.outside if by == "bloc" else m.region  # USD a year at each period's price
@@ -206,7 +269,9 @@ def secession_odds(
     **options: object,
 ) -> pd.DataFrame:
     """The probability that each group votes to leave, over ``paths`` Monte Carlo annual price
-    paths of ``vote_after`` years from ``model`` (:func:`revshare.data.scenarios.price_paths`)."""
+    paths of ``vote_after`` years from ``model`` (:func:`revshare.data.scenarios.price_paths`).
+    ``options`` are :func:`secession_vote`'s, ``solver``, ``time_limit``, ``solver_options`` and
+    ``cross_check`` included."""
     table = price_paths(paths, vote_after, model, seed)
     leaves: dict[str, int] = {}
     for _, path in table.groupby("scenario", sort=False):
