@@ -26,6 +26,7 @@ import os
 import select
 import subprocess
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from revshare.analyses.referendum import ratify
 from revshare.reports import write_reports
 from revshare.reports.comparison import write_comparison
 from revshare.reports.convention import write_apportionment, write_referendum
+from revshare.reports.fear import core_report, power_report, secession_report, write_report
 from revshare.reports.guarantees import write_guarantees
 from revshare.reports.html import allocation_html
 from revshare.reports.periods import write_period_reports
@@ -520,8 +522,29 @@ def _referendum(folder: Path, sudan: revshare.Territory, iraq: revshare.Territor
     return write_referendum(ratify(sudan, "sudan-cpa-2005", "unified", "bloc-veto"), folder)
 
 
+def _core(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    names = ["unified", "federation", "confederation", "partition", "iraq-2005", "iraq-2005-krg17"]
+    return write_report(core_report(revshare.core(iraq, names)), folder)
+
+
+def _power(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    seats = revshare.apportion_territory(iraq, 100, "huntington-hill", by="region")
+    return write_report(
+        power_report(iraq.name, "seats", revshare.seat_power(seats, Fraction(1, 2))), folder
+    )
+
+
+def _secession(folder: Path, sudan: revshare.Territory, iraq: revshare.Territory) -> Path:
+    paths = revshare.read_periods(DATA / "iraq" / "brent-2005-2024.csv")
+    vote = revshare.secession_vote(sudan, "sudan-cpa-2005", paths, vote_after=6, by="region")
+    return write_report(secession_report(sudan.name, vote), folder)
+
+
 KINDS = {
     "allocation": _allocation,
+    "core": _core,
+    "power": _power,
+    "secession": _secession,
     "comparison-long-paths": _comparison_long_paths,
     "referendum": _referendum,
     "comparison": _comparison,

@@ -35,6 +35,7 @@ from revshare.reports.workbook import parse_csv
 ROOT = Path(__file__).resolve().parent.parent
 IRAQ = str(ROOT / "data" / "iraq")
 PATH = str(ROOT / "data" / "iraq" / "brent-2005-2024.csv")
+SUDAN = str(ROOT / "data" / "sudan-2005")
 
 # Every command that writes a report folder: its small run on data/iraq, the folder's JSON that
 # is the document --format json prints, and the CSV file --format csv prints.
@@ -57,6 +58,22 @@ RUNS = {
         ["guarantees", IRAQ, "-s", "federation,unified"],
         "guarantees.json",
         "guarantees.csv",
+    ),
+    "core": (["core", IRAQ, "-s", "federation,partition"], "core.json", "core.csv"),
+    "power": (["power", IRAQ, "--rule", "double-majority"], "power.json", "power.csv"),
+    "secession": (
+        [
+            "secession",
+            SUDAN,
+            "--structure",
+            "sudan-cpa-2005",
+            "--periods",
+            PATH,
+            "--vote-after",
+            "6",
+        ],
+        "secession.json",
+        "secession.csv",
     ),
 }
 
@@ -110,7 +127,8 @@ def test_every_json_file_of_a_report_matches_its_schema(written, command):
 def test_a_report_json_names_its_dataset(written, command):
     folder = written[command][0]
     for name in [n for n in _members(folder) if n.endswith(".json")] + ["manifest.json"]:
-        assert json.loads((folder / name).read_text("utf-8"))["dataset"] == "iraq", name
+        dataset = Path(RUNS[command][0][1]).name
+        assert json.loads((folder / name).read_text("utf-8"))["dataset"] == dataset, name
 
 
 @pytest.mark.parametrize("command", sorted(RUNS))

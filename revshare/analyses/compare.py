@@ -415,6 +415,7 @@ def compare(
             price=price,
             capture=False,
             fair={s.structure.name: s for s in solved},
+            **solving,
         ).table.set_index(["structure", "level", "group"])
         for level, frames in (("faction", factions), ("bloc", blocs)):
             for frame in frames:

@@ -23,9 +23,10 @@ from ..analyses.core import Core
 from ..analyses.secession import SecessionVote
 from ..atomic import check_outputs
 from ..errors import InputError
-from .allocation import SCHEMA_VERSION, json_ready, records
+from .allocation import records
+from .documents import envelope
 from .html import _ENV, per_head, ratio, usd, yes_no
-from .safe import csv_bytes, json_bytes, md_cell
+from .safe import csv_bytes, md_cell
 from .words import DIRECT, GLOSSARY, SERVED
 
 CORE_FILES = ("core.csv", "excesses.csv", "core.json", "report.md", "report.html")
@@ -101,18 +102,11 @@ class Report:
         return (*(s.file for s in self.sections), f"{self.kind}.json", "report.md", "report.html")
 
 
-def document(kind: str, dataset: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """``body`` with ``schema_version``, ``kind`` and ``dataset`` first: the envelope of every
-    JSON revshare writes (the command line's stdout envelope is the same)."""
-    head = {"schema_version": SCHEMA_VERSION, "kind": kind, "dataset": dataset}
-    return json_ready({**head, **{k: v for k, v in body.items() if k not in head}})
-
-
-def report_json(r: Report) -> dict[str, Any]:
-    """The report's JSON: the envelope, its body, and the money view (after the body's own
-    fields, which the schema in revshare/reports/schemas/ requires)."""
+def report_json(r: Report) -> bytes:
+    """The report's JSON (:func:`revshare.reports.documents.envelope`): its body, then the money
+    view (after the body's own fields, which the schema in revshare/reports/schemas/ requires)."""
     money = {"money_view": r.money_view, "money_meaning": r.money_meaning}
-    return document(r.kind, r.dataset, {**r.body, **money})
+    return envelope(r.kind, r.dataset, {**r.body, **money})
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
@@ -183,7 +177,7 @@ def _numeric(column: pd.Series, fmt: Format | None) -> bool:
 def report_files(r: Report) -> dict[str, bytes]:
     return {
         **{s.file: table_csv(s.frame) for s in r.sections},
-        f"{r.kind}.json": json_bytes(report_json(r)),
+        f"{r.kind}.json": report_json(r),
         "report.md": report_md(r).encode("utf-8"),
         "report.html": report_html(r).encode("utf-8"),
     }
