@@ -18,12 +18,13 @@ from revshare.analyses import guarantees as guarantees_module
 from revshare.analyses import optimize as optimize_module
 from revshare.analyses import secession as secession_module
 from revshare.analyses.core import core, least_core, max_centre_share
-from revshare.analyses.guarantees import Program, guarantees
+from revshare.analyses.guarantees import guarantees
 from revshare.analyses.optimize import VERIFY_RELATIVE
 from revshare.analyses.periods import Fund
 from revshare.analyses.secession import secession_vote
 from revshare.data.structures import resolve
 from revshare.errors import InputError, NotOptimalError
+from revshare.solve.program import Program
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIODS = ROOT / "data" / "iraq" / "brent-2005-2024.csv"

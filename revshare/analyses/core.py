@@ -14,7 +14,7 @@ falls short) and the **largest centre slice** that leaves the core non-empty. Co
 enumerated exactly, all 2^B - 2 of them, up to :data:`MAX_COALITION_BLOCS` blocs.
 
 Every LP (the structure's allocation, the least core, the largest slice) is solved with one
-solver config (:func:`revshare.analyses.guarantees.solver_config`), HiGHS in place or CBC through
+solver config (:func:`revshare.solve.program.solver_config`), HiGHS in place or CBC through
 PuLP; with ``cross_check`` each figure is computed again with the other solver, and a difference
 beyond the verifier's tolerance is a NotOptimalError.
 """
@@ -36,8 +36,8 @@ from ..model.core import Model
 from ..model.lp import build_model
 from ..model.parameters import coalition_need, own_governments
 from ..solve.plan import require_optimal
+from ..solve.program import Program, disagree, other_solver, solver_config
 from ..solve.solver import SolverConfig, Status
-from .guarantees import Program, disagree, other_solver, solver_config
 from .optimize import Allocation, optimize, resolve_price, verify_tolerance
 
 CORE_COLUMNS = [

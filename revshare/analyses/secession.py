@@ -35,7 +35,7 @@ from ..data.dataset import Territory
 from ..data.scenarios import PriceModel, price_paths
 from ..data.structures import Structure, apply_overrides, resolve
 from ..errors import InputError, Problem
-from .guarantees import solver_config
+from ..solve.program import solver_config
 from .optimize import optimize
 from .periods import Fund, optimize_periods
 from .referendum import LOGISTIC_SCALE_USD, MAX_USD_PER_HEAD, VOTE_MODELS
