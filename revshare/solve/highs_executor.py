@@ -46,7 +46,6 @@ from .plan import (
 from .pulp_executor import optimise
 from .solver import (
     DUAL_EPSILON,
-    FEASIBILITY,
     HIGHS_DEFAULTS,
     HIGHS_STATUS,
     SolverConfig,
@@ -58,7 +57,6 @@ INF = highspy.kHighsInf
 BASIC = int(highspy.HighsBasisStatus.kBasic)
 EDGE_EPSILON = 1e-9  # an edge that moves z or g by less per unit is taken as not moving them
 MAX_EDGE_CHECKS = 64  # one basis solve each; past this many a stage is not proven unique
-TINY_SHARE = 1e-4  # of the population: a group whose level HiGHS resolves less well than its money
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
 _PIN: contextvars.ContextVar[bool] = contextvars.ContextVar("pin", default=True)
 
@@ -74,7 +72,6 @@ class Instance:
                 raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
         self.h = h
         self.presolve = str(options.get("presolve", "choose"))
-        self.simplex = int(options.get("simplex_strategy", 1))
         variables = prob.variables()
         self.col = {v.name: i for i, v in enumerate(variables)}
         self.col_lower = np.array(
@@ -220,19 +217,6 @@ class Instance:
                 h.run()
             finally:
                 h.setOptionValue("presolve", self.presolve)
-            status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
-        if h.getModelStatus() == highspy.HighsModelStatus.kUnknown or (
-            status is Status.OPTIMAL and h.getInfo().max_primal_infeasibility > FEASIBILITY
-        ):
-            # the dual simplex could not clean up its unscaled solution (tiny groups beside
-            # large ones); the primal simplex settles it, proving infeasibility where there is
-            # one (a case that ended "solver error", exit 4, is infeasible, exit 3)
-            h.clearSolver()
-            h.setOptionValue("simplex_strategy", 4)
-            try:
-                h.run()
-            finally:
-                h.setOptionValue("simplex_strategy", self.simplex)
             status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
         return status
 
@@ -505,18 +489,10 @@ def _leximin(
     )
     t_index = np.array([t], dtype=np.int32)
     free = np.flatnonzero(~pinned)
-    # A tiny group's level is known only as well as its money: the budget row meets FEASIBILITY
-    # in money, FEASIBILITY / pi_k in the level of a group with population share pi_k (0.1 for
-    # one person in 1e8). A fix row tighter than that cut off the points the next round needed
-    # ("infeasible", then "solver error"); the slack moves no group's money by more than
-    # 3 FEASIBILITY (3e-11 of revenue at the least). Other groups keep the stage tolerance.
-    pi = m.groups["pi"].to_numpy(dtype=float)
-    loose = np.where(pi < TINY_SHARE, 3 * FEASIBILITY / pi, 0.0)
     if pinned.any():
         z, k = start[z_cols[pinned]], int(pinned.sum())
         inst.set_rows(level_rows[pinned], np.full(k, -INF), np.full(k, INF))
-        slack = np.maximum(tolerance(config.precision, m.v, z), loose[pinned])
-        inst.set_rows(fix_rows[pinned], z - slack, np.full(k, INF))
+        inst.set_rows(fix_rows[pinned], z - tolerance(config.precision, m.v, z), np.full(k, INF))
     solves, first_value = 0, 0.0
     binding: list[dict[str, Any]] = []
     while True:
@@ -545,14 +521,8 @@ def _leximin(
         free = np.setdiff1d(free, done)
         if not len(free):
             return x, first_value, binding, solves
-        inst.set_rows(
-            fix_rows[blocked],
-            level - offsets[blocked] - np.maximum(tol, loose[blocked]),
-            np.full(len(blocked), INF),
-        )
-        inst.set_rows(
-            fix_rows[held], x[z_cols[held]] - np.maximum(tol, loose[held]), np.full(len(held), INF)
-        )
+        inst.set_rows(fix_rows[blocked], level - offsets[blocked] - tol, np.full(len(blocked), INF))
+        inst.set_rows(fix_rows[held], x[z_cols[held]] - tol, np.full(len(held), INF))
 
 
 def _probe_blocked(
