@@ -244,3 +244,31 @@ def test_the_hunted_conflict_is_infeasible_not_a_solver_error(solver, renamed):
     with pytest.raises(revshare.InfeasibleError) as exc:
         revshare.optimize(case.territory(order), INFEASIBLE_RULES, price=1.0, solver=solver)
     assert exc.value.conflict  # a conflict the user can read, not numerical trouble
+
+
+# The slow fuzzer's latest (4,203 examples into `pytest -m slow tests/test_fuzz.py` on main):
+# single people beside 11.8 million, per-head floors, objective needs, centre [0, 0.3]: HiGHS
+# called a leximin round infeasible twice (exit 4); CBC solves it.
+FUZZED = Case(
+    regions=("0", "1", "2", "L", "00"),
+    blocs=("0",) * 5,
+    cells=(("0", "0", 1), ("1", "0", 1), ("2", "0", 1), ("L", "0", 11769737), ("00", "0", 1), ("00", "00", 1), ("00", "000", 1)),
+    fields=(("field 0", "0", 1000.0),),
+    need=(1.0, 1.0, 1.0, 3.0, 3.0),
+    area=(1.0,) * 5,
+    damage=(0.0,) * 5,
+    baseline=(0.0,) * 5,
+)  # fmt: skip
+
+
+@NEEDS_SOLVE_PATCH
+def test_the_fuzzed_floors_case_solves_and_verifies():
+    """Only that it solves: its centre is ill-conditioned (the needs objective's slope in the
+    centre's money is ~1e-10, below the stage tolerance), and HiGHS and CBC leave the centre at
+    300 and 64 USD, both within the tolerance of the objective (reported to issue 12)."""
+    s = revshare.Structure(
+        name="fuzzed", central_share=(0.0, 0.3), per_capita_floor=0.5, objective="needs"
+    ).with_overrides({})
+    a = revshare.optimize(FUZZED.territory(), s, price=1.0)
+    assert a.verification.ok
+    assert rule_violations(FUZZED, s, a) == []
