@@ -39,7 +39,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..data.dataset import Money, Territory, check_prices
-from ..data.scenarios import overrides_of, parameter_grid
+from ..data.scenarios import as_scenarios, overrides_of, parameter_grid
 from ..data.structures import Structure, apply_overrides
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.lp import build_model, check_applicable
@@ -359,21 +359,23 @@ def fingerprint(territory: Territory) -> str:
 def plan(
     territory: Territory,
     structures: Sequence[str | Structure] | str,
-    scenarios: pd.DataFrame,
-    params: Sequence[str] = (),
+    scenarios: pd.DataFrame | Sequence[float] | str,
+    params: Sequence[str] | str = (),
     *,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str] | str = (),
     solver: str = "highs",
     solver_options: Mapping[str, Any] | None = None,
     cross_check: bool = False,
 ) -> tuple[list[Task], dict[str, Any]]:
-    """The chunks of a sweep and the JSON spec that identifies it (for ``resume``)."""
-    if chunk_size < 1:
-        raise InputError(
-            Problem("chunk_size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
-        )
+    """The chunks of a sweep and the JSON spec that identifies it (for ``resume``).
+
+    ``scenarios`` is a table (:func:`revshare.data.scenarios.as_scenarios`) or the prices
+    themselves; a single string in ``params`` or ``overrides`` is one entry, not its letters."""
+    scenarios = as_scenarios(scenarios)
+    params, overrides = _entries(params, "params"), _entries(overrides, "overrides")
+    _check_arguments(territory, structures, chunk_size, time_limit, solver_options)
     if scenarios.empty:
         raise InputError(Problem("scenarios", None, None, "E-USAGE", "no scenarios", "give prices"))
     check_prices(scenarios["price"].to_numpy(), territory, parameter="prices")
@@ -442,6 +444,67 @@ def plan(
     return tasks, spec
 
 
+def _wrong_type(where: str, expected: str, value: object, remedy: str) -> InputError:
+    shown = repr(value)
+    got = type(value).__name__ + (f" {shown}" if len(shown) <= 40 else "")
+    return InputError(
+        Problem(where, None, None, "E-TYPE", f"expected {expected}, got {got}", remedy)
+    )
+
+
+def _entries(value: Sequence[str] | str, where: str) -> list[str]:
+    """``params`` or ``overrides`` as a list of strings (a single string is one entry)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
+        raise _wrong_type(
+            where, "a list of PARAM=... strings", value, "pass e.g. ['derivation=0.1']"
+        )
+    return list(items)
+
+
+def _check_arguments(
+    territory: object,
+    structures: object,
+    chunk_size: object,
+    time_limit: object,
+    solver_options: object,
+) -> None:
+    """Each argument of the wrong type, as an InputError naming its parameter, before any of
+    them is used (a user's plain mistake is never an AttributeError from deep inside)."""
+    if not isinstance(territory, Territory):
+        raise _wrong_type(
+            "territory",
+            "a Territory",
+            territory,
+            "load one with revshare.load_dataset(folder) or territory_from_frames",
+        )
+    items = [structures] if isinstance(structures, str | Structure) else structures
+    if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
+        raise _wrong_type(
+            "structures",
+            "'all', a structure's name, a Structure or a list of them",
+            structures,
+            "pass e.g. ['federation', 'status-quo']",
+        )
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
+        raise _wrong_type("chunk_size", "a whole number", chunk_size, "pass 1 or more")
+    if chunk_size < 1:
+        raise InputError(
+            Problem("chunk_size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
+        )
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, int | float | np.number)
+    ):
+        raise _wrong_type("time_limit", "seconds as a number", time_limit, "pass e.g. 60")
+    if solver_options is not None and not isinstance(solver_options, Mapping):
+        raise _wrong_type(
+            "solver_options",
+            "a mapping of option names to values",
+            solver_options,
+            "pass e.g. {'presolve': 'on'}",
+        )
+
+
 def _fits(territory: Territory, structure: Structure, price: float, lenient: bool) -> str:
     """Build the model once in the parent, so that bad data or a misfit is reported before any
     worker starts; under "all" a misfit becomes "not applicable"."""
@@ -464,9 +527,9 @@ Progress = Callable[[int, int], None]
 def sweep(
     territory: Territory,
     structures: Sequence[str | Structure] | str,
-    scenarios: pd.DataFrame,
+    scenarios: pd.DataFrame | Sequence[float] | str,
     *,
-    params: Sequence[str] = (),
+    params: Sequence[str] | str = (),
     workers: int | None = None,
     scheduler: Any = None,
     out: str | Path | None = None,
@@ -474,7 +537,7 @@ def sweep(
     force: bool = False,
     chunk_size: int = CHUNK_SIZE,
     time_limit: float | None = None,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str] | str = (),
     solver: str = "highs",
     solver_options: Mapping[str, Any] | None = None,
     cross_check: bool = False,
@@ -485,7 +548,9 @@ def sweep(
 
     Parameters
     ----------
-    scenarios : a table with ``scenario``, ``period`` and ``price`` (:mod:`revshare.data.scenarios`).
+    scenarios : a table with ``scenario``, ``period`` and ``price`` (:mod:`revshare.data.scenarios`),
+        or the prices themselves as :func:`revshare.price_grid` takes them (``[60, 80]``,
+        ``"30:130:5"``).
     params : ``PARAM=START:STOP:STEP`` grids; several make their product.
     workers : local processes; by default (and with 1) the sweep runs in this process, which
         works anywhere. More than 1 starts worker processes, which import the main script
@@ -505,7 +570,8 @@ def sweep(
     Raises
     ------
     InputError
-        for bad scenarios, parameters or structures, an output folder holding another sweep, an
+        for bad scenarios, parameters or structures, an argument of the wrong type
+        (``E-TYPE``, naming the parameter), an output folder holding another sweep, an
         unknown scheduler, ``workers`` below 1, or worker processes started from the top level
         of a script (``E-MAIN-GUARD``).
     """
@@ -521,14 +587,16 @@ def sweep(
                 "pass `out=DIR`",
             )
         )
-    if workers is not None and workers < 1:
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1
+    ):
         raise InputError(
             Problem(
                 "workers",
                 None,
                 None,
                 "E-USAGE",
-                f"must be 1 or more, got {workers!r}",
+                f"must be a whole number, 1 or more; got {workers!r}",
                 "pass 1 to solve in this process, or the number of worker processes",
             )
         )

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,12 +89,18 @@ def parse_range(text: str, where: str, column: str | None = None) -> np.ndarray:
             "write START:STOP:STEP (30:130:5) or a list (40,60,80)",
             column,
         ) from None
+    return _distinct_finite(values, repr(text), where, column)
+
+
+def _distinct_finite(
+    values: np.ndarray, shown: str, where: str, column: str | None = None
+) -> np.ndarray:
+    """``values`` when each is finite and none repeats to :data:`DIGITS` digits; ``shown`` is
+    how the problems quote what the user gave."""
     if not np.all(np.isfinite(values)):
-        raise _usage(
-            where, f"{text!r} has a value that is not finite", "use finite numbers", column
-        )
+        raise _usage(where, f"{shown} has a value that is not finite", "use finite numbers", column)
     if len(values) > MAX_GRID:
-        raise _usage(where, f"{text!r} has {len(values):,} values", "give fewer", column)
+        raise _usage(where, f"{shown} has {len(values):,} values", "give fewer", column)
     seen: dict[str, float] = {}
     for v in values:
         key = f"{v:.{DIGITS}g}"
@@ -104,7 +111,7 @@ def parse_range(text: str, where: str, column: str | None = None) -> np.ndarray:
                     None,
                     column,
                     "E-DUPLICATE",
-                    f"{text!r} gives the value {key} twice"
+                    f"{shown} gives the value {key} twice"
                     + (f" ({seen[key]!r} and {float(v)!r})" if seen[key] != v else ""),
                     "give each value once (values equal to 12 significant digits are one value)",
                 )
@@ -113,14 +120,49 @@ def parse_range(text: str, where: str, column: str | None = None) -> np.ndarray:
     return values
 
 
-def price_grid(text: str) -> pd.DataFrame:
-    """Scenarios at evenly spaced prices, each in [0, :data:`MAX_PRICE`]; see
-    :func:`parse_range`. Problems name the parameter ``prices``."""
-    prices = parse_range(text, "prices")
+def _numbers(value: object, where: str) -> np.ndarray:
+    """A plain number or a sequence of plain numbers (a list, tuple, array or Series) as floats;
+    anything else, text and booleans included, is an InputError naming ``where``."""
+    items = list(value) if isinstance(value, list | tuple | np.ndarray | pd.Series) else [value]
+    for item in items:
+        if isinstance(item, bool | np.bool_) or not isinstance(item, int | float | np.number):
+            raise InputError(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    "E-TYPE",
+                    f"expected prices in USD a barrel (a number, a list of numbers or text "
+                    f"such as '30:130:5'), got {_kind(item)}",
+                    "pass e.g. [40, 60, 80], '30:130:5', or a table from "
+                    "price_grid, monte_carlo or read_prices",
+                )
+            )
+    if not items:
+        raise _usage(where, "no prices", "give at least one price")
+    return np.asarray(items, dtype=float)
+
+
+def _kind(value: object) -> str:
+    """A short description of ``value`` for a message: its type, and the value when short."""
+    text = repr(value)
+    return f"{type(value).__name__} {text}" if len(text) <= 40 else type(value).__name__
+
+
+def price_grid(text: str | float | Sequence[float] | np.ndarray) -> pd.DataFrame:
+    """Scenarios at prices each in [0, :data:`MAX_PRICE`]: text as :func:`parse_range` reads it
+    (``"30:130:5"``, ``"40,60,80"``), or the prices themselves (a number or a sequence of
+    numbers), none repeated. Problems name the parameter ``prices``."""
+    if isinstance(text, str):
+        prices, shown = parse_range(text, "prices"), repr(text)
+    else:
+        prices = _numbers(text, "prices")
+        shown = _kind([float(p) for p in prices] if len(prices) > 1 else float(prices[0]))
+        _distinct_finite(prices, shown, "prices")
     if np.any(prices < 0) or np.any(prices > MAX_PRICE):
         raise _usage(
             "prices",
-            f"{text!r} includes a price outside [0, {MAX_PRICE:g}] USD a barrel",
+            f"{shown} includes a price outside [0, {MAX_PRICE:g}] USD a barrel",
             f"use prices between 0 and {MAX_PRICE:g}",
         )
     return _table([f"{p:.{DIGITS}g}" for p in prices], prices)
@@ -244,28 +286,89 @@ def monte_carlo(n: int, model: PriceModel, seed: int) -> pd.DataFrame:
                 "seed", None, None, "E-USAGE", f"must be an integer >= 0, got {seed!r}", "fix it"
             )
         )
-    try:
-        model.check()
-    except InputError as exc:
-        problems += exc.problems
+    problems += model_problems(model)
     if problems:
         raise InputError(problems)
     z = np.random.default_rng(seed).standard_normal(int(n))
     return _table([f"mc-{i}" for i in range(n)], np.exp(model.log_prices(z)))
 
 
+def model_problems(model: object, where: str = "model") -> list[Problem]:
+    """What is wrong with ``model``: not a :class:`PriceModel` (``where`` names the parameter),
+    or a PriceModel out of its ranges."""
+    if not isinstance(model, PriceModel):
+        return [
+            Problem(
+                where,
+                None,
+                None,
+                "E-TYPE",
+                f"expected a PriceModel, got {_kind(model)}",
+                "pass e.g. PriceModel('gbm', start=80)",
+            )
+        ]
+    try:
+        model.check()
+    except InputError as exc:
+        return list(exc.problems)
+    return []
+
+
 def _table(names: list[str], prices: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"scenario": names, "period": 0.0, "price": np.asarray(prices, float)})
 
 
-def parameter_grid(specs: list[str]) -> list[dict[str, float]]:
-    """Every combination of ``PARAM=START:STOP:STEP`` (or ``PARAM=a,b,c``) specs, in order.
+SCENARIO_COLUMNS = ("scenario", "period", "price")
+
+
+def as_scenarios(value: object, where: str = "scenarios") -> pd.DataFrame:
+    """The scenarios table of a sweep: a DataFrame with :data:`SCENARIO_COLUMNS` (from
+    :func:`price_grid`, :func:`monte_carlo` or :func:`revshare.data.readers.read_prices`) as it
+    is, or prices as :func:`price_grid` takes them. Anything else is an InputError naming
+    ``where``, never an AttributeError deep inside the sweep."""
+    if isinstance(value, pd.DataFrame):
+        missing = [c for c in SCENARIO_COLUMNS if c not in value.columns]
+        if missing:
+            raise InputError(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    "E-USAGE",
+                    f"the scenarios table lacks the column(s) {', '.join(missing)} "
+                    f"(it has {', '.join(map(str, value.columns)) or 'none'})",
+                    "build it with price_grid, monte_carlo or read_prices, or pass the prices",
+                )
+            )
+        return value
+    try:
+        return price_grid(value)  # type: ignore[arg-type]  # _numbers refuses other types
+    except InputError as exc:
+        raise InputError([dataclasses.replace(p, file=where) for p in exc.problems]) from None
+
+
+def parameter_grid(specs: Sequence[str] | str) -> list[dict[str, float]]:
+    """Every combination of ``PARAM=START:STOP:STEP`` (or ``PARAM=a,b,c``) specs, in order; a
+    single string is one spec.
 
     PARAM is read as in :func:`revshare.data.structures.parse_override` (``bloc_share.A`` is one
     entry of a table). Problems name the parameter ``params``, with PARAM as their column.
     """
+    if isinstance(specs, str):  # one spec, not its characters
+        specs = [specs]
     axes: list[tuple[str, np.ndarray]] = []
-    for spec in specs:
+    for spec in specs if isinstance(specs, Sequence) else [specs]:
+        if not isinstance(spec, str):
+            raise InputError(
+                Problem(
+                    "params",
+                    None,
+                    None,
+                    "E-TYPE",
+                    f"expected PARAM=START:STOP:STEP text, got {_kind(spec)}",
+                    "write e.g. ['derivation=0:0.5:0.05']",
+                )
+            )
         key, values = split_override(spec)
         if key is None:
             raise _usage(
@@ -332,6 +435,8 @@ def price_paths(n: int, years: int, model: PriceModel, seed: int) -> pd.DataFram
                 "fix it",
             )
         )
+    if not isinstance(model, PriceModel):
+        problems += model_problems(model)
     if problems:
         raise InputError(problems)
     first = monte_carlo(n, dataclasses.replace(model, horizon=1.0), seed)  # checks n, seed, model
