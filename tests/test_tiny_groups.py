@@ -81,23 +81,10 @@ def _structure(rules: str, objective: str, within: str, case: Case) -> revshare.
     ).with_overrides({})
 
 
-# Known defect until /work/notes/s5/robust-solve.patch (the solve layer's) lands: HiGHS ends these
-# in "solver error" (NotOptimalError, exit 4). Strict: the mark must go when they pass.
-NEEDS_SOLVE_PATCH = pytest.mark.xfail(
-    raises=revshare.NotOptimalError,
-    strict=True,
-    reason="leximin fix rows tighter than a tiny group's level is known; HiGHS 'Unknown' not "
-    "re-run (see /work/notes/s5/robust-solve.md)",
-)
-FAILING_BEFORE_THE_PATCH = {
-    "damaged-1e-08-floor-proportional-equal",
-    "damaged-1e-08-floor-proportional-free",
-}
 CASES = [
     pytest.param(
         layout, share, rules, objective, within, id=name,
-        marks=[NEEDS_SOLVE_PATCH] * (name in FAILING_BEFORE_THE_PATCH)
-        + [pytest.mark.slow] * (objective not in CI_OBJECTIVES or share not in CI_SHARES),
+        marks=[pytest.mark.slow] * (objective not in CI_OBJECTIVES or share not in CI_SHARES),
     )
     for layout, share, rules, objective, within in itertools.product(
         ("damaged", "vast"), SHARES, RULES, OBJECTIVES, ("equal", "free")
@@ -185,7 +172,6 @@ HUNTED_RULES = revshare.Structure(
 ).with_overrides({})
 
 
-@NEEDS_SOLVE_PATCH
 def test_the_hunted_relabelling_case_solves_the_same_in_either_row_order():
     first = revshare.optimize(HUNTED.territory(), HUNTED_RULES, price=1.0)
     second = revshare.optimize(HUNTED.territory(HUNTED_ORDER), HUNTED_RULES, price=1.0)
@@ -233,7 +219,7 @@ INFEASIBLE_RULES = revshare.Structure(
 ).with_overrides({})  # fmt: skip
 
 
-@pytest.mark.parametrize("solver", [pytest.param("highs", marks=NEEDS_SOLVE_PATCH), "cbc"])
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("renamed", [False, True], ids=["as generated", "renamed and reordered"])
 def test_the_hunted_conflict_is_infeasible_not_a_solver_error(solver, renamed):
     case, order = (
@@ -261,7 +247,6 @@ FUZZED = Case(
 )  # fmt: skip
 
 
-@NEEDS_SOLVE_PATCH
 def test_the_fuzzed_floors_case_solves_and_verifies():
     """Only that it solves: its centre is ill-conditioned (the needs objective's slope in the
     centre's money is ~1e-10, below the stage tolerance), and HiGHS and CBC leave the centre at

@@ -40,12 +40,14 @@ from .plan import (
     require_optimal,
     stage_ranges,
     stage_tolerance,
+    tiny_group_slack,
     tolerance,
 )
 from .rounds import hold, leximin, pin_allowed, unstable
 from .rounds import without_pinning as without_pinning  # the retry's switch, used from here
 from .solver import (
     DUAL_EPSILON,
+    FEASIBILITY,
     HIGHS_DEFAULTS,
     HIGHS_STATUS,
     SolverConfig,
@@ -71,6 +73,7 @@ class Instance:
                 raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
         self.h = h
         self.presolve = str(options.get("presolve", "choose"))
+        self.simplex = int(options.get("simplex_strategy", 1))
         variables = prob.variables()
         self.col = {v.name: i for i, v in enumerate(variables)}
         self.col_lower = np.array(
@@ -216,6 +219,21 @@ class Instance:
                 h.run()
             finally:
                 h.setOptionValue("presolve", self.presolve)
+            status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+        if h.getModelStatus() == highspy.HighsModelStatus.kUnknown or (
+            status is Status.OPTIMAL and h.getInfo().max_primal_infeasibility > FEASIBILITY
+        ):
+            # the dual simplex could not clean up its unscaled solution (tiny groups beside
+            # large ones); the primal simplex settles it, proving infeasibility where there is
+            # one (a case that ended "solver error", exit 4, is infeasible, exit 3)
+            h.clearSolver()
+            h.setOptionValue("simplex_strategy", 4)
+            try:
+                if time_limit is not None:
+                    h.setOptionValue("time_limit", h.getRunTime() + time_limit)
+                h.run()
+            finally:
+                h.setOptionValue("simplex_strategy", self.simplex)
             status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
         return status
 
@@ -462,8 +480,9 @@ def _leximin(
     rounds = _InstanceRounds(m, inst, watched, config, start)
     tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
     groups = np.flatnonzero(pinned)
-    hold(rounds, groups, start[watched[groups]], tol)
-    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first)
+    least = tiny_group_slack(m)
+    hold(rounds, groups, start[watched[groups]], tol, least)
+    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first, least)
     return rounds.x, outcome.first_level, rounds.binding, outcome.solves
 
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the matrices come from the executor, which imports scipy wh
 from ..errors import InfeasibleError, NotOptimalError, NumericalTroubleError
 from ..model.lp import Model
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK, l1_to_targets, population_shares
-from .solver import DUAL_EPSILON, SolverConfig, Status
+from .solver import DUAL_EPSILON, FEASIBILITY, SolverConfig, Status
 
 RETRY_SLACK = 5.0
 PIN_SHARE = 4e-11  # of revenue: how far a pinned group's money may move; two runs that pin it
@@ -128,6 +128,21 @@ def tolerance(precision: float, v: Any, value: Any) -> Any:
     """How far a later stage may move a previous stage's optimum ``value``, in model units, when
     the revenue is ``v`` (scalars or arrays)."""
     return precision * (v + np.abs(value)) + 1e-9
+
+
+TINY_SHARE = 1e-4  # of the population: a group whose level HiGHS resolves less well than its money
+
+
+def tiny_group_slack(m: Model) -> np.ndarray:
+    """The least slack of each group's leximin fix row, in level units: a tiny group's level is
+    known only as well as its money. The budget row meets ``FEASIBILITY`` in money, which is
+    ``FEASIBILITY / pi_k`` in the level of a group with population share ``pi_k`` (0.1 for one
+    person in 1e8); a fix row tighter than that cut off the points the next round needed
+    ("infeasible", then "solver error"). The slack moves no group's money by more than
+    ``3 * FEASIBILITY`` of revenue (3e-11 of revenue at most); groups of at least ``TINY_SHARE``
+    of the population keep the plan's tolerance alone, so their answers do not move."""
+    pi = m.groups["pi"].to_numpy(dtype=float)
+    return np.where(pi < TINY_SHARE, 3 * FEASIBILITY / pi, 0.0)
 
 
 def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:

@@ -76,11 +76,22 @@ class Outcome:
     solves: int
 
 
-def hold(rounds: Rounds, groups: np.ndarray, z: np.ndarray, tol: Callable[[Any], Any]) -> None:
+def hold(
+    rounds: Rounds,
+    groups: np.ndarray,
+    z: np.ndarray,
+    tol: Callable[[Any], Any],
+    least: np.ndarray | None = None,
+) -> None:
     """Fix ``groups`` pinned by the stages before the rounds at their money ``z`` (less the
-    tolerance of each)."""
+    tolerance of each, or the group's ``least`` slack where that is larger:
+    :func:`revshare.solve.plan.tiny_group_slack`)."""
     if len(groups):
-        rounds.fix(groups, z - tol(z))
+        rounds.fix(groups, z - _slack(tol(z), least, groups))
+
+
+def _slack(tol: Any, least: np.ndarray | None, groups: np.ndarray) -> Any:
+    return tol if least is None else np.maximum(tol, least[groups])
 
 
 def leximin(
@@ -89,11 +100,12 @@ def leximin(
     offsets: np.ndarray,
     tol: Callable[[Any], Any],
     first: bool,
+    least: np.ndarray | None = None,
 ) -> Outcome:
     """Run the rounds over the ``free`` groups (the others are fixed already). ``offsets`` are
     the groups' baselines (a level is ``z_k + offset_k``), ``tol`` the plan's tolerance for a
     round's level, and ``first`` says the first round is the plan's first stage (its
-    ``objective``)."""
+    ``objective``); ``least`` is each group's least fix-row slack, if any (:func:`hold`)."""
     solves, first_level = 0, float("nan")
     while len(free):
         status = rounds.maximise(free, "objective" if first and not solves else "leximin tie-break")
@@ -114,8 +126,8 @@ def leximin(
                 return Outcome(Status.ERROR, first_level, solves)
             blocked, probes = probed
             solves += probes
-        rounds.fix(blocked, level - offsets[blocked] - slack)
-        rounds.fix(held, rounds.levels(held) - slack)
+        rounds.fix(blocked, level - offsets[blocked] - _slack(slack, least, blocked))
+        rounds.fix(held, rounds.levels(held) - _slack(slack, least, held))
         free = np.setdiff1d(free, np.union1d(blocked, held))
     return Outcome(Status.OPTIMAL, first_level, solves)
 
