@@ -480,7 +480,7 @@ def _leximin(
     rounds = _InstanceRounds(m, inst, watched, config, start)
     tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
     groups = np.flatnonzero(pinned)
-    least = tiny_group_slack(m)
+    least = tiny_group_slack(m, config)
     hold(rounds, groups, start[watched[groups]], tol, least)
     outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first, least)
     return rounds.x, outcome.first_level, rounds.binding, outcome.solves

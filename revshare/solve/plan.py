@@ -133,15 +133,17 @@ def tolerance(precision: float, v: Any, value: Any) -> Any:
 TINY_SHARE = 1e-4  # of the population: a group whose level HiGHS resolves less well than its money
 
 
-def tiny_group_slack(m: Model) -> np.ndarray:
-    """The least slack of each group's leximin fix row, in level units: a tiny group's level is
-    known only as well as its money. The budget row meets ``FEASIBILITY`` in money, which is
-    ``FEASIBILITY / pi_k`` in the level of a group with population share ``pi_k`` (0.1 for one
-    person in 1e8); a fix row tighter than that cut off the points the next round needed
-    ("infeasible", then "solver error"). The slack moves no group's money by more than
-    ``3 * FEASIBILITY`` of revenue (3e-11 of revenue at most); groups of at least ``TINY_SHARE``
-    of the population keep the plan's tolerance alone, so their answers do not move."""
+def tiny_group_slack(m: Model, config: SolverConfig) -> np.ndarray:
+    """The least slack of each group's leximin fix row, in level units, in the plan's retry
+    after numerical trouble (zero on the first attempt, whose answers it therefore leaves as
+    they are). A tiny group's level is known only as well as its money: the budget row meets
+    ``FEASIBILITY`` in money, which is ``FEASIBILITY / pi_k`` in the level of a group with
+    population share ``pi_k`` (0.1 for one person in 1e8); a fix row tighter than that cut off
+    the points the next round needed ("infeasible", then "solver error"). The slack moves no
+    tiny group's own money by more than ``3 * FEASIBILITY`` (3e-11 of revenue at most)."""
     pi = m.groups["pi"].to_numpy(dtype=float)
+    if config.slack <= 1.0:
+        return np.zeros(len(pi))
     return np.where(pi < TINY_SHARE, 3 * FEASIBILITY / pi, 0.0)
 
 
@@ -286,7 +288,9 @@ def _other(solver: str) -> str:
 
 
 def require_optimal(status: Status, stage: str, m: Model, solver: str = "highs") -> None:
-    """Raise unless ``status`` is optimal. Only the ``objective`` stage can prove infeasibility."""
+    """Raise unless ``status`` is optimal. Only the ``objective`` stage can prove infeasibility;
+    a later stage's "infeasible" or "solver error" is numerical trouble, which the plan retries
+    once (:func:`retry_config`)."""
     if status is Status.OPTIMAL:
         return
     if status is Status.INFEASIBLE and stage == "objective":
@@ -300,7 +304,9 @@ def require_optimal(status: Status, stage: str, m: Model, solver: str = "highs")
             "proving optimality; the result would be unreliable. Re-run with a larger time limit "
             f"(time_limit), or try solver {_other(solver)!r}"
         )
-    if status in (Status.INFEASIBLE, Status.DIFFICULTIES):
+    if status in (Status.INFEASIBLE, Status.DIFFICULTIES) or (
+        status is Status.ERROR and stage != "objective"
+    ):  # a later stage starts from a feasible optimum: its failure is numerical trouble
         raise NumericalTroubleError(
             f"{solver} ended the {stage} stage with status '{status.value}'"
         )
