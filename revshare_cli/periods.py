@@ -10,16 +10,15 @@ import click
 import revshare
 
 from .failures import handle_errors
+from .fund import fund_options
 from .inputs import load, refuse_existing
 from .options import (
-    Decorator,
     dataset_options,
     emit,
     force_option,
     format_option,
     out_option,
     overrides_option,
-    stack,
     structure_option,
     time_limit_option,
 )
@@ -31,53 +30,6 @@ EXAMPLE = (
 MOVED = (
     "runs `revshare periods` (multi-period allocation moved there; see 'revshare periods --help')"
 )
-
-
-def fund_options(hidden: bool = False) -> Decorator:
-    """The stabilisation fund's options (hidden where they are an old name's)."""
-    return stack(
-        click.option(
-            "--fund-benchmark",
-            metavar="PRICE|ma:N",
-            hidden=hidden,
-            help="A stabilisation fund saving revenue above this benchmark price (USD a barrel), "
-            "or above the N-period moving average (ma:N).",
-        ),
-        click.option(
-            "--fund-target",
-            type=float,
-            hidden=hidden,
-            help="Distributable floor, USD a year (default: revenue at the benchmark).",
-        ),
-        click.option(
-            "--fund-spend-rule",
-            type=float,
-            hidden=hidden,
-            help="Withdraw at most this share of the balance a period.",
-        ),
-        click.option(
-            "--fund-interest",
-            type=float,
-            default=0.0,
-            show_default=True,
-            hidden=hidden,
-            help="The fund's interest, a year.",
-        ),
-        click.option(
-            "--fund-initial",
-            type=float,
-            default=0.0,
-            show_default=True,
-            hidden=hidden,
-            help="Opening balance, USD.",
-        ),
-        click.option(
-            "--smooth",
-            is_flag=True,
-            hidden=hidden,
-            help="Choose withdrawals to smooth each cell's money.",
-        ),
-    )
 
 
 def fund_of(

@@ -13,6 +13,7 @@ from revshare.errors import NotOptimalError
 
 from . import choices
 from .failures import fail, handle_errors, solver_options_of, usage
+from .fund import fund_options
 from .inputs import load, price_notice, refuse_existing
 from .options import (
     dataset_options,
@@ -27,7 +28,6 @@ from .options import (
     structure_option,
     structures_option,
 )
-from .periods import MOVED, fund_of, fund_options, run_periods
 
 EXAMPLES = {
     "optimize": "revshare optimize data/iraq --structure federation --price 75 --out out/",
@@ -90,6 +90,8 @@ def optimize(
     from revshare.analyses.optimize import model_lp
 
     if periods_file is not None:
+        from .periods import MOVED, fund_of, run_periods
+
         clash = [
             f"`{name}`"
             for name, on in (

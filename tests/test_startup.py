@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -75,6 +76,13 @@ NOT_NEEDED = (
     "tqdm",
     "fractions",
     "shlex",
+    # a header or a name that is not a column's: only a misspelt one needs a suggestion
+    "difflib",
+    # the sheet reader of a workbook dataset, for a folder of CSV files
+    "revshare.data.sheets",
+    "encodings.utf_16_le",
+    # the periods command, whose hidden old name `optimize --periods` has
+    "revshare_cli.periods",
 )
 # What no help needs: the solver stack, the report and workbook libraries, and every layer of
 # the library below its face (revshare, revshare.errors, revshare._version).
@@ -133,6 +141,26 @@ def test_a_dataset_without_structures_loads_no_toml_parser(tmp_path: Path) -> No
     assert "revshare.analyses.optimize" in without
     assert _within(without, ("tomllib",)) == []
     assert "tomllib" in _loaded_by(["optimize", "data/iraq"])  # the probe can see it
+
+
+def test_a_workbook_dataset_loads_the_sheet_reader(tmp_path: Path) -> None:
+    """The reader a CSV dataset does without is imported for a workbook (the probe sees it)."""
+    from revshare.data.workbook import write_dataset_workbook
+
+    book = write_dataset_workbook(ROOT / "data" / "iraq", tmp_path / "iraq.xlsx")
+    for dataset in (book, tmp_path):  # the workbook, and the folder that holds only it
+        loaded = _loaded_by(["optimize", str(dataset), "--format", "json"])
+        assert "revshare.analyses.optimize" in loaded
+        assert "revshare.data.sheets" in loaded
+
+
+def test_the_spaces_stripped_are_the_unicode_space_separators() -> None:
+    """schema writes out the characters of category Zs (with tab) rather than finding them
+    at every start: they are what the scan of U+0080 to U+3000 finds, plus space and tab."""
+    from revshare.data.schema import _SPACES
+
+    found = [chr(c) for c in range(0x80, 0x3001) if unicodedata.category(chr(c)) == "Zs"]
+    assert _SPACES == " \t" + "".join(found)  # noqa: SIM300 (the module's value first)
 
 
 @pytest.mark.parametrize(

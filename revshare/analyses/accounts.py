@@ -64,7 +64,6 @@ def accounts_table(
     rounded: dict[str, int],
 ) -> pd.DataFrame:
     """One row per recipient that is not a cell: the centre, then the accounts by name."""
-    data = DealData(t, s, price)
     rows = [
         {
             "account": s.centre,
@@ -75,7 +74,10 @@ def accounts_table(
             "population": t.population,
         }
     ]
+    # the deal's data (a pass over the fields) is read only when the deal has accounts
+    data = DealData(t, s, price) if money.accounts else None
     for name in sorted(money.accounts):
+        assert data is not None
         account = data.accounts[name]
         rows.append(
             {
@@ -104,7 +106,11 @@ def payments_table(m: Model, money: DealMoney, revenue: float) -> pd.DataFrame:
     """One row per rule and recipient, in the order the rules pay, with the money of the pool
     it was drawn from (``pool_usd``)."""
     found = list({due.rule.name: due for due, _, _ in m.payments}.values())
-    pools = pool_amounts(DealData(m.territory, m.structure, m.price), found, money.payments)
+    pools = (  # without rules that paid, no pool and no pass over the fields for the deal's data
+        pool_amounts(DealData(m.territory, m.structure, m.price), found, money.payments)
+        if found
+        else {}
+    )
     rows = [
         {
             "rule": due.rule.name,

@@ -38,7 +38,10 @@ from .accounts import accounts_table, deal_money, payments_table, served_per_hea
 CROSS_CHECK_RELATIVE = 1e-7
 
 
-@dataclass(frozen=True)
+# eq=False: the generated __eq__ compares data frames (bool of a frame raises) and __hash__
+# hashes the metrics dict (unhashable), so neither could answer; not generating them is 2 of
+# the 6 methods written and compiled at every start.
+@dataclass(frozen=True, eq=False)
 class Allocation:
     """A proven, verified optimum with its tables, metrics and provenance.
 
@@ -395,8 +398,8 @@ def assemble(
     regions["own_revenue_usd"] = regions["region"].map(region_revenue).fillna(0.0)
     factions = summarise(cells, "faction")
     blocs = summarise(cells, "bloc")
+    heads = cells["population"] * cells["usd_per_head_served"]
     for table, by in ((regions, "region"), (factions, "faction"), (blocs, "bloc")):
-        heads = cells["population"] * cells["usd_per_head_served"]
         table["usd_per_head_served"] = (
             table[by].map(heads.groupby(cells[by]).sum()) / table["population"]
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 import io
 import os
 import re
@@ -361,8 +360,8 @@ def read_records(
         )
         return None
     known = schema.names
-    if not any(
-        c.strip() in known or difflib.get_close_matches(c.strip(), known, 1) for c in head.cells
+    if not any(c.strip() in known for c in head.cells) and not any(
+        _close(c.strip(), known) for c in head.cells
     ):
         log.error(
             path,
@@ -499,9 +498,17 @@ def check_header(schema: FileSchema, path: str, table: Table, log: Log) -> dict[
     return index
 
 
+def _close(name: str, choices: list[str] | tuple[str, ...]) -> list[str]:
+    """The closest of ``choices`` to ``name`` as a list of one, or none: difflib is imported
+    only when a name is not one of the choices (a header or a name to correct)."""
+    import difflib
+
+    return difflib.get_close_matches(name, choices, 1)
+
+
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest of ``choices``, or "" if none is close."""
-    close = difflib.get_close_matches(name, choices, 1)
+    close = _close(name, choices)
     return f" (did you mean {show(close[0])}?)" if close else ""
 
 

@@ -106,7 +106,6 @@ from typing import Any
 
 import pandas as pd
 
-from revshare.data import workbook
 from revshare.data.csvparse import (
     Log,
     Row,
@@ -236,10 +235,12 @@ def read_dataset(
         "regions": regions,
         "structures": structures,
     }
-    book = None if log.problems else workbook.dataset_workbook(folder)
+    book = None if log.problems else _dataset_workbook(folder)
     if book is not None:  # the sheets are CSV text in UTF-8; the file options do not apply
+        from revshare.data.workbook import read_workbook
+
         beside = None if structures is None else os.fspath(structures)
-        sheets = workbook.read_workbook(book, beside, max_bytes, max_rows, log)
+        sheets = read_workbook(book, beside, max_bytes, max_rows, log)
         _no_files_with_a_workbook(book, given, log)
         paths, blobs, encoding, delimiter = sheets.paths, sheets.blobs, "utf-8", ","
     else:
@@ -414,6 +415,22 @@ def _check_options(encoding: str, delimiter: str, max_bytes: int, max_rows: int,
                 f"the limit {value} is not positive",
                 "pass a positive number",
             )
+
+
+def _dataset_workbook(folder: PathLike | None) -> str | None:
+    """:func:`revshare.data.workbook.dataset_workbook`, which is imported (with the sheet
+    reader) only for a path that could be a workbook: a folder of CSV files never loads it."""
+    if folder is None:
+        return None
+    path = os.fspath(folder)
+    if not path.lower().endswith(".xlsx") and (
+        not os.path.isdir(path)
+        or any(os.path.lexists(os.path.join(path, n)) for n in ("fields.csv", "population.csv"))
+    ):
+        return None
+    from revshare.data.workbook import dataset_workbook
+
+    return dataset_workbook(path)
 
 
 def _no_files_with_a_workbook(book: str, given: dict[str, PathLike | None], log: Log) -> None:

@@ -472,17 +472,19 @@ def column_dictionary_markdown() -> str:
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _MARKS = re.compile("[\u200e\u200f\u061c]")  # LRM, RLM, ALM: invisible direction marks
 # Space separators (NBSP included) and tab, stripped around values; other controls are errors.
-_SPACES = " \t" + "".join(
-    c for c in map(chr, range(0x80, 0x3001)) if unicodedata.category(c) == "Zs"
-)
+# Written out: the Unicode category Zs from U+0080 to U+3000 (tests/test_startup.py computes it),
+# not scanned for at every start (15 million instructions, 1% of `optimize`).
+_SPACES = " \t\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
 _JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ belong to Persian and Indic spelling
 _SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "ARMENIAN", "GEORGIAN"})
 _WORD = re.compile(r"[^\W\d_]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_THOUSANDS = re.compile("[+-]?[0-9]{1,3}([, '\u00a0\u202f])[0-9]{3}(?:\\1[0-9]{3})*(?:\\.[0-9]*)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*),[0-9]+")
-_NON_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
-_UNIT = re.compile(r"[^\W\d_]|[$€£¥%]")
+# What a cell that is not a number was meant to be: patterns, compiled (and cached by re) the
+# first time a cell fails to parse, not at every start.
+_THOUSANDS = "[+-]?[0-9]{1,3}([, '\u00a0\u202f])[0-9]{3}(?:\\1[0-9]{3})*(?:\\.[0-9]*)?"
+_DECIMAL_COMMA = r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*),[0-9]+"
+_NON_FINITE = r"(?i:[+-]?(?:inf|infinity|nan))"
+_UNIT = r"[^\W\d_]|[$€£¥%]"
 _TRUE, _FALSE = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
 
 
@@ -604,23 +606,23 @@ def parse_number(text: str, notes: list[str]) -> float:
             f"{show(text)} is written with non-ASCII digits",
             f"write it with ASCII digits: {show(digits)}",
         )
-    if _NON_FINITE.fullmatch(text):
+    if re.fullmatch(_NON_FINITE, text):
         raise CellError(
             "E-NON-FINITE", f"{show(text)} is not a finite number", "give the actual value"
         )
-    if _THOUSANDS.fullmatch(text):
+    if re.fullmatch(_THOUSANDS, text):
         raise CellError(
             "E-THOUSANDS",
             f"{show(text)} has a thousands separator",
             "write 1000, not 1,000 (if the comma is a decimal comma, write a point)",
         )
-    if _DECIMAL_COMMA.fullmatch(text):
+    if re.fullmatch(_DECIMAL_COMMA, text):
         raise CellError(
             "E-DECIMAL-COMMA",
             f"{show(text)} has a decimal comma",
             "use a point as the decimal separator: 1.5, not 1,5",
         )
-    if any(c.isdigit() for c in text) and _UNIT.search(text):
+    if any(c.isdigit() for c in text) and re.search(_UNIT, text):
         raise CellError(
             "E-UNIT-IN-VALUE",
             f"{show(text)} carries a unit, currency or scale",

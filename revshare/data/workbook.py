@@ -31,14 +31,17 @@ import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revshare.data.csvparse import Log, read_file
 from revshare.data.schema import FIELDS, POPULATION, REGIONS, FileSchema, show
-from revshare.data.sheets import UNHIDE, Sheets, table_text, toml_text, too_many_rows
 from revshare.errors import Problem
 
-# openpyxl is imported where a workbook is read or written: commands on CSV data never load it
+if TYPE_CHECKING:
+    from revshare.data.sheets import Sheets
+
+# openpyxl and the sheet reader (revshare.data.sheets) are imported where a workbook is read or
+# written: commands on CSV data, which need only toml_cells of this module, never load them
 
 SUFFIX = ".xlsx"
 TABLES: dict[str, FileSchema] = {"fields": FIELDS, "population": POPULATION, "regions": REGIONS}
@@ -49,7 +52,7 @@ UNZIPPED_FACTOR = 20
 """A workbook may unpack to this many times the byte limit (a ZIP bomb is refused unread)."""
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE2 compound file: an .xls, or an encrypted .xlsx
-_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_ENCRYPTED = b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0"  # the name in UTF-16-LE
 
 
 def toml_cells(problems: list[Problem]) -> list[Problem]:
@@ -97,6 +100,8 @@ def read_workbook(
     ``structures`` is an explicit structures.toml; without it, and without a ``structures``
     sheet, a ``structures.toml`` beside the workbook is read if there is one.
     """
+    from revshare.data.sheets import UNHIDE, Sheets, table_text, toml_text, too_many_rows
+
     sheets = Sheets(book)
     data = read_file(book, "workbook", max_bytes, {}, log)
     wb = None if data is None else _open(book, data, max_bytes, max_rows, log)
