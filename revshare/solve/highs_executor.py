@@ -73,7 +73,11 @@ class Instance:
                 raise SolverUnavailableError(f"HiGHS refused the option {key}={value!r}")
         self.h = h
         self.presolve = str(options.get("presolve", "choose"))
-        self.simplex = int(options.get("simplex_strategy", 1))
+        # what a re-run with another setting restores afterwards
+        self.options = {
+            "presolve": self.presolve,
+            "simplex_strategy": options.get("simplex_strategy", 1),
+        }
         variables = prob.variables()
         self.col = {v.name: i for i, v in enumerate(variables)}
         self.col_lower = np.array(
@@ -203,39 +207,37 @@ class Instance:
         h.changeObjectiveSense(
             highspy.ObjSense.kMinimize if sense == pulp.LpMinimize else highspy.ObjSense.kMaximize
         )
-        if time_limit is not None:  # HiGHS counts the instance's whole run time
-            h.setOptionValue("time_limit", h.getRunTime() + time_limit)
-        h.run()
-        status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+        status = self._run(time_limit)
         if status not in (Status.OPTIMAL, Status.LIMIT):
             # a warm start can end in trouble a cold one does not (tiny groups beside large
             # ones); presolve cannot tell infeasible from unbounded, the simplex can
-            h.clearSolver()
-            if status is Status.INFEASIBLE_OR_UNBOUNDED:
-                h.setOptionValue("presolve", "off")
-            try:
-                if time_limit is not None:
-                    h.setOptionValue("time_limit", h.getRunTime() + time_limit)
-                h.run()
-            finally:
-                h.setOptionValue("presolve", self.presolve)
-            status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+            off = status is Status.INFEASIBLE_OR_UNBOUNDED
+            status = self._rerun(time_limit, "presolve", "off" if off else self.presolve)
         if h.getModelStatus() == highspy.HighsModelStatus.kUnknown or (
             status is Status.OPTIMAL and h.getInfo().max_primal_infeasibility > FEASIBILITY
         ):
             # the dual simplex could not clean up its unscaled solution (tiny groups beside
             # large ones); the primal simplex settles it, proving infeasibility where there is
             # one (a case that ended "solver error", exit 4, is infeasible, exit 3)
-            h.clearSolver()
-            h.setOptionValue("simplex_strategy", 4)
-            try:
-                if time_limit is not None:
-                    h.setOptionValue("time_limit", h.getRunTime() + time_limit)
-                h.run()
-            finally:
-                h.setOptionValue("simplex_strategy", self.simplex)
-            status = HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+            status = self._rerun(time_limit, "simplex_strategy", 4)
         return status
+
+    def _run(self, time_limit: float | None) -> Status:
+        h = self.h
+        if time_limit is not None:  # HiGHS counts the instance's whole run time
+            h.setOptionValue("time_limit", h.getRunTime() + time_limit)
+        h.run()
+        return HIGHS_STATUS.get(h.getModelStatus(), Status.ERROR)
+
+    def _rerun(self, time_limit: float | None, option: str, value: Any) -> Status:
+        """Solve again from scratch with ``option`` set to ``value`` for this run only."""
+        self.h.clearSolver()
+        kept = self.options[option]
+        self.h.setOptionValue(option, value)
+        try:
+            return self._run(time_limit)
+        finally:
+            self.h.setOptionValue(option, kept)
 
     def x(self) -> np.ndarray:
         return np.array(self.h.getSolution().col_value)
