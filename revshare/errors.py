@@ -105,3 +105,13 @@ class SolverUnavailableError(RevshareError):
     """The solver is missing or crashed (exit 5)."""
 
     exit_code = 5
+
+
+def wrong_type(where: str, expected: str, value: object, remedy: str) -> InputError:
+    """An argument of the wrong type, as an InputError naming its parameter ``where``
+    (``E-TYPE``): a user's plain mistake is never an AttributeError from deep inside."""
+    shown = repr(value)
+    got = type(value).__name__ + (f" {shown}" if len(shown) <= 40 else "")
+    return InputError(
+        Problem(where, None, None, "E-TYPE", f"expected {expected}, got {got}", remedy)
+    )

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..errors import InputError, Problem
 from .convention import Apportionment
 from .power import Power, VotingGame, double_majority, power, quota_for, weighted_game
@@ -98,6 +98,7 @@ def _table(players: list[str], weights: list[int], p: Power) -> pd.DataFrame:
 
 def rule_power(t: Territory, rule: str, by: str = "region") -> pd.DataFrame:
     """Each region's (or bloc's) power under a ratification rule, block voting assumed."""
+    require_territory(t, "t")
     players, game = rule_game(t, rule, by)
     return _table(players, [int(v) for v in _weights(t, by)], power(game))
 

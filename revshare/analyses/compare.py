@@ -47,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..data.structures import PRESETS, Structure, apply_overrides, resolve
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.lp import check_applicable, check_names
@@ -362,6 +362,7 @@ def compare(
     >>> bool(c.acceptable.set_index("structure").loc["partition", "all_accept"])
     True
     """
+    require_territory(territory)
     started = time.perf_counter()
     chosen = select(territory, structures)
     price = resolve_price(territory, price)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..data.dataset import require_territory
 from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -562,6 +563,7 @@ def apportion_territory(
     >>> sum(a.seats.values())
     100
     """
+    require_territory(territory)
     return apportion(
         territory_populations(territory, by),
         seats,

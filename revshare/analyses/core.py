@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import pulp
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..data.structures import MAX_COALITION_BLOCS, Structure, apply_overrides, resolve
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.core import Model
@@ -219,6 +219,7 @@ def core(
     NotOptimalError, SolverUnavailableError
         as ``optimize`` does; solvers that disagree beyond the verifier's tolerance.
     """
+    require_territory(territory)
     if len(territory.blocs) > MAX_COALITION_BLOCS:
         raise InputError(
             Problem(

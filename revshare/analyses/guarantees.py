@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import pulp
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..data.deals import Deal
 from ..data.structures import Structure, apply_overrides, resolve
 from ..errors import InputError, NotOptimalError, Problem
@@ -238,6 +238,7 @@ def guarantees(
         alone are always feasible when the whole structure is, so a structure that cannot hold
         is reported by ``optimize``.
     """
+    require_territory(territory)
     names = [structures] if isinstance(structures, str | Structure) else list(structures)
     price = resolve_price(territory, price)
     config = solver_config(solver, time_limit, solver_options)

@@ -16,9 +16,16 @@ import pandas as pd
 import pulp
 
 from .._version import __version__
-from ..data.dataset import Territory, check_price
+from ..data.dataset import Territory, check_price, require_territory
 from ..data.structures import Structure, apply_overrides, resolve
-from ..errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
+from ..errors import (
+    InfeasibleError,
+    InputError,
+    NotOptimalError,
+    NumericalTroubleError,
+    Problem,
+    wrong_type,
+)
 from ..model.lp import Model, build_model, choose_scale
 from ..model.metrics import metrics, round_money, summarise
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK
@@ -189,6 +196,11 @@ def optimize(
     >>> int(a.cells["usd_rounded"].sum()) == round(a.revenue_usd)
     True
     """
+    require_territory(territory)
+    if not isinstance(structure, str | Structure):
+        raise wrong_type(
+            "structure", "a Structure or a structure's name", structure, "pass e.g. 'federation'"
+        )
     started = time.perf_counter()
     if isinstance(structure, str):
         structure = resolve(structure, territory.structures)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..data.structures import Structure, apply_overrides, resolve
 from ..errors import InputError, Problem
 from .optimize import Allocation, optimize
@@ -485,6 +485,7 @@ def ratify(
     InfeasibleError, NotOptimalError, SolverUnavailableError
         from solving either structure.
     """
+    require_territory(territory)
     started = time.perf_counter()
     problems = _check(territory, rule, margin, vote_model, logistic_scale_usd, seed)
     turnouts, turnout_problems = _turnouts(territory, turnout)

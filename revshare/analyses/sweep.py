@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..data.dataset import Money, Territory, check_prices
+from ..data.dataset import Money, Territory, check_prices, require_territory
 from ..data.scenarios import as_scenarios, overrides_of, parameter_grid
 from ..data.structures import Structure, apply_overrides
-from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem, wrong_type
 from ..model.lp import build_model, check_applicable
 from ..model.metrics import gini_rows, group_sums
 from ..solve.engine import Engine
@@ -444,19 +444,11 @@ def plan(
     return tasks, spec
 
 
-def _wrong_type(where: str, expected: str, value: object, remedy: str) -> InputError:
-    shown = repr(value)
-    got = type(value).__name__ + (f" {shown}" if len(shown) <= 40 else "")
-    return InputError(
-        Problem(where, None, None, "E-TYPE", f"expected {expected}, got {got}", remedy)
-    )
-
-
 def _entries(value: Sequence[str] | str, where: str) -> list[str]:
     """``params`` or ``overrides`` as a list of strings (a single string is one entry)."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
-        raise _wrong_type(
+        raise wrong_type(
             where, "a list of PARAM=... strings", value, "pass e.g. ['derivation=0.1']"
         )
     return list(items)
@@ -471,23 +463,17 @@ def _check_arguments(
 ) -> None:
     """Each argument of the wrong type, as an InputError naming its parameter, before any of
     them is used (a user's plain mistake is never an AttributeError from deep inside)."""
-    if not isinstance(territory, Territory):
-        raise _wrong_type(
-            "territory",
-            "a Territory",
-            territory,
-            "load one with revshare.load_dataset(folder) or territory_from_frames",
-        )
+    require_territory(territory)
     items = [structures] if isinstance(structures, str | Structure) else structures
     if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
-        raise _wrong_type(
+        raise wrong_type(
             "structures",
             "'all', a structure's name, a Structure or a list of them",
             structures,
             "pass e.g. ['federation', 'status-quo']",
         )
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
-        raise _wrong_type("chunk_size", "a whole number", chunk_size, "pass 1 or more")
+        raise wrong_type("chunk_size", "a whole number", chunk_size, "pass 1 or more")
     if chunk_size < 1:
         raise InputError(
             Problem("chunk_size", None, None, "E-USAGE", "must be >= 1", "pass 1 or more")
@@ -495,9 +481,9 @@ def _check_arguments(
     if time_limit is not None and (
         isinstance(time_limit, bool) or not isinstance(time_limit, int | float | np.number)
     ):
-        raise _wrong_type("time_limit", "seconds as a number", time_limit, "pass e.g. 60")
+        raise wrong_type("time_limit", "seconds as a number", time_limit, "pass e.g. 60")
     if solver_options is not None and not isinstance(solver_options, Mapping):
-        raise _wrong_type(
+        raise wrong_type(
             "solver_options",
             "a mapping of option names to values",
             solver_options,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..data.dataset import Territory
+from ..data.dataset import Territory, require_territory
 from ..data.scaffold import next_steps
 from ..data.structures import PRESETS, Structure, apply_overrides
 from ..errors import InputError, Problem
@@ -113,6 +113,7 @@ def validate(
     >>> v.ok, sorted(v.presets_not_applicable)
     (True, ['sudan-cpa-2005'])
     """
+    require_territory(territory)
     used, problems = check_price(territory, price)
     at = used if used is not None else _nominal_price(territory)
     checks = []

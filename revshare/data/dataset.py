@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, wrong_type
 from .schema import (
     MAX_PATH_USD,
     MAX_PRICE,
@@ -667,3 +667,15 @@ def load_dataset(
                 "revenue in USD (annual_revenue_usd)"
             )
     return territory
+
+
+def require_territory(value: object, parameter: str = "territory") -> None:
+    """Raise an InputError naming ``parameter`` unless ``value`` is a :class:`Territory` (a
+    dataset's path passed where its loaded territory belongs is the usual mistake)."""
+    if not isinstance(value, Territory):
+        raise wrong_type(
+            parameter,
+            "a Territory",
+            value,
+            "load one with revshare.load_dataset(folder) or territory_from_frames",
+        )

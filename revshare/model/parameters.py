@@ -278,9 +278,7 @@ def _secession_residual(b: Books) -> list[Block]:
 # coalition_proof ---------------------------------------------------------------------------
 
 
-def own_governments(
-    t: Territory, accounts: Mapping[str, float], s: Structure
-) -> np.ndarray:
+def own_governments(t: Territory, accounts: Mapping[str, float], s: Structure) -> np.ndarray:
     """Each bloc's own governments' money (USD): a deal's government accounts that serve the
     bloc or one of its regions; a row per bloc in the order of ``t.blocs``."""
     blocs = t.regions["bloc"].astype(str)

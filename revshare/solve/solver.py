@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import numbers
 import os
 import shutil
 import sys
@@ -24,6 +25,7 @@ from ..errors import (
     InputError,
     Problem,
     SolverUnavailableError,
+    wrong_type,
 )
 
 SOLVERS = ("highs", "cbc")
@@ -164,6 +166,16 @@ class SolverConfig:
     slack: float = 1.0
 
     def __post_init__(self) -> None:
+        limit = self.time_limit
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Real)):
+            raise wrong_type("time_limit", "seconds as a number", limit, "pass e.g. 60")
+        if not isinstance(self.options, Mapping):
+            raise wrong_type(
+                "solver_options",
+                "a mapping of option names to values",
+                self.options,
+                "pass e.g. {'presolve': 'on'}",
+            )
         object.__setattr__(self, "options", check_options(self.name, dict(self.options)))
 
     @property
