@@ -5,9 +5,6 @@ Every function in ``revshare.__all__`` is called here with the mistakes a user i
 number belongs, a plain list where a table belongs). Each must raise :class:`revshare.InputError`
 whose problems name the parameter, never an AttributeError, KeyError or TypeError from deep inside.
 Plain prices are accepted where a sweep takes a scenarios table (issue 12's robustness findings).
-
-The calls whose checks belong to modules outside this change are marked ``xfail(strict=True)``:
-each is a known defect, and the test fails as soon as it is fixed so that the mark goes.
 """
 
 from __future__ import annotations
@@ -25,14 +22,6 @@ from revshare.data.scenarios import as_scenarios
 
 GBM = revshare.PriceModel("gbm", start=80.0)
 
-
-def _not_yet(reason: str) -> Any:
-    return pytest.mark.xfail(
-        raises=(AttributeError, TypeError, ValueError), strict=True, reason=reason
-    )
-
-
-ANALYSES = "the check belongs in revshare/analyses/ (not this change's files)"
 
 # (id, call on the small territory t, the parameter the InputError must name, marks)
 CALLS: list[tuple[str, Callable[[revshare.Territory], Any], str, tuple[Any, ...]]] = [
@@ -61,24 +50,24 @@ CALLS: list[tuple[str, Callable[[revshare.Territory], Any], str, tuple[Any, ...]
     ("optimize: a path as territory", lambda t: revshare.optimize("data/iraq"), "territory", ()),
     ("optimize: a dict as structure", lambda t: revshare.optimize(t, {"name": "x"}), "structure", ()),
     ("optimize: text as price", lambda t: revshare.optimize(t, price="60"), "price", ()),
-    ("optimize: a list as solver_options", lambda t: revshare.optimize(t, solver_options=["presolve=on"]), "solver_options", (_not_yet(ANALYSES),)),
+    ("optimize: a list as solver_options", lambda t: revshare.optimize(t, solver_options=["presolve=on"]), "solver_options", ()),
     ("optimize: text as time_limit", lambda t: revshare.optimize(t, time_limit="10"), "time_limit", ()),
     ("compare: a path as territory", lambda t: revshare.compare("data/iraq"), "territory", ()),
-    ("compare: an int as structures", lambda t: revshare.compare(t, 3), "structures", (_not_yet(ANALYSES),)),
+    ("compare: an int as structures", lambda t: revshare.compare(t, 3), "structures", ()),
     ("core: a path as territory", lambda t: revshare.core("data/iraq", "federation"), "territory", ()),
     ("guarantees: a path as territory", lambda t: revshare.guarantees("data/iraq", "federation"), "territory", ()),
     ("validate: a path as territory", lambda t: revshare.validate("data/iraq"), "territory", ()),
     ("ratify: a path as territory", lambda t: revshare.ratify("data/iraq", "federation", "federation"), "territory", ()),
-    ("optimize_periods: a list as path", lambda t: revshare.optimize_periods(t, "federation", [60, 70]), "path", (_not_yet(ANALYSES),)),
-    ("secession_vote: a list as path", lambda t: revshare.secession_vote(t, "federation", [60, 70], vote_after=1), "path", (_not_yet(ANALYSES),)),
+    ("optimize_periods: a list as path", lambda t: revshare.optimize_periods(t, "federation", [60, 70]), "path", ()),
+    ("secession_vote: a list as path", lambda t: revshare.secession_vote(t, "federation", [60, 70], vote_after=1), "path", ()),
     ("secession_odds: a dict as model", lambda t: revshare.secession_odds(t, "federation", {"kind": "gbm"}, paths=3, vote_after=1), "model", ()),
-    ("apportion: a list as populations", lambda t: revshare.apportion([1, 2], 3, "hamilton"), "populations", (_not_yet(ANALYSES),)),
+    ("apportion: a list as populations", lambda t: revshare.apportion([1, 2], 3, "hamilton"), "populations", ()),
     ("apportion: text as seats", lambda t: revshare.apportion({"a": 1, "b": 2}, "3", "hamilton"), "seats", ()),
     ("apportion_territory: a path", lambda t: revshare.apportion_territory("data/iraq", 10, "hamilton"), "territory", ()),
     ("rule_power: a path as territory", lambda t: revshare.rule_power("data/iraq", "majority"), "t", ()),
-    ("seat_power: a dict", lambda t: revshare.seat_power({"a": 1}), "a", (_not_yet(ANALYSES),)),
-    ("load_dataset: a number", lambda t: revshare.load_dataset(5), "folder", (_not_yet("revshare/data/readers.py"),)),
-    ("territory_from_frames: dicts", lambda t: revshare.territory_from_frames({"a": [1]}, {"b": [2]}), "fields", (_not_yet("revshare/data/dataset.py"),)),
+    ("seat_power: a dict", lambda t: revshare.seat_power({"a": 1}), "a", ()),
+    ("load_dataset: a number", lambda t: revshare.load_dataset(5), "folder", ()),
+    ("territory_from_frames: dicts", lambda t: revshare.territory_from_frames({"a": [1]}, {"b": [2]}), "fields", ()),
 ]  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from fractions import Fraction
 import pandas as pd
 
 from ..data.dataset import Territory, require_territory
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, wrong_type
 from .convention import Apportionment
 from .power import Power, VotingGame, double_majority, power, quota_for, weighted_game
 from .referendum import RULES
@@ -105,6 +105,8 @@ def rule_power(t: Territory, rule: str, by: str = "region") -> pd.DataFrame:
 
 def seat_power(a: Apportionment, share: Fraction = Fraction(1, 2)) -> pd.DataFrame:
     """Each locality's power in a convention that decides by more than ``share`` of its seats."""
+    if not isinstance(a, Apportionment):
+        raise wrong_type("a", "an Apportionment", a, "make one with revshare.apportion_territory")
     players = sorted(a.seats)
     seats = [int(a.seats[p]) for p in players]
     game = weighted_game(quota_for(sum(seats), share), seats)

@@ -49,7 +49,7 @@ import pandas as pd
 
 from ..data.dataset import Territory, require_territory
 from ..data.structures import PRESETS, Structure, apply_overrides, resolve
-from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem, wrong_type
 from ..model.lp import check_applicable, check_names
 from ..solve.solver import SolverConfig
 from . import preferences
@@ -363,6 +363,14 @@ def compare(
     True
     """
     require_territory(territory)
+    items = [structures] if isinstance(structures, str | Structure) else structures
+    if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
+        raise wrong_type(
+            "structures",
+            "'all', a structure's name or a list of them",
+            structures,
+            "pass e.g. ['federation', 'unified']",
+        )
     started = time.perf_counter()
     chosen = select(territory, structures)
     price = resolve_price(territory, price)

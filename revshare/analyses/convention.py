@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..data.dataset import require_territory
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, wrong_type
 
 if TYPE_CHECKING:
     from ..data.dataset import Territory
@@ -500,6 +500,10 @@ def apportion(
     >>> apportion(pops, 10, "hamilton").seats["C"], apportion(pops, 11, "hamilton").seats["C"]
     (2, 1)
     """
+    if not isinstance(populations, Mapping):
+        raise wrong_type(
+            "populations", "a mapping of names to populations", populations, "pass e.g. {'A': 120}"
+        )
     name, pops = _check(populations, seats, method, min_seats, max_seats, tie_rule)
     m = METHODS[name]
     if m.priority is None:

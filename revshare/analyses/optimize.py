@@ -206,7 +206,7 @@ def optimize(
         structure = resolve(structure, territory.structures)
     structure = apply_overrides(structure, overrides or [])
     price = resolve_price(territory, price)
-    config = SolverConfig(solver, time_limit, dict(solver_options or {}))
+    config = SolverConfig(solver, time_limit, solver_options or {})
     built = time.perf_counter()
     model = build_model(territory, structure, price)
     build_seconds = time.perf_counter() - built

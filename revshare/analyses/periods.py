@@ -58,7 +58,7 @@ import pulp
 
 from ..data.dataset import Money, Territory, check_prices
 from ..data.structures import Structure, apply_overrides, resolve
-from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem, wrong_type
 from ..model.lp import choose_scale
 from ..model.metrics import gini, gini_rows, group_sums
 from ..solve.engine import Engine
@@ -332,6 +332,10 @@ def optimize_periods(
     ------
     InputError, InfeasibleError (naming the periods), NotOptimalError
     """
+    if not isinstance(path, pd.DataFrame):
+        raise wrong_type(
+            "path", "a price path table", path, "read one with revshare.read_periods(file)"
+        )
     started = time.perf_counter()
     if isinstance(structure, str):
         structure = resolve(structure, territory.structures)

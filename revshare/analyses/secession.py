@@ -34,7 +34,7 @@ import pandas as pd
 from ..data.dataset import Territory
 from ..data.scenarios import PriceModel, price_paths
 from ..data.structures import Structure, apply_overrides, resolve
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, wrong_type
 from ..solve.program import solver_config
 from .optimize import optimize
 from .periods import Fund, optimize_periods
@@ -196,6 +196,10 @@ def secession_vote(
     InfeasibleError, NotOptimalError, SolverUnavailableError
         as :func:`optimize` does, for any period.
     """
+    if not isinstance(path, pd.DataFrame):
+        raise wrong_type(
+            "path", "a price path table", path, "read one with revshare.read_periods(file)"
+        )
     _check(vote_after, discount_rate, by, vote_model, margin, logistic_scale_usd)
     config = solver_config(solver, time_limit, solver_options)  # a bad option fails first
     solving: dict[str, Any] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -419,6 +420,9 @@ def territory_from_frames(
     (population, production, revenue given in USD, baseline money), each within its documented
     limit.
     """
+    for name, frame in (("fields", fields), ("population", population), ("regions", regions)):
+        if frame is not None and not isinstance(frame, pd.DataFrame):
+            raise wrong_type(name, "a pandas DataFrame", frame, "pass e.g. pd.read_csv(file)")
     return _territory(
         fields,
         population,
@@ -619,6 +623,10 @@ def load_dataset(
     InputError
         listing every problem in every file, each with file, line, column, code and remedy.
     """
+    if folder is not None and not isinstance(folder, str | os.PathLike):
+        raise wrong_type(
+            "folder", "a dataset folder's or workbook's path", folder, "pass e.g. 'data/iraq'"
+        )
     from .readers import read_dataset
 
     raw = read_dataset(
