@@ -420,9 +420,9 @@ def territory_from_frames(
     (population, production, revenue given in USD, baseline money), each within its documented
     limit.
     """
-    for name, frame in (("fields", fields), ("population", population), ("regions", regions)):
+    for parameter, frame in (("fields", fields), ("population", population), ("regions", regions)):
         if frame is not None and not isinstance(frame, pd.DataFrame):
-            raise wrong_type(name, "a pandas DataFrame", frame, "pass e.g. pd.read_csv(file)")
+            raise wrong_type(parameter, "a pandas DataFrame", frame, "pass e.g. pd.read_csv(file)")
     return _territory(
         fields,
         population,
