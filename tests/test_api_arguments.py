@@ -54,6 +54,8 @@ CALLS: list[tuple[str, Callable[[revshare.Territory], Any], str, tuple[Any, ...]
     ("optimize: text as time_limit", lambda t: revshare.optimize(t, time_limit="10"), "time_limit", ()),
     ("compare: a path as territory", lambda t: revshare.compare("data/iraq"), "territory", ()),
     ("compare: an int as structures", lambda t: revshare.compare(t, 3), "structures", ()),
+    ("core: an int as structures", lambda t: revshare.core(t, 3), "structures", ()),
+    ("guarantees: an int as structures", lambda t: revshare.guarantees(t, 3), "structures", ()),
     ("core: a path as territory", lambda t: revshare.core("data/iraq", "federation"), "territory", ()),
     ("guarantees: a path as territory", lambda t: revshare.guarantees("data/iraq", "federation"), "territory", ()),
     ("validate: a path as territory", lambda t: revshare.validate("data/iraq"), "territory", ()),

@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Territory, require_territory
-from ..data.structures import PRESETS, Structure, apply_overrides, resolve
-from ..errors import InfeasibleError, InputError, NotOptimalError, Problem, wrong_type
+from ..data.structures import PRESETS, Structure, apply_overrides, require_structures, resolve
+from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.lp import check_applicable, check_names
 from ..solve.solver import SolverConfig
 from . import preferences
@@ -363,14 +363,7 @@ def compare(
     True
     """
     require_territory(territory)
-    items = [structures] if isinstance(structures, str | Structure) else structures
-    if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
-        raise wrong_type(
-            "structures",
-            "'all', a structure's name or a list of them",
-            structures,
-            "pass e.g. ['federation', 'unified']",
-        )
+    require_structures(structures)
     started = time.perf_counter()
     chosen = select(territory, structures)
     price = resolve_price(territory, price)

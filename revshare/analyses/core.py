@@ -30,13 +30,19 @@ import pandas as pd
 import pulp
 
 from ..data.dataset import Territory, require_territory
-from ..data.structures import MAX_COALITION_BLOCS, Structure, apply_overrides, resolve
+from ..data.structures import (
+    MAX_COALITION_BLOCS,
+    Structure,
+    apply_overrides,
+    require_structures,
+    resolve,
+)
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.core import Model
 from ..model.lp import build_model
 from ..model.parameters import coalition_need, own_governments
 from ..solve.plan import require_optimal
-from ..solve.program import Program, disagree, other_solver, solver_config
+from ..solve.program import Program, disagree, other_solver, solver_config, solving_arguments
 from ..solve.solver import SolverConfig, Status
 from .optimize import Allocation, optimize, resolve_price, verify_tolerance
 
@@ -232,15 +238,10 @@ def core(
                 "group regions into fewer blocs",
             )
         )
-    names = [structures] if isinstance(structures, str | Structure) else list(structures)
+    names = require_structures(structures)
     price = resolve_price(territory, price)
     config = solver_config(solver, time_limit, solver_options)
-    solving: dict[str, Any] = {
-        "solver": solver,
-        "time_limit": time_limit,
-        "solver_options": dict(config.options),
-        "cross_check": cross_check,
-    }
+    solving = solving_arguments(config, cross_check)
     rows, tables = [], []
     for item in names:
         s = item if isinstance(item, Structure) else resolve(item, territory.structures)

@@ -32,13 +32,13 @@ import pulp
 
 from ..data.dataset import Territory, require_territory
 from ..data.deals import Deal
-from ..data.structures import Structure, apply_overrides, resolve
+from ..data.structures import Structure, apply_overrides, require_structures, resolve
 from ..errors import InputError, NotOptimalError, Problem
 from ..model.core import Model
 from ..model.deal_rules import DealData, Recipient
 from ..model.lp import build_model
 from ..solve.plan import Solution, require_optimal, stage_tolerance
-from ..solve.program import Program, disagree, other_solver, solver_config
+from ..solve.program import Program, disagree, other_solver, solver_config, solving_arguments
 from ..solve.solver import SolverConfig
 from ..solve.verify import require_verified, verify
 from .optimize import Allocation, money_of, optimize, resolve_price, verify_tolerance
@@ -239,15 +239,10 @@ def guarantees(
         is reported by ``optimize``.
     """
     require_territory(territory)
-    names = [structures] if isinstance(structures, str | Structure) else list(structures)
+    names = require_structures(structures)
     price = resolve_price(territory, price)
     config = solver_config(solver, time_limit, solver_options)
-    solving: dict[str, Any] = {
-        "solver": solver,
-        "time_limit": time_limit,
-        "solver_options": dict(config.options),
-        "cross_check": cross_check,
-    }
+    solving = solving_arguments(config, cross_check)
     rows: list[dict[str, object]] = []
     matrix: list[dict[str, object]] = []
     entrenched: dict[str, tuple[tuple[str, ...], str]] = {}

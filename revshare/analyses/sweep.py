@@ -40,7 +40,7 @@ import pandas as pd
 from .._version import __version__
 from ..data.dataset import Money, Territory, check_prices, require_territory
 from ..data.scenarios import as_scenarios, overrides_of, parameter_grid
-from ..data.structures import Structure, apply_overrides
+from ..data.structures import Structure, apply_overrides, require_structures
 from ..errors import InfeasibleError, InputError, NotOptimalError, Problem, wrong_type
 from ..model.lp import build_model, check_applicable
 from ..model.metrics import gini_rows, group_sums
@@ -464,14 +464,7 @@ def _check_arguments(
     """Each argument of the wrong type, as an InputError naming its parameter, before any of
     them is used (a user's plain mistake is never an AttributeError from deep inside)."""
     require_territory(territory)
-    items = [structures] if isinstance(structures, str | Structure) else structures
-    if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
-        raise wrong_type(
-            "structures",
-            "'all', a structure's name, a Structure or a list of them",
-            structures,
-            "pass e.g. ['federation', 'status-quo']",
-        )
+    require_structures(structures)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
         raise wrong_type("chunk_size", "a whole number", chunk_size, "pass 1 or more")
     if chunk_size < 1:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, wrong_type
 from .deals import Deal, parse_deal
 from .schema import CellError, clean_cell, parse_name
 
@@ -760,6 +760,20 @@ def load_structure_file(path: str | Path) -> dict[str, Structure]:
         return place_rules(one, text, str(path), top_level=True)
     except InputError as exc:
         raise with_lines(exc, text, top_level=True, name=name) from None
+
+
+def require_structures(value: object) -> list[str | Structure]:
+    """``structures`` as a list (one name or Structure is a list of one); anything else is an
+    InputError naming the parameter (``E-TYPE``)."""
+    items = [value] if isinstance(value, str | Structure) else value
+    if not isinstance(items, Sequence) or not all(isinstance(s, str | Structure) for s in items):
+        raise wrong_type(
+            "structures",
+            "'all', a structure's name, a Structure or a list of them",
+            value,
+            "pass e.g. ['federation', 'unified']",
+        )
+    return list(items)
 
 
 def resolve(

@@ -100,3 +100,14 @@ class Program:
         items = list(expr.items())
         index = np.array([self.inst.col[v.name] for v, _ in items], dtype=np.int32)
         return index, np.array([c for _, c in items], dtype=float)
+
+
+def solving_arguments(config: SolverConfig, cross_check: bool) -> dict[str, Any]:
+    """The keyword arguments of :func:`revshare.optimize` that solve as ``config`` says, for an
+    analysis that optimizes each structure before its own LPs."""
+    return {
+        "solver": config.name,
+        "time_limit": config.time_limit,
+        "solver_options": dict(config.options),
+        "cross_check": cross_check,
+    }
