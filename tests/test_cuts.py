@@ -14,7 +14,7 @@ import revshare
 from revshare.data.structures import PRESETS
 from revshare.model.lp import build_model
 from revshare.solve import cuts, pulp_executor
-from revshare.solve.highs_executor import Instance, highs_options
+from revshare.solve.instance import Instance, highs_options
 from revshare.solve.nash import GAP
 from revshare.solve.solver import SolverConfig
 

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 import revshare
 from revshare.data.synthetic import synthetic_territory
 from revshare.solve import highs_executor
-from revshare.solve.highs_executor import INF, Instance, column_ranges
+from revshare.solve.instance import INF, Instance, column_ranges
 from revshare.solve.plan import propagate
 
 

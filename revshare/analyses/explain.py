@@ -30,7 +30,7 @@ from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
 from ..solve import cuts
-from ..solve.highs_executor import Instance, highs_options
+from ..solve.instance import Instance, highs_options
 from ..solve.solver import SolverConfig, Status, run
 
 NEVER_RELAXED = ("budget",)

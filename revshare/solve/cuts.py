@@ -2,7 +2,7 @@
 
 The loop is written once against :class:`Cuts` (add a row, solve for an objective, read a value)
 and carried out two ways: :class:`InPlaceCuts` in one HiGHS instance
-(:class:`revshare.solve.highs_executor.Instance`), where each new row keeps the last basis and each
+(:class:`revshare.solve.instance.Instance`), where each new row keeps the last basis and each
 round is a warm start; and :class:`PulpCuts` through PuLP, a fresh solver run each round, which is
 what the CBC executor (the second opinion) uses. The rows are PuLP constraints either way: PuLP
 stays the one source of rows and names.
@@ -61,7 +61,7 @@ class PulpCuts:
 
 
 class Table(Protocol):
-    """What :class:`InPlaceCuts` uses of :class:`revshare.solve.highs_executor.Instance` (which
+    """What :class:`InPlaceCuts` uses of :class:`revshare.solve.instance.Instance` (which
     imports this module, so it is named by its shape)."""
 
     col: dict[str, int]

@@ -9,11 +9,11 @@ those bounds and re-solves from the previous basis (a warm start).
 The stages are those of the plan (:mod:`revshare.solve.plan`), on the same rows: the objective, a
 row that keeps its optimum (to the plan's tolerance), the proportional step where the objective
 leaves ties, then the leximin rounds over per-head levels, each fixing the groups whose level row
-has a non-zero dual. The model lives in a :class:`revshare.solve.highs_executor.Instance`, as in
+has a non-zero dual. The model lives in a :class:`revshare.solve.instance.Instance`, as in
 ``optimize``; the rows the stages need are built once with the model and switched on and off by
 their bounds. The plan's early stop keeps a sweep fast without changing any answer: when a
 stage's allocation is the same in every optimum
-(:func:`revshare.solve.highs_executor.allocation_fixed`), the later stages are skipped. Where the
+(:func:`revshare.solve.instance.allocation_fixed`), the later stages are skipped. Where the
 engine does not replay bases (models past ``REPLAY_MAX_COLUMNS``: districts, periods), it also
 runs the plan's pinned-group proof as ``optimize`` does
 (:func:`revshare.solve.highs_executor.pinned_columns`): groups a stage's duals pin keep their
@@ -59,7 +59,7 @@ from ..model.objectives import (
     OBJECTIVES,
     level_offsets,
 )
-from .highs_executor import Instance
+from .instance import Instance
 from .plan import allocation_money, money_stages, retry_config, tolerance
 from .pricing import Pricing
 from .replay import Affine, Bounds, Coordinates, Replaying, Resume, Row, Step

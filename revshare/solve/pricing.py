@@ -13,14 +13,14 @@ import highspy
 import numpy as np
 import pulp
 
-from .highs_executor import Instance, allocation_fixed, pinned_columns, pinning
+from .highs_executor import pinned_columns, pinning
+from .instance import MAX_EDGE_CHECKS, Instance, allocation_fixed
 from .plan import later_status
 from .replay import Bounds, Resume, Row, Step
 from .rounds import hold, leximin
 from .solver import HIGHS_STATUS, SolverConfig, Status
 
 INF = highspy.kHighsInf
-MAX_EDGE_CHECKS = 64  # one basis solve each; past this many, a stage is simply not proven unique
 
 
 class Pricing:
@@ -159,7 +159,7 @@ class Pricing:
 
     def _step(self, stage: int, blocked: np.ndarray, held: np.ndarray | None = None) -> Step:
         """Record the optimal basis, and whether the allocation (``z`` and ``g``) is the same in
-        every optimum of this stage (:func:`revshare.solve.highs_executor.allocation_fixed`)."""
+        every optimum of this stage (:func:`revshare.solve.instance.allocation_fixed`)."""
         basis = self.h.getBasis()
         col_status = np.fromiter(map(int, basis.col_status), np.int64, self.n_cols)
         row_status = np.fromiter(map(int, basis.row_status), np.int64, len(self.cur.row_lower))

@@ -16,7 +16,7 @@ import pulp
 
 from ..errors import NotOptimalError
 from ..model.lp import Model
-from .highs_executor import Instance, highs_options
+from .instance import Instance, highs_options
 from .solver import SolverConfig, Status, run
 
 

@@ -11,7 +11,7 @@ optimum, with ``t`` set to the level less the tolerance, is such a point. The le
 unique, so the answer does not depend on names or the order of the rows.
 
 :func:`leximin` is the loop; an executor supplies the LP through :class:`Rounds`: the in-place
-HiGHS :class:`revshare.solve.highs_executor.Instance`, PuLP with CBC
+HiGHS :class:`revshare.solve.instance.Instance`, PuLP with CBC
 (:mod:`revshare.solve.pulp_executor`), and the sweep engine (:mod:`revshare.solve.engine`), which
 also records each round's basis to replay it at other prices and may stop early when a round's
 allocation is the same in every optimum.
