@@ -30,6 +30,7 @@ from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
 from ..solve import cuts
+from ..solve.cuts import InPlaceCuts
 from ..solve.instance import Instance, highs_options
 from ..solve.solver import SolverConfig, Status, run
 
@@ -84,8 +85,8 @@ def _subject(label: str) -> str:
 
 
 class _Rows:
-    """The model's rows in one in-place HiGHS instance (:mod:`revshare.solve.highs_executor`):
-    a feasibility question switches on the budget and the named rows by their bounds, and every
+    """The model's rows in one in-place HiGHS LP (:class:`revshare.solve.cuts.InPlaceCuts`): a
+    feasibility question switches on the budget and the named rows by their bounds, and every
     other row off, so that the many questions of a deletion filter share one instance and warm
     starts."""
 
@@ -93,19 +94,20 @@ class _Rows:
         # HiGHS decides feasibility whichever solver found the conflict (CBC's options are not
         # HiGHS's); the answer itself is never taken from here
         highs = config if config.name == "highs" else SolverConfig("highs", config.time_limit)
-        self.inst = Instance(m.prob, highs_options(highs))
-        self.lower, self.upper = self.inst.row_lower.copy(), self.inst.row_upper.copy()
-        self.rows = np.arange(self.inst.n_rows, dtype=np.int32)
-        self.centre = np.array([self.inst.col[m.g.name]], dtype=np.int32)
-        self.time_limit = config.time_limit
+        inst = Instance(m.prob, highs_options(highs))
+        self.lp = InPlaceCuts(inst, m, highs)
+        self.row = inst.row
+        self.lower, self.upper = inst.row_lower.copy(), inst.row_upper.copy()
+        self.rows = np.arange(len(self.lower), dtype=np.int32)
+        self.centre = pulp.lpSum([m.g])
 
     def feasible(self, names: Iterable[str]) -> bool:
         on = np.zeros(len(self.rows), dtype=bool)
-        on[[self.inst.row[n] for n in [*NEVER_RELAXED, *names]]] = True
-        self.inst.set_rows(
+        on[[self.row[n] for n in [*NEVER_RELAXED, *names]]] = True
+        self.lp.bound_rows(
             self.rows, np.where(on, self.lower, -np.inf), np.where(on, self.upper, np.inf)
         )
-        status = self.inst.optimise(self.centre, np.ones(1), pulp.LpMinimize, self.time_limit)
+        status = self.lp.status(self.centre, pulp.LpMinimize)
         if status not in (Status.OPTIMAL, Status.INFEASIBLE):
             raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
         return status is Status.OPTIMAL
@@ -210,8 +212,8 @@ class _Elastic:
             weight[name] = pi[subject] if rule in ("floor", "cap") else 1.0
         prob.setObjective(pulp.lpSum(weight[n] * s for n, s in self.slacks.items()))
         self.prob, self.config = prob, config
-        self.inst = (
-            Instance(prob, highs_options(config))
+        self.lp = (
+            InPlaceCuts(Instance(prob, highs_options(config)), m, config)
             if config.name == "highs" and cuts.IN_PLACE
             else None
         )
@@ -219,39 +221,34 @@ class _Elastic:
     def solve(self, forbidden: str | None = None) -> tuple[float, dict[str, float]] | None:
         """The least total slack and each rule's slack, with the rule ``forbidden`` (if any)
         held exactly; ``None`` if even that fails."""
-        held = self.slacks[forbidden] if forbidden is not None else None
-        if self.inst is not None:
-            solved = self._in_place(self.inst, held)
+        held = [self.slacks[forbidden]] if forbidden is not None else []
+        if self.lp is not None:
+            solved = self._in_place(self.lp, held)
         else:
-            if held is not None:
-                held.upBound = 0
+            for v in held:
+                v.upBound = 0
             try:
                 solved = run(self.prob, self.config) is Status.OPTIMAL
             finally:
-                if held is not None:
-                    held.upBound = None
+                for v in held:
+                    v.upBound = None
         if not solved:
             return None
         return float(pulp.value(self.prob.objective)), {
             n: float(s.value() or 0.0) for n, s in self.slacks.items()
         }
 
-    def _in_place(self, inst: Instance, held: pulp.LpVariable | None) -> bool:
-        col = np.array([inst.col[held.name]] if held is not None else [], dtype=np.int32)
-        inst.set_cols(col, np.zeros(len(col)), np.zeros(len(col)))
-        objective = list(self.prob.objective.items())
-        index = np.array([inst.col[v.name] for v, _ in objective], dtype=np.int32)
-        coef = np.array([c for _, c in objective], dtype=float)
+    def _in_place(self, lp: InPlaceCuts, held: list[pulp.LpVariable]) -> bool:
+        lp.bound(held, 0.0, 0.0)
         # cold, as the PuLP path was: a warm start from the last optimum is faster but can end
         # at another vertex of a degenerate optimum and name another alternative concession
-        inst.h.clearSolver()
-        status = inst.optimise(index, coef, pulp.LpMinimize, self.config.time_limit)
-        inst.set_cols(col, np.zeros(len(col)), np.full(len(col), np.inf))
+        status = lp.status(self.prob.objective, pulp.LpMinimize, cold=True)
+        lp.bound(held, 0.0, np.inf)
         if status is not Status.OPTIMAL:
             return False
-        x = inst.x()
-        for v in self.prob.variables():
-            v.varValue = float(x[inst.col[v.name]])
+        variables = self.prob.variables()
+        for v, x in zip(variables, lp.values(variables), strict=True):
+            v.varValue = float(x)
         return True
 
 

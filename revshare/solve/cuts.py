@@ -1,17 +1,19 @@
-"""One LP that a loop grows row by row: the nash cutting planes (:mod:`revshare.solve.nash`).
+"""One LP over a PuLP model, solved for one objective after another while rows are added, held
+and released and bounds move: the nash cutting planes (:mod:`revshare.solve.nash`), the fear
+analyses' programs (:class:`revshare.solve.program.Program`) and the explanation of an
+infeasible structure (:mod:`revshare.analyses.explain`).
 
-The loop is written once against :class:`Cuts` (add a row, solve for an objective, read a value)
-and carried out two ways: :class:`InPlaceCuts` in one HiGHS instance
-(:class:`revshare.solve.instance.Instance`), where each new row keeps the last basis and each
-round is a warm start; and :class:`PulpCuts` through PuLP, a fresh solver run each round, which is
-what the CBC executor (the second opinion) uses. The rows are PuLP constraints either way: PuLP
-stays the one source of rows and names.
+Written once against :class:`Cuts` and carried out two ways: :class:`InPlaceCuts` in one HiGHS
+instance (:class:`revshare.solve.instance.Instance`), where a new row keeps the last basis and
+each solve is a warm start; and :class:`PulpCuts` through PuLP, a fresh solver run each solve,
+which is what the CBC executor (the second opinion) uses. The rows are PuLP constraints either
+way: PuLP stays the one source of rows and names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pulp
@@ -36,15 +38,25 @@ class Cuts(Protocol):
         """The optimum of ``expr``; raises unless the solver proves it (``stage`` names it)."""
 
     def value(self, expr: pulp.LpAffineExpression) -> float:
-        """``expr`` at the last optimum."""
+        """``expr`` at the last solve."""
+
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        """The last solve's values of ``variables``."""
+
+    def hold(self, expr: pulp.LpAffineExpression, low: float) -> Any:
+        """Hold ``expr`` at or above ``low`` until :meth:`release`; returns what it takes."""
+
+    def release(self, held: Any) -> None:
+        """Drop a row that :meth:`hold` added."""
 
 
 Solve = Callable[[pulp.LpProblem, pulp.LpAffineExpression, int, str], float]
 
 
 class PulpCuts:
-    """:class:`Cuts` on a copy of a PuLP problem; ``solve(prob, expr, sense, stage)`` solves it
-    once and returns the optimum (:func:`revshare.solve.pulp_executor.optimise`)."""
+    """:class:`Cuts` on a copy of a PuLP problem (the copy shares the problem's rows and
+    variables, so a solve leaves its values in them); ``solve(prob, expr, sense, stage)`` solves
+    it once and returns the optimum (:func:`revshare.solve.pulp_executor.optimise`)."""
 
     def __init__(self, prob: pulp.LpProblem, solve: Solve) -> None:
         self.prob = prob.copy()
@@ -59,18 +71,38 @@ class PulpCuts:
     def value(self, expr: pulp.LpAffineExpression) -> float:
         return float(pulp.value(expr))
 
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        return np.array([v.varValue or 0.0 for v in variables], dtype=float)
+
+    def hold(self, expr: pulp.LpAffineExpression, low: float) -> Any:
+        held = self.prob
+        self.prob = held.copy()  # the copy shares every row but the held one
+        self.prob.addConstraint(expr >= low, "keep_optimum_capture")
+        return held
+
+    def release(self, held: Any) -> None:
+        self.prob = held
+
 
 class Table(Protocol):
-    """What :class:`InPlaceCuts` uses of :class:`revshare.solve.instance.Instance` (which
-    imports this module, so it is named by its shape)."""
+    """What :class:`InPlaceCuts` uses of :class:`revshare.solve.instance.Instance` (a sibling
+    module of the same layer, so it is named by its shape)."""
 
     col: dict[str, int]
+    row: dict[str, int]
+    h: Any
 
     def add_col(self, lower: float, upper: float) -> int: ...
 
     def add_rows(
         self, lower: np.ndarray, upper: np.ndarray, index: list[np.ndarray], value: list[np.ndarray]
     ) -> np.ndarray: ...
+
+    def set_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
+
+    def set_cols(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
+
+    def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None: ...
 
     def optimise(
         self, index: np.ndarray, value: np.ndarray, sense: int, time_limit: float | None
@@ -80,9 +112,11 @@ class Table(Protocol):
 
 
 class InPlaceCuts:
-    """:class:`Cuts` in one HiGHS instance ``inst`` built from ``m.prob``: a variable the loop
-    creates becomes a column when a row or objective first names it; rows wait until the next
-    solve and go in as one block, which HiGHS adds to its basis as basic slacks (a warm start)."""
+    """:class:`Cuts` in one HiGHS instance ``inst`` built from ``m.prob`` (or any PuLP problem
+    over ``m``'s variables): a variable the loop creates becomes a column when a row or
+    objective first names it; rows added by :meth:`add` wait until the next solve and go in as
+    one block, which HiGHS adds to its basis as basic slacks (a warm start). Bounds and
+    coefficients move in place (:meth:`bound_rows`, :meth:`bound`, :meth:`set_coefs`)."""
 
     def __init__(self, inst: Table, m: Model, config: SolverConfig) -> None:
         self.inst = inst
@@ -115,21 +149,57 @@ class InPlaceCuts:
         self._index.append(index)
         self._coef.append(coef)
 
-    def optimum(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
+    def _flush(self) -> None:
+        """Pass the rows :meth:`add` gathered to HiGHS, as one block."""
         if self._index:
             self.inst.add_rows(
                 np.array(self._lower), np.array(self._upper), self._index, self._coef
             )
             self._lower, self._upper, self._index, self._coef = [], [], [], []
+
+    def status(self, expr: pulp.LpAffineExpression, sense: int, cold: bool = False) -> Status:
+        """Solve for ``expr`` and return the status as it is (the caller decides what a
+        non-optimal one means); ``cold`` drops the last basis first."""
+        self._flush()
         index, coef = self._terms(expr)
+        if cold:
+            self.inst.h.clearSolver()
         status = self.inst.optimise(index, coef, sense, self.config.time_limit)
-        require_optimal(status, stage, self.m, self.config.name)
         self.x = self.inst.x()
+        return status
+
+    def optimum(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
+        require_optimal(self.status(expr, sense), stage, self.m, self.config.name)
         return self.value(expr)
 
     def value(self, expr: pulp.LpAffineExpression) -> float:
         index, coef = self._terms(expr)
         return float(coef @ self.x[index]) + float(expr.constant)
+
+    def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        return self.x[np.array([self.inst.col[v.name] for v in variables], dtype=np.int64)]
+
+    def hold(self, expr: pulp.LpAffineExpression, low: float) -> Any:
+        self._flush()
+        index, coef = self._terms(expr)
+        low -= float(expr.constant)
+        return self.inst.add_rows(np.array([low]), np.array([INF]), [index], [coef])
+
+    def release(self, held: Any) -> None:
+        self.bound_rows(held, np.full(len(held), -INF), np.full(len(held), INF))
+
+    def bound_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Move the bounds of the rows at positions ``rows`` (infinite ones switch a row off)."""
+        self.inst.set_rows(rows, lower, upper)
+
+    def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
+        """Move the bounds of ``variables``' columns to ``lower`` and ``upper``."""
+        cols = np.array([self.inst.col[v.name] for v in variables], dtype=np.int32)
+        self.inst.set_cols(cols, np.full(len(cols), lower), np.full(len(cols), upper))
+
+    def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Set the matrix entries (``rows[i]``, ``cols[i]``) to ``values[i]``."""
+        self.inst.set_coefs(rows, cols, values)
 
 
 __all__ = ["IN_PLACE", "Cuts", "InPlaceCuts", "PulpCuts"]

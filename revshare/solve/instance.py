@@ -80,6 +80,7 @@ class Instance:
         self.row_lower = np.empty(0)
         self.row_upper = np.empty(0)
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._changed: dict[tuple[int, int], float] = {}  # entries moved by set_coefs
         self._matrix: sp.csc_matrix | None = None
         self._cost: np.ndarray | None = None
         self._push_rows(
@@ -141,6 +142,13 @@ class Instance:
         self.h.changeColsBounds(len(cols), cols, lower, upper)
         self.col_lower[cols], self.col_upper[cols] = lower, upper
 
+    def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Set the matrix entries (``rows[i]``, ``cols[i]``) to ``values[i]`` (zero removes one)."""
+        for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+            self.h.changeCoeff(r, c, v)
+            self._changed[(r, c)] = v
+        self._matrix = None
+
     def coo(self) -> Coo:
         """The constraint matrix's entries (row, column, value), from numpy alone: what bound
         propagation reads (:func:`revshare.solve.plan.stage_ranges`), without importing scipy,
@@ -153,12 +161,16 @@ class Instance:
             cols.append(idx)
             vals.append(val)
             offset += len(starts)
-        return Coo(
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(vals),
-            (self.n_rows, self.n_cols),
-        )
+        row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        if self._changed:  # the entries set_coefs moved replace (or join) the blocks' own
+            moved = np.array(list(self._changed), dtype=np.int64).reshape(-1, 2)
+            keys = row.astype(np.int64) * self.n_cols + col
+            kept = ~np.isin(keys, moved[:, 0] * self.n_cols + moved[:, 1])
+            new = np.array(list(self._changed.values()), dtype=float)
+            row = np.concatenate([row[kept], moved[:, 0][new != 0]])
+            col = np.concatenate([col[kept], moved[:, 1][new != 0]])
+            val = np.concatenate([val[kept], new[new != 0]])
+        return Coo(row, col, val, (self.n_rows, self.n_cols))
 
     def matrix(self) -> sp.csc_matrix:
         """The constraint matrix (rows x columns), built when first asked for after a change."""

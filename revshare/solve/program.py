@@ -1,8 +1,9 @@
 """One PuLP model optimised for one objective after another, by the solver the user chose: the
 LPs of the fear-of-domination analyses (guarantees, capture, the least core) beside the staged
-plan. With HiGHS the rows go once into one in-place instance (:class:`Instance`), warm-started
-from one objective to the next; with CBC each solve is :func:`revshare.solve.solver.run` of the
-PuLP problem. The PuLP model is the one source of rows either way. Also the config every LP of
+plan, on the one LP of :mod:`revshare.solve.cuts`. With HiGHS the rows go once into one
+in-place instance, warm-started from one objective to the next; with CBC each solve is
+:func:`revshare.solve.solver.run` of the PuLP problem. The PuLP model is the one source of rows
+either way. Also the config every LP of
 an analysis is solved with, and the cross-check's other solver and its disagreement error.
 """
 
@@ -16,7 +17,9 @@ import pulp
 
 from ..errors import NotOptimalError
 from ..model.lp import Model
+from .cuts import InPlaceCuts, PulpCuts
 from .instance import Instance, highs_options
+from .plan import require_optimal
 from .solver import SolverConfig, Status, run
 
 
@@ -45,32 +48,39 @@ def disagree(what: str, first: SolverConfig, a: float, b: float, tol: float, uni
 
 class Program:
     """A PuLP model optimised for one objective after another, each solve's status returned as
-    it is (the caller decides what a non-optimal status means). With HiGHS the rows go once into
-    one instance, warm-started from one objective to the next; with any other solver each solve
-    is :func:`revshare.solve.solver.run` of the PuLP problem. Rows held for a while
-    (:meth:`keep`) are released by :meth:`release`."""
+    it is (the caller decides what a non-optimal status means), on the one LP of
+    :mod:`revshare.solve.cuts`: with HiGHS the rows go once into one instance
+    (:class:`InPlaceCuts`), warm-started from one objective to the next; with any other solver
+    each solve is :func:`revshare.solve.solver.run` of the PuLP problem (:class:`PulpCuts`).
+    Rows held for a while (:meth:`keep`) are released by :meth:`release`."""
 
     def __init__(self, m: Model, config: SolverConfig) -> None:
         self.m, self.config = m, config
-        self.inst = Instance(m.prob, highs_options(config)) if config.name == "highs" else None
-        self.prob = m.prob
-        self._x = np.empty(0)
+        self.lp: InPlaceCuts | PulpCuts = (
+            InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
+            if config.name == "highs"
+            else PulpCuts(m.prob, self._solve)
+        )
+
+    def _solve(
+        self, prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int, stage: str
+    ) -> float:
+        require_optimal(self._run(prob, expr, sense), stage, self.m, self.config.name)
+        return float(pulp.value(expr))
+
+    def _run(self, prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int) -> Status:
+        prob.setObjective(expr)
+        prob.sense = sense
+        return run(prob, self.config)
 
     def optimise(self, expr: pulp.LpAffineExpression, sense: int) -> Status:
-        if self.inst is None:
-            self.prob.setObjective(expr)
-            self.prob.sense = sense
-            return run(self.prob, self.config)
-        index, coef = self._terms(expr)
-        status = self.inst.optimise(index, coef, sense, self.config.time_limit)
-        self._x = self.inst.x()
-        return status
+        if isinstance(self.lp, InPlaceCuts):
+            return self.lp.status(expr, sense)
+        return self._run(self.lp.prob, expr, sense)
 
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         """The last solve's values of ``variables`` (model units)."""
-        if self.inst is None:
-            return np.array([v.varValue or 0.0 for v in variables], dtype=float)
-        return self._x[np.array([self.inst.col[v.name] for v in variables], dtype=np.int64)]
+        return self.lp.values(variables)
 
     def value(self, expr: pulp.LpAffineExpression) -> float:
         items = list(expr.items())
@@ -80,26 +90,10 @@ class Program:
     def keep(self, expr: pulp.LpAffineExpression, low: float) -> Any:
         """Hold ``expr`` (model units) at or above ``low`` until :meth:`release`; returns what
         :meth:`release` takes."""
-        if self.inst is None:
-            held = self.prob
-            self.prob = held.copy()  # the copy shares every row but the kept one
-            self.prob.addConstraint(expr >= low, "keep_optimum_capture")
-            return held
-        index, coef = self._terms(expr)
-        low -= float(expr.constant)
-        return self.inst.add_rows(np.array([low]), np.array([np.inf]), [index], [coef])
+        return self.lp.hold(expr, low)
 
     def release(self, held: Any) -> None:
-        if self.inst is None:
-            self.prob = held
-        else:
-            self.inst.set_rows(held, np.array([-np.inf]), np.array([np.inf]))
-
-    def _terms(self, expr: pulp.LpAffineExpression) -> tuple[np.ndarray, np.ndarray]:
-        assert self.inst is not None
-        items = list(expr.items())
-        index = np.array([self.inst.col[v.name] for v, _ in items], dtype=np.int32)
-        return index, np.array([c for _, c in items], dtype=float)
+        self.lp.release(held)
 
 
 def solving_arguments(config: SolverConfig, cross_check: bool) -> dict[str, Any]:
