@@ -17,7 +17,7 @@ Two answers, both verified:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from ..model.parameters import PARAMETER_RULES, damage_weights
 from ..solve import cuts
 from ..solve.cuts import InPlaceCuts
 from ..solve.instance import Instance, highs_options
+from ..solve.program import Affine, affine
 from ..solve.solver import SolverConfig, Status, run
 
 NEVER_RELAXED = ("budget",)
@@ -90,11 +91,11 @@ class _Rows:
     other row off, so that the many questions of a deletion filter share one instance and warm
     starts."""
 
-    def __init__(self, m: Model, config: SolverConfig) -> None:
+    def __init__(self, m: Model, config: SolverConfig, inst: Instance | None = None) -> None:
         # HiGHS decides feasibility whichever solver found the conflict (CBC's options are not
         # HiGHS's); the answer itself is never taken from here
         highs = config if config.name == "highs" else SolverConfig("highs", config.time_limit)
-        inst = Instance(m.prob, highs_options(highs))
+        inst = Instance(m.prob, highs_options(highs)) if inst is None else inst
         self.lp = InPlaceCuts(inst, m, highs)
         self.row = inst.row
         self.lower, self.upper = inst.row_lower.copy(), inst.row_upper.copy()
@@ -480,16 +481,142 @@ def _tighten(
         if without and _works(t, s, price, without, config):
             out = without
     for i, c in enumerate(out):
+        works = _bisection(t, s, price, out, i, config)
         good, bad = 1.0, 0.0
-        for _ in range(20):
+        for _ in range(BISECTION_STEPS):
             mid = (good + bad) / 2
-            trial = [*out[:i], _at(c, mid), *out[i + 1 :]]
-            if _works(t, s, price, trial, config):
+            if works(mid):
                 good = mid
             else:
                 bad = mid
         out[i] = _at(c, good)
     return out
+
+
+BISECTION_STEPS = 20
+
+
+def _bisection(
+    t: Territory, s: Structure, price: float, out: list[Change], i: int, config: SolverConfig
+) -> Callable[[float], bool]:
+    """Whether the changes ``out`` hold with the ``i``-th moved a given fraction of its way
+    (:func:`_at`): in one HiGHS LP that moves with the parameter (:class:`_Moving`) where it
+    can, else by building the model for each fraction (:func:`_works`)."""
+
+    def rebuilt(fraction: float) -> bool:
+        return _works(t, s, price, [*out[:i], _at(out[i], fraction), *out[i + 1 :]], config)
+
+    if config.name != "highs" or not cuts.IN_PLACE:
+        return rebuilt
+    moving = _Moving.build(t, s, price, out, i, config)
+    return rebuilt if moving is None else moving.works(rebuilt)
+
+
+class _Moving:
+    """One change's bisection in one warm-started HiGHS LP. The model is built at the two
+    extreme values the bisection can try and once between to check that it moves affinely
+    with the parameter (:class:`revshare.solve.program.Affine`); each fraction then moves the
+    matrix entries and bounds that differ, instead of building the model again. A rule exists
+    only where its parameter is positive, so an extreme at 0 is built at the smallest positive
+    value the rounding gives (:func:`_down`), and a fraction at 0 is built."""
+
+    def __init__(
+        self,
+        t: Territory,
+        s: Structure,
+        parameter: str,
+        trial: Callable[[float], list[Change]],
+        ends: tuple[float, float],
+        move: Affine,
+        rows: _Rows,
+    ) -> None:
+        self.t, self.s, self.parameter, self.trial = t, s, parameter, trial
+        self.ends, self.move, self.rows = ends, move, rows
+        self.names = _negotiable(rows.lp.m)
+
+    @classmethod
+    def build(
+        cls,
+        t: Territory,
+        s: Structure,
+        price: float,
+        out: list[Change],
+        i: int,
+        config: SolverConfig,
+    ) -> _Moving | None:
+        c = out[i]
+
+        def trial(fraction: float, value: float | None = None) -> list[Change]:
+            moved = _at(c, fraction) if value is None else Change(c.parameter, c.old, value, "")
+            return [*out[:i], moved, *out[i + 1 :]]
+
+        step = 2.0**-BISECTION_STEPS
+        try:
+            built = {}
+            for fraction in (step, 1 - step, 0.5):
+                changes = trial(fraction)
+                value = _value(_relaxed(t, s, changes), c.parameter)
+                if value == 0:
+                    value = 1e-6
+                    changes = trial(0.0, value)
+                if value not in built:
+                    built[value] = build_model(t, _relaxed(t, s, changes), price)
+        except Exception:
+            return None
+        values = list(built)
+        opts = highs_options(config)
+        inst = [Instance(built[v].prob, opts) for v in values]
+        move = affine(inst[0], inst[1] if len(values) > 1 else inst[0])
+        if move is None:
+            return None
+        ends = (values[0], values[1] if len(values) > 1 else values[0])
+        if len(values) > 2 and not move.follows(inst[2], _weight(values[2], ends), inst[0]):
+            return None
+        rows = _Rows(built[values[0]], config, inst[0])
+        return cls(t, s, c.parameter, trial, ends, move, rows)
+
+    def works(self, rebuilt: Callable[[float], bool]) -> Callable[[float], bool]:
+        """The bisection's test: in place for a value between the ends, else ``rebuilt``."""
+
+        def test(fraction: float) -> bool:
+            try:
+                value = _value(_relaxed(self.t, self.s, self.trial(fraction)), self.parameter)
+            except Exception:
+                return False
+            lo, hi = sorted(self.ends)
+            if not lo <= value <= hi:
+                return rebuilt(fraction)
+            coef, row_lower, row_upper, col_lower, col_upper = self.move.at(
+                _weight(value, self.ends)
+            )
+            rows, move = self.rows, self.move
+            rows.lp.set_coefs(move.rows, move.cols, coef)
+            rows.lower[move.row], rows.upper[move.row] = row_lower, row_upper
+            rows.lp.inst.set_cols(move.col, col_lower, col_upper)
+            return rows.feasible(self.names)
+
+        return test
+
+
+def _weight(value: float, ends: tuple[float, float]) -> float:
+    a, b = ends
+    return 0.0 if a == b else (value - a) / (b - a)
+
+
+def _relaxed(t: Territory, s: Structure, changes: list[Change]) -> Structure:
+    return apply_overrides(s, _overrides(s, changes, t.blocs))
+
+
+def _value(s: Structure, parameter: str) -> float:
+    """The value of ``parameter`` (``bloc_share.Kurdistan Region``) in ``s``."""
+    head, _, name = parameter.partition(".")
+    if head == "central_share":
+        return float(s.central_share[0 if name == "lower" else 1])
+    if head == "bloc_retention":
+        return float(s.bloc_retention_for(name))
+    if name:
+        return float(getattr(s, head)[name])
+    return float(getattr(s, head) or 0.0)
 
 
 def _at(c: Change, fraction: float) -> Change:
