@@ -162,3 +162,38 @@ def test_in_place_cuts_match_pulp_cuts_row_by_row(seed):
         best = [lp.optimum(objective, sense, "objective") for lp in (pulp_lp, place)]
         assert best[1] == pytest.approx(best[0], rel=1e-9, abs=1e-9 * m.v)
         assert place.value(objective) == pytest.approx(best[1], rel=1e-12, abs=1e-12 * m.v)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_held_rows_and_values_match_between_the_two_lps(seed):
+    """What :class:`revshare.solve.program.Program` uses of the two :class:`Cuts`: a row held
+    (capture: one bloc kept at a share of its best) and released, and the values read back,
+    give the same optima in place as through PuLP."""
+    rng = np.random.default_rng(seed)
+    t = blocs_territory(list(rng.uniform(1e8, 1e10, 3)), list(rng.uniform(1e5, 1e7, 3)))
+    m = build_model(t, PRESETS["federation"], 0.0)
+    config = SolverConfig()
+    lps = [
+        cuts.PulpCuts(
+            m.prob,
+            lambda prob, expr, sense, stage: pulp_executor.optimise(
+                m, prob, expr, sense, config, stage
+            ),
+        ),
+        cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config),
+    ]
+    money = [m.cells_of("bloc", b) for b in t.blocs]
+    own, victim = (money[k] for k in rng.permutation(3)[:2])
+    best = [lp.optimum(own, pulp.LpMaximize, "objective") for lp in lps]
+    assert best[1] == pytest.approx(best[0], rel=1e-9, abs=1e-9 * m.v)
+    share = float(rng.uniform(0.2, 0.9))
+    held = [lp.hold(own, share * best[0]) for lp in lps]
+    low = [lp.optimum(victim, pulp.LpMinimize, "victim") for lp in lps]
+    assert low[1] == pytest.approx(low[0], rel=1e-9, abs=1e-9 * m.v)
+    for lp, h in zip(lps, held, strict=True):
+        assert lp.value(own) >= share * best[0] - 1e-9 * m.v
+        assert lp.values([m.g])[0] == pytest.approx(lp.value(m.g + 0.0), abs=1e-12 * m.v)
+        lp.release(h)
+    freed = [lp.optimum(victim, pulp.LpMinimize, "victim") for lp in lps]
+    assert freed[1] == pytest.approx(freed[0], rel=1e-9, abs=1e-9 * m.v)
+    assert freed[0] <= low[0] + 1e-9 * m.v
