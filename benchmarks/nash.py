@@ -5,7 +5,9 @@ had still gone through PuLP under it, a fresh HiGHS model each solve: the nash o
 tangent-cut rounds (:mod:`revshare.solve.nash`) and the elastic LP of the explanation of an
 infeasible structure (:mod:`revshare.analyses.explain`). Both now run in one HiGHS instance
 (:mod:`revshare.solve.cuts`), warm-started; ``revshare.solve.cuts.IN_PLACE = False`` restores the
-PuLP path, which is this benchmark's baseline, measured in the same run, alternately.
+PuLP path (and explain's bisection building the model for every step, which
+benchmarks/explain.py times on its own), which is this benchmark's baseline, measured in the
+same run, alternately.
 
 Cases, on data/iraq, data/nigeria and a generated dataset (``revshare generate --regions 300
 --seed 1``, 5 factions; ``--regions`` for other sizes):

@@ -544,6 +544,9 @@ class _Moving:
         i: int,
         config: SolverConfig,
     ) -> _Moving | None:
+        """The LP for the ``i``-th of ``out``, or ``None`` where it cannot move in place: a
+        build fails (as :func:`_works` counts any failure as "does not hold"), the builds have
+        other rows or columns, or the third is not where the other two put it."""
         c = out[i]
 
         def trial(fraction: float, value: float | None = None) -> list[Change]:
@@ -561,16 +564,18 @@ class _Moving:
                     changes = trial(0.0, value)
                 if value not in built:
                     built[value] = build_model(t, _relaxed(t, s, changes), price)
-        except Exception:
+        except Exception:  # as _works counts it; the bisection then rebuilds
             return None
         values = list(built)
+        if len(values) == 2:  # rounding left no third value to check the other two against
+            return None
         opts = highs_options(config)
         inst = [Instance(built[v].prob, opts) for v in values]
-        move = affine(inst[0], inst[1] if len(values) > 1 else inst[0])
-        if move is None:
-            return None
-        ends = (values[0], values[1] if len(values) > 1 else values[0])
-        if len(values) > 2 and not move.follows(inst[2], _weight(values[2], ends), inst[0]):
+        ends = (values[0], values[-1 if len(values) == 1 else 1])
+        move = affine(inst[0], inst[-1 if len(values) == 1 else 1])
+        if move is None or (
+            len(values) == 3 and not move.follows(inst[2], _weight(values[2], ends), inst[0])
+        ):
             return None
         rows = _Rows(built[values[0]], config, inst[0])
         return cls(t, s, c.parameter, trial, ends, move, rows)
@@ -592,7 +597,7 @@ class _Moving:
             rows, move = self.rows, self.move
             rows.lp.set_coefs(move.rows, move.cols, coef)
             rows.lower[move.row], rows.upper[move.row] = row_lower, row_upper
-            rows.lp.inst.set_cols(move.col, col_lower, col_upper)
+            rows.lp.bound_cols(move.col, col_lower, col_upper)
             return rows.feasible(self.names)
 
         return test

@@ -116,7 +116,8 @@ class InPlaceCuts:
     over ``m``'s variables): a variable the loop creates becomes a column when a row or
     objective first names it; rows added by :meth:`add` wait until the next solve and go in as
     one block, which HiGHS adds to its basis as basic slacks (a warm start). Bounds and
-    coefficients move in place (:meth:`bound_rows`, :meth:`bound`, :meth:`set_coefs`)."""
+    coefficients move in place (:meth:`bound_rows`, :meth:`bound_cols`, :meth:`bound`,
+    :meth:`set_coefs`)."""
 
     def __init__(self, inst: Table, m: Model, config: SolverConfig) -> None:
         self.inst = inst
@@ -192,10 +193,14 @@ class InPlaceCuts:
         """Move the bounds of the rows at positions ``rows`` (infinite ones switch a row off)."""
         self.inst.set_rows(rows, lower, upper)
 
+    def bound_cols(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Move the bounds of the columns at positions ``cols``."""
+        self.inst.set_cols(cols, lower, upper)
+
     def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
         """Move the bounds of ``variables``' columns to ``lower`` and ``upper``."""
         cols = np.array([self.inst.col[v.name] for v in variables], dtype=np.int32)
-        self.inst.set_cols(cols, np.full(len(cols), lower), np.full(len(cols), upper))
+        self.bound_cols(cols, np.full(len(cols), lower), np.full(len(cols), upper))
 
     def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Set the matrix entries (``rows[i]``, ``cols[i]``) to ``values[i]``."""
