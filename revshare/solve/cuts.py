@@ -89,8 +89,7 @@ class Table(Protocol):
     module of the same layer, so it is named by its shape)."""
 
     col: dict[str, int]
-    row: dict[str, int]
-    h: Any
+    h: Any  # the highspy.Highs object (a cold solve clears its basis)
 
     def add_col(self, lower: float, upper: float) -> int: ...
 

@@ -3,8 +3,9 @@ LPs of the fear-of-domination analyses (guarantees, capture, the least core) bes
 plan, on the one LP of :mod:`revshare.solve.cuts`. With HiGHS the rows go once into one
 in-place instance, warm-started from one objective to the next; with CBC each solve is
 :func:`revshare.solve.solver.run` of the PuLP problem. The PuLP model is the one source of rows
-either way. Also the config every LP of
-an analysis is solved with, and the cross-check's other solver and its disagreement error.
+either way. Also the config every LP of an analysis is solved with, the cross-check's other
+solver and its disagreement error, and how a model's LP moves with a number it is built at
+(:class:`Affine`: explain's bisection moves one instance instead of building the model again).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Program:
     def _solve(
         self, prob: pulp.LpProblem, expr: pulp.LpAffineExpression, sense: int, stage: str
     ) -> float:
+        """:meth:`PulpCuts.optimum`: the protocol's solve that must be optimal (this class's
+        callers read the status through :meth:`optimise` instead)."""
         require_optimal(self._run(prob, expr, sense), stage, self.m, self.config.name)
         return float(pulp.value(expr))
 
