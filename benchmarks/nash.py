@@ -75,7 +75,7 @@ def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int, float]:
     """``call()``'s result (or the error it raised), the LP solves of the part measured (the
     cut loop and its error path, or the elastic LP) and the seconds spent in that part."""
     from revshare.analyses import explain
-    from revshare.solve import cuts, highs_executor
+    from revshare.solve import cuts, nash
 
     cuts.IN_PLACE = in_place
     solves = [
@@ -83,7 +83,8 @@ def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int, float]:
         Counter(cuts.PulpCuts, "optimum"),
         Counter(explain._Elastic, "solve"),
     ]
-    parts = [Counter(highs_executor, "solve_nash"), Counter(explain, "_Elastic")]
+    # the HiGHS executor imports solve_nash when it first needs it, from the module
+    parts = [Counter(nash, "solve_nash"), Counter(explain, "_Elastic")]
     for c in [*solves, *parts]:
         c.__enter__()
     try:
