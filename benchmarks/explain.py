@@ -89,6 +89,12 @@ def run(t: Any, overrides: list[str], in_place: bool) -> tuple[Any, int, int, fl
     return out, counts["builds"], counts["solves"], seconds
 
 
+def _check(answer: Any, same: bool) -> str:
+    if not same:
+        return "DIFFERENT EXPLANATION"
+    return "feasible: nothing to explain" if answer == "feasible" else "same explanation"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -120,7 +126,7 @@ def main() -> int:
             print(
                 f"{name:<11} {case:<17} {builds:>7} {solves:>9} {best[False]:>9.3f} "
                 f"{best[True]:>8.3f} {best[False] / best[True]:>6.2f}  "
-                f"{'same explanation' if same else 'DIFFERENT EXPLANATION'}",
+                f"{_check(got[False][0], same)}",
                 flush=True,
             )
     print(
