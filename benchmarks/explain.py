@@ -8,7 +8,7 @@ model three times a parameter (the two extreme values the bisection can try and 
 to check that the model moves affinely with it) and answers each question by moving matrix
 entries and bounds in one HiGHS instance (:class:`revshare.solve.program.Affine`). The
 baseline, measured in the same run and alternately, is the rebuild path, which the in-place one
-falls back to (``explain._Moving.build`` returning ``None``).
+falls back to (``concession._Moving.build`` returning ``None``).
 
 Cases: every shipped dataset (``--datasets`` to choose) with the ``federation`` preset and a few
 override sets that no allocation meets. Each time is the best of ``--repeat`` runs of the whole
@@ -57,11 +57,11 @@ def answer(error: Any) -> Any:
 def run(t: Any, overrides: list[str], in_place: bool) -> tuple[Any, int, int, float]:
     """The explanation, the models built, the HiGHS solves and the seconds of one call."""
     import revshare
-    from revshare.analyses import explain
+    from revshare.analyses import concession, explain
     from revshare.solve.instance import Instance
 
     counts = {"builds": 0, "solves": 0}
-    build_model, optimise, moving = explain.build_model, Instance.optimise, explain._Moving.build
+    build_model, optimise, moving = explain.build_model, Instance.optimise, concession._Moving.build
 
     def counted_build(*args: Any, **kwargs: Any) -> Any:
         counts["builds"] += 1
@@ -72,9 +72,10 @@ def run(t: Any, overrides: list[str], in_place: bool) -> tuple[Any, int, int, fl
         return optimise(*args, **kwargs)
 
     explain.build_model = counted_build  # type: ignore[assignment]
+    concession.build_model = counted_build  # type: ignore[assignment]
     Instance.optimise = counted_optimise  # type: ignore[method-assign]
     if not in_place:
-        explain._Moving.build = classmethod(lambda *args: None)  # type: ignore[method-assign,assignment]
+        concession._Moving.build = classmethod(lambda *args: None)  # type: ignore[method-assign,assignment]
     started = time.perf_counter()
     try:
         revshare.optimize(t, "federation", overrides=overrides)
@@ -84,8 +85,9 @@ def run(t: Any, overrides: list[str], in_place: bool) -> tuple[Any, int, int, fl
     finally:
         seconds = time.perf_counter() - started
         explain.build_model = build_model  # type: ignore[assignment]
+        concession.build_model = build_model  # type: ignore[assignment]
         Instance.optimise = optimise  # type: ignore[method-assign]
-        explain._Moving.build = moving  # type: ignore[method-assign]
+        concession._Moving.build = moving  # type: ignore[method-assign]
     return out, counts["builds"], counts["solves"], seconds
 
 

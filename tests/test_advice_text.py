@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from revshare.analyses.explain import Change, _at, _fmt
+from revshare.analyses.concession import Change, _at, _fmt
 
 NUMBER = r"-?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?%?"
 

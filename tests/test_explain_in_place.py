@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import revshare
-from revshare.analyses import explain
+from revshare.analyses import concession
 from revshare.data.structures import PRESETS, apply_overrides
 from revshare.model.lp import build_model
 from revshare.solve.instance import Instance
@@ -45,17 +45,17 @@ def explained(t: revshare.Territory, overrides: list[str]) -> object:
 def test_the_in_place_bisection_gives_the_rebuilds_explanation(monkeypatch, dataset, case):
     t = revshare.load_dataset(DATA / dataset)
     built: list[object] = []
-    real = explain._Moving.build
+    real = concession._Moving.build
 
     def counted(*args: object) -> object:
         built.append(real(*args))  # type: ignore[arg-type]
         return built[-1]
 
     with monkeypatch.context() as patch:
-        patch.setattr(explain._Moving, "build", counted)
+        patch.setattr(concession._Moving, "build", counted)
         new = explained(t, CASES[case])
     with monkeypatch.context() as patch:
-        patch.setattr(explain._Moving, "build", lambda *args: None)
+        patch.setattr(concession._Moving, "build", lambda *args: None)
         old = explained(t, CASES[case])
     assert new == old
     # the case tightened a concession in place, unless there is no verified one to tighten

@@ -477,7 +477,7 @@ def test_every_concession_is_verified_round_trips_and_points_the_right_way(case,
 def test_the_toml_string_of_any_name_reads_back():
     import tomllib
 
-    from revshare.analyses.explain import toml_string
+    from revshare.analyses.concession import toml_string
 
     for name in ["A", "O'Brien", 'say "hi"', "back\\slash", "tab\there", "a=b", "ü ß", "x\x7fy"]:
         assert tomllib.loads(f"v = {toml_string(name)}")["v"] == name
@@ -488,7 +488,7 @@ def test_an_unverified_concession_is_never_printed(monkeypatch, unused):
     """If re-solving cannot confirm the concession, neither it nor its overrides are shown."""
     from revshare.analyses import explain as ex
 
-    monkeypatch.setattr(ex, "_works", lambda *args, **kwargs: False)
+    monkeypatch.setattr(ex, "works", lambda *args, **kwargs: False)
     t = _named_territory("A", "B")
     with pytest.raises(revshare.InfeasibleError) as err:
         revshare.optimize(

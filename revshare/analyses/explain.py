@@ -11,13 +11,13 @@ Two answers, both verified:
    the budget gets none. The relaxed constraints are turned back into parameter values
    (``bloc_share.Kurdistan Region`` from 0.17 to 0.141) and the structure is solved again with
    them to prove that the concession works. When another set of concessions costs the same, the
-   answer says "one of several" and names an alternative.
+   answer says "one of several" and names an alternative. Each change is then moved back towards
+   its old value as far as feasibility allows (:func:`revshare.analyses.concession.tighten`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,32 +25,17 @@ import numpy as np
 import pulp
 
 from ..data.dataset import Territory
-from ..data.structures import Structure, apply_overrides, locate, parse_override
+from ..data.structures import Structure, locate
 from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
 from ..solve import cuts
 from ..solve.cuts import InPlaceCuts
 from ..solve.instance import Instance, highs_options
-from ..solve.program import Affine, affine
 from ..solve.solver import SolverConfig, Status, run
+from .concession import Change, Rows, negotiable, overrides, round_down, round_up, tighten, works
 
-NEVER_RELAXED = ("budget",)
 MAX_CONFLICTS = 4
-
-
-@dataclass(frozen=True)
-class Change:
-    """One parameter's concession: ``PARAM=VALUE`` override text and a sentence."""
-
-    parameter: str
-    old: float
-    new: float
-    sentence: str
-
-    @property
-    def override(self) -> str:
-        return f"{self.parameter}={self.new:.6g}"
 
 
 @dataclass(frozen=True)
@@ -85,35 +70,6 @@ def _subject(label: str) -> str:
     return label.split("[", 1)[1].rstrip("]") if "[" in label else ""
 
 
-class _Rows:
-    """The model's rows in one in-place HiGHS LP (:class:`revshare.solve.cuts.InPlaceCuts`): a
-    feasibility question switches on the budget and the named rows by their bounds, and every
-    other row off, so that the many questions of a deletion filter share one instance and warm
-    starts."""
-
-    def __init__(self, m: Model, config: SolverConfig, inst: Instance | None = None) -> None:
-        # HiGHS decides feasibility whichever solver found the conflict (CBC's options are not
-        # HiGHS's); the answer itself is never taken from here
-        highs = config if config.name == "highs" else SolverConfig("highs", config.time_limit)
-        inst = Instance(m.prob, highs_options(highs)) if inst is None else inst
-        self.lp = InPlaceCuts(inst, m, highs)
-        self.row = inst.row
-        self.lower, self.upper = inst.row_lower.copy(), inst.row_upper.copy()
-        self.rows = np.arange(len(self.lower), dtype=np.int32)
-        self.centre = pulp.lpSum([m.g])
-
-    def feasible(self, names: Iterable[str]) -> bool:
-        on = np.zeros(len(self.rows), dtype=bool)
-        on[[self.row[n] for n in [*NEVER_RELAXED, *names]]] = True
-        self.lp.bound_rows(
-            self.rows, np.where(on, self.lower, -np.inf), np.where(on, self.upper, np.inf)
-        )
-        status = self.lp.status(self.centre, pulp.LpMinimize)
-        if status not in (Status.OPTIMAL, Status.INFEASIBLE):
-            raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
-        return status is Status.OPTIMAL
-
-
 def feasible_labels(
     t: Territory,
     s: Structure,
@@ -124,10 +80,10 @@ def feasible_labels(
     """Whether the budget and the named rules (``floor[Kirkuk]``) can hold together."""
     m = build_model(t, s, price)
     by_label = {label: name for name, label in m.labels.items()}
-    return _Rows(m, config or SolverConfig()).feasible([by_label[label] for label in labels])
+    return Rows(m, config or SolverConfig()).feasible([by_label[label] for label in labels])
 
 
-def conflict_set(m: Model, candidates: list[str], rows: _Rows) -> list[str]:
+def conflict_set(m: Model, candidates: list[str], rows: Rows) -> list[str]:
     """An irreducible infeasible subset of ``candidates`` (plus the budget), by deletion."""
     keep = list(candidates)
     for rule in sorted({_rule(m.labels[n]) for n in keep}):
@@ -139,10 +95,6 @@ def conflict_set(m: Model, candidates: list[str], rows: _Rows) -> list[str]:
         if not rows.feasible(trial):
             keep = trial
     return keep
-
-
-def _negotiable(m: Model) -> list[str]:
-    return [n for n in m.labels if m.labels[n] not in NEVER_RELAXED]
 
 
 def _describe(m: Model, name: str) -> str:
@@ -200,7 +152,7 @@ class _Elastic:
         self.slacks: dict[str, pulp.LpVariable] = {}
         weight = {}
         pi = dict(zip(m.groups["label"], m.groups["pi"], strict=True))
-        for k, name in enumerate(_negotiable(m)):
+        for k, name in enumerate(negotiable(m)):
             c = m.prob.get_constraint_by_name(name)
             s = m.prob.add_variable(f"elastic_{k}", lowBound=0)
             # canonical form "terms + constant (sense) 0"; c.expr may or may not carry the constant
@@ -272,7 +224,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
             g = float(m.g.value()) / m.v
             for bound, old in zip(("lower", "upper"), s.central_share, strict=True):
                 if bound in subjects:
-                    new = _down(g) if bound == "lower" else _up(g)
+                    new = round_down(g) if bound == "lower" else round_up(g)
                     verb = "lower" if bound == "lower" else "raise"
                     out.append(
                         Change(
@@ -286,7 +238,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
             column = rule.split("_")[0]
             for subject in subjects:
                 old = getattr(s, rule)[subject]
-                new = _down(money(column, subject) / D)
+                new = round_down(money(column, subject) / D)
                 out.append(
                     Change(
                         f"{rule}.{subject}",
@@ -296,7 +248,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
                     )
                 )
         elif rule == "floor":
-            new = _down(min(z[k] / D for k in subjects))
+            new = round_down(min(z[k] / D for k in subjects))
             out.append(
                 Change(
                     "per_capita_floor",
@@ -306,7 +258,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
                 )
             )
         elif rule == "cap":
-            new = _up(max(z[k] / D for k in subjects))
+            new = round_up(max(z[k] / D for k in subjects))
             out.append(
                 Change(
                     "per_capita_cap",
@@ -316,7 +268,9 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
                 )
             )
         elif rule == "derivation":
-            new = _down(min(money("region", r) / (m.region_revenue[r] / m.scale) for r in subjects))
+            new = round_down(
+                min(money("region", r) / (m.region_revenue[r] / m.scale) for r in subjects)
+            )
             out.append(
                 Change(
                     "derivation",
@@ -328,7 +282,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
         elif rule == "bloc_retention":
             table = {str(b): s.bloc_retention_for(str(b)) for b in m.territory.blocs}
             for b in subjects:
-                new = _down(money("bloc", b) / (m.bloc_revenue[b] / m.scale))
+                new = round_down(money("bloc", b) / (m.bloc_revenue[b] / m.scale))
                 out.append(
                     Change(
                         f"bloc_retention.{b}",
@@ -339,7 +293,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
                 )
         elif rule == "damage":
             w = damage_weights(m)
-            new = _down(min(money("region", r) / (w[r] * pool) for r in subjects))
+            new = round_down(min(money("region", r) / (w[r] * pool) for r in subjects))
             out.append(
                 Change(
                     "damage_allotment",
@@ -350,7 +304,7 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
             )
         elif rule == "secession":
             keep = min(money("bloc", b) / (m.outside_option[b] / m.scale) for b in subjects)
-            new = _up(1 - keep)
+            new = round_up(1 - keep)
             out.append(
                 Change(
                     "secession_cost",
@@ -363,76 +317,13 @@ def _changes(m: Model, relaxed: list[str]) -> list[Change]:
     return out
 
 
-def _down(x: float) -> float:
-    return math.floor(max(x, 0.0) * 1e6) / 1e6
-
-
-def _up(x: float) -> float:
-    return math.ceil(max(x, 0.0) * 1e6) / 1e6
-
-
-def _overrides(s: Structure, changes: list[Change], blocs: list[str]) -> list[str]:
-    """``PARAM=VALUE`` texts that apply ``changes`` to ``s``: one table entry by a dotted key
-    when that text reads back as the same key and value (:func:`parse_override`), else the
-    whole table, so that any name (quotes, ``=``, dots, spaces) is carried exactly."""
-    out = []
-    lo, hi = s.central_share
-    tables: dict[str, dict[str, float]] = {}
-    for c in changes:
-        if c.parameter == "central_share.lower":
-            lo = c.new
-        elif c.parameter == "central_share.upper":
-            hi = c.new
-        elif c.parameter.partition(".")[0] in _TABLES:
-            head, _, name = c.parameter.partition(".")
-            tables.setdefault(head, {})[name] = c.new
-        else:
-            out.append(c.override)
-    if (lo, hi) != s.central_share:
-        out.append(f"central_share=[{lo!r}, {hi!r}]")
-    for head, entries in tables.items():
-        current = getattr(s, head)
-        dotted = [f"{head}.{name}={value!r}" for name, value in entries.items()]
-        if isinstance(current, Mapping) and all(
-            parse_override(text) == (f"{head}.{name}", value)
-            for text, (name, value) in zip(dotted, entries.items(), strict=True)
-        ):
-            out.extend(dotted)
-            continue
-        if head == "bloc_retention":
-            full = {b: s.bloc_retention_for(b) for b in blocs}
-        else:
-            full = {str(k): float(v) for k, v in current.items()}
-        full.update(entries)
-        table = ", ".join(f"{toml_string(k)} = {v!r}" for k, v in full.items())
-        out.append(f"{head}={{ {table} }}")
-    return out
-
-
-_TABLES = ("bloc_retention", "bloc_share", "faction_share")
-
-
-def toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: quotes, backslashes and every control character
-    escaped, anything else as it is."""
-    out = []
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> InfeasibleError:
     """The conflicting rules and the cheapest verified concession, as an InfeasibleError."""
     m = build_model(t, s, price)
-    remaining = _negotiable(m)
+    remaining = negotiable(m)
     conflicts: list[list[str]] = []
     labels: list[list[str]] = []
-    rows = _Rows(m, config)
+    rows = Rows(m, config)
     while len(conflicts) < MAX_CONFLICTS and not rows.feasible(remaining):
         found = conflict_set(m, remaining, rows)
         conflicts.append([_describe(m, n) for n in ["budget", *found]])
@@ -447,9 +338,9 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
     if elastic is not None:
         cost_model, slack = elastic
         relaxed = [n for n, v in slack.items() if v > 1e-9 * m.v]
-        changes = _tighten(t, s, price, _changes(m, relaxed), config)
+        changes = tighten(t, s, price, _changes(m, relaxed), config)
         cost = cost_model * m.scale
-        verified = _works(t, s, price, changes, config)
+        verified = works(t, s, price, changes, config)
         for name in relaxed:
             other = relaxation.solve(forbidden=name)
             if other is not None and other[0] <= cost_model * (1 + 1e-7) + 1e-9:
@@ -463,188 +354,6 @@ def explain(t: Territory, s: Structure, price: float, config: SolverConfig) -> I
         f"{len(conflicts)} conflicting set(s) of rules, each minimal:",
         conflict=lines,
         concession=explanation.concession_text(),
-        overrides=_overrides(s, changes, t.blocs) if verified else [],
+        overrides=overrides(s, changes, t.blocs) if verified else [],
         explanation=explanation,
     )
-
-
-def _tighten(
-    t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig
-) -> list[Change]:
-    """Move each change back towards its old value as far as feasibility allows (bisection),
-    holding the others: per-subject slacks become the least change of each rule's parameter."""
-    if not _works(t, s, price, changes, config):
-        return changes
-    out = list(changes)
-    for c in list(out):
-        without = [other for other in out if other is not c]
-        if without and _works(t, s, price, without, config):
-            out = without
-    for i, c in enumerate(out):
-        works = _bisection(t, s, price, out, i, config)
-        good, bad = 1.0, 0.0
-        for _ in range(BISECTION_STEPS):
-            mid = (good + bad) / 2
-            if works(mid):
-                good = mid
-            else:
-                bad = mid
-        out[i] = _at(c, good)
-    return out
-
-
-BISECTION_STEPS = 20
-
-
-def _bisection(
-    t: Territory, s: Structure, price: float, out: list[Change], i: int, config: SolverConfig
-) -> Callable[[float], bool]:
-    """Whether the changes ``out`` hold with the ``i``-th moved a given fraction of its way
-    (:func:`_at`): in one HiGHS LP that moves with the parameter (:class:`_Moving`) where it
-    can, else by building the model for each fraction (:func:`_works`)."""
-
-    def rebuilt(fraction: float) -> bool:
-        return _works(t, s, price, [*out[:i], _at(out[i], fraction), *out[i + 1 :]], config)
-
-    if config.name != "highs" or not cuts.IN_PLACE:
-        return rebuilt
-    moving = _Moving.build(t, s, price, out, i, config)
-    return rebuilt if moving is None else moving.works(rebuilt)
-
-
-class _Moving:
-    """One change's bisection in one warm-started HiGHS LP. The model is built at the two
-    extreme values the bisection can try and once between to check that it moves affinely
-    with the parameter (:class:`revshare.solve.program.Affine`); each fraction then moves the
-    matrix entries and bounds that differ, instead of building the model again. A rule exists
-    only where its parameter is positive, so an extreme at 0 is built at the smallest positive
-    value the rounding gives (:func:`_down`), and a fraction at 0 is built."""
-
-    def __init__(
-        self,
-        t: Territory,
-        s: Structure,
-        parameter: str,
-        trial: Callable[[float], list[Change]],
-        ends: tuple[float, float],
-        move: Affine,
-        rows: _Rows,
-    ) -> None:
-        self.t, self.s, self.parameter, self.trial = t, s, parameter, trial
-        self.ends, self.move, self.rows = ends, move, rows
-        self.names = _negotiable(rows.lp.m)
-
-    @classmethod
-    def build(
-        cls,
-        t: Territory,
-        s: Structure,
-        price: float,
-        out: list[Change],
-        i: int,
-        config: SolverConfig,
-    ) -> _Moving | None:
-        """The LP for the ``i``-th of ``out``, or ``None`` where it cannot move in place: a
-        build fails (as :func:`_works` counts any failure as "does not hold"), the builds have
-        other rows or columns, or the third is not where the other two put it."""
-        c = out[i]
-
-        def trial(fraction: float, value: float | None = None) -> list[Change]:
-            moved = _at(c, fraction) if value is None else Change(c.parameter, c.old, value, "")
-            return [*out[:i], moved, *out[i + 1 :]]
-
-        step = 2.0**-BISECTION_STEPS
-        try:
-            built = {}
-            for fraction in (step, 1 - step, 0.5):
-                changes = trial(fraction)
-                value = _value(_relaxed(t, s, changes), c.parameter)
-                if value == 0:
-                    value = 1e-6
-                    changes = trial(0.0, value)
-                if value not in built:
-                    built[value] = build_model(t, _relaxed(t, s, changes), price)
-        except Exception:  # as _works counts it; the bisection then rebuilds
-            return None
-        values = list(built)
-        if len(values) == 2:  # rounding left no third value to check the other two against
-            return None
-        opts = highs_options(config)
-        inst = [Instance(built[v].prob, opts) for v in values]
-        ends = (values[0], values[-1 if len(values) == 1 else 1])
-        move = affine(inst[0], inst[-1 if len(values) == 1 else 1])
-        if move is None or (
-            len(values) == 3 and not move.follows(inst[2], _weight(values[2], ends), inst[0])
-        ):
-            return None
-        rows = _Rows(built[values[0]], config, inst[0])
-        return cls(t, s, c.parameter, trial, ends, move, rows)
-
-    def works(self, rebuilt: Callable[[float], bool]) -> Callable[[float], bool]:
-        """The bisection's test: in place for a value between the ends, else ``rebuilt``."""
-
-        def test(fraction: float) -> bool:
-            try:
-                value = _value(_relaxed(self.t, self.s, self.trial(fraction)), self.parameter)
-            except Exception:
-                return False
-            lo, hi = sorted(self.ends)
-            if not lo <= value <= hi:
-                return rebuilt(fraction)
-            coef, row_lower, row_upper, col_lower, col_upper = self.move.at(
-                _weight(value, self.ends)
-            )
-            rows, move = self.rows, self.move
-            rows.lp.set_coefs(move.rows, move.cols, coef)
-            rows.lower[move.row], rows.upper[move.row] = row_lower, row_upper
-            rows.lp.bound_cols(move.col, col_lower, col_upper)
-            return rows.feasible(self.names)
-
-        return test
-
-
-def _weight(value: float, ends: tuple[float, float]) -> float:
-    a, b = ends
-    return 0.0 if a == b else (value - a) / (b - a)
-
-
-def _relaxed(t: Territory, s: Structure, changes: list[Change]) -> Structure:
-    return apply_overrides(s, _overrides(s, changes, t.blocs))
-
-
-def _value(s: Structure, parameter: str) -> float:
-    """The value of ``parameter`` (``bloc_share.Kurdistan Region``) in ``s``."""
-    head, _, name = parameter.partition(".")
-    if head == "central_share":
-        return float(s.central_share[0 if name == "lower" else 1])
-    if head == "bloc_retention":
-        return float(s.bloc_retention_for(name))
-    if name:
-        return float(getattr(s, head)[name])
-    return float(getattr(s, head) or 0.0)
-
-
-def _at(c: Change, fraction: float) -> Change:
-    """``c`` with its new value a ``fraction`` of the way from old to new, rounded outward."""
-    value = c.old + fraction * (c.new - c.old)
-    value = _up(value) if c.new > c.old else _down(value)
-    # Only the figure after " to " is the new value: replacing every occurrence of its text
-    # would also rewrite the old value where one contains the other ("from 0.5 to 0").
-    head, sep, tail = c.sentence.rpartition(f" to {_fmt(c.parameter, c.new)}")
-    sentence = f"{head} to {_fmt(c.parameter, value)}{tail}" if sep else c.sentence
-    return Change(c.parameter, c.old, value, sentence)
-
-
-def _fmt(parameter: str, value: float) -> str:
-    return f"{value:.4g}" if parameter in ("per_capita_floor", "per_capita_cap") else f"{value:.2%}"
-
-
-def _works(
-    t: Territory, s: Structure, price: float, changes: list[Change], config: SolverConfig
-) -> bool:
-    try:
-        relaxed = apply_overrides(s, _overrides(s, changes, t.blocs))
-        m = build_model(t, relaxed, price)
-    except Exception:
-        return False
-    return _Rows(m, config).feasible(_negotiable(m))
