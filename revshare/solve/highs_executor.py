@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
 
 from ..model.lp import Model
 from ..model.objectives import level_offsets
-from . import cuts, stages
-from .cuts import Cuts
+from . import stages
 from .instance import INF, Instance, column_ranges, highs_options
 from .plan import (
     PIN_SHARE,
@@ -39,6 +38,9 @@ from .plan import (
 from .rounds import pin_allowed, unstable
 from .rounds import without_pinning as without_pinning  # the retry's switch, used from here
 from .solver import DUAL_EPSILON, SolverConfig, Status, stdout_to_stderr
+
+if TYPE_CHECKING:  # only the nash objective opens cuts
+    from .cuts import Cuts
 
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
 
@@ -66,6 +68,8 @@ def _cuts(m: Model, config: SolverConfig) -> Callable[[], Cuts]:
     off (the path it replaced, which benchmarks/nash.py times)."""
 
     def open_cuts() -> Cuts:
+        from . import cuts  # only the nash objective needs these
+
         if cuts.IN_PLACE:
             return cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
         from .pulp_executor import optimise  # only that benchmark's path needs it

@@ -25,14 +25,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ..model.lp import Model
 from ..model.objectives import OBJECTIVES
-from .cuts import Cuts
-from .nash import keep_bloc_money, solve_nash
 from .plan import (
     Solution,
     Stage,
@@ -43,6 +41,9 @@ from .plan import (
 )
 from .rounds import Rounds, hold, leximin
 from .solver import SolverConfig, Status
+
+if TYPE_CHECKING:  # only the nash objective opens cuts: the module is imported when it does
+    from .cuts import Cuts
 
 Binding = list[dict[str, Any]]
 
@@ -166,6 +167,8 @@ def solve(
     gap: float | None = None
     solves = 0
     if m.structure.objective == "nash":
+        from .nash import keep_bloc_money, solve_nash  # only the nash objective needs these
+
         # the gap a solver can close: 1e-7 with CBC
         result = solve_nash(m, open_cuts, precision=5 * config.precision)
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
