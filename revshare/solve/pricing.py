@@ -5,8 +5,9 @@ that part of :class:`revshare.solve.engine.Engine`; its adapters (:class:`_Price
 :class:`_PriceRounds`) keep the trace, start each step from the same step's basis at another
 price, stop where a step's allocation is the same in every optimum, and resume a price where it
 left a replayed trace. Unlike ``optimize``, the engine reads no objective value or binding rule
-(a sweep reports money), and holds no tiny group's fix row looser on its retry: a replayed trace
-carries each fix row's floor as the level less the plan's tolerance, affine in the price.
+(a sweep reports money), and its retry holds no tiny group's fix row looser
+(:func:`revshare.solve.plan.tiny_group_slack`): the replay rebuilds each fix row's floor as the
+round's level less the plan's tolerance only, so a trace with that slack would not replay.
 """
 
 from __future__ import annotations
