@@ -110,8 +110,9 @@ def carry_out(
     least: np.ndarray | None = None,
 ) -> Ran:
     """Run the money ``stages`` (each its sense and name) from ``start``, then the rounds.
-    ``objective_in_rounds``: the first round is the objective's own (``leximin``); ``least``
-    is each group's least fix-row slack (:func:`revshare.solve.plan.tiny_group_slack`)."""
+    ``objective_in_rounds``: the first round is the objective's own (``leximin``), so the plan
+    goes on to the rounds even where the stages pin everyone; ``least`` is each group's least
+    fix-row slack (:func:`revshare.solve.plan.tiny_group_slack`)."""
     value: float | None = None
     binding: Binding = []
     solves = 0
@@ -130,8 +131,8 @@ def carry_out(
         tol = float(lp.tolerance(got))
         stage_pins = lp.pinned(sense, tol)
         pinned = stage_pins if pinned is None else pinned | stage_pins
-        if pinned.all():  # no later stage or round can move anyone's money further
-            return Ran(Status.OPTIMAL, value, binding, solves, False)
+        if pinned.all() and not objective_in_rounds:  # no later stage or round can move
+            return Ran(Status.OPTIMAL, value, binding, solves, False)  # anyone's money further
         lp.keep(s, got, tol)
     rounds, free = lp.rounds()
     if pinned is not None:
@@ -141,6 +142,9 @@ def carry_out(
     outcome = leximin(rounds, free, rounds.offsets, lp.tolerance, objective_in_rounds, least)
     if objective_in_rounds:
         value, binding = outcome.first_level, rounds.binding
+        if not outcome.solves:  # every group held: the lowest level is theirs, and no row binds
+            every = np.arange(len(rounds.offsets))
+            value, binding = float(np.min(lp.levels(every) + rounds.offsets)), []
     return Ran(outcome.status, value, binding, solves + outcome.solves, True)
 
 
