@@ -11,6 +11,9 @@ over its optimal face: stopping where :func:`allocation_fixed` proves one basis'
 unique (as the sweep engine does) made answers depend on row order by up to the stages'
 tolerance, which the relabelling property tests catch. Groups pinned that way skip the leximin
 rounds; the others go through them.
+
+The stages and rounds are the one loop every executor runs (:func:`revshare.solve.stages.solve`);
+this module supplies the LP (:class:`_InstanceStages`, :class:`_InstanceRounds`).
 """
 
 from __future__ import annotations

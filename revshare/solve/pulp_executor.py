@@ -4,6 +4,8 @@ Each stage is a PuLP solve of the model; kept optima and fixed groups are added 
 named rows, so an LP file written afterwards shows every stage. The plan's pinned-group proof
 runs on each solve's printed values and duals (:func:`_pinned`), so groups the duals pin skip
 the leximin rounds (:func:`revshare.solve.rounds.leximin`) here as in the HiGHS executor.
+The stages and rounds are the one loop every executor runs (:func:`revshare.solve.stages.solve`);
+this module supplies the LP (:class:`_PulpStages`, :class:`_PulpRounds`).
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ def solve(
     least = tiny_group_slack(m, config)
     ran = carry_out(lp, [(st.sense, st.name) for st in stages], in_rounds, least=least)
     require_optimal(ran.status, "leximin tie-break", m, config.name)
-    if ran.value is not None or in_rounds:
+    if ran.value is not None:  # else nash's, or none where the plan stopped before leximin
         value = ran.value
     z, g, extra = lp.allocation(ran.rounds)
     return Solution(
