@@ -24,8 +24,9 @@ affine in a price's coordinates, so a replayed basis cannot carry its decision t
 the replay would have to run the proof (bound propagation over the whole matrix) price by price,
 which is the per-price work replaying avoids.
 
-One price is solved by HiGHS in :mod:`revshare.solve.pricing` (the stages, then the rounds of
-:func:`revshare.solve.rounds.leximin`), and replayed at the others in :mod:`revshare.solve.replay`.
+One price is solved by HiGHS in :mod:`revshare.solve.pricing` (the stages, then the rounds, by
+the loop every executor runs: :func:`revshare.solve.stages.carry_out`), and replayed at the
+others in :mod:`revshare.solve.replay`.
 
 Most prices are never given to HiGHS (:meth:`Engine.solve`): the bases one price's stages end
 on are *replayed* at every other price at once. Along a trace of bases every bound is affine in

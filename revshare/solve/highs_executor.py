@@ -11,34 +11,39 @@ over its optimal face: stopping where :func:`allocation_fixed` proves one basis'
 unique (as the sweep engine does) made answers depend on row order by up to the stages'
 tolerance, which the relabelling property tests catch. Groups pinned that way skip the leximin
 rounds; the others go through them.
+
+The stages and rounds are the one loop every executor runs (:func:`revshare.solve.stages.solve`);
+this module supplies the LP (:class:`_InstanceStages`, :class:`_InstanceRounds`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
 
 from ..model.lp import Model
-from ..model.objectives import OBJECTIVES, level_offsets
+from ..model.objectives import level_offsets
+from . import stages
 from .instance import INF, Instance, column_ranges, highs_options
 from .plan import (
     PIN_SHARE,
     Solution,
+    Stage,
     allocation_money,
     binding_label,
-    money_stages,
     require_optimal,
-    stage_tolerance,
-    tiny_group_slack,
     tolerance,
 )
-from .rounds import hold, leximin, pin_allowed, unstable
+from .rounds import pin_allowed, unstable
 from .rounds import without_pinning as without_pinning  # the retry's switch, used from here
 from .solver import DUAL_EPSILON, SolverConfig, Status, stdout_to_stderr
+
+if TYPE_CHECKING:  # only the nash objective opens cuts
+    from .cuts import Cuts
 
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
 
@@ -56,63 +61,85 @@ def solve(m: Model, config: SolverConfig) -> Solution:
     What HiGHS prints when user options ask it to goes to standard error."""
     routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
     with routed:
-        return _solve(m, config)
+        return stages.solve(
+            m, config, lambda money: _InstanceStages(m, config, money), _cuts(m, config)
+        )
 
 
-def _solve(m: Model, config: SolverConfig) -> Solution:
-    started = time.perf_counter()
-    objective = OBJECTIVES[m.structure.objective](m)
-    solves = 0
-    value: float | None = None
-    gap: float | None = None
-    if m.structure.objective == "nash":
+def _cuts(m: Model, config: SolverConfig) -> Callable[[], Cuts]:
+    """The nash cutting planes' LP: in place, or through PuLP where :data:`cuts.IN_PLACE` is
+    off (the path it replaced, which benchmarks/nash.py times)."""
+
+    def open_cuts() -> Cuts:
         from . import cuts  # only the nash objective needs these
-        from .cuts import InPlaceCuts, PulpCuts
-        from .nash import keep_bloc_money, solve_nash
-        from .pulp_executor import optimise
 
-        result = solve_nash(
-            m,
-            lambda: (
-                InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
-                if cuts.IN_PLACE
-                else PulpCuts(  # the path it replaced, which benchmarks/nash.py times
-                    m.prob,
-                    lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
-                )
-            ),
-            precision=5 * config.precision,
-        )  # the gap a solver can close: 1e-7 with CBC
-        keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
-        value, gap, solves = result.value, result.gap, result.rounds
-    stages = money_stages(m, objective.expression, objective.sense)
-    inst = Instance(m.prob, highs_options(config))
-    watched = np.array([inst.col[z.name] for z in m.z] + [inst.col[m.g.name]], dtype=np.int32)
-    binding: list[dict[str, Any]] = []
-    first = gap is None
-    pinned = np.zeros(len(watched), dtype=bool)
-    x = np.zeros(0)
-    for stage in stages:
-        index, coef = _terms(stage.expression, inst.col)
-        status = inst.optimise(index, coef, stage.sense, config.time_limit)
-        solves += 1
-        require_optimal(status, stage.name, m, config.name)
-        x = inst.x()
-        stage_value = float(coef @ x[index]) + float(stage.expression.constant)
-        if first:
-            value, binding = stage_value, _binding(m, inst)
-        first = False
-        tol = stage_tolerance(m, stage_value, config)
-        pinned |= _pinned(m, inst, watched, stage.sense, tol)
-        if pinned.all():  # no later stage or round can move anyone's money further
-            return _solution(m, inst, x, watched, value, binding, config, solves, started, gap)
-        bound = stage_value - float(stage.expression.constant)
+        if cuts.IN_PLACE:
+            return cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
+        from .pulp_executor import optimise  # only that benchmark's path needs it
+
+        return cuts.PulpCuts(
+            m.prob, lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage)
+        )
+
+    return open_cuts
+
+
+class _InstanceStages:
+    """:class:`revshare.solve.stages.Executor` on one :class:`Instance`: each stage changes the
+    costs and re-solves from the last basis; a kept optimum is one added row."""
+
+    def __init__(self, m: Model, config: SolverConfig, money: list[Stage]) -> None:
+        self.m, self.config, self.money = m, config, money
+        self.inst = Instance(m.prob, highs_options(config))
+        self.watched = np.array(
+            [self.inst.col[z.name] for z in m.z] + [self.inst.col[m.g.name]], dtype=np.int32
+        )
+        self.terms = [_terms(stage.expression, self.inst.col) for stage in money]
+        self.x = np.zeros(0)
+        self.lex: _InstanceRounds | None = None
+
+    def optimise(self, s: int) -> Status:
+        stage = self.money[s]
+        index, coef = self.terms[s]
+        status = self.inst.optimise(index, coef, stage.sense, self.config.time_limit)
+        require_optimal(status, stage.name, self.m, self.config.name)
+        self.x = self.inst.x()
+        return status
+
+    def value(self, s: int) -> float:
+        index, coef = self.terms[s]
+        return float(coef @ self.x[index]) + float(self.money[s].expression.constant)
+
+    def tolerance(self, value: Any) -> Any:
+        return tolerance(self.config.precision, self.m.v, value)
+
+    def binding(self) -> list[dict[str, Any]]:
+        return _binding(self.m, self.inst)
+
+    def settled(self, s: int) -> bool:
+        return False  # stopping on one basis's unique allocation made answers depend on row order
+
+    def pinned(self, sense: int, tol: float) -> np.ndarray:
+        return _pinned(self.m, self.inst, self.watched, sense, tol)
+
+    def keep(self, s: int, value: float, tol: float) -> None:
+        stage = self.money[s]
+        index, coef = self.terms[s]
+        bound = value - float(stage.expression.constant)
         lower, upper = (-INF, bound + tol) if stage.sense == pulp.LpMinimize else (bound - tol, INF)
-        inst.add_rows(np.array([lower]), np.array([upper]), [index], [coef])
-    x, lex_value, lex_binding, more = _leximin(m, inst, watched, config, first, pinned[:-1], x)
-    if first:
-        value, binding = lex_value, lex_binding
-    return _solution(m, inst, x, watched, value, binding, config, solves + more, started, gap)
+        self.inst.add_rows(np.array([lower]), np.array([upper]), [index], [coef])
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return self.x[self.watched[groups]]
+
+    def rounds(self) -> tuple[_InstanceRounds, np.ndarray]:
+        self.lex = _InstanceRounds(self.m, self.inst, self.watched, self.config, self.x)
+        return self.lex, np.arange(len(self.m.z))
+
+    def allocation(self, rounds: bool) -> tuple[np.ndarray, float, np.ndarray]:
+        x = self.lex.x if rounds and self.lex is not None else self.x
+        extra = np.array([self.inst.col[v.name] for v in self.m.extra], dtype=np.int64)
+        return x[self.watched[:-1]], float(x[self.watched[-1]]), x[extra]
 
 
 def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: float) -> np.ndarray:
@@ -144,52 +171,6 @@ def pinned_columns(
     the names or the order of the rows: they keep the stage's values."""
     lower, upper = column_ranges(inst, sense, tol, bounds)
     return money * (upper[watched] - lower[watched]) <= PIN_SHARE * revenue
-
-
-def _solution(
-    m: Model,
-    inst: Instance,
-    x: np.ndarray,
-    watched: np.ndarray,
-    value: float | None,
-    binding: list[dict[str, Any]],
-    config: SolverConfig,
-    solves: int,
-    started: float,
-    gap: float | None,
-) -> Solution:
-    return Solution(
-        z=x[watched[:-1]],
-        g=float(x[watched[-1]]),
-        extra=x[np.array([inst.col[v.name] for v in m.extra], dtype=np.int64)],
-        objective_value=value,
-        binding=binding,
-        solver=config.name,
-        stages=solves,
-        seconds=time.perf_counter() - started,
-        nash_gap=gap,
-    )
-
-
-def _leximin(
-    m: Model,
-    inst: Instance,
-    watched: np.ndarray,
-    config: SolverConfig,
-    first: bool,
-    pinned: np.ndarray,
-    start: np.ndarray,
-) -> tuple[np.ndarray, float, list[dict[str, Any]], int]:
-    """The leximin rounds (:func:`revshare.solve.rounds.leximin`) in place. The ``pinned``
-    groups, pinned by the stages, are fixed from the start at their money in ``start``, the last
-    stage's optimum."""
-    rounds = _InstanceRounds(m, inst, watched, config, start)
-    tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
-    groups = np.flatnonzero(pinned)
-    least = tiny_group_slack(m, config)
-    hold(rounds, groups, start[watched[groups]], tol, least)
-    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first, least)
-    return rounds.x, outcome.first_level, rounds.binding, outcome.solves
 
 
 class _InstanceRounds:

@@ -1,7 +1,13 @@
-"""One price of the sweep engine solved by HiGHS, stage by stage, then the leximin rounds
-(:func:`revshare.solve.rounds.leximin`), recording each step's basis (:class:`Step`) for the
-replay (:mod:`revshare.solve.replay`). :class:`Pricing` is that part of
-:class:`revshare.solve.engine.Engine`.
+"""One price of the sweep engine solved by HiGHS: the plan's money stages and leximin rounds, run
+by the one loop every executor runs (:func:`revshare.solve.stages.carry_out`), recording each
+step's basis (:class:`Step`) for the replay (:mod:`revshare.solve.replay`). :class:`Pricing` is
+that part of :class:`revshare.solve.engine.Engine`; its adapters (:class:`_PriceStages`,
+:class:`_PriceRounds`) keep the trace, start each step from the same step's basis at another
+price, stop where a step's allocation is the same in every optimum, and resume a price where it
+left a replayed trace. Unlike ``optimize``, the engine reads no objective value or binding rule
+(a sweep reports money), and its retry holds no tiny group's fix row looser
+(:func:`revshare.solve.plan.tiny_group_slack`): the replay rebuilds each fix row's floor as the
+round's level less the plan's tolerance only, so a trace with that slack would not replay.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from .highs_executor import pinned_columns, pinning
 from .instance import MAX_EDGE_CHECKS, Instance, allocation_fixed
 from .plan import later_status
 from .replay import Bounds, Resume, Row, Step
-from .rounds import hold, leximin
 from .solver import HIGHS_STATUS, SolverConfig, Status
+from .stages import carry_out
 
 INF = highspy.kHighsInf
 
@@ -80,50 +86,15 @@ class Pricing:
             rows = np.arange(len(start.bounds.row_lower), dtype=np.int32)
             self._set_rows(rows, start.bounds.row_lower, start.bounds.row_upper)
             trace = start.trace[: start.at]
-        done = len(trace)
-        v = float(q[self.revenue_col])
-        proving = self.proves and pinning()
-        pinned = np.zeros(len(self.watched), dtype=bool)
-        x = np.empty(0)
-        first = trace[-1].stage + 1 if trace and trace[-1].stage >= 0 else 0
-        for s, (expr, sense, _name) in enumerate(self.stages):
-            if s < first or (trace and trace[-1].stage < 0):
-                continue  # held where the price left the trace
-            self._warm((s, b""))
-            status, x = self._optimise(expr, sense)
-            if status is not Status.OPTIMAL:
-                return later_status(status, not trace), x, len(trace) + 1 - done, None
-            step = self._step(s, np.empty(0, dtype=np.int64))
-            self.known[s, b""] = step.basis
-            trace.append(step)
-            if step.unique:
-                return Status.OPTIMAL, x, len(trace) - done, trace
-            keep = np.array([self.keep_rows[s]], dtype=np.int32)
-            value = expr.of(x)
-            tol = self._tol(v, value)
-            if proving:
-                pinned |= self._pinned(sense, float(tol), v)
-                if pinned.all():  # no later stage or round can move anyone's money further
-                    return Status.OPTIMAL, x, len(trace) - done, trace
-            self._set_rows(keep, *_keep_bounds(value - expr.constant, sense, tol))
-        free = np.arange(len(self.z_cols))
-        rounds = _PriceRounds(self, trace, v, proving)
-        tol = lambda value: self._tol(v, value)  # noqa: E731
-        if any(step.stage < 0 for step in trace):
-            done_groups = [np.concatenate([step.blocked, step.held]) for step in trace]
-            free = np.setdiff1d(free, np.concatenate(done_groups))
-        elif start is None or start.trace[start.at].stage >= 0:
-            self._set_cols(level, np.full(1, -INF), np.full(1, INF))
-            self._set_rows(self.level_rows, np.full(len(free), -INF), self.offsets)
-            groups = np.flatnonzero(pinned[:-1])  # pinned by the stages: at their money there
-            hold(rounds, groups, x[self.z_cols[groups]], tol)
-            free = np.setdiff1d(free, groups)
-        before = len(trace)
-        outcome = leximin(rounds, free, self.offsets, tol, first=False)
-        solves = before - done + outcome.solves
-        if outcome.status is not Status.OPTIMAL:
-            return outcome.status, rounds.x, solves, None
-        return Status.OPTIMAL, rounds.x if rounds.steps else x, solves, trace
+        skip = 0  # the stages held where the price left the trace are not solved again
+        if trace:
+            skip = trace[-1].stage + 1 if trace[-1].stage >= 0 else len(self.stages)
+        lp = _PriceStages(self, trace, float(q[self.revenue_col]), start)
+        ran = carry_out(lp, [(sense, name) for _, sense, name in self.stages], False, skip)
+        if ran.status is not Status.OPTIMAL:
+            return ran.status, lp.x, ran.solves, None
+        x = lp.lex.x if ran.rounds and lp.lex is not None and lp.lex.steps else lp.x
+        return Status.OPTIMAL, x, ran.solves, trace
 
     def _pinned(self, sense: int, tol: float, v: float) -> np.ndarray:
         """The allocation's columns the stage just solved pins, at this price's bounds
@@ -177,6 +148,72 @@ class Pricing:
         return Step(stage, col_status, row_status, unique, blocked, basis, held)
 
 
+class _PriceStages:
+    """:class:`revshare.solve.stages.StageLP` at one price in the engine's instance: each stage
+    starts from the last optimal basis of the same stage at another price, is recorded in the
+    price's ``trace`` (to replay at other prices), and ends the plan where its allocation is the
+    same in every optimum; a kept optimum moves the bounds of the stage's row, built once.
+    Where ``start`` resumes the price in the rounds, the groups the trace fixed stay fixed."""
+
+    def __init__(self, engine: Pricing, trace: list[Step], v: float, start: Resume | None) -> None:
+        self.e, self.trace, self.v, self.start = engine, trace, v, start
+        self.proving = engine.proves and pinning()
+        self.x = np.empty(0)
+        self.unique = False
+        self.lex: _PriceRounds | None = None
+
+    def optimise(self, s: int) -> Status:
+        e = self.e
+        e._warm((s, b""))
+        status, self.x = e._optimise(e.stages[s][0], e.stages[s][1])
+        if status is not Status.OPTIMAL:
+            return later_status(status, not self.trace)
+        step = e._step(s, np.empty(0, dtype=np.int64))
+        e.known[s, b""] = step.basis
+        self.trace.append(step)
+        self.unique = step.unique
+        return status
+
+    def value(self, s: int) -> float:
+        return self.e.stages[s][0].of(self.x)
+
+    def tolerance(self, value: Any) -> Any:
+        return self.e._tol(self.v, value)
+
+    def binding(self) -> list[dict[str, Any]]:
+        return []  # a sweep reports money only
+
+    def settled(self, s: int) -> bool:
+        return self.unique
+
+    def pinned(self, sense: int, tol: float) -> np.ndarray:
+        if not self.proving:
+            return np.zeros(len(self.e.watched), dtype=bool)
+        return self.e._pinned(sense, tol, self.v)
+
+    def keep(self, s: int, value: float, tol: float) -> None:
+        e = self.e
+        expr, sense, _ = e.stages[s]
+        keep = np.array([e.keep_rows[s]], dtype=np.int32)
+        e._set_rows(keep, *_keep_bounds(value - expr.constant, sense, tol))
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return self.x[self.e.z_cols[groups]]
+
+    def rounds(self) -> tuple[_PriceRounds, np.ndarray]:
+        e, trace, start = self.e, self.trace, self.start
+        self.lex = _PriceRounds(e, trace, self.v, self.proving)
+        free = np.arange(len(e.z_cols))
+        if any(step.stage < 0 for step in trace):  # resumed in the rounds
+            done = [np.concatenate([step.blocked, step.held]) for step in trace]
+            free = np.setdiff1d(free, np.concatenate(done))
+        elif start is None or start.trace[start.at].stage >= 0:  # else resumed at the first
+            level = np.array([e.level_col], dtype=np.int32)
+            e._set_cols(level, np.full(1, -INF), np.full(1, INF))
+            e._set_rows(e.level_rows, np.full(len(free), -INF), e.offsets)
+        return self.lex, free
+
+
 class _PriceRounds:
     """:class:`revshare.solve.rounds.Rounds` at one price in the engine's instance: each round
     starts from the last optimal basis of the same round (the same groups fixed) at another
@@ -185,6 +222,8 @@ class _PriceRounds:
 
     def __init__(self, engine: Pricing, trace: list[Step], v: float, proving: bool) -> None:
         self.e, self.trace, self.v, self.proving = engine, trace, v, proving
+        self.offsets = engine.offsets
+        self.binding: list[dict[str, Any]] = []  # a sweep reports money only
         self.key = (-1, b"")
         self.x = np.empty(0)
         self.steps = 0  # rounds this price solved

@@ -4,33 +4,33 @@ Each stage is a PuLP solve of the model; kept optima and fixed groups are added 
 named rows, so an LP file written afterwards shows every stage. The plan's pinned-group proof
 runs on each solve's printed values and duals (:func:`_pinned`), so groups the duals pin skip
 the leximin rounds (:func:`revshare.solve.rounds.leximin`) here as in the HiGHS executor.
+The stages and rounds are the one loop every executor runs (:func:`revshare.solve.stages.solve`);
+this module supplies the LP (:class:`_PulpStages`, :class:`_PulpRounds`).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 import pulp
 
 from ..model.lp import Model
-from ..model.objectives import OBJECTIVES, level_offsets
+from ..model.objectives import level_offsets
+from . import stages
 from .cuts import PulpCuts
-from .nash import keep_bloc_money, solve_nash
 from .plan import (
     Coo,
     Solution,
+    Stage,
     allocation_money,
     binding_label,
-    money_stages,
     pin_share,
     require_optimal,
     stage_ranges,
-    stage_tolerance,
     tolerance,
 )
-from .rounds import hold, leximin, pin_allowed, unstable
+from .rounds import pin_allowed, unstable
 from .solver import DUAL_EPSILON, SolverConfig, Status, run
 
 
@@ -49,21 +49,6 @@ def optimise(
     return float(pulp.value(expr))
 
 
-def _keep(
-    m: Model,
-    expr: pulp.LpAffineExpression,
-    sense: int,
-    value: float,
-    stage: str,
-    config: SolverConfig,
-) -> None:
-    tol = stage_tolerance(m, value, config)
-    if sense == pulp.LpMinimize:
-        m.add(expr <= value + tol, "keep_optimum", stage)
-    else:
-        m.add(expr >= value - tol, "keep_optimum", stage)
-
-
 def _binding(m: Model, prob: pulp.LpProblem) -> list[dict[str, Any]]:
     """Rules with a non-zero dual: what holds the objective back, per USD of the rule's bound."""
     rows = []
@@ -76,75 +61,69 @@ def _binding(m: Model, prob: pulp.LpProblem) -> list[dict[str, Any]]:
 
 def solve(m: Model, config: SolverConfig) -> Solution:
     """Carry out the plan with PuLP solves and return the tie-broken optimum."""
-    started = time.perf_counter()
-    objective = OBJECTIVES[m.structure.objective](m)
-    solves = 0
-    value: float | None = None
-    binding: list[dict[str, Any]] = []
-    gap: float | None = None
-    if m.structure.objective == "nash":
-        result = solve_nash(
-            m,
-            lambda: PulpCuts(
-                m.prob,
-                lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage),
-            ),
-            precision=5 * config.precision,  # the gap a solver can close: 1e-7 with CBC
-        )
-        keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
-        value, gap, solves = result.value, result.gap, result.rounds
-    pinned = np.zeros(len(m.z) + 1, dtype=bool)
-    for stage in money_stages(m, objective.expression, objective.sense):
-        got = optimise(m, m.prob, stage.expression, stage.sense, config, stage.name)
-        if stage.name == "objective":
-            value, binding = got, _binding(m, m.prob)
-        solves += 1
-        pinned |= _pinned(m, m.prob, stage.sense, stage_tolerance(m, got, config), config)
-        if pinned.all():  # no later stage or round can move anyone's money further
-            return _solution(m, value, binding, config, solves, started, gap)
-        _keep(m, stage.expression, stage.sense, got, stage.name.split()[0], config)
-    first = objective.expression is None and gap is None
-    lowest, lex_binding, rounds = _leximin(m, config, first, pinned[:-1])
-    if first:
-        binding = lex_binding
-        value = lowest
-    return _solution(m, value, binding, config, solves + rounds, started, gap)
-
-
-def _solution(
-    m: Model,
-    value: float | None,
-    binding: list[dict[str, Any]],
-    config: SolverConfig,
-    solves: int,
-    started: float,
-    gap: float | None,
-) -> Solution:
-    return Solution(
-        z=np.array([z.value() or 0.0 for z in m.z]),
-        g=float(m.g.value() or 0.0),
-        extra=np.array([v.value() or 0.0 for v in m.extra]),
-        objective_value=value,
-        binding=binding,
-        solver=config.name,
-        stages=solves,
-        seconds=time.perf_counter() - started,
-        nash_gap=gap,
+    return stages.solve(
+        m,
+        config,
+        lambda money: _PulpStages(m, config, money),
+        lambda: PulpCuts(
+            m.prob, lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage)
+        ),
     )
 
 
-def _leximin(
-    m: Model, config: SolverConfig, first_stage: bool, pinned: np.ndarray
-) -> tuple[float, list[dict[str, Any]], int]:
-    """The leximin rounds (:func:`revshare.solve.rounds.leximin`) as PuLP solves: the first
-    round's level, what binds it, and the LP solves. The ``pinned`` groups, pinned by the
-    stages, are fixed from the start at their money in the last stage's optimum."""
-    rounds = _PulpRounds(m, config)
-    tol = lambda value: tolerance(config.precision, m.v, value)  # noqa: E731
-    groups = np.flatnonzero(pinned)
-    hold(rounds, groups, rounds.levels(groups), tol)
-    outcome = leximin(rounds, np.flatnonzero(~pinned), rounds.offsets, tol, first_stage)
-    return outcome.first_level, rounds.binding, outcome.solves
+class _PulpStages:
+    """:class:`revshare.solve.stages.Executor` through PuLP: each stage is a solve of the
+    model, and a kept optimum is a named row of the model."""
+
+    def __init__(self, m: Model, config: SolverConfig, money: list[Stage]) -> None:
+        self.m, self.config, self.money = m, config, money
+        self.got = 0.0
+        self.lex: _PulpRounds | None = None
+
+    def optimise(self, s: int) -> Status:
+        stage = self.money[s]
+        self.got = optimise(
+            self.m, self.m.prob, stage.expression, stage.sense, self.config, stage.name
+        )
+        return Status.OPTIMAL
+
+    def value(self, s: int) -> float:
+        return self.got
+
+    def tolerance(self, value: Any) -> Any:
+        return tolerance(self.config.precision, self.m.v, value)
+
+    def binding(self) -> list[dict[str, Any]]:
+        return _binding(self.m, self.m.prob)
+
+    def settled(self, s: int) -> bool:
+        return False
+
+    def pinned(self, sense: int, tol: float) -> np.ndarray:
+        return _pinned(self.m, self.m.prob, sense, tol, self.config)
+
+    def keep(self, s: int, value: float, tol: float) -> None:
+        stage, m = self.money[s], self.m
+        name = stage.name.split()[0]
+        if stage.sense == pulp.LpMinimize:
+            m.add(stage.expression <= value + tol, "keep_optimum", name)
+        else:
+            m.add(stage.expression >= value - tol, "keep_optimum", name)
+
+    def levels(self, groups: np.ndarray) -> np.ndarray:
+        return np.array([self.m.z[k].value() or 0.0 for k in groups])
+
+    def rounds(self) -> tuple[_PulpRounds, np.ndarray]:
+        self.lex = _PulpRounds(self.m, self.config)
+        return self.lex, np.arange(len(self.m.z))
+
+    def allocation(self, rounds: bool) -> tuple[np.ndarray, float, np.ndarray]:
+        m = self.m  # the rounds' last solve left its values on the model's variables
+        return (
+            np.array([z.value() or 0.0 for z in m.z]),
+            float(m.g.value() or 0.0),
+            np.array([v.value() or 0.0 for v in m.extra]),
+        )
 
 
 class _PulpRounds:
