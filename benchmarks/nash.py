@@ -4,7 +4,7 @@ Issue 12 wants every LP a command solves to be executed by the one in-place HiGH
 had still gone through PuLP under it, a fresh HiGHS model each solve: the nash objective's
 tangent-cut rounds (:mod:`revshare.solve.nash`) and the elastic LP of the explanation of an
 infeasible structure (:mod:`revshare.analyses.explain`). Both now run in one HiGHS instance
-(:mod:`revshare.solve.cuts`), warm-started; ``revshare.solve.cuts.IN_PLACE = False`` restores the
+(:mod:`revshare.solve.lp`), warm-started; ``revshare.solve.lp.IN_PLACE = False`` restores the
 PuLP path (and explain's bisection building the model for every step, which
 benchmarks/explain.py times on its own), which is this benchmark's baseline, measured in the
 same run, alternately.
@@ -75,12 +75,12 @@ def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int, float]:
     """``call()``'s result (or the error it raised), the LP solves of the part measured (the
     cut loop and its error path, or the elastic LP) and the seconds spent in that part."""
     from revshare.analyses import explain
-    from revshare.solve import cuts, nash
+    from revshare.solve import lp, nash
 
-    cuts.IN_PLACE = in_place
+    lp.IN_PLACE = in_place
     solves = [
-        Counter(cuts.InPlaceCuts, "optimum"),
-        Counter(cuts.PulpCuts, "optimum"),
+        Counter(lp.InPlaceLp, "optimum"),
+        Counter(lp.PulpLp, "optimum"),
         Counter(explain._Elastic, "solve"),
     ]
     # the HiGHS executor imports solve_nash when it first needs it, from the module
@@ -95,7 +95,7 @@ def run(call: Callable[[], Any], in_place: bool) -> tuple[Any, int, float]:
     finally:
         for c in [*solves, *parts]:
             c.__exit__()
-        cuts.IN_PLACE = True
+        lp.IN_PLACE = True
     part = sum(c.seconds for c in parts) + solves[2].seconds  # the elastic LP: built, solved
     return out, sum(c.calls for c in solves), part
 

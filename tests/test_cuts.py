@@ -1,5 +1,5 @@
 """Issue 12: the nash cuts and explain's elastic LP run in place in one HiGHS instance under the
-HiGHS executor (:mod:`revshare.solve.cuts`), with the answers of the PuLP path they replaced."""
+HiGHS executor (:mod:`revshare.solve.lp`), with the answers of the PuLP path they replaced."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 import revshare
 from revshare.data.structures import PRESETS
 from revshare.model.lp import build_model
-from revshare.solve import cuts, pulp_executor
+from revshare.solve import lp as one_lp
 from revshare.solve.instance import Instance, highs_options
+from revshare.solve.lp import InPlaceLp, PulpLp
 from revshare.solve.nash import GAP
 from revshare.solve.solver import SolverConfig
 
@@ -72,7 +73,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, call):  # type: ignore[no-untyped-def
     out = []
     for in_place in (False, True):
         with monkeypatch.context() as patch:
-            patch.setattr(cuts, "IN_PLACE", in_place)
+            patch.setattr(one_lp, "IN_PLACE", in_place)
             if in_place:
                 _no_pulp_solves(patch)
             try:
@@ -134,19 +135,14 @@ def test_explanation_is_the_same_in_place(monkeypatch, case):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_in_place_cuts_match_pulp_cuts_row_by_row(seed):
-    """The two :class:`Cuts` on one model: random rows over the model's columns and new ones,
+    """The two :class:`Lp` on one model: random rows over the model's columns and new ones,
     added a few at a time, give the same optimum after every batch."""
     rng = np.random.default_rng(seed)
     t = blocs_territory(list(rng.uniform(1e8, 1e10, 3)), list(rng.uniform(1e5, 1e7, 3)))
     m = build_model(t, PRESETS["federation"], 0.0)
     config = SolverConfig()
-    pulp_lp = cuts.PulpCuts(
-        m.prob,
-        lambda prob, expr, sense, stage: pulp_executor.optimise(
-            m, prob, expr, sense, config, stage
-        ),
-    )
-    place = cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
+    pulp_lp = PulpLp(m.prob, m, config)
+    place = InPlaceLp(Instance(m.prob, highs_options(config)), m, config)
     money = [m.cells_of("bloc", b) for b in t.blocs]
     extra = m.prob.add_variable(f"test_extra_{seed}", lowBound=0, upBound=m.v)
     objective = (
@@ -166,22 +162,14 @@ def test_in_place_cuts_match_pulp_cuts_row_by_row(seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_held_rows_and_values_match_between_the_two_lps(seed):
-    """What :class:`revshare.solve.program.Program` uses of the two :class:`Cuts`: a row held
+    """What the fear analyses use of the two :class:`Lp`: a row held
     (capture: one bloc kept at a share of its best) and released, and the values read back,
     give the same optima in place as through PuLP."""
     rng = np.random.default_rng(seed)
     t = blocs_territory(list(rng.uniform(1e8, 1e10, 3)), list(rng.uniform(1e5, 1e7, 3)))
     m = build_model(t, PRESETS["federation"], 0.0)
     config = SolverConfig()
-    lps = [
-        cuts.PulpCuts(
-            m.prob,
-            lambda prob, expr, sense, stage: pulp_executor.optimise(
-                m, prob, expr, sense, config, stage
-            ),
-        ),
-        cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config),
-    ]
+    lps = [PulpLp(m.prob, m, config), InPlaceLp(Instance(m.prob, highs_options(config)), m, config)]
     money = [m.cells_of("bloc", b) for b in t.blocs]
     own, victim = (money[k] for k in rng.permutation(3)[:2])
     best = [lp.optimum(own, pulp.LpMaximize, "objective") for lp in lps]

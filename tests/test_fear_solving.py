@@ -24,7 +24,7 @@ from revshare.analyses.periods import Fund
 from revshare.analyses.secession import secession_vote
 from revshare.data.structures import resolve
 from revshare.errors import InputError, NotOptimalError
-from revshare.solve.program import Program
+from revshare.solve.lp import InPlaceLp, PulpLp
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIODS = ROOT / "data" / "iraq" / "brent-2005-2024.csv"
@@ -108,13 +108,13 @@ def skewed(monkeypatch: pytest.MonkeyPatch):
     verifier checks, left as it is): a solver that disagrees."""
 
     def install(offset: float) -> None:
-        real = Program.value
+        real = PulpLp.value
 
-        def value(self: Program, expr: Any) -> float:
+        def value(self: PulpLp, expr: Any) -> float:
             got = real(self, expr)
             return got + offset if self.config.name == "cbc" else got
 
-        monkeypatch.setattr(Program, "value", value)
+        monkeypatch.setattr(PulpLp, "value", value)
 
     return install
 
@@ -167,7 +167,8 @@ def test_a_bad_solver_option_fails_naming_it_before_any_solve(
 
     for module in (guarantees_module, core_module, secession_module):
         monkeypatch.setattr(module, "optimize", no_solve)
-    monkeypatch.setattr(Program, "optimise", no_solve)
+    for lp in (InPlaceLp, PulpLp):
+        monkeypatch.setattr(lp, "optimise", no_solve)
     with pytest.raises(InputError) as info:
         _analyses(datasets["iraq"])[analysis](solver=solver, solver_options=options)
     (problem,) = info.value.problems
@@ -178,15 +179,20 @@ def test_a_bad_solver_option_fails_naming_it_before_any_solve(
 @pytest.mark.parametrize("analysis", ["guarantees", "core", "least_core", "secession_vote"])
 def test_every_lp_gets_the_one_config(datasets, monkeypatch, analysis) -> None:
     """The solver, its options and the time limit reach every LP: the fair allocations (through
-    ``optimize``) and the hostile-centre and least-core LPs (through :class:`Program`)."""
+    ``optimize``) and the hostile-centre and least-core LPs (through :func:`revshare.solve.lp.open_lp`)."""
     seen: list[tuple[str, float | None, dict[str, Any]]] = []
-    real = Program.__init__
 
-    def record(self: Program, m: Any, config: Any) -> None:
-        seen.append((config.name, config.time_limit, dict(config.options)))
-        real(self, m, config)
+    def recording(lp: type) -> None:
+        real = lp.__init__
 
-    monkeypatch.setattr(Program, "__init__", record)
+        def record(self: Any, source: Any, m: Any, config: Any) -> None:
+            seen.append((config.name, config.time_limit, dict(config.options)))
+            real(self, source, m, config)
+
+        monkeypatch.setattr(lp, "__init__", record)
+
+    for lp in (InPlaceLp, PulpLp):
+        recording(lp)
     called: list[dict[str, Any]] = []
     real_optimize = optimize_module.optimize
 

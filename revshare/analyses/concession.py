@@ -18,9 +18,9 @@ from ..data.dataset import Territory
 from ..data.structures import Structure, apply_overrides, parse_override
 from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
-from ..solve import cuts
-from ..solve.cuts import InPlaceCuts
+from ..solve import lp
 from ..solve.instance import Instance, highs_options
+from ..solve.lp import InPlaceLp
 from ..solve.program import Affine, affine
 from ..solve.solver import SolverConfig, Status
 
@@ -42,7 +42,7 @@ class Change:
 
 
 class Rows:
-    """The model's rows in one in-place HiGHS LP (:class:`revshare.solve.cuts.InPlaceCuts`): a
+    """The model's rows in one in-place HiGHS LP (:class:`revshare.solve.lp.InPlaceLp`): a
     feasibility question switches on the budget and the named rows by their bounds, and every
     other row off, so that the many questions of a deletion filter share one instance and warm
     starts."""
@@ -52,7 +52,7 @@ class Rows:
         # HiGHS's); the answer itself is never taken from here
         highs = config if config.name == "highs" else SolverConfig("highs", config.time_limit)
         inst = Instance(m.prob, highs_options(highs)) if inst is None else inst
-        self.lp = InPlaceCuts(inst, m, highs)
+        self.lp = InPlaceLp(inst, m, highs)
         self.row = inst.row
         self.lower, self.upper = inst.row_lower.copy(), inst.row_upper.copy()
         self.rows = np.arange(len(self.lower), dtype=np.int32)
@@ -64,7 +64,7 @@ class Rows:
         self.lp.bound_rows(
             self.rows, np.where(on, self.lower, -np.inf), np.where(on, self.upper, np.inf)
         )
-        status = self.lp.status(self.centre, pulp.LpMinimize)
+        status = self.lp.optimise(self.centre, pulp.LpMinimize)
         if status not in (Status.OPTIMAL, Status.INFEASIBLE):
             raise InfeasibleError(f"could not decide feasibility while explaining ({status.value})")
         return status is Status.OPTIMAL
@@ -175,7 +175,7 @@ def _bisection(
     def rebuilt(fraction: float) -> bool:
         return works(t, s, price, [*out[:i], _at(out[i], fraction), *out[i + 1 :]], config)
 
-    if config.name != "highs" or not cuts.IN_PLACE:
+    if config.name != "highs" or not lp.IN_PLACE:
         return rebuilt
     moving = _Moving.build(t, s, price, out, i, config)
     return rebuilt if moving is None else moving.works(rebuilt)

@@ -41,8 +41,9 @@ from ..errors import InfeasibleError, InputError, NotOptimalError, Problem
 from ..model.core import Model
 from ..model.lp import build_model
 from ..model.parameters import coalition_need, own_governments
+from ..solve.lp import open_lp
 from ..solve.plan import require_optimal
-from ..solve.program import Program, disagree, other_solver, solver_config, solving_arguments
+from ..solve.program import disagree, other_solver, solver_config, solving_arguments
 from ..solve.solver import SolverConfig, Status
 from .optimize import Allocation, optimize, resolve_price, verify_tolerance
 
@@ -193,7 +194,7 @@ def _optimise(
     m: Model, var: pulp.LpVariable, sense: int, stage: str, config: SolverConfig
 ) -> float | None:
     """One solve of a single variable; None when the rules cannot hold."""
-    lp, objective = Program(m, config), var + 0.0
+    lp, objective = open_lp(m, config), var + 0.0
     status = lp.optimise(objective, sense)
     if status is Status.INFEASIBLE:
         return None

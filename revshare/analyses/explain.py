@@ -29,10 +29,8 @@ from ..data.structures import Structure, locate
 from ..errors import InfeasibleError
 from ..model.lp import Model, build_model
 from ..model.parameters import PARAMETER_RULES, damage_weights
-from ..solve import cuts
-from ..solve.cuts import InPlaceCuts
-from ..solve.instance import Instance, highs_options
-from ..solve.solver import SolverConfig, Status, run
+from ..solve.lp import open_lp
+from ..solve.solver import SolverConfig, Status
 from .concession import Change, Rows, negotiable, overrides, round_down, round_up, tighten, works
 
 MAX_CONFLICTS = 4
@@ -165,44 +163,25 @@ class _Elastic:
             weight[name] = pi[subject] if rule in ("floor", "cap") else 1.0
         prob.setObjective(pulp.lpSum(weight[n] * s for n, s in self.slacks.items()))
         self.prob, self.config = prob, config
-        self.lp = (
-            InPlaceCuts(Instance(prob, highs_options(config)), m, config)
-            if config.name == "highs" and cuts.IN_PLACE
-            else None
-        )
+        self.lp = open_lp(m, config, prob)
 
     def solve(self, forbidden: str | None = None) -> tuple[float, dict[str, float]] | None:
         """The least total slack and each rule's slack, with the rule ``forbidden`` (if any)
         held exactly; ``None`` if even that fails."""
         held = [self.slacks[forbidden]] if forbidden is not None else []
-        if self.lp is not None:
-            solved = self._in_place(self.lp, held)
-        else:
-            for v in held:
-                v.upBound = 0
-            try:
-                solved = run(self.prob, self.config) is Status.OPTIMAL
-            finally:
-                for v in held:
-                    v.upBound = None
-        if not solved:
+        self.lp.bound(held, 0.0, 0.0)
+        # cold: a warm start from the last optimum is faster but can end at another vertex of a
+        # degenerate optimum and name another alternative concession
+        status = self.lp.optimise(self.prob.objective, pulp.LpMinimize, cold=True)
+        self.lp.bound(held, 0.0, np.inf)
+        if status is not Status.OPTIMAL:
             return None
+        variables = self.prob.variables()
+        for v, x in zip(variables, self.lp.values(variables), strict=True):
+            v.varValue = float(x)  # the model's values, which the changes are read from
         return float(pulp.value(self.prob.objective)), {
             n: float(s.value() or 0.0) for n, s in self.slacks.items()
         }
-
-    def _in_place(self, lp: InPlaceCuts, held: list[pulp.LpVariable]) -> bool:
-        lp.bound(held, 0.0, 0.0)
-        # cold, as the PuLP path was: a warm start from the last optimum is faster but can end
-        # at another vertex of a degenerate optimum and name another alternative concession
-        status = lp.status(self.prob.objective, pulp.LpMinimize, cold=True)
-        lp.bound(held, 0.0, np.inf)
-        if status is not Status.OPTIMAL:
-            return False
-        variables = self.prob.variables()
-        for v, x in zip(variables, lp.values(variables), strict=True):
-            v.varValue = float(x)
-        return True
 
 
 def _changes(m: Model, relaxed: list[str]) -> list[Change]:

@@ -13,7 +13,7 @@ against it. The **capture matrix** names a controller (a faction or a bloc) that
 it first takes the most it can for itself (its own money plus the centre's slice), and then each
 other group gets the least the entrenched rules allow beside that.
 
-Every minimum is a proven optimum (:class:`revshare.solve.program.Program`: HiGHS run in place, warm-started from one
+Every minimum is a proven optimum (:func:`revshare.solve.lp.open_lp`: HiGHS run in place, warm-started from one
 objective to the next, or CBC through PuLP, the PuLP model being the one source of rows either
 way), and the minimising allocation is checked by the verifier against the entrenched rules in USD
 from the data, as every reported allocation is. With ``cross_check`` every figure is computed again
@@ -37,8 +37,9 @@ from ..errors import InputError, NotOptimalError, Problem
 from ..model.core import Model
 from ..model.deal_rules import DealData, Recipient
 from ..model.lp import build_model
+from ..solve.lp import open_lp
 from ..solve.plan import Solution, require_optimal, stage_tolerance
-from ..solve.program import Program, disagree, other_solver, solver_config, solving_arguments
+from ..solve.program import disagree, other_solver, solver_config, solving_arguments
 from ..solve.solver import SolverConfig
 from ..solve.verify import require_verified, verify
 from .optimize import Allocation, money_of, optimize, resolve_price, verify_tolerance
@@ -185,7 +186,7 @@ class _Solver:
     def __init__(self, t: Territory, s: Structure, price: float, config: SolverConfig) -> None:
         self.t, self.s, self.price, self.config = t, s, price, config
         self.m = build_model(t, s, price)
-        self.lp = Program(self.m, config)
+        self.lp = open_lp(self.m, config)
 
     def optimise(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
         """The optimum of ``expr`` in USD, after the verifier accepts the allocation."""
@@ -374,7 +375,7 @@ def _capture(
         floor = floors[i] if floors else at_least - stage_tolerance(m, at_least, solver.config)
         bests.append(best)
         held_at.append(floor)
-        held = solver.lp.keep(own, floor)
+        held = solver.lp.hold(own, floor)
         for v in controllers:
             if v is c:
                 continue

@@ -19,8 +19,7 @@ this module supplies the LP (:class:`_InstanceStages`, :class:`_InstanceRounds`)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pulp
@@ -29,6 +28,7 @@ from ..model.lp import Model
 from ..model.objectives import level_offsets
 from . import stages
 from .instance import INF, Instance, column_ranges, highs_options
+from .lp import open_lp
 from .plan import (
     PIN_SHARE,
     Solution,
@@ -41,9 +41,6 @@ from .plan import (
 from .rounds import pin_allowed, unstable
 from .rounds import without_pinning as without_pinning  # the retry's switch, used from here
 from .solver import DUAL_EPSILON, SolverConfig, Status, stdout_to_stderr
-
-if TYPE_CHECKING:  # only the nash objective opens cuts
-    from .cuts import Cuts
 
 PROVE_PINNED = True  # benchmarks/scale.py turns it off to measure the rounds alone
 
@@ -62,26 +59,8 @@ def solve(m: Model, config: SolverConfig) -> Solution:
     routed = stdout_to_stderr() if config.logs else contextlib.nullcontext()
     with routed:
         return stages.solve(
-            m, config, lambda money: _InstanceStages(m, config, money), _cuts(m, config)
+            m, config, lambda money: _InstanceStages(m, config, money), lambda: open_lp(m, config)
         )
-
-
-def _cuts(m: Model, config: SolverConfig) -> Callable[[], Cuts]:
-    """The nash cutting planes' LP: in place, or through PuLP where :data:`cuts.IN_PLACE` is
-    off (the path it replaced, which benchmarks/nash.py times)."""
-
-    def open_cuts() -> Cuts:
-        from . import cuts  # only the nash objective needs these
-
-        if cuts.IN_PLACE:
-            return cuts.InPlaceCuts(Instance(m.prob, highs_options(config)), m, config)
-        from .pulp_executor import optimise  # only that benchmark's path needs it
-
-        return cuts.PulpCuts(
-            m.prob, lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage)
-        )
-
-    return open_cuts
 
 
 class _InstanceStages:

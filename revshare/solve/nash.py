@@ -9,7 +9,7 @@ solutions", *Int. J. Game Theory* 6, 1977).
 ``log`` is concave, so each tangent ``log(s0) + (s - s0) / s0`` lies above it: the LP with the
 tangents gathered so far bounds the optimum from above, and the log of its solution bounds it from
 below. New tangents at the solution are added until the two bounds meet within ``GAP`` (relative),
-and the gap is reported. The loop is written against :class:`revshare.solve.cuts.Cuts`: the HiGHS
+and the gap is reported. The loop is written against :class:`revshare.solve.lp.Lp`: the HiGHS
 executor runs it in one warm-started HiGHS instance, the CBC executor through PuLP.
 
 Without a cost of secession the blocs' outside options add up to all the revenue, so no union
@@ -27,7 +27,7 @@ import pulp
 
 from ..errors import InfeasibleError, NotOptimalError
 from ..model.lp import Model
-from .cuts import Cuts
+from .lp import Lp
 
 GAP = 1e-9  # relative; money is then accurate to about sqrt(GAP) of each bloc's surplus
 POSITIVE = 1e-9  # relative to revenue: a smallest surplus at or below this is no surplus
@@ -55,7 +55,7 @@ def weights(m: Model) -> dict[str, float]:
     return {str(b): float(p / pop.sum()) for b, p in pop.items()}
 
 
-Open = Callable[[], Cuts]  # a fresh LP over the model's rows, none of the loop's yet
+Open = Callable[[], Lp]  # a fresh LP over the model's rows, none of the loop's yet
 
 
 def solve_nash(m: Model, open_lp: Open, precision: float = 0.0) -> NashResult:

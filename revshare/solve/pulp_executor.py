@@ -18,7 +18,7 @@ import pulp
 from ..model.lp import Model
 from ..model.objectives import level_offsets
 from . import stages
-from .cuts import PulpCuts
+from .lp import PulpLp
 from .plan import (
     Coo,
     Solution,
@@ -65,9 +65,7 @@ def solve(m: Model, config: SolverConfig) -> Solution:
         m,
         config,
         lambda money: _PulpStages(m, config, money),
-        lambda: PulpCuts(
-            m.prob, lambda prob, expr, sense, stage: optimise(m, prob, expr, sense, config, stage)
-        ),
+        lambda: PulpLp(m.prob, m, config),
     )
 
 

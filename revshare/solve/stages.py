@@ -42,8 +42,8 @@ from .plan import (
 from .rounds import Rounds, hold, leximin
 from .solver import SolverConfig, Status
 
-if TYPE_CHECKING:  # only the nash objective opens cuts: the module is imported when it does
-    from .cuts import Cuts
+if TYPE_CHECKING:  # only the nash objective opens its LP
+    from .lp import Lp
 
 Binding = list[dict[str, Any]]
 
@@ -160,7 +160,7 @@ def solve(
     m: Model,
     config: SolverConfig,
     open_lp: Callable[[list[Stage]], Executor],
-    open_cuts: Callable[[], Cuts],
+    open_cuts: Callable[[], Lp],
 ) -> Solution:
     """The whole plan on ``m``: the nash prelude in an LP from ``open_cuts`` (where the
     objective is ``nash``), then :func:`carry_out` on the executor ``open_lp`` gives for the

@@ -1,38 +1,44 @@
 """One LP over a PuLP model, solved for one objective after another while rows are added, held
 and released and bounds move: the nash cutting planes (:mod:`revshare.solve.nash`), the fear
-analyses' programs (:class:`revshare.solve.program.Program`) and the explanation of an
-infeasible structure (:mod:`revshare.analyses.explain`).
+analyses' LPs (guarantees, capture, the least core) and the explanation of an infeasible
+structure (:mod:`revshare.analyses.explain`, :mod:`revshare.analyses.concession`).
 
-Written once against :class:`Cuts` and carried out two ways: :class:`InPlaceCuts` in one HiGHS
+Written once against :class:`Lp` and carried out two ways: :class:`InPlaceLp` in one HiGHS
 instance (:class:`revshare.solve.instance.Instance`), where a new row keeps the last basis and
-each solve is a warm start; and :class:`PulpCuts` through PuLP, a fresh solver run each solve,
-which is what the CBC executor (the second opinion) uses. The rows are PuLP constraints either
-way: PuLP stays the one source of rows and names.
+each solve is a warm start; and :class:`PulpLp` through PuLP, a fresh solver run of the problem
+each solve (:func:`revshare.solve.solver.run`), which is what CBC (the second opinion) uses.
+:func:`open_lp` picks one for a solver. The rows are PuLP constraints either way: PuLP stays the
+one source of rows and names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pulp
 
 from ..model.lp import Model
+from .instance import Instance, highs_options
 from .plan import require_optimal
-from .solver import SolverConfig, Status
+from .solver import SolverConfig, Status, run
 
 INF = float("inf")
-# benchmarks/nash.py turns this off to time the path it replaced: the HiGHS executor's nash cuts
-# and explain's elastic LP solved through PuLP, a fresh HiGHS model each solve
+# benchmarks/nash.py turns this off to time the path it replaced: the HiGHS LPs (the nash cuts,
+# explain's elastic LP, the fear analyses') solved through PuLP, a fresh HiGHS model each solve
 IN_PLACE = True
 
 
-class Cuts(Protocol):
+class Lp(Protocol):
     """An LP over a model's rows that a loop adds rows to and solves for changing objectives."""
 
     def add(self, row: pulp.LpConstraint, name: str) -> None:
         """Add ``row`` (named ``name`` where the rows have names) before the next solve."""
+
+    def optimise(self, expr: pulp.LpAffineExpression, sense: int, cold: bool = False) -> Status:
+        """Solve for ``expr`` and return the status as it is (the caller decides what a
+        non-optimal one means); ``cold`` starts without the last solve's basis."""
 
     def optimum(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
         """The optimum of ``expr``; raises unless the solver proves it (``stage`` names it)."""
@@ -49,27 +55,48 @@ class Cuts(Protocol):
     def release(self, held: Any) -> None:
         """Drop a row that :meth:`hold` added."""
 
+    def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
+        """Move the bounds of ``variables`` to ``lower`` and ``upper`` (infinite: none)."""
 
-Solve = Callable[[pulp.LpProblem, pulp.LpAffineExpression, int, str], float]
+
+def open_lp(m: Model, config: SolverConfig, prob: pulp.LpProblem | None = None) -> Lp:
+    """The :class:`Lp` of ``prob`` (``m.prob`` unless given; a problem over ``m``'s variables)
+    that ``config``'s solver runs: in place for HiGHS (unless :data:`IN_PLACE` is off), else
+    through PuLP."""
+    prob = m.prob if prob is None else prob
+    if config.name == "highs" and IN_PLACE:
+        return InPlaceLp(Instance(prob, highs_options(config)), m, config)
+    return PulpLp(prob, m, config)
 
 
-class PulpCuts:
-    """:class:`Cuts` on a copy of a PuLP problem (the copy shares the problem's rows and
-    variables, so a solve leaves its values in them); ``solve(prob, expr, sense, stage)`` solves
-    it once and returns the optimum (:func:`revshare.solve.pulp_executor.optimise`)."""
+class PulpLp:
+    """:class:`Lp` on a copy of a PuLP problem (the copy shares the problem's rows and
+    variables, so a solve leaves its values in them); each solve is a fresh run of the copy by
+    ``config``'s solver, so every solve is cold."""
 
-    def __init__(self, prob: pulp.LpProblem, solve: Solve) -> None:
+    def __init__(self, prob: pulp.LpProblem, m: Model, config: SolverConfig) -> None:
         self.prob = prob.copy()
-        self.solve = solve
+        self.m = m
+        self.config = config
 
     def add(self, row: pulp.LpConstraint, name: str) -> None:
         self.prob.addConstraint(row, name)
 
+    def optimise(self, expr: pulp.LpAffineExpression, sense: int, cold: bool = False) -> Status:
+        self.prob.setObjective(expr)
+        self.prob.sense = sense
+        return run(self.prob, self.config)
+
     def optimum(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
-        return self.solve(self.prob, expr, sense, stage)
+        require_optimal(self.optimise(expr, sense), stage, self.m, self.config.name)
+        return self.value(expr)
 
     def value(self, expr: pulp.LpAffineExpression) -> float:
-        return float(pulp.value(expr))
+        # pulp.value's sum, in its order, with a variable the solver never saw at 0 as in values
+        total = expr.constant
+        for v, c in expr.items():
+            total += (v.varValue or 0.0) * c
+        return float(total)
 
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
         return np.array([v.varValue or 0.0 for v in variables], dtype=float)
@@ -83,42 +110,21 @@ class PulpCuts:
     def release(self, held: Any) -> None:
         self.prob = held
 
-
-class Table(Protocol):
-    """What :class:`InPlaceCuts` uses of :class:`revshare.solve.instance.Instance` (a sibling
-    module of the same layer, so it is named by its shape)."""
-
-    col: dict[str, int]
-    h: Any  # the highspy.Highs object (a cold solve clears its basis)
-
-    def add_col(self, lower: float, upper: float) -> int: ...
-
-    def add_rows(
-        self, lower: np.ndarray, upper: np.ndarray, index: list[np.ndarray], value: list[np.ndarray]
-    ) -> np.ndarray: ...
-
-    def set_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
-
-    def set_cols(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
-
-    def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None: ...
-
-    def optimise(
-        self, index: np.ndarray, value: np.ndarray, sense: int, time_limit: float | None
-    ) -> Status: ...
-
-    def x(self) -> np.ndarray: ...
+    def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
+        for v in variables:
+            v.lowBound = None if lower == -INF else lower
+            v.upBound = None if upper == INF else upper
 
 
-class InPlaceCuts:
-    """:class:`Cuts` in one HiGHS instance ``inst`` built from ``m.prob`` (or any PuLP problem
+class InPlaceLp:
+    """:class:`Lp` in one HiGHS instance ``inst`` built from ``m.prob`` (or any PuLP problem
     over ``m``'s variables): a variable the loop creates becomes a column when a row or
     objective first names it; rows added by :meth:`add` wait until the next solve and go in as
     one block, which HiGHS adds to its basis as basic slacks (a warm start). Bounds and
-    coefficients move in place (:meth:`bound_rows`, :meth:`bound_cols`, :meth:`bound`,
-    :meth:`set_coefs`)."""
+    coefficients also move in place by position, which only this LP has (:meth:`bound_rows`,
+    :meth:`bound_cols`, :meth:`set_coefs`)."""
 
-    def __init__(self, inst: Table, m: Model, config: SolverConfig) -> None:
+    def __init__(self, inst: Instance, m: Model, config: SolverConfig) -> None:
         self.inst = inst
         self.m = m
         self.config = config
@@ -157,9 +163,7 @@ class InPlaceCuts:
             )
             self._lower, self._upper, self._index, self._coef = [], [], [], []
 
-    def status(self, expr: pulp.LpAffineExpression, sense: int, cold: bool = False) -> Status:
-        """Solve for ``expr`` and return the status as it is (the caller decides what a
-        non-optimal one means); ``cold`` drops the last basis first."""
+    def optimise(self, expr: pulp.LpAffineExpression, sense: int, cold: bool = False) -> Status:
         self._flush()
         index, coef = self._terms(expr)
         if cold:
@@ -169,7 +173,7 @@ class InPlaceCuts:
         return status
 
     def optimum(self, expr: pulp.LpAffineExpression, sense: int, stage: str) -> float:
-        require_optimal(self.status(expr, sense), stage, self.m, self.config.name)
+        require_optimal(self.optimise(expr, sense), stage, self.m, self.config.name)
         return self.value(expr)
 
     def value(self, expr: pulp.LpAffineExpression) -> float:
@@ -177,7 +181,7 @@ class InPlaceCuts:
         return float(coef @ self.x[index]) + float(expr.constant)
 
     def values(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
-        return self.x[np.array([self.inst.col[v.name] for v in variables], dtype=np.int64)]
+        return self.x[self._cols(variables)]
 
     def hold(self, expr: pulp.LpAffineExpression, low: float) -> Any:
         self._flush()
@@ -188,6 +192,13 @@ class InPlaceCuts:
     def release(self, held: Any) -> None:
         self.bound_rows(held, np.full(len(held), -INF), np.full(len(held), INF))
 
+    def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
+        cols = self._cols(variables).astype(np.int32)
+        self.bound_cols(cols, np.full(len(cols), lower), np.full(len(cols), upper))
+
+    def _cols(self, variables: Sequence[pulp.LpVariable]) -> np.ndarray:
+        return np.array([self.inst.col[v.name] for v in variables], dtype=np.int64)
+
     def bound_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Move the bounds of the rows at positions ``rows`` (infinite ones switch a row off)."""
         self.inst.set_rows(rows, lower, upper)
@@ -196,14 +207,9 @@ class InPlaceCuts:
         """Move the bounds of the columns at positions ``cols``."""
         self.inst.set_cols(cols, lower, upper)
 
-    def bound(self, variables: Sequence[pulp.LpVariable], lower: float, upper: float) -> None:
-        """Move the bounds of ``variables``' columns to ``lower`` and ``upper``."""
-        cols = np.array([self.inst.col[v.name] for v in variables], dtype=np.int32)
-        self.bound_cols(cols, np.full(len(cols), lower), np.full(len(cols), upper))
-
     def set_coefs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Set the matrix entries (``rows[i]``, ``cols[i]``) to ``values[i]``."""
         self.inst.set_coefs(rows, cols, values)
 
 
-__all__ = ["IN_PLACE", "Cuts", "InPlaceCuts", "PulpCuts"]
+__all__ = ["IN_PLACE", "InPlaceLp", "Lp", "PulpLp", "open_lp"]
