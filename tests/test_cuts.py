@@ -3,6 +3,8 @@ HiGHS executor (:mod:`revshare.solve.lp`), with the answers of the PuLP path the
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from revshare.solve import lp as one_lp
 from revshare.solve.instance import Instance, highs_options
 from revshare.solve.lp import InPlaceLp, PulpLp
 from revshare.solve.nash import GAP
-from revshare.solve.solver import SolverConfig
+from revshare.solve.solver import SolverConfig, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 NASH = ["objective=nash", "central_share=0", "derivation=0", "secession_cost=0.2"]
@@ -185,3 +187,46 @@ def test_held_rows_and_values_match_between_the_two_lps(seed):
     freed = [lp.optimum(victim, pulp.LpMinimize, "victim") for lp in lps]
     assert freed[1] == pytest.approx(freed[0], rel=1e-9, abs=1e-9 * m.v)
     assert freed[0] <= low[0] + 1e-9 * m.v
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_moved_bounds_give_the_same_status_and_optimum_in_both_lps(seed):
+    """What explain's elastic LP uses of the two :class:`Lp`: a column's bounds moved (the
+    centre's money fixed at a level) and moved back, each solve cold and its status read as it
+    is: the same status in place as through PuLP, and the same optimum (the centre's least and a
+    random level within its reach are feasible, twice the revenue is not)."""
+    rng = np.random.default_rng(seed)
+    t = blocs_territory(list(rng.uniform(1e8, 1e10, 3)), list(rng.uniform(1e5, 1e7, 3)))
+    # the centre's share free to move between the two, so a level within its reach is a choice
+    s = dataclasses.replace(PRESETS["federation"], central_share=(0.05, 0.5))
+    m = build_model(t, s, 0.0)
+    config = SolverConfig()
+    lps = [PulpLp(m.prob, m, config), InPlaceLp(Instance(m.prob, highs_options(config)), m, config)]
+    # one bloc's money and the centre's, weighted: either sense pulls the centre to a bound
+    own = m.cells_of("bloc", t.blocs[int(rng.integers(3))]) + float(rng.uniform(0.5, 2)) * m.g
+    low = -np.inf if m.g.lowBound is None else m.g.lowBound
+    up = np.inf if m.g.upBound is None else m.g.upBound
+    least, most = (
+        lps[0].optimum(m.g + 0.0, sense, "centre") for sense in (pulp.LpMinimize, pulp.LpMaximize)
+    )
+    free = [lp.optimum(own, pulp.LpMaximize, "free") for lp in lps]
+    seen = set()
+    levels = (least, least + float(rng.uniform()) * (most - least), 2 * m.v)
+    for level, sense in itertools.product(levels, (pulp.LpMaximize, pulp.LpMinimize)):
+        statuses = []
+        for lp in lps:
+            lp.bound([m.g], level, level)
+            statuses.append(lp.optimise(own, sense, cold=True))
+        assert statuses[0] is statuses[1], level
+        seen.add(statuses[0])
+        if statuses[0] is Status.OPTIMAL:
+            got = [lp.value(own) for lp in lps]
+            assert got[1] == pytest.approx(got[0], rel=1e-9, abs=1e-9 * m.v)
+            assert got[0] <= free[0] + 1e-9 * m.v
+            for lp in lps:
+                assert lp.value(m.g + 0.0) == pytest.approx(level, rel=1e-9, abs=1e-9 * m.v)
+    assert seen == {Status.OPTIMAL, Status.INFEASIBLE}
+    for lp in lps:
+        lp.bound([m.g], low, up)
+    again = [lp.optimum(own, pulp.LpMaximize, "freed") for lp in lps]
+    assert again == pytest.approx(free, rel=1e-9, abs=1e-9 * m.v)
