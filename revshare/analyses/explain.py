@@ -170,10 +170,12 @@ class _Elastic:
         held exactly; ``None`` if even that fails."""
         held = [self.slacks[forbidden]] if forbidden is not None else []
         self.lp.bound(held, 0.0, 0.0)
-        # cold: a warm start from the last optimum is faster but can end at another vertex of a
-        # degenerate optimum and name another alternative concession
-        status = self.lp.optimise(self.prob.objective, pulp.LpMinimize, cold=True)
-        self.lp.bound(held, 0.0, np.inf)
+        try:
+            # cold: a warm start from the last optimum is faster but can end at another vertex
+            # of a degenerate optimum and name another alternative concession
+            status = self.lp.optimise(self.prob.objective, pulp.LpMinimize, cold=True)
+        finally:  # through PuLP the bounds are the model's variables'
+            self.lp.bound(held, 0.0, np.inf)
         if status is not Status.OPTIMAL:
             return None
         variables = self.prob.variables()
