@@ -4,8 +4,8 @@ basis without another solve: whether the allocation is the same in every optimum
 (:func:`column_ranges`).
 
 The executor (:mod:`revshare.solve.highs_executor`), the sweep engine
-(:mod:`revshare.solve.engine`), the nash cuts (:mod:`revshare.solve.cuts`) and the fear
-analyses' programs (:mod:`revshare.solve.program`) all solve in an :class:`Instance`.
+(:mod:`revshare.solve.engine`) and the LP a loop re-solves (:class:`revshare.solve.lp.InPlaceLp`:
+the nash cuts, the fear analyses' LPs, explain) all solve in an :class:`Instance`.
 """
 
 from __future__ import annotations

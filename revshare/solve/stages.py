@@ -160,9 +160,9 @@ def solve(
     m: Model,
     config: SolverConfig,
     open_lp: Callable[[list[Stage]], Executor],
-    open_cuts: Callable[[], Lp],
+    open_prelude: Callable[[], Lp],
 ) -> Solution:
-    """The whole plan on ``m``: the nash prelude in an LP from ``open_cuts`` (where the
+    """The whole plan on ``m``: the nash prelude in an LP from ``open_prelude`` (where the
     objective is ``nash``), then :func:`carry_out` on the executor ``open_lp`` gives for the
     money stages (opened once the prelude's rows are in the model)."""
     started = time.perf_counter()
@@ -174,7 +174,7 @@ def solve(
         from .nash import keep_bloc_money, solve_nash  # only the nash objective needs these
 
         # the gap a solver can close: 1e-7 with CBC
-        result = solve_nash(m, open_cuts, precision=5 * config.precision)
+        result = solve_nash(m, open_prelude, precision=5 * config.precision)
         keep_bloc_money(m, result, stage_tolerance(m, m.v, config))
         value, gap, solves = result.value, result.gap, result.rounds
     stages = money_stages(m, objective.expression, objective.sense)
