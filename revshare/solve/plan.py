@@ -152,6 +152,46 @@ def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:
     return float(tolerance(config.precision, m.v, value))
 
 
+FLAT_ROOM = 4.0  # sweeps of the revenue a keep row lets a flat direction make (keep_tolerance)
+
+
+def keep_tolerance(m: Model, value: float, config: SolverConfig) -> float:
+    """How far a stage's keep-optimum row lets its objective slip: :func:`stage_tolerance`, and
+    at least ``FLAT_ROOM * DUAL_EPSILON * (v + |value|)``.
+
+    Why wider for HiGHS. A direction whose slope is within the dual tolerance (``DUAL_EPSILON``)
+    is flat to the solvers, a tie the later stages break. Moving money along it costs the
+    objective up to ``DUAL_EPSILON`` per unit, so a keep row narrower than that would stop it
+    at ``tolerance / slope``: a point set by the solver's tolerance, not by the rules (CBC's is
+    2,000 times HiGHS's, and the two answers differed by a quarter of the revenue). The
+    directions the stage's duals do lock are held by :func:`face_bounds` instead, at the
+    stage's own tolerance, so the wider row lets no money move along them."""
+    floor = FLAT_ROOM * DUAL_EPSILON * (m.v + abs(value))
+    return max(stage_tolerance(m, value, config), float(floor))
+
+
+def face_bounds(
+    lower: np.ndarray, upper: np.ndarray, value: np.ndarray, worsen: np.ndarray, slack: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds that hold a stage's optimal face: every column and row (``a x``) its duals lock
+    at a bound is kept within ``slack`` of that bound, in its own units.
+
+    The arguments are those of :func:`stage_ranges`. A locked entry (``worsen`` beyond the
+    dual tolerance, pointing at a finite bound) is at that bound in every optimum
+    (complementary slackness), whichever optimal dual the solver returned: the points of the
+    stage's LP that meet these bounds are its optimal face. The keep-optimum row alone would
+    let a later stage move the entry ``slack / |worsen|`` away, which, where the objective
+    barely depends on it (a slope of 1e-8 in the centre's money), is a large share of the
+    revenue spent as the solver's tolerance, differently by each solver. The stage's own point
+    ``value`` stays inside."""
+    up = (worsen > DUAL_EPSILON) & np.isfinite(lower)
+    down = (worsen < -DUAL_EPSILON) & np.isfinite(upper)
+    lo, hi = lower.copy(), upper.copy()
+    hi[up] = np.minimum(upper[up], np.maximum(value[up], lower[up]) + slack)
+    lo[down] = np.maximum(lower[down], np.minimum(value[down], upper[down]) - slack)
+    return lo, hi
+
+
 def retry_config(config: SolverConfig) -> SolverConfig:
     """The one retry after numerical trouble: presolve the other way, a wider tolerance."""
     other = "on" if config.options.get("presolve") == "off" else "off"
