@@ -25,12 +25,18 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_properties import Case, cell_money, make_case
 
 import revshare
 from revshare.analyses.optimize import VERIFY_RELATIVE
+from revshare.model.lp import build_model
 from revshare.solve import highs_executor, pulp_executor
+from revshare.solve.plan import face_bounds, keep_tolerance, stage_tolerance
+from revshare.solve.solver import DUAL_EPSILON, SolverConfig
 
 AGREEMENT = VERIFY_RELATIVE["highs"] + VERIFY_RELATIVE["cbc"]  # of revenue, per recipient
 BIG = 11_800_000  # people beside the single ones (the fuzzed case)
@@ -115,6 +121,58 @@ def test_the_family_is_ill_conditioned(objective):
     mean = (case.revenue - a.centre_usd) / case.population
     tiny = [usd for (region, _), usd in cell_money(a).items() if region != "A"]
     assert tiny == pytest.approx([FLOOR[objective] * mean] * 2, rel=1e-6)
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False)
+entries = st.tuples(
+    finite,  # lower
+    st.floats(0.0, 1e3),  # upper - lower
+    st.floats(-1e-9, 1.0 + 1e-9),  # where the value lies, as a share of the width (a little out)
+    st.sampled_from([0.0, 1e-12, 1e-9, 2e-9, 1e-7, 0.5, 3.0, 1e4]),  # |worsen|
+    st.sampled_from([-1.0, 1.0]),
+    st.booleans(),  # an infinite bound on the locked side
+)
+
+
+@given(
+    rows=st.lists(entries, min_size=1, max_size=20),
+    slack=st.floats(1e-12, 1e-3),
+    keep=st.floats(1e-12, 1e-2),
+)
+def test_face_bounds_hold_only_locked_loose_entries_and_keep_the_stage_point(rows, slack, keep):
+    lower = np.array([lo for lo, *_ in rows])
+    upper = lower + np.array([w for _, w, *_ in rows])
+    value = lower + (upper - lower) * np.array([at for _, _, at, *_ in rows])
+    worsen = np.array([size * sign for *_, size, sign, _ in rows])
+    infinite = np.array([inf for *_, inf in rows])
+    lower[infinite & (worsen > 0)], upper[infinite & (worsen < 0)] = -np.inf, np.inf
+    lo, hi = face_bounds(lower, upper, value, worsen, slack, keep)
+    assert np.all(lo >= lower) and np.all(hi <= upper)  # never wider
+    held = (lo != lower) | (hi != upper)
+    locked = (np.abs(worsen) > DUAL_EPSILON) & ~infinite
+    loose = locked & (np.abs(worsen) * slack < keep)  # the keep row alone lets it move further
+    assert not np.any(held & ~loose)
+    inside = (value >= lower) & (value <= upper)
+    assert np.all((lo[inside] <= value[inside]) & (value[inside] <= hi[inside]))
+    # a loose entry may move at most slack beyond the stage's point, away from its bound
+    up, down = loose & (worsen > 0), loose & (worsen < 0)
+    assert np.all(hi[up] <= np.maximum(value[up], lower[up]) + slack)
+    assert np.all(lo[down] >= np.minimum(value[down], upper[down]) - slack)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+@pytest.mark.parametrize("value", [0.0, 1.0, 1e3, -5e2])
+def test_the_keep_row_is_wide_enough_for_flat_directions(solver, value):
+    """Moving the revenue ``FLAT_ROOM`` times along a direction of slope DUAL_EPSILON fits in
+    the keep row, which is never tighter than the stage's tolerance (CBC's already is wide)."""
+    case = tiny_beside_big("needs", 1e-1, 1e9)
+    m = build_model(case.territory(), structure("needs", (0.0, 0.3), "equal"), 1.0)
+    config = SolverConfig(solver)
+    keep = keep_tolerance(m, value, config)
+    assert keep >= stage_tolerance(m, value, config)
+    assert keep >= DUAL_EPSILON * (m.v + abs(value))
+    if solver == "cbc":
+        assert keep == stage_tolerance(m, value, config)
 
 
 def measure() -> None:
