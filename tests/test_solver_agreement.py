@@ -6,18 +6,18 @@ population and need formula) lies a fraction ``gap`` below the per-capita floor 
 each tiny group's L1 distance from its target grows with the distributable money ``V - g``, so
 the objective prefers the largest centre, but only by a slope of about ``gap * 4e-7`` per unit
 of the centre's model money. Before the fix, the keep-optimum row let the leximin rounds spend
-the stage's tolerance on the centre, ``tolerance / slope`` model units of it: up to 30% of the
+the stage's tolerance on the centre, ``tolerance / slope`` model units of it: up to 40% of the
 revenue with CBC (tolerance 2e-8 of revenue) and a few percent with HiGHS (1e-11), and both
-answers verified. Now the later stages keep the stage's optimal face
-(:func:`revshare.solve.plan.face_bounds`) and a keep row wide enough for the directions the
-solvers see as flat (:func:`revshare.solve.plan.keep_tolerance`).
+answers verified. With the executors holding each stage's optimal face
+(:func:`revshare.solve.plan.face_bounds`), the cases whose slope is above the solvers' dual
+tolerance agree; those below it (the gap of 1e-3) are the open part, marked as such.
 
 The bound. Each answer is verified to its solver's share of the revenue (``VERIFY_RELATIVE``:
 1e-10 for HiGHS's doubles, 1e-7 for CBC's 8 printed digits, whose stage tolerance is
 ``2e-8 * (v + |value|)``, up to 4e-8 of revenue per kept stage). Two answers that are the same
 point to each solver's precision therefore differ by at most the sum of the two, for every
 recipient: each cell and the centre. That is the bound here (1.001e-7 of revenue, 100 USD at a
-revenue of 1e9); what they differed by before was up to 3e-1 of it.
+revenue of 1e9); what they differed by before was up to 0.4 of the revenue.
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ from test_properties import Case, cell_money, make_case
 
 import revshare
 from revshare.analyses.optimize import VERIFY_RELATIVE
-from revshare.model.lp import build_model
 from revshare.solve import highs_executor, pulp_executor
-from revshare.solve.plan import face_bounds, keep_tolerance, stage_tolerance
-from revshare.solve.solver import DUAL_EPSILON, SolverConfig
+from revshare.solve.plan import face_bounds
+from revshare.solve.solver import DUAL_EPSILON
 
 AGREEMENT = VERIFY_RELATIVE["highs"] + VERIFY_RELATIVE["cbc"]  # of revenue, per recipient
 BIG = 11_800_000  # people beside the single ones (the fuzzed case)
@@ -47,7 +46,6 @@ REVENUES = (1e3, 1e9, 1e12)
 CENTRES = ((0.0, 0.3), (0.1, 0.5))
 EXECUTORS = (highs_executor, pulp_executor)
 HOLDS = all(hasattr(e, "face_bounds") for e in EXECUTORS)  # agree-executors.patch applied
-FLAT = all(hasattr(e, "keep_tolerance") for e in EXECUTORS)  # and agree-executors-flat.patch
 
 
 def tiny_beside_big(objective: str, gap: float, revenue: float) -> Case:
@@ -92,14 +90,16 @@ def disagreement(case: Case, s: revshare.Structure) -> float:
 # more disagreed, by 0.24 to 0.40 of the revenue (72 of 96; `python3 tests/test_solver_agreement.py`
 # prints the table); below it the objective is flat to the solvers and both gave the same money.
 # The face holds settle the gaps of 1e-2 and more, where the slope in the centre's money
-# (about 3.4e-7 * gap) is above the dual tolerance, 1e-9; at 1e-3 it is below, the direction
-# is flat to the solvers, and only a keep row wide enough for it settles them.
-SETTLED = {1e-1: HOLDS, 1e-2: HOLDS, 1e-3: HOLDS and FLAT, 1e-4: True}
+# (about 3.4e-7 * gap) is above the dual tolerance, 1e-9. At 1e-3 it is below: the direction is
+# flat to the solvers, and the keep row stops it at tolerance / slope, differently by each
+# (open; a keep row wide enough for flat directions settled them but made HiGHS fail on two
+# tiny-group cases, /work/notes/s6 agree-flat-experiment.patch).
+SETTLED = {1e-1: HOLDS, 1e-2: HOLDS, 1e-3: False, 1e-4: True}
 
 CASES = [
     pytest.param(
         objective, gap, revenue, centre, within, id=name,
-        marks=[pytest.mark.xfail(strict=True, reason="tolerance spent as money")]
+        marks=[pytest.mark.xfail(strict=True, reason="a stage's tolerance spent as money")]
         * (not SETTLED[gap])
         + [pytest.mark.slow] * (revenue == 1e12 or (within == "free" and gap < 1e-2)),
     )
@@ -142,20 +142,19 @@ entries = st.tuples(
 @given(
     rows=st.lists(entries, min_size=1, max_size=20),
     slack=st.floats(1e-12, 1e-3),
-    keep=st.floats(1e-12, 1e-2),
 )
-def test_face_bounds_hold_only_locked_loose_entries_and_keep_the_stage_point(rows, slack, keep):
+def test_face_bounds_hold_only_locked_loose_entries_and_keep_the_stage_point(rows, slack):
     lower = np.array([lo for lo, *_ in rows])
     upper = lower + np.array([w for _, w, *_ in rows])
     value = lower + (upper - lower) * np.array([at for _, _, at, *_ in rows])
     worsen = np.array([size * sign for *_, size, sign, _ in rows])
     infinite = np.array([inf for *_, inf in rows])
     lower[infinite & (worsen > 0)], upper[infinite & (worsen < 0)] = -np.inf, np.inf
-    lo, hi = face_bounds(lower, upper, value, worsen, slack, keep)
+    lo, hi = face_bounds(lower, upper, value, worsen, slack)
     assert np.all(lo >= lower) and np.all(hi <= upper)  # never wider
     held = (lo != lower) | (hi != upper)
     locked = (np.abs(worsen) > DUAL_EPSILON) & ~infinite
-    loose = locked & (np.abs(worsen) * slack < keep)  # the keep row alone lets it move further
+    loose = locked & (np.abs(worsen) < 1.0)  # the keep row alone lets it move further than slack
     assert not np.any(held & ~loose)
     inside = (value >= lower) & (value <= upper)
     assert np.all((lo[inside] <= value[inside]) & (value[inside] <= hi[inside]))
@@ -163,21 +162,6 @@ def test_face_bounds_hold_only_locked_loose_entries_and_keep_the_stage_point(row
     up, down = loose & (worsen > 0), loose & (worsen < 0)
     assert np.all(hi[up] <= np.maximum(value[up], lower[up]) + slack)
     assert np.all(lo[down] >= np.minimum(value[down], upper[down]) - slack)
-
-
-@pytest.mark.parametrize("solver", ["highs", "cbc"])
-@pytest.mark.parametrize("value", [0.0, 1.0, 1e3, -5e2])
-def test_the_keep_row_is_wide_enough_for_flat_directions(solver, value):
-    """Moving the revenue ``FLAT_ROOM`` times along a direction of slope DUAL_EPSILON fits in
-    the keep row, which is never tighter than the stage's tolerance (CBC's already is wide)."""
-    case = tiny_beside_big("needs", 1e-1, 1e9)
-    m = build_model(case.territory(), structure("needs", (0.0, 0.3), "equal"), 1.0)
-    config = SolverConfig(solver)
-    keep = keep_tolerance(m, value, config)
-    assert keep >= stage_tolerance(m, value, config)
-    assert keep >= DUAL_EPSILON * (m.v + abs(value))
-    if solver == "cbc":
-        assert keep == stage_tolerance(m, value, config)
 
 
 def measure() -> None:

@@ -13,10 +13,9 @@ therefore solves in stages, each keeping the previous optimum to :func:`toleranc
    is unique, so the final allocation is the same whatever the names or the order of the rows.
 
 A stage keeps its optimal face, not just its value: the columns and rows its duals lock at a
-bound stay within the stage's tolerance of it (:func:`face_bounds`), and the keep-optimum row
-is only as tight as the directions flat to the solvers need (:func:`keep_tolerance`), so a
-later stage can spend no tolerance as money: where the objective barely depends on the centre's
-money, spending it moved the centre by up to 0.4 of the revenue, differently with each solver.
+bound stay within the stage's tolerance of it (:func:`face_bounds`), so a later stage cannot
+spend the tolerance as money where the objective barely depends on it (it moved the centre by
+up to 0.4 of the revenue, differently with each solver).
 
 Before a later stage, the executor asks whether it could still move anyone's money: a stage's
 duals bound every column over all the points within the stage's tolerance of its optimum
@@ -158,48 +157,28 @@ def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:
     return float(tolerance(config.precision, m.v, value))
 
 
-FLAT_ROOM = 4.0  # sweeps of the revenue a keep row lets a flat direction make (keep_tolerance)
-
-
-def keep_tolerance(m: Model, value: float, config: SolverConfig) -> float:
-    """How far a stage's keep-optimum row lets its objective slip: :func:`stage_tolerance`, and
-    at least ``FLAT_ROOM * DUAL_EPSILON * (v + |value|)``.
-
-    Why wider for HiGHS. A direction whose slope is within the dual tolerance (``DUAL_EPSILON``)
-    is flat to the solvers, a tie the later stages break. Moving money along it costs the
-    objective up to ``DUAL_EPSILON`` per unit, so a keep row narrower than that would stop it
-    at ``tolerance / slope``: a point set by the solver's tolerance, not by the rules (CBC's is
-    2,000 times HiGHS's, and the two answers differed by a quarter of the revenue). The
-    directions the stage's duals do lock are held by :func:`face_bounds` instead, at the
-    stage's own tolerance, so the wider row lets no money move along them."""
-    floor = FLAT_ROOM * DUAL_EPSILON * (m.v + abs(value))
-    return max(stage_tolerance(m, value, config), float(floor))
-
-
 def face_bounds(
-    lower: np.ndarray,
-    upper: np.ndarray,
-    value: np.ndarray,
-    worsen: np.ndarray,
-    slack: float,
-    keep: float,
+    lower: np.ndarray, upper: np.ndarray, value: np.ndarray, worsen: np.ndarray, slack: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounds that hold a stage's optimal face: every column and row (``a x``) its duals lock
-    at a bound, and that the keep-optimum row (tolerance ``keep``) would let move further than
-    ``slack``, is kept within ``slack`` of that bound, in its own units.
+    at a bound, and that the keep-optimum row would let move further than ``slack``, is kept
+    within ``slack`` of that bound, in its own units.
 
-    The other arguments are those of :func:`stage_ranges`; ``slack`` is the stage's tolerance
-    (:func:`stage_tolerance`), ``keep`` its keep row's (:func:`keep_tolerance`). A locked entry
-    (``worsen`` beyond the dual tolerance, pointing at a finite bound) is at that bound in
-    every optimum (complementary slackness), whichever optimal dual the solver returned: the
-    points of the stage's LP that meet these bounds are its optimal face. The keep row alone
-    would let a later stage move the entry ``keep / |worsen|`` away, which, where the
-    objective barely depends on it (a slope of 1e-8 in the centre's money), is a large share
-    of the revenue spent as the solver's tolerance, differently by each solver
-    (tests/test_solver_agreement.py). An entry with ``|worsen| * slack >= keep`` is held
+    The arguments are those of :func:`stage_ranges`; ``slack`` is the stage's tolerance
+    (:func:`stage_tolerance`), which is also its keep row's. A locked entry (``worsen`` beyond
+    the dual tolerance, pointing at a finite bound) is at that bound in every optimum
+    (complementary slackness), whichever optimal dual the solver returned: the points of the
+    stage's LP that meet these bounds are its optimal face. The keep row alone would let a
+    later stage move the entry ``slack / |worsen|`` away, which, where the objective barely
+    depends on it (a slope of 1e-8 in the centre's money), is a large share of the revenue
+    spent as the solver's tolerance, differently by each solver (CBC's tolerance is 2,000
+    times HiGHS's; tests/test_solver_agreement.py). An entry with ``|worsen| >= 1`` is held
     within ``slack`` by the keep row already, and gets no bound. The stage's own point
-    ``value`` stays inside the new bounds."""
-    loose = np.abs(worsen) * slack < keep
+    ``value`` stays inside the new bounds.
+
+    A slope within the dual tolerance is no lock: the solvers see that direction as flat,
+    and the keep row still stops it at ``slack / slope``, differently by each solver."""
+    loose = np.abs(worsen) < 1.0
     up = (worsen > DUAL_EPSILON) & np.isfinite(lower) & loose
     down = (worsen < -DUAL_EPSILON) & np.isfinite(upper) & loose
     lo, hi = lower.copy(), upper.copy()
