@@ -351,16 +351,6 @@ TINY_CELL_RULES = revshare.Structure(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: HiGHS declares a leximin tie-break round infeasible (NotOptimalError, exit 4) on a "
-        "feasible structure with a cell of 9 people in 64 million (share 1.4e-7, well above the "
-        "1e-9 E-NUMERICS limit); CBC solves it. The level variable z_k of a tiny group has "
-        "coefficient pi_k in the budget row, so the 1e-9 primal tolerance leaves z_k loose by "
-        "~1e-9/pi_k and the tie-break fixes (solve.py _leximin, tiebreak_fix) then conflict"
-    ),
-)
 @pytest.mark.parametrize("k", [1.0, 1000.0])
 def test_highs_solves_a_feasible_structure_with_a_tiny_cell(k):
     t = _tiny_cell_case(k)

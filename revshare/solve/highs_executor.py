@@ -35,6 +35,7 @@ from .plan import (
     Stage,
     allocation_money,
     binding_label,
+    face_bounds,
     require_optimal,
     tolerance,
 )
@@ -103,6 +104,8 @@ class _InstanceStages:
 
     def keep(self, s: int, value: float, tol: float) -> None:
         stage = self.money[s]
+        if pinning():  # the later stages keep this stage's optimal face, not just its value
+            _hold_face(self.inst, stage.sense, tol)
         index, coef = self.terms[s]
         bound = value - float(stage.expression.constant)
         lower, upper = (-INF, bound + tol) if stage.sense == pulp.LpMinimize else (bound - tol, INF)
@@ -126,6 +129,25 @@ def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: floa
     if not pinning():
         return np.zeros(len(watched), dtype=bool)
     return pinned_columns(inst, watched, allocation_money(m), m.v, sense, tol)
+
+
+def _hold_face(inst: Instance, sense: int, tol: float) -> None:
+    """Hold the stage's optimal face (:func:`revshare.solve.plan.face_bounds`) by moving the
+    locked columns' and rows' bounds in place."""
+    sol = inst.h.getSolution()
+    sign = 1.0 if sense == pulp.LpMinimize else -1.0
+    lower = np.concatenate([inst.col_lower, inst.row_lower])
+    upper = np.concatenate([inst.col_upper, inst.row_upper])
+    value = np.concatenate([np.asarray(sol.col_value), np.asarray(sol.row_value)])
+    worsen = sign * np.concatenate([np.asarray(sol.col_dual), np.asarray(sol.row_dual)])
+    lo, hi = face_bounds(lower, upper, value, worsen, tol)
+    n = len(inst.col_lower)
+    moved = np.flatnonzero((lo != lower) | (hi != upper))
+    cols, rows = moved[moved < n].astype(np.int32), (moved[moved >= n] - n).astype(np.int32)
+    if len(cols):
+        inst.set_cols(cols, lo[cols], hi[cols])
+    if len(rows):
+        inst.set_rows(rows, lo[n + rows], hi[n + rows])
 
 
 def pinning() -> bool:

@@ -25,6 +25,7 @@ from .plan import (
     Stage,
     allocation_money,
     binding_label,
+    face_bounds,
     pin_share,
     require_optimal,
     stage_ranges,
@@ -102,6 +103,8 @@ class _PulpStages:
 
     def keep(self, s: int, value: float, tol: float) -> None:
         stage, m = self.money[s], self.m
+        if pin_allowed():  # the later stages keep this stage's optimal face, not just its value
+            _hold_face(m, m.prob, stage.sense, tol)
         name = stage.name.split()[0]
         if stage.sense == pulp.LpMinimize:
             m.add(stage.expression <= value + tol, "keep_optimum", name)
@@ -186,25 +189,27 @@ class _PulpRounds:
             self.m.add(self.m.z[k] >= floor, "tiebreak_fix", self.m.groups["label"][k])
 
 
-def _pinned(
-    m: Model, prob: pulp.LpProblem, sense: int, tol: float, config: SolverConfig
-) -> np.ndarray:
-    """Which of the allocation's columns (each group's level, then the centre) the stage just
-    solved on ``prob`` pins (:func:`revshare.solve.plan.stage_ranges`), to the solver's pin
-    share (:func:`revshare.solve.plan.pin_share`); none outside :func:`pin_allowed`.
+def _hold_face(m: Model, prob: pulp.LpProblem, sense: int, tol: float) -> None:
+    """Hold the stage's optimal face (:func:`revshare.solve.plan.face_bounds`): each locked
+    column or row gets a named row on its other side (the model's own bounds stay as built)."""
+    _, lower, upper, value, worsen, variables = _stage(prob, sense)
+    lo, hi = face_bounds(lower, upper, value, worsen, tol)
+    n = len(variables)
+    constraints = list(prob.constraints())
+    for j in np.flatnonzero((lo != lower) | (hi != upper)):
+        entry = variables[j] if j < n else constraints[j - n]
+        items = [(entry, 1.0)] if j < n else constraints[j - n].items()
+        expr, name = pulp.LpAffineExpression(items), entry.name
+        if hi[j] < upper[j]:
+            m.add(expr <= float(hi[j]), "keep_optimum", name)
+        if lo[j] > lower[j]:
+            m.add(expr >= float(lo[j]), "keep_optimum", name)
 
-    Why it is sound with CBC's 8-digit values. The proof rests on the identity
-    ``c x - c x* = sum_j r_j (x_j - x*_j)`` over columns and rows, with ``r = c - A'y`` for the
-    columns and ``y`` for the rows. It holds for *any* ``y`` and any ``x*``: so the columns'
-    reduced costs are worked out here from the row duals CBC printed, in doubles, not read
-    from its printed reduced costs, and ``x*`` is CBC's printed solution (each later stage keeps
-    the optimum as ``c x*``, the value of that printed point). Rounding then only widens the
-    ranges: the complementary slackness left at ``x*`` and the small reduced costs of the basic
-    columns are counted in full, which is why CBC's pin share is wider than HiGHS's.
-    """
-    n_groups = len(m.z)
-    if not pin_allowed():
-        return np.zeros(n_groups + 1, dtype=bool)
+
+def _stage(
+    prob: pulp.LpProblem, sense: int
+) -> tuple[Coo, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[pulp.LpVariable]]:
+    """The solved ``prob`` as :func:`revshare.solve.plan.stage_ranges` reads it."""
     variables = prob.variables()
     col = {v.name: j for j, v in enumerate(variables)}
     rows, cols, coefs = [], [], []
@@ -235,13 +240,37 @@ def _pinned(
     sign = 1.0 if sense == pulp.LpMinimize else -1.0
     lower = [-np.inf if v.lowBound is None else v.lowBound for v in variables]
     upper = [np.inf if v.upBound is None else v.upBound for v in variables]
-    lo, hi = stage_ranges(
+    return (
         coo,
         np.concatenate([np.array(lower, float), row_lo]),
         np.concatenate([np.array(upper, float), row_hi]),
         np.concatenate([x, activity]),
         sign * np.concatenate([reduced, y]),
-        tol,
+        variables,
     )
+
+
+def _pinned(
+    m: Model, prob: pulp.LpProblem, sense: int, tol: float, config: SolverConfig
+) -> np.ndarray:
+    """Which of the allocation's columns (each group's level, then the centre) the stage just
+    solved on ``prob`` pins (:func:`revshare.solve.plan.stage_ranges`), to the solver's pin
+    share (:func:`revshare.solve.plan.pin_share`); none outside :func:`pin_allowed`.
+
+    Why it is sound with CBC's 8-digit values. The proof rests on the identity
+    ``c x - c x* = sum_j r_j (x_j - x*_j)`` over columns and rows, with ``r = c - A'y`` for the
+    columns and ``y`` for the rows. It holds for *any* ``y`` and any ``x*``: so the columns'
+    reduced costs are worked out here from the row duals CBC printed, in doubles, not read
+    from its printed reduced costs, and ``x*`` is CBC's printed solution (each later stage keeps
+    the optimum as ``c x*``, the value of that printed point). Rounding then only widens the
+    ranges: the complementary slackness left at ``x*`` and the small reduced costs of the basic
+    columns are counted in full, which is why CBC's pin share is wider than HiGHS's.
+    """
+    n_groups = len(m.z)
+    if not pin_allowed():
+        return np.zeros(n_groups + 1, dtype=bool)
+    coo, lower, upper, value, worsen, variables = _stage(prob, sense)
+    lo, hi = stage_ranges(coo, lower, upper, value, worsen, tol)
+    col = {v.name: j for j, v in enumerate(variables)}
     watched = np.array([col[z.name] for z in m.z] + [col[m.g.name]], dtype=np.int64)
     return allocation_money(m) * (hi[watched] - lo[watched]) <= pin_share(config.precision) * m.v
