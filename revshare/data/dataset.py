@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -183,8 +183,7 @@ class Territory:
         return pd.Series(self.money(np.array([price or 0.0])).outside[0], index=self.blocs)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """What :meth:`Territory.money` needs that does not depend on the price: the fields rows'
     columns, the 0/1 matrices from fields rows to regions and from regions to blocs, and the
     rows whose exports cross another bloc (a fee never exceeds what the row earns: a field that
@@ -205,8 +204,7 @@ class _Layout:
     payee: pd.Series
 
 
-@dataclass(frozen=True)
-class Money:
+class Money(NamedTuple):
     """The price-dependent quantities at ``n`` prices: ``revenue`` (n,), and ``region`` (n, R),
     ``bloc`` and ``outside`` (n, B) with columns in the order of ``Territory.regions.index`` and
     ``Territory.blocs``; all in USD a year."""

@@ -26,8 +26,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["text", "number", "bool"]
 Blank = Literal["error", "default"]
@@ -66,8 +65,7 @@ class CellError(Exception):
         self.code, self.message, self.remedy = code, message, remedy
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of an input file.
 
     Parameters
@@ -190,8 +188,7 @@ class Column:
         return value
 
 
-@dataclass(frozen=True)
-class FileSchema:
+class FileSchema(NamedTuple):
     """One input file: its role, its file name, its columns and its unique key."""
 
     role: str
