@@ -244,13 +244,14 @@ def non_finite(value: Any, name: str = "result") -> list[str]:
     if isinstance(value, float | np.floating):
         return [] if math.isfinite(value) else [name]
     if isinstance(value, pd.DataFrame):
-        return [n for c in value.columns for n in non_finite(value[c], f"{name}[{c}]")]
+        return _non_finite_columns(value, name)
     if isinstance(value, pd.Series | np.ndarray):
         a = np.asarray(value)
         if a.dtype.kind in "fc":
             return [] if np.isfinite(a).all() else [name]
-        if a.dtype.kind == "O":
-            return next(([name] for v in a.reshape(-1) if non_finite(v, name)), [])
+        if a.dtype.kind == "O":  # text is skipped before a call: most object cells are names
+            items = (v for v in a.reshape(-1) if not isinstance(v, str))
+            return next(([name] for v in items if non_finite(v, name)), [])
         return []
     if isinstance(value, Mapping):
         return [n for k, v in value.items() for n in non_finite(v, f"{name}[{k}]")]
@@ -263,6 +264,12 @@ def non_finite(value: Any, name: str = "result") -> list[str]:
             n for f in fields(value) for n in non_finite(getattr(value, f.name), f"{name}.{f.name}")
         ]
     return []
+
+
+def _non_finite_columns(frame: pd.DataFrame, name: str) -> list[str]:
+    """:func:`non_finite` of each column of ``frame``, in order, taken out by place (names may
+    repeat) in one pass over the frame, which costs less than looking each name up."""
+    return [n for column, values in frame.items() for n in non_finite(values, f"{name}[{column}]")]
 
 
 def require_finite(value: Any, name: str = "result") -> None:
