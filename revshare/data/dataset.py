@@ -5,7 +5,6 @@ Everything downstream sees sorted, clean tables; the order of rows in the input 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import os
@@ -601,7 +600,7 @@ def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[
 def _on_line(problems: list[Problem], text: str) -> list[Problem]:
     """Place problems of ``default_price`` on its line of structures.toml (``text``)."""
     line = locate(text, None, "default_price")
-    return toml_cells([dataclasses.replace(p, line=line) for p in problems])
+    return toml_cells([p._replace(line=line) for p in problems])
 
 
 def load_dataset(

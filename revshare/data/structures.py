@@ -656,7 +656,7 @@ def with_lines(
             line: int | None = lines[index] if index < len(lines) else None
         else:
             line = p.line or (locate(text, None if top_level else table, key) if p.column else None)
-        placed.append(dataclasses.replace(p, line=line, column=key or p.column) if line else p)
+        placed.append(p._replace(line=line, column=key or p.column) if line else p)
     return InputError(placed)
 
 
