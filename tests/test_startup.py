@@ -83,6 +83,8 @@ NOT_NEEDED = (
     "encodings.utf_16_le",
     # the periods command, whose hidden old name `optimize --periods` has
     "revshare_cli.periods",
+    # the commands that solve no allocation (generate, convention, ratify, validate, structures)
+    "revshare_cli.others",
 )
 # What no help needs: the solver stack, the report and workbook libraries, and every layer of
 # the library below its face (revshare, revshare.errors, revshare._version).

@@ -31,7 +31,9 @@ from .workbook import toml_cells
 DAYS_PER_YEAR = 365
 
 
-@dataclass(frozen=True)
+# eq=False: a generated __eq__ would compare data frames (whose truth value raises) and its
+# __hash__ hash them (unhashable), so neither could answer; 2 methods less compiled at start.
+@dataclass(frozen=True, eq=False)
 class Territory:
     """A divided country's people and oil.
 
