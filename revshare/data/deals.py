@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ACCOUNT_KINDS = ("government", "fund", "body")
 """A government may serve a population (``serves``), a fund or a body serves nobody."""
@@ -31,8 +31,7 @@ MAX_USD_PER_BARREL = 10_000.0
 """Largest per-barrel payment: the highest price a dataset accepts."""
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     """A recipient that is not a cell. ``serves`` is ``"all"``, a bloc or a region (a
     government's population, for per-head figures), or empty."""
 
@@ -42,8 +41,7 @@ class Account:
     citation: str = ""
 
 
-@dataclass(frozen=True)
-class Pool:
+class Pool(NamedTuple):
     """Money a rule draws on: ``of`` (``revenue``, or the revenue of named ``fields``,
     ``regions`` or ``blocs``), less what the rules named in ``after`` paid out of it."""
 
