@@ -78,7 +78,8 @@ NOT_NEEDED = (
     "shlex",
     # a header or a name that is not a column's: only a misspelt one needs a suggestion
     "difflib",
-    # the sheet reader of a workbook dataset, for a folder of CSV files
+    # the workbook and sheet readers of a workbook dataset, for a folder of CSV files
+    "revshare.data.workbook",
     "revshare.data.sheets",
     "encodings.utf_16_le",
     # the periods command, whose hidden old name `optimize --periods` has

@@ -26,7 +26,6 @@ from .schema import (
     num,
 )
 from .structures import Structure, locate, place_rules, structures_from_toml, with_lines
-from .workbook import toml_cells
 
 DAYS_PER_YEAR = 365
 
@@ -601,6 +600,8 @@ def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[
 
 def _on_line(problems: list[Problem], text: str) -> list[Problem]:
     """Place problems of ``default_price`` on its line of structures.toml (``text``)."""
+    from .workbook import toml_cells  # the workbook reader, only for a problem to place
+
     line = locate(text, None, "default_price")
     return toml_cells([p._replace(line=line) for p in problems])
 
@@ -643,6 +644,8 @@ def load_dataset(
         if any(s.deal.rules for s in declared.values()):
             declared = place_rules(declared, raw.structures_text, toml_source)
     except InputError as exc:
+        from .workbook import toml_cells
+
         raise InputError(toml_cells(with_lines(exc, raw.structures_text).problems)) from None
     price = raw.structures.get("default_price")
     bad = price_problems([price], None, toml_source, "default_price", None)
