@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import revshare
-from revshare.data.deals import Account, Pool
+from revshare.data.deals import Account, Pool, Rule
 from revshare.errors import Problem
 from revshare.reports.documents import _plain, json_ready
 
@@ -19,6 +19,8 @@ RECORDS: list[Any] = [
     Account("x", "body"),
     Pool("oil", "fields", ("Jubilee", "TEN"), ("first",)),
     Pool("revenue"),
+    Rule("krg", "share", "after sovereign", "at_least", {"share": 0.1267, "to": "KRG"}, "Law 13"),
+    Rule("petrodollar", "per_unit", inline_pool=Pool("petrodollar", "fields", ("Rumaila",))),
     Problem("fields.csv", 3, "share", "E-RANGE", "1.5 is above 1", "write at most 1"),
     Problem("structures", None, None, "E-UNKNOWN", "no such structure", "pick one"),
 ]

@@ -51,15 +51,15 @@ class Pool(NamedTuple):
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One rule of a deal: its ``kind`` (a key of the rule registry) and its parameters."""
+class Rule(NamedTuple):
+    """One rule of a deal: its ``kind`` (a key of the rule registry) and its parameters
+    (``params``, never changed in place: a rule without them shares the empty default)."""
 
     name: str
     kind: str
     pool: str = REVENUE
     relation: str = "exactly"
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = {}  # read only (see above)
     citation: str = ""
     origin: str = ""  # where it was written: "FILE:LINE" once placed
     inline_pool: Pool | None = None  # a pool written in the rule itself, named after the rule

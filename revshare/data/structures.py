@@ -615,7 +615,7 @@ def place_rules(
         if s.deal.rules:
             lines = rule_lines(text, None if top_level else name)
             rules = tuple(
-                dataclasses.replace(r, origin=f"{source}:{lines[i]}" if i < len(lines) else source)
+                r._replace(origin=f"{source}:{lines[i]}" if i < len(lines) else source)
                 for i, r in enumerate(s.deal.rules)
             )
             s = dataclasses.replace(s, deal=dataclasses.replace(s.deal, rules=rules))
