@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 import revshare
-from revshare.data.deals import Account, Pool, Rule
+from revshare.data.deals import Account, Deal, Pool, Rule
 from revshare.errors import Problem
+from revshare.reports.allocation import summary
 from revshare.reports.documents import _plain, json_ready
 
 RECORDS: list[Any] = [
@@ -21,6 +22,8 @@ RECORDS: list[Any] = [
     Pool("revenue"),
     Rule("krg", "share", "after sovereign", "at_least", {"share": 0.1267, "to": "KRG"}, "Law 13"),
     Rule("petrodollar", "per_unit", inline_pool=Pool("petrodollar", "fields", ("Rumaila",))),
+    Deal({"x": Account("x", "body")}, {"oil": Pool("oil")}, (Rule("r", "share"),)),
+    Deal(),
     Problem("fields.csv", 3, "share", "E-RANGE", "1.5 is above 1", "write at most 1"),
     Problem("structures", None, None, "E-UNKNOWN", "no such structure", "pick one"),
 ]
@@ -65,3 +68,14 @@ def test_a_deal_structure_hash_is_its_repr_hash(dataset: str, name: str) -> None
     assert all(_dataclass_repr(a) in text for a in s.deal.accounts.values())
     a = revshare.optimize(t, s)
     assert a.provenance["structure_hash"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(("dataset", "name"), [("ghana", "prma"), ("nigeria", "faac")])
+def test_a_deal_is_written_field_by_field_in_json(dataset: str, name: str) -> None:
+    t = revshare.load_dataset(f"data/{dataset}")
+    s = t.structures[name]
+    deal = summary(revshare.optimize(t, s))["structure"]["deal"]
+    assert set(deal) == {"accounts", "pools", "rules"}
+    assert deal["accounts"] == {k: a._asdict() for k, a in s.deal.accounts.items()}
+    assert [r["name"] for r in deal["rules"]] == [r.name for r in s.deal.rules]
+    assert all(set(r) == set(Rule._fields) for r in deal["rules"])

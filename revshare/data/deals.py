@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 ACCOUNT_KINDS = ("government", "fund", "body")
@@ -68,12 +67,12 @@ class Rule(NamedTuple):
         return self.params.get(key, default)
 
 
-@dataclass(frozen=True)
-class Deal:
-    """The accounts, pools and rules of a structure; empty for today's parameter structures."""
+class Deal(NamedTuple):
+    """The accounts, pools and rules of a structure; empty for today's parameter structures.
+    Read only: a deal without accounts or pools shares the empty defaults."""
 
-    accounts: Mapping[str, Account] = field(default_factory=dict)
-    pools: Mapping[str, Pool] = field(default_factory=dict)
+    accounts: Mapping[str, Account] = {}
+    pools: Mapping[str, Pool] = {}
     rules: tuple[Rule, ...] = ()
 
     def __bool__(self) -> bool:

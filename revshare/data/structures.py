@@ -618,7 +618,7 @@ def place_rules(
                 r._replace(origin=f"{source}:{lines[i]}" if i < len(lines) else source)
                 for i, r in enumerate(s.deal.rules)
             )
-            s = dataclasses.replace(s, deal=dataclasses.replace(s.deal, rules=rules))
+            s = dataclasses.replace(s, deal=s.deal._replace(rules=rules))
         out[name] = s
     return out
 
