@@ -8,8 +8,9 @@ taken; the ratio to the baseline is formed round by round and its minimum and me
 with the baseline's own times from the same run. Target: the median within 1.3x (issue 12).
 
 ``--against REF`` also runs the command as the git revision REF has it (its tree exported to a
-temporary folder) in the same rounds: before and after from one run, and the modules REF loads
-that this checkout no longer does. ``--instructions`` adds each command's count of executed
+temporary folder) in the same rounds: before and after from one run (also as their own ratio,
+round by round, which a busy machine blurs less than two ratios to the baseline), and the
+modules REF loads that this checkout no longer does. ``--instructions`` adds each command's count of executed
 instructions (valgrind's callgrind, one run each, about a minute), in its main thread and in
 all: unlike time, it does not move with the machine's load (the main thread's count repeats). Last, the packages the command loads beyond the baseline's, with
 how many of their modules, largest first: where the rest of the start-up goes.
@@ -162,6 +163,13 @@ def main() -> None:
             )
         for name in trees:
             report(name, runs[name], runs["baseline"])
+        if args.against:  # this checkout against REF directly, round by round: the finer test
+            for i, what in enumerate(("cpu", "wall")):
+                ratio = [a[i] / b[i] for a, b in zip(runs["this"], runs[args.against], strict=True)]
+                print(
+                    f"  this/{args.against} {what:<4} ratio min {min(ratio):.3f}x, "
+                    f"median {statistics.median(ratio):.3f}x"
+                )
         if args.instructions:
             counts = {"baseline": instructions(base, ROOT)}
             counts.update({k: instructions(command, t) for k, t in trees.items()})

@@ -5,16 +5,15 @@ Every exception carries what the command line prints; the command line only form
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(NamedTuple):
     """One input problem: where it is, what is wrong, what to do, and a stable code.
 
     ``line`` is the 1-based physical line of the file (the header is line 1); ``column`` is the
-    header name. Both are ``None`` for problems that concern the whole file.
+    header name. Both are ``None`` for problems that concern the whole file. Immutable and
+    ordered field by field; ``problem._replace(file=...)`` is a copy with other fields.
     """
 
     file: str

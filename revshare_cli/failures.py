@@ -17,7 +17,6 @@ number outside an option's range), ``E-BAD-VALUE`` (a value of the wrong type) a
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import functools
 import importlib
 import re
@@ -114,8 +113,7 @@ def as_typed(problem: Problem) -> Problem:
     if ctx is None:
         return problem
     option = _option_for(ctx, problem.file) if problem.line is None else None
-    return dataclasses.replace(
-        problem,
+    return problem._replace(
         file=typed_flag(option) if option is not None else problem.file,
         message=_flags_in(problem.message, ctx),
         remedy=_flags_in(problem.remedy, ctx),
@@ -319,8 +317,7 @@ def pairs(values: Sequence[str], parameter: str, example: str) -> dict[str, Any]
             key, value = parse_override(text)
         except InputError as exc:
             problems += [
-                dataclasses.replace(p, file=parameter, remedy=f"write e.g. {example}")
-                for p in exc.problems
+                p._replace(file=parameter, remedy=f"write e.g. {example}") for p in exc.problems
             ]
         else:
             out[key] = value

@@ -78,11 +78,14 @@ NOT_NEEDED = (
     "shlex",
     # a header or a name that is not a column's: only a misspelt one needs a suggestion
     "difflib",
-    # the sheet reader of a workbook dataset, for a folder of CSV files
+    # the workbook and sheet readers of a workbook dataset, for a folder of CSV files
+    "revshare.data.workbook",
     "revshare.data.sheets",
     "encodings.utf_16_le",
     # the periods command, whose hidden old name `optimize --periods` has
     "revshare_cli.periods",
+    # the commands that solve no allocation (generate, convention, ratify, validate, structures)
+    "revshare_cli.others",
 )
 # What no help needs: the solver stack, the report and workbook libraries, and every layer of
 # the library below its face (revshare, revshare.errors, revshare._version).

@@ -219,3 +219,99 @@ def test_r11_eight_digit_values_break_the_cap_at_the_highs_tolerance():
     assert residual(R11, R11_CAP, x8, g8, "cap[A/x]") == pytest.approx(8.7655, abs=1e-3)
     assert violated(R11, R11_CAP, x8, g8, HIGHS_RELATIVE) == {"budget", "cap[A/x]"}
     assert_rejected(R11, R11_CAP, x8, g8, HIGHS_RELATIVE)
+
+
+def _non_finite_by_column(value: object, name: str = "result") -> list[str]:
+    """:func:`non_finite` as written before it checked a frame's float columns in one array and
+    skipped text before a call: every column taken out and every object cell searched."""
+    from dataclasses import fields, is_dataclass
+
+    if value is None or isinstance(value, str | bytes | bool | np.bool_ | int | np.integer):
+        return []
+    if isinstance(value, float | np.floating):
+        return [] if math.isfinite(value) else [name]
+    if isinstance(value, pd.DataFrame):
+        return [n for c in value.columns for n in _non_finite_by_column(value[c], f"{name}[{c}]")]
+    if isinstance(value, pd.Series | np.ndarray):
+        a = np.asarray(value)
+        if a.dtype.kind in "fc":
+            return [] if np.isfinite(a).all() else [name]
+        if a.dtype.kind == "O":
+            return next(([name] for v in a.reshape(-1) if _non_finite_by_column(v, name)), [])
+        return []
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _non_finite_by_column(v, f"{name}[{k}]")]
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return [
+            n
+            for f in value._fields
+            for n in _non_finite_by_column(getattr(value, f), f"{name}.{f}")
+        ]
+    if isinstance(value, list | tuple):
+        return [n for i, v in enumerate(value) for n in _non_finite_by_column(v, f"{name}[{i}]")]
+    if is_dataclass(value) and not isinstance(value, type):
+        return [
+            n
+            for f in fields(value)
+            for n in _non_finite_by_column(getattr(value, f.name), f"{name}.{f.name}")
+        ]
+    return []
+
+
+def _mixed_frame(seed: int) -> pd.DataFrame:
+    """A frame of every kind of column a result holds (float, complex, integer, boolean, text,
+    pandas strings, object cells with numbers, a float32 and a nullable column), some cells
+    replaced by NaN or an infinity."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    makers = {
+        "f": lambda: rng.normal(size=n),
+        "f32": lambda: rng.normal(size=n).astype(np.float32),
+        "c": lambda: rng.normal(size=n) + 1j * rng.normal(size=n),
+        "i": lambda: rng.integers(0, 9, n),
+        "b": lambda: rng.random(n) > 0.5,
+        "s": lambda: pd.array([f"r{k}" for k in range(n)], dtype="string"),
+        "o": lambda: np.array([f"x{k}" if k % 2 else float(k) for k in range(n)], dtype=object),
+        "nullable": lambda: pd.array(rng.normal(size=n), dtype="Float64"),
+    }
+    kinds = rng.choice(list(makers), size=int(rng.integers(0, 9)))
+    columns = [f"{k}_{j}" for j, k in enumerate(kinds)]
+    frame = pd.DataFrame({})
+    for column, kind in zip(columns, kinds, strict=True):
+        values = makers[str(kind)]()
+        if kind in ("f", "f32", "c", "o") and rng.random() < 0.4:
+            values = values.copy()
+            values[int(rng.integers(0, n))] = rng.choice([np.nan, np.inf, -np.inf])
+        frame.insert(len(frame.columns), column, values, allow_duplicates=True)
+    return frame
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_non_finite_names_the_columns_it_named_column_by_column(seed: int) -> None:
+    """The float columns checked in one array name the same cells, in the same order, as the
+    column-by-column search, in a frame, in a record of frames and in a NamedTuple."""
+    from typing import NamedTuple
+
+    from revshare.solve.verify import non_finite
+
+    class Record(NamedTuple):
+        frame: pd.DataFrame
+        value: float
+
+    frame = _mixed_frame(seed)
+    record = Record(frame, [1.0, np.nan, np.inf][seed % 3])
+    for value in (frame, {"a": frame, "b": [frame]}, record):
+        assert non_finite(value) == _non_finite_by_column(value)
+    assert non_finite(frame) == [] or seed  # some seeds have no non-finite cell at all
+
+
+def test_the_mixed_frames_hold_non_finite_cells_of_every_kind() -> None:
+    """The family above meets NaN and infinities in float, float32, complex and object columns."""
+    from revshare.solve.verify import non_finite
+
+    named = {
+        n.split("[")[1].split("_")[0]
+        for s in range(60)
+        for n in non_finite(_mixed_frame(s))
+    }
+    assert {"f", "f32", "c", "o"} <= named

@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -166,7 +166,7 @@ def select(
         chosen = [resolve(s, territory.structures) if isinstance(s, str) else s for s in items]
     except InputError as exc:  # the parameter here is ``structures``, not ``structure``
         raise InputError(
-            [replace(p, file="structures") if p.file == "structure" else p for p in exc.problems]
+            [p._replace(file="structures") if p.file == "structure" else p for p in exc.problems]
         ) from None
     names = [s.name for s in chosen]
     repeated = sorted({n for n in names if names.count(n) > 1})

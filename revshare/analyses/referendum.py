@@ -26,7 +26,6 @@ Vote models
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -390,9 +389,7 @@ def _structure(
         found = resolve(s, territory.structures) if isinstance(s, str) else s
         return apply_overrides(found, overrides or [])
     except InputError as exc:
-        raise InputError(
-            [dataclasses.replace(p, file=own.get(p.file, p.file)) for p in exc.problems]
-        ) from None
+        raise InputError([p._replace(file=own.get(p.file, p.file)) for p in exc.problems]) from None
 
 
 def _levels(a: Allocation, cells: pd.DataFrame, option: str) -> np.ndarray:

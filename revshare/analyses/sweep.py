@@ -24,7 +24,6 @@ blocs or factions the dataset does not have, under ``"all"``); ``not optimal`` a
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
@@ -398,9 +397,7 @@ def plan(
             try:
                 structure = apply_overrides(base, overrides_of(point))
             except InputError as exc:  # a grid point's value: the grid's parameter is at fault
-                raise InputError(
-                    [dataclasses.replace(p, file="params") for p in exc.problems]
-                ) from None
+                raise InputError([p._replace(file="params") for p in exc.problems]) from None
             misfit = check_applicable(structure, territory) if lenient else []
             reason = "; ".join(p.message for p in misfit)
             if not reason:

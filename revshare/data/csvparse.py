@@ -15,9 +15,8 @@ import io
 import os
 import re
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from revshare.data.schema import CellError, FileSchema, clean_cell, show
 from revshare.errors import Problem
@@ -47,12 +46,14 @@ _FILE_KINDS = (
 )
 
 
-@dataclass
 class Log:
-    """Problems and notices collected while reading a dataset."""
+    """Problems and notices collected while reading a dataset (empty at first)."""
 
-    problems: list[Problem] = field(default_factory=list)
-    notices: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    __slots__ = ("notices", "problems")
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.notices: dict[tuple[str, str], list[int]] = {}
 
     def error(
         self, file: str, line: int | None, column: str | None, code: str, message: str, remedy: str
@@ -79,8 +80,7 @@ class Log:
         return out
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One CSV record: the physical lines it spans and its cells."""
 
     line: int
@@ -88,8 +88,7 @@ class Record:
     cells: list[str]
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A parsed CSV file: cleaned header names and the data records with the right field count."""
 
     header: list[str]

@@ -5,14 +5,13 @@ Everything downstream sees sorted, clean tables; the order of rows in the input 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,12 +26,13 @@ from .schema import (
     num,
 )
 from .structures import Structure, locate, place_rules, structures_from_toml, with_lines
-from .workbook import toml_cells
 
 DAYS_PER_YEAR = 365
 
 
-@dataclass(frozen=True)
+# eq=False: a generated __eq__ would compare data frames (whose truth value raises) and its
+# __hash__ hash them (unhashable), so neither could answer; 2 methods less compiled at start.
+@dataclass(frozen=True, eq=False)
 class Territory:
     """A divided country's people and oil.
 
@@ -183,8 +183,7 @@ class Territory:
         return pd.Series(self.money(np.array([price or 0.0])).outside[0], index=self.blocs)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """What :meth:`Territory.money` needs that does not depend on the price: the fields rows'
     columns, the 0/1 matrices from fields rows to regions and from regions to blocs, and the
     rows whose exports cross another bloc (a fee never exceeds what the row earns: a field that
@@ -205,8 +204,7 @@ class _Layout:
     payee: pd.Series
 
 
-@dataclass(frozen=True)
-class Money:
+class Money(NamedTuple):
     """The price-dependent quantities at ``n`` prices: ``revenue`` (n,), and ``region`` (n, R),
     ``bloc`` and ``outside`` (n, B) with columns in the order of ``Territory.regions.index`` and
     ``Territory.blocs``; all in USD a year."""
@@ -602,8 +600,10 @@ def _range_problems(frame: pd.DataFrame, schema: FileSchema, file: str) -> list[
 
 def _on_line(problems: list[Problem], text: str) -> list[Problem]:
     """Place problems of ``default_price`` on its line of structures.toml (``text``)."""
+    from .workbook import toml_cells  # the workbook reader, only for a problem to place
+
     line = locate(text, None, "default_price")
-    return toml_cells([dataclasses.replace(p, line=line) for p in problems])
+    return toml_cells([p._replace(line=line) for p in problems])
 
 
 def load_dataset(
@@ -644,6 +644,8 @@ def load_dataset(
         if any(s.deal.rules for s in declared.values()):
             declared = place_rules(declared, raw.structures_text, toml_source)
     except InputError as exc:
+        from .workbook import toml_cells
+
         raise InputError(toml_cells(with_lines(exc, raw.structures_text).problems)) from None
     price = raw.structures.get("default_price")
     bad = price_problems([price], None, toml_source, "default_price", None)

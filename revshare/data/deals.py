@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ACCOUNT_KINDS = ("government", "fund", "body")
 """A government may serve a population (``serves``), a fund or a body serves nobody."""
@@ -31,8 +30,7 @@ MAX_USD_PER_BARREL = 10_000.0
 """Largest per-barrel payment: the highest price a dataset accepts."""
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     """A recipient that is not a cell. ``serves`` is ``"all"``, a bloc or a region (a
     government's population, for per-head figures), or empty."""
 
@@ -42,8 +40,7 @@ class Account:
     citation: str = ""
 
 
-@dataclass(frozen=True)
-class Pool:
+class Pool(NamedTuple):
     """Money a rule draws on: ``of`` (``revenue``, or the revenue of named ``fields``,
     ``regions`` or ``blocs``), less what the rules named in ``after`` paid out of it."""
 
@@ -53,15 +50,15 @@ class Pool:
     after: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One rule of a deal: its ``kind`` (a key of the rule registry) and its parameters."""
+class Rule(NamedTuple):
+    """One rule of a deal: its ``kind`` (a key of the rule registry) and its parameters
+    (``params``, never changed in place: a rule without them shares the empty default)."""
 
     name: str
     kind: str
     pool: str = REVENUE
     relation: str = "exactly"
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = {}  # read only (see above)
     citation: str = ""
     origin: str = ""  # where it was written: "FILE:LINE" once placed
     inline_pool: Pool | None = None  # a pool written in the rule itself, named after the rule
@@ -70,12 +67,12 @@ class Rule:
         return self.params.get(key, default)
 
 
-@dataclass(frozen=True)
-class Deal:
-    """The accounts, pools and rules of a structure; empty for today's parameter structures."""
+class Deal(NamedTuple):
+    """The accounts, pools and rules of a structure; empty for today's parameter structures.
+    Read only: a deal without accounts or pools shares the empty defaults."""
 
-    accounts: Mapping[str, Account] = field(default_factory=dict)
-    pools: Mapping[str, Pool] = field(default_factory=dict)
+    accounts: Mapping[str, Account] = {}
+    pools: Mapping[str, Pool] = {}
     rules: tuple[Rule, ...] = ()
 
     def __bool__(self) -> bool:

@@ -101,8 +101,7 @@ import hashlib
 import math
 import os
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -143,8 +142,7 @@ _DTYPES = {"text": "str", "number": "float64", "bool": "bool"}
 PathLike = str | os.PathLike[str]
 
 
-@dataclass(frozen=True)
-class RawDataset:
+class RawDataset(NamedTuple):
     """A dataset as read from disk, validated but not yet interpreted.
 
     Attributes
@@ -176,8 +174,7 @@ class RawDataset:
     structures_text: str = ""
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Parsed(NamedTuple):
     """One validated CSV: its path, the known columns its header has, its rows (None: invalid).
 
     ``complete`` is False when records were dropped or there are none: the file then cannot serve

@@ -344,7 +344,7 @@ def as_scenarios(value: object, where: str = "scenarios") -> pd.DataFrame:
     try:
         return price_grid(value)  # type: ignore[arg-type]  # _numbers refuses other types
     except InputError as exc:
-        raise InputError([dataclasses.replace(p, file=where) for p in exc.problems]) from None
+        raise InputError([p._replace(file=where) for p in exc.problems]) from None
 
 
 def parameter_grid(specs: Sequence[str] | str) -> list[dict[str, float]]:

@@ -26,8 +26,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["text", "number", "bool"]
 Blank = Literal["error", "default"]
@@ -66,8 +65,7 @@ class CellError(Exception):
         self.code, self.message, self.remedy = code, message, remedy
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of an input file.
 
     Parameters
@@ -190,8 +188,7 @@ class Column:
         return value
 
 
-@dataclass(frozen=True)
-class FileSchema:
+class FileSchema(NamedTuple):
     """One input file: its role, its file name, its columns and its unique key."""
 
     role: str
@@ -517,6 +514,8 @@ def clean_cell(raw: str, notes: list[str]) -> str:
     if text.strip(_SPACES) != text:
         notes.append("stripped whitespace around a value")
     text = text.strip(_SPACES)
+    if text.isascii() and text.isprintable():  # no control, separator or bidi character
+        return text
     for i, ch in enumerate(text, 1):
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
             raise CellError(
@@ -543,6 +542,10 @@ def parse_name(text: str, notes: list[str]) -> str:
     CellError
         ``E-INVISIBLE-CHAR``, ``E-TOO-LONG`` or ``E-MIXED-SCRIPT``.
     """
+    if text.isascii():  # no invisible character, already NFC, every letter Latin
+        if len(text) > MAX_NAME_LENGTH:
+            raise _too_long(text)
+        return text
     for i, ch in enumerate(text, 1):
         if unicodedata.category(ch) == "Cf" and ch not in _JOINERS:
             raise CellError(
@@ -554,11 +557,7 @@ def parse_name(text: str, notes: list[str]) -> str:
     if name != text:
         notes.append("NFC-normalised a name")
     if len(name) > MAX_NAME_LENGTH:
-        raise CellError(
-            "E-TOO-LONG",
-            f"the name {show(name)} is {len(name)} characters long",
-            f"shorten it to at most {MAX_NAME_LENGTH} characters",
-        )
+        raise _too_long(name)
     for word in _WORD.findall(name):
         scripts = {s for c in word if (s := unicodedata.name(c, "").split(" ")[0]) in _SCRIPTS}
         if len(scripts) > 1:
@@ -569,6 +568,14 @@ def parse_name(text: str, notes: list[str]) -> str:
                 "retype it in one script (a look-alike letter was pasted in?)",
             )
     return name
+
+
+def _too_long(name: str) -> CellError:
+    return CellError(
+        "E-TOO-LONG",
+        f"the name {show(name)} is {len(name)} characters long",
+        f"shorten it to at most {MAX_NAME_LENGTH} characters",
+    )
 
 
 def parse_number(text: str, notes: list[str]) -> float:

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from revshare.data.csvparse import Log
@@ -59,12 +59,12 @@ class Sheets:
             where = f"{p.file}!{letters.get(p.column, 'A') if p.column else 'A'}{p.line}"
             if p.code == "E-TOML" and p.column:
                 where, message = f"{p.file}!A{p.line}", f"{p.message} (character {p.column})"
-                out.append(replace(p, file=where, line=None, column=None, message=message))
+                out.append(p._replace(file=where, line=None, column=None, message=message))
                 continue
             if where in self.reported:
                 continue
             message = _ROW_WORD.sub(r"row\1 ", p.message)
-            out.append(replace(p, file=where, line=None, message=message))
+            out.append(p._replace(file=where, line=None, message=message))
         return out
 
 

@@ -615,10 +615,10 @@ def place_rules(
         if s.deal.rules:
             lines = rule_lines(text, None if top_level else name)
             rules = tuple(
-                dataclasses.replace(r, origin=f"{source}:{lines[i]}" if i < len(lines) else source)
+                r._replace(origin=f"{source}:{lines[i]}" if i < len(lines) else source)
                 for i, r in enumerate(s.deal.rules)
             )
-            s = dataclasses.replace(s, deal=dataclasses.replace(s.deal, rules=rules))
+            s = dataclasses.replace(s, deal=s.deal._replace(rules=rules))
         out[name] = s
     return out
 
@@ -656,7 +656,7 @@ def with_lines(
             line: int | None = lines[index] if index < len(lines) else None
         else:
             line = p.line or (locate(text, None if top_level else table, key) if p.column else None)
-        placed.append(dataclasses.replace(p, line=line, column=key or p.column) if line else p)
+        placed.append(p._replace(line=line, column=key or p.column) if line else p)
     return InputError(placed)
 
 

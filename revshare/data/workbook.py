@@ -29,7 +29,6 @@ import math
 import os
 import re
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +58,7 @@ def toml_cells(problems: list[Problem]) -> list[Problem]:
     """Name the cell of each problem placed on a line of a workbook's ``structures`` sheet
     (``iraq.xlsx:structures!A18``); other problems are returned as they are."""
     return [
-        replace(p, file=f"{p.file}!A{p.line}", line=None)
+        p._replace(file=f"{p.file}!A{p.line}", line=None)
         if p.line is not None and p.file.lower().endswith(f"{SUFFIX}:{TOML_SHEET}")
         else p
         for p in problems

@@ -22,7 +22,9 @@ from ..data.structures import Structure
 from .deal_rules import Due, Term
 
 
-@dataclass
+# eq=False: two models are never compared (a generated __eq__ would compare their data
+# frames, whose truth value raises), and it is one method less compiled at every start.
+@dataclass(eq=False)
 class Model:
     """A built model: the PuLP problem, its variables, and the data in model units."""
 

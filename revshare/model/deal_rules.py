@@ -17,7 +17,7 @@ the country bears that part's share of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,16 +28,14 @@ from ..data.structures import Structure
 from ..errors import Problem
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     """Where money goes: ``centre``, an ``account``, a ``region``'s cells or a ``bloc``'s."""
 
     kind: str
     name: str
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """A rule's due to one recipient: ``share * P + usd`` (USD, at the price)."""
 
     recipient: Recipient
@@ -288,8 +286,7 @@ def _fixed(data: DealData, rule: Rule, pool: Pool) -> Terms:
     return [Term(to, 0.0, float(rule.get("usd")))]
 
 
-@dataclass(frozen=True)
-class RuleKind:
+class RuleKind(NamedTuple):
     """One rule kind: the keys it needs and may take, its terms, its sentence, a real use."""
 
     name: str
@@ -344,8 +341,7 @@ RULE_KINDS: dict[str, RuleKind] = {
 }
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(NamedTuple):
     """One rule's dues at a price: its pool, its terms, or the problem that stops it."""
 
     rule: Rule

@@ -8,7 +8,7 @@ are in model money units; :class:`Objective` says how to turn them into report u
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,7 @@ from .core import Model
 from .parameters import damage_weights, sharing_pool
 
 
-@dataclass(frozen=True)
-class Objective:
+class Objective(NamedTuple):
     """What to optimise: ``expression`` with ``sense``; ``None`` means feasibility only."""
 
     expression: pulp.LpAffineExpression | None

@@ -14,7 +14,7 @@ Adding a parameter is one entry here, plus its range in :class:`revshare.data.st
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,7 @@ Block = tuple[list[str], np.ndarray]
 """Rule names and their residuals in USD (positive means violated), one row per allocation."""
 
 
-@dataclass(frozen=True)
-class Books:
+class Books(NamedTuple):
     """n allocations in USD, and the sums every residual reads: revenue ``V``, distributable
     ``D = V - g``, money by region, bloc and faction (each (n, k)), cells ``x`` (n, cells)."""
 
@@ -74,8 +73,7 @@ def positive(
     return [([f"{rule}[{k}]" for k in np.asarray(names)[keep]], res[:, keep])]
 
 
-@dataclass(frozen=True)
-class ParameterRule:
+class ParameterRule(NamedTuple):
     """One parameter: its rows, its residual, the sentence of its row (``{subject}`` and
     ``{value}`` are filled in), and where it comes from."""
 

@@ -109,7 +109,15 @@ def whole(people: float) -> int | float:
 def summary(a: Allocation) -> dict[str, Any]:
     """The whole result as a JSON-ready document (money in whole dollars under ``*_rounded``)."""
     structure = {
-        k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
+        k: (
+            v._asdict()  # a record (the deal): by field
+            if hasattr(v, "_asdict")
+            else dict(v)
+            if isinstance(v, dict)
+            else list(v)
+            if isinstance(v, tuple)
+            else v
+        )
         for k, v in dataclasses.asdict(a.structure).items()
     }
     return json_ready(

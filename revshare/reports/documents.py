@@ -34,6 +34,8 @@ def json_ready(value: Any) -> Any:
         return None
     if isinstance(value, dict):
         return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a record: by field, as asdict
+        return json_ready(value._asdict())
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
     if hasattr(value, "item"):
@@ -57,6 +59,8 @@ def _plain(value: Any) -> Any:
     refuses the document (an infinity is an error, never a figure to print as null)."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a record: by field
+        return _plain(value._asdict())
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if hasattr(value, "item"):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from dataclasses import fields, is_dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,8 +26,7 @@ RELATIVE_TOLERANCE = 1e-9  # of total revenue, in USD, for a solver that returns
 ABSOLUTE_TOLERANCE = 1e-6  # USD
 
 
-@dataclass(frozen=True)
-class Verification:
+class Verification(NamedTuple):
     """Residuals of every rule; ``violations`` lists those beyond ``tolerance_usd``."""
 
     max_violation_usd: float
@@ -160,8 +159,7 @@ def residuals(
     ] + deal_residuals(t, s, price, x, centre_usd, deal)
 
 
-@dataclass(frozen=True)
-class BatchVerification:
+class BatchVerification(NamedTuple):
     """Verification of n allocations: ``ok``, ``max_violation_usd`` and ``worst`` per scenario."""
 
     ok: np.ndarray
@@ -236,8 +234,8 @@ def require_verified(v: Verification) -> None:
 
 def non_finite(value: Any, name: str = "result") -> list[str]:
     """The names of every NaN or infinity in ``value``: a number, an array, a DataFrame or
-    Series (by column), a mapping (by key), a list or tuple, or a dataclass (by field), searched
-    recursively. Text, None and booleans are skipped.
+    Series (by column), a mapping (by key), a list or tuple, or a dataclass or NamedTuple (by
+    field), searched recursively. Text, None and booleans are skipped.
     """
     if value is None or isinstance(value, str | bytes | bool | np.bool_):
         return []
@@ -246,16 +244,19 @@ def non_finite(value: Any, name: str = "result") -> list[str]:
     if isinstance(value, float | np.floating):
         return [] if math.isfinite(value) else [name]
     if isinstance(value, pd.DataFrame):
-        return [n for c in value.columns for n in non_finite(value[c], f"{name}[{c}]")]
+        return _non_finite_columns(value, name)
     if isinstance(value, pd.Series | np.ndarray):
         a = np.asarray(value)
         if a.dtype.kind in "fc":
             return [] if np.isfinite(a).all() else [name]
-        if a.dtype.kind == "O":
-            return next(([name] for v in a.reshape(-1) if non_finite(v, name)), [])
+        if a.dtype.kind == "O":  # text is skipped before a call: most object cells are names
+            items = (v for v in a.reshape(-1) if not isinstance(v, str))
+            return next(([name] for v in items if non_finite(v, name)), [])
         return []
     if isinstance(value, Mapping):
         return [n for k, v in value.items() for n in non_finite(v, f"{name}[{k}]")]
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple, by field
+        return [n for f in value._fields for n in non_finite(getattr(value, f), f"{name}.{f}")]
     if isinstance(value, list | tuple):
         return [n for i, v in enumerate(value) for n in non_finite(v, f"{name}[{i}]")]
     if is_dataclass(value) and not isinstance(value, type):
@@ -263,6 +264,12 @@ def non_finite(value: Any, name: str = "result") -> list[str]:
             n for f in fields(value) for n in non_finite(getattr(value, f.name), f"{name}.{f.name}")
         ]
     return []
+
+
+def _non_finite_columns(frame: pd.DataFrame, name: str) -> list[str]:
+    """:func:`non_finite` of each column of ``frame``, in order, taken out by place (names may
+    repeat) in one pass over the frame, which costs less than looking each name up."""
+    return [n for column, values in frame.items() for n in non_finite(values, f"{name}[{column}]")]
 
 
 def require_finite(value: Any, name: str = "result") -> None:
