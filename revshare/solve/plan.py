@@ -38,8 +38,8 @@ once, with presolve the other way and ``RETRY_SLACK`` times the tolerance (:func
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pulp
@@ -62,8 +62,7 @@ PROPAGATION_PASSES = 20  # bound propagation stops earlier when nothing tightens
 ROUNDING = 1e-12  # relative: what a double sum of one row may be off by, with a wide margin
 
 
-@dataclass(frozen=True)
-class Coo:
+class Coo(NamedTuple):
     """A sparse matrix's entries, as ``scipy.sparse``'s COO format holds them (``tocoo`` gives
     itself, so that either kind of matrix can be passed to the functions below)."""
 
@@ -76,8 +75,7 @@ class Coo:
         return self
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(NamedTuple):
     """The solved model: levels ``z``, centre ``g`` and a deal's accounts and payments
     ``extra`` (in the order of ``Model.extra``) in model units, and what the solve found.
     ``stages`` counts the LP solves."""
@@ -90,11 +88,10 @@ class Solution:
     stages: int
     seconds: float
     nash_gap: float | None = None
-    extra: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    extra: np.ndarray = np.zeros(0)  # empty: nothing in it to change
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """A money stage before the leximin rounds: optimise ``expression`` in ``sense``, then keep it."""
 
     expression: pulp.LpAffineExpression

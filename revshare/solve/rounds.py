@@ -22,8 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -65,8 +64,7 @@ class Rounds(Protocol):
         """Hold ``z_k >= floor_k`` for the ``groups`` from now on, and drop their level rows."""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """How the rounds ended: ``status`` (not optimal where a round was not, or where every dual
     was hidden and the executor does not probe), the first round's level (NaN if none was
     solved) and the LP solves, probes included."""
