@@ -102,6 +102,16 @@ def test_update_rewrites_an_output_so_that_it_matches(shown, printed):
     )
 
 
+@pytest.mark.parametrize("blank", [0, 1, 2])
+def test_update_keeps_a_shown_end_that_starts_with_blank_lines(blank):
+    """The shown end is placed by its first line with text: a blank line has the shape of every
+    blank line, and placing by it dropped the table after the elision (the README's bloc table)."""
+    shown = ["head 1", "...", *[""] * blank, "bloc 1", "row 1", "", "summary 1"]
+    printed = ["head 2", "more", "", "other 2", *[""] * blank, "bloc 2", "row 2", "", "summary 2"]
+    expected = ["head 2", "...", *[""] * blank, "bloc 2", "row 2", "", "summary 2"]
+    assert docs_outputs.rewrite(shown, printed) == expected
+
+
 def test_update_rewrites_a_page_in_place(tmp_path, monkeypatch):
     page_path = tmp_path / "page.md"
     page_path.write_text(

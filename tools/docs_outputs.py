@@ -101,12 +101,14 @@ def rewrite(shown: list[str], printed: list[str]) -> list[str]:
     new = printed[: len(head)]
     at = len(head)
     end = len(printed) - len(tail)
-    if tail:  # the shown end starts where its first line's shape is last found (tables grow)
+    if tail:  # the shown end starts where its first line's shape is last found (tables grow);
+        # a blank line has every blank line's shape, so the first line with text is looked for
+        lead = next((i for i, line in enumerate(tail) if line.strip()), 0)
         end = next(
             (
-                i
-                for i in range(len(printed) - 1, at - 1, -1)
-                if _shape(printed[i]) == _shape(tail[0])
+                i - lead
+                for i in range(len(printed) - 1, at + lead - 1, -1)
+                if _shape(printed[i]) == _shape(tail[lead])
             ),
             end,
         )
