@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -34,6 +34,9 @@ from ..model.objectives import OBJECTIVES
 from .plan import (
     Solution,
     Stage,
+    flat,
+    flat_error,
+    keep_room,
     money_stages,
     require_optimal,
     stage_tolerance,
@@ -79,14 +82,19 @@ class StageLP(Protocol):
         """Which groups and the centre the stage's duals pin within ``tol`` of its optimum
         (none where the executor does not prove it)."""
 
-    def keep(self, s: int, value: float, tol: float) -> None:
-        """Keep stage ``s``'s optimum ``value`` to within ``tol`` from now on."""
+    def keep(self, s: int, value: float, tol: float, room: float) -> None:
+        """Keep stage ``s``'s optimum ``value`` to within ``room`` from now on, the directions
+        its duals lock within ``tol`` (:func:`revshare.solve.plan.face_bounds`)."""
 
     def levels(self, groups: np.ndarray) -> np.ndarray:
         """The ``groups``' ``z`` at the last stage's optimum."""
 
     def rounds(self) -> tuple[ObjectiveRounds, np.ndarray]:
         """Start the leximin rounds: their LP, and the groups not fixed yet."""
+
+    def steepest(self) -> float:
+        """The largest ``|dual|`` of a kept stage's row at the rounds' optima (0 where the
+        executor does not read it): :func:`revshare.solve.plan.flat`."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ class Ran:
     binding: Binding
     solves: int
     rounds: bool
+    steepest: float = 0.0  # StageLP.steepest after the rounds
 
 
 def carry_out(
@@ -108,11 +117,13 @@ def carry_out(
     objective_in_rounds: bool,
     start: int = 0,
     least: np.ndarray | None = None,
+    room: Callable[[float], float] | None = None,
 ) -> Ran:
     """Run the money ``stages`` (each its sense and name) from ``start``, then the rounds.
     ``objective_in_rounds``: the first round is the objective's own (``leximin``), so the plan
     goes on to the rounds even where the stages pin everyone; ``least`` is each group's least
-    fix-row slack (:func:`revshare.solve.plan.tiny_group_slack`)."""
+    fix-row slack (:func:`revshare.solve.plan.tiny_group_slack`); ``room`` each kept stage's
+    keep-row tolerance for its value (else the plan's tolerance)."""
     value: float | None = None
     binding: Binding = []
     solves = 0
@@ -133,7 +144,7 @@ def carry_out(
         pinned = stage_pins if pinned is None else pinned | stage_pins
         if pinned.all() and not objective_in_rounds:  # no later stage or round can move
             return Ran(Status.OPTIMAL, value, binding, solves, False)  # anyone's money further
-        lp.keep(s, got, tol)
+        lp.keep(s, got, tol, tol if room is None else room(got))
     rounds, free = lp.rounds()
     if pinned is not None:
         groups = np.intersect1d(free, np.flatnonzero(pinned[:-1]))  # at their money there
@@ -145,11 +156,14 @@ def carry_out(
         if not outcome.solves:  # every group held: the lowest level is theirs, and no row binds
             every = np.arange(len(rounds.offsets))
             value, binding = float(np.min(lp.levels(every) + rounds.offsets)), []
-    return Ran(outcome.status, value, binding, solves + outcome.solves, True)
+    return Ran(outcome.status, value, binding, solves + outcome.solves, True, lp.steepest())
 
 
 class Executor(StageLP, Protocol):
-    """An executor's LP over a whole model: :class:`StageLP`, and the answer it ends on."""
+    """An executor's LP over a whole model: :class:`StageLP`, and the answer it ends on.
+    ``reopens``: the model can be opened again for a second attempt (its LP is a copy)."""
+
+    reopens: bool
 
     def allocation(self, rounds: bool) -> tuple[np.ndarray, float, np.ndarray]:
         """The answer's ``z``, ``g`` and ``extra`` (``rounds``: whether the rounds ran, else
@@ -181,7 +195,15 @@ def solve(
     lp = open_lp(stages)
     in_rounds = objective.expression is None and gap is None
     least = tiny_group_slack(m, config)
-    ran = carry_out(lp, [(st.sense, st.name) for st in stages], in_rounds, least=least)
+    senses = [(st.sense, st.name) for st in stages]
+    ran = carry_out(lp, senses, in_rounds, least=least)
+    if ran.status is Status.OPTIMAL and flat(ran.steepest):  # the tolerance set the answer:
+        if not lp.reopens:  # solve again, the flat direction left to the rounds
+            raise flat_error(m)
+        lp = open_lp(stages)
+        first = ran.solves
+        ran = carry_out(lp, senses, in_rounds, least=least, room=lambda v: keep_room(m, v, config))
+        ran = replace(ran, solves=first + ran.solves)
     require_optimal(ran.status, "leximin tie-break", m, config.name)
     if ran.value is not None:  # else nash's, or none where the plan stopped before leximin
         value = ran.value
