@@ -140,11 +140,12 @@ def carry_out(
         if lp.settled(s):
             return Ran(Status.OPTIMAL, value, binding, solves, False)
         tol = float(lp.tolerance(got))
-        stage_pins = lp.pinned(sense, tol)
+        kept = tol if room is None else room(got)  # the pins hold over the whole kept room
+        stage_pins = lp.pinned(sense, kept)
         pinned = stage_pins if pinned is None else pinned | stage_pins
         if pinned.all() and not objective_in_rounds:  # no later stage or round can move
             return Ran(Status.OPTIMAL, value, binding, solves, False)  # anyone's money further
-        lp.keep(s, got, tol, tol if room is None else room(got))
+        lp.keep(s, got, tol, kept)
     rounds, free = lp.rounds()
     if pinned is not None:
         groups = np.intersect1d(free, np.flatnonzero(pinned[:-1]))  # at their money there
