@@ -14,8 +14,8 @@ tolerance agree. Those below it (the gap of 1e-3) the face holds do not settle: 
 is flat to the solvers, and the keep row stopped the rounds at ``tolerance / slope``, 0.06 of
 the revenue with HiGHS, while CBC's wider tolerance let the centre reach its bound. HiGHS now
 sees the keep row bind a round with a dual beyond ``1 / DUAL_EPSILON``
-(:func:`revshare.solve.plan.flat`) and solves again with keep rows wide enough for the flat
-direction (:func:`revshare.solve.plan.keep_room`): every case agrees.
+(:func:`revshare.solve.stages.flat`) and solves again with keep rows wide enough for the flat
+direction (:func:`revshare.solve.stages.keep_room`): every case agrees.
 
 The bound. Each answer is verified to its solver's share of the revenue (``VERIFY_RELATIVE``:
 1e-10 for HiGHS's doubles, 1e-7 for CBC's 8 printed digits, whose stage tolerance is
@@ -40,8 +40,9 @@ import revshare
 from revshare.analyses.optimize import VERIFY_RELATIVE
 from revshare.errors import InputError
 from revshare.solve import highs_executor, pulp_executor
-from revshare.solve.plan import face_bounds, flat
+from revshare.solve.plan import face_bounds
 from revshare.solve.solver import DUAL_EPSILON
+from revshare.solve.stages import flat
 
 AGREEMENT = VERIFY_RELATIVE["highs"] + VERIFY_RELATIVE["cbc"]  # of revenue, per recipient
 BIG = 11_800_000  # people beside the single ones (the fuzzed case)
@@ -94,7 +95,7 @@ def disagreement(case: Case, s: revshare.Structure) -> float:
 # more disagreed, by 0.24 to 0.40 of the revenue (72 of 96; `python3 tests/test_solver_agreement.py`
 # prints the table); below it the objective is flat to the solvers and both gave the same money.
 # The face holds settled the gaps of 1e-2 and more (24 of 96 left, up to 0.34 of the revenue);
-# HiGHS's second attempt with flat room (revshare.solve.plan.flat) settles the gap of 1e-3:
+# HiGHS's second attempt with flat room (revshare.solve.stages.flat) settles the gap of 1e-3:
 # 0 of 96 disagree, the worst by 2.2e-8 of the revenue.
 
 CASES = [

@@ -105,7 +105,8 @@ class _InstanceStages:
     def pinned(self, sense: int, tol: float) -> np.ndarray:
         return _pinned(self.m, self.inst, self.watched, sense, tol)
 
-    def keep(self, s: int, value: float, tol: float, room: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
+        room = tol if room is None else room
         stage = self.money[s]
         if pinning():  # the later stages keep this stage's optimal face, not just its value
             _hold_face(self.inst, stage.sense, tol, room)

@@ -47,7 +47,7 @@ import pulp
 if TYPE_CHECKING:  # the matrices come from the executor, which imports scipy when it needs it
     import scipy.sparse as sp
 
-from ..errors import InfeasibleError, InputError, NotOptimalError, NumericalTroubleError, Problem
+from ..errors import InfeasibleError, NotOptimalError, NumericalTroubleError
 from ..model.lp import Model
 from ..model.objectives import NEEDS_PROPORTIONAL_TIE_BREAK, l1_to_targets, population_shares
 from .solver import DUAL_EPSILON, FEASIBILITY, SolverConfig, Status
@@ -167,7 +167,8 @@ def face_bounds(
     within ``slack`` of that bound, in its own units.
 
     The arguments are those of :func:`stage_ranges`; ``slack`` is the stage's tolerance
-    (:func:`stage_tolerance`), ``room`` its keep row's (``slack`` unless :func:`keep_room`). A locked entry (``worsen`` beyond
+    (:func:`stage_tolerance`), ``room`` its keep row's (``slack`` unless
+    :func:`revshare.solve.stages.keep_room`). A locked entry (``worsen`` beyond
     the dual tolerance, pointing at a finite bound) is at that bound in every optimum
     (complementary slackness), whichever optimal dual the solver returned: the points of the
     stage's LP that meet these bounds are its optimal face. The keep row alone would let a
@@ -187,53 +188,6 @@ def face_bounds(
     hi[up] = np.minimum(upper[up], np.maximum(value[up], lower[up]) + slack)
     lo[down] = np.maximum(lower[down], np.minimum(value[down], upper[down]) - slack)
     return lo, hi
-
-
-FLAT_ROOM = 4.0  # the keep row's room where a direction is flat: in DUAL_EPSILON * (v + |value|)
-
-
-def flat(steepest: float) -> bool:
-    """Whether the leximin rounds moved along a direction flat to the solvers: a kept stage's
-    row bound a round with a dual ``steepest`` beyond ``1 / DUAL_EPSILON``, so the stage's
-    objective changes by less than the dual tolerance per unit of the round's level.
-
-    Such a round stops where the keep row binds, at ``tolerance / slope``: a point set by each
-    solver's tolerance, not by the rules (HiGHS's and CBC's answers differed by up to 0.34 of
-    the revenue, both verified; tests/test_solver_agreement.py). On healthy models a kept
-    row's dual in the rounds is at most about 60 (the shipped datasets and the test suite)."""
-    return steepest * DUAL_EPSILON > 1.0
-
-
-def keep_room(m: Model, value: float, config: SolverConfig) -> float:
-    """The keep row's tolerance once :func:`flat` found a flat direction: the stage's own
-    (:func:`stage_tolerance`), and at least ``FLAT_ROOM * DUAL_EPSILON * (v + |value|)``.
-
-    Moving along a flat direction costs the stage's objective at most ``DUAL_EPSILON`` per
-    unit, so this room lets the rounds take it as the tie it is, as far as the other rules
-    let them (a point the rules set, the same with every solver), while the directions the
-    stage's duals lock stay held at the stage's own tolerance (:func:`face_bounds`)."""
-    return max(stage_tolerance(m, value, config), FLAT_ROOM * DUAL_EPSILON * (m.v + abs(value)))
-
-
-def flat_error(m: Model) -> InputError:
-    """E-NUMERICS where an executor cannot solve again with :func:`keep_room` (CBC: PuLP's
-    model holds the first attempt's rows) after :func:`flat`."""
-    s = m.structure
-    return InputError(
-        [
-            Problem(
-                s.origin("objective"),
-                None,
-                f"{s.name}.objective",
-                "E-NUMERICS",
-                f"structure {s.name!r}: the objective {s.objective!r} depends on some money by "
-                f"less than the solvers' dual tolerance ({DUAL_EPSILON:g}) per unit, so where "
-                "that money goes would be set by the solver's tolerance, not by the rules",
-                "solve with the highs solver, or give the small groups a target further from "
-                "the per-capita floor",
-            )
-        ]
-    )
 
 
 def retry_config(config: SolverConfig) -> SolverConfig:

@@ -191,17 +191,16 @@ class _PriceStages:
             return np.zeros(len(self.e.watched), dtype=bool)
         return self.e._pinned(sense, tol, self.v)
 
-    def keep(self, s: int, value: float, tol: float, room: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
         e = self.e
         expr, sense, _ = e.stages[s]
         keep = np.array([e.keep_rows[s]], dtype=np.int32)
-        e._set_rows(keep, *_keep_bounds(value - expr.constant, sense, room))
+        e._set_rows(
+            keep, *_keep_bounds(value - expr.constant, sense, tol if room is None else room)
+        )
 
     def levels(self, groups: np.ndarray) -> np.ndarray:
         return self.x[self.e.z_cols[groups]]
-
-    def steepest(self) -> float:
-        return 0.0  # not read in a sweep (a flat model's sweep keeps the stages' tolerance)
 
     def rounds(self) -> tuple[_PriceRounds, np.ndarray]:
         e, trace, start = self.e, self.trace, self.start

@@ -104,7 +104,8 @@ class _PulpStages:
     def pinned(self, sense: int, tol: float) -> np.ndarray:
         return _pinned(self.m, self.m.prob, sense, tol, self.config)
 
-    def keep(self, s: int, value: float, tol: float, room: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
+        room = tol if room is None else room
         stage, m = self.money[s], self.m
         if pin_allowed():  # the later stages keep this stage's optimal face, not just its value
             _hold_face(m, m.prob, stage.sense, tol, room)
