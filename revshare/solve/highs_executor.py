@@ -68,6 +68,8 @@ class _InstanceStages:
     """:class:`revshare.solve.stages.Executor` on one :class:`Instance`: each stage changes the
     costs and re-solves from the last basis; a kept optimum is one added row."""
 
+    reopens = True  # the instance is a copy of the model
+
     def __init__(self, m: Model, config: SolverConfig, money: list[Stage]) -> None:
         self.m, self.config, self.money = m, config, money
         self.inst = Instance(m.prob, highs_options(config))
@@ -77,6 +79,7 @@ class _InstanceStages:
         self.terms = [_terms(stage.expression, self.inst.col) for stage in money]
         self.x = np.zeros(0)
         self.lex: _InstanceRounds | None = None
+        self.kept: list[int] = []  # each kept stage's row
 
     def optimise(self, s: int) -> Status:
         stage = self.money[s]
@@ -102,21 +105,29 @@ class _InstanceStages:
     def pinned(self, sense: int, tol: float) -> np.ndarray:
         return _pinned(self.m, self.inst, self.watched, sense, tol)
 
-    def keep(self, s: int, value: float, tol: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
+        room = tol if room is None else room
         stage = self.money[s]
         if pinning():  # the later stages keep this stage's optimal face, not just its value
-            _hold_face(self.inst, stage.sense, tol)
+            _hold_face(self.inst, stage.sense, tol, room)
         index, coef = self.terms[s]
         bound = value - float(stage.expression.constant)
-        lower, upper = (-INF, bound + tol) if stage.sense == pulp.LpMinimize else (bound - tol, INF)
-        self.inst.add_rows(np.array([lower]), np.array([upper]), [index], [coef])
+        lower, upper = (
+            (-INF, bound + room) if stage.sense == pulp.LpMinimize else (bound - room, INF)
+        )
+        row = self.inst.add_rows(np.array([lower]), np.array([upper]), [index], [coef])
+        self.kept.append(int(row[0]))
 
     def levels(self, groups: np.ndarray) -> np.ndarray:
         return self.x[self.watched[groups]]
 
     def rounds(self) -> tuple[_InstanceRounds, np.ndarray]:
         self.lex = _InstanceRounds(self.m, self.inst, self.watched, self.config, self.x)
+        self.lex.kept = self.kept
         return self.lex, np.arange(len(self.m.z))
+
+    def steepest(self) -> float:
+        return self.lex.steepest if self.lex is not None else 0.0
 
     def allocation(self, rounds: bool) -> tuple[np.ndarray, float, np.ndarray]:
         x = self.lex.x if rounds and self.lex is not None else self.x
@@ -131,7 +142,7 @@ def _pinned(m: Model, inst: Instance, watched: np.ndarray, sense: int, tol: floa
     return pinned_columns(inst, watched, allocation_money(m), m.v, sense, tol)
 
 
-def _hold_face(inst: Instance, sense: int, tol: float) -> None:
+def _hold_face(inst: Instance, sense: int, tol: float, room: float) -> None:
     """Hold the stage's optimal face (:func:`revshare.solve.plan.face_bounds`) by moving the
     locked columns' and rows' bounds in place."""
     sol = inst.h.getSolution()
@@ -140,7 +151,7 @@ def _hold_face(inst: Instance, sense: int, tol: float) -> None:
     upper = np.concatenate([inst.col_upper, inst.row_upper])
     value = np.concatenate([np.asarray(sol.col_value), np.asarray(sol.row_value)])
     worsen = sign * np.concatenate([np.asarray(sol.col_dual), np.asarray(sol.row_dual)])
-    lo, hi = face_bounds(lower, upper, value, worsen, tol)
+    lo, hi = face_bounds(lower, upper, value, worsen, tol, room)
     n = len(inst.col_lower)
     moved = np.flatnonzero((lo != lower) | (hi != upper))
     cols, rows = moved[moved < n].astype(np.int32), (moved[moved >= n] - n).astype(np.int32)
@@ -201,6 +212,8 @@ class _InstanceRounds:
         )
         self.x = start  # the answer where the stages pinned every group
         self.binding: list[dict[str, Any]] = []
+        self.kept: list[int] = []  # the kept stages' rows
+        self.steepest = 0.0  # the largest |dual| of a kept row at a round's optimum
 
     def maximise(self, free: np.ndarray, stage: str) -> Status:
         status = self.inst.optimise(
@@ -210,6 +223,9 @@ class _InstanceRounds:
         self.x = self.inst.x()
         if stage == "objective":
             self.binding = _binding(self.m, self.inst)
+        if self.kept:
+            dual = np.asarray(self.inst.h.getSolution().row_dual)[self.kept]
+            self.steepest = max(self.steepest, float(np.max(np.abs(dual))))
         return status
 
     def level(self) -> float:

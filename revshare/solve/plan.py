@@ -155,14 +155,20 @@ def stage_tolerance(m: Model, value: float, config: SolverConfig) -> float:
 
 
 def face_bounds(
-    lower: np.ndarray, upper: np.ndarray, value: np.ndarray, worsen: np.ndarray, slack: float
+    lower: np.ndarray,
+    upper: np.ndarray,
+    value: np.ndarray,
+    worsen: np.ndarray,
+    slack: float,
+    room: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounds that hold a stage's optimal face: every column and row (``a x``) its duals lock
     at a bound, and that the keep-optimum row would let move further than ``slack``, is kept
     within ``slack`` of that bound, in its own units.
 
     The arguments are those of :func:`stage_ranges`; ``slack`` is the stage's tolerance
-    (:func:`stage_tolerance`), which is also its keep row's. A locked entry (``worsen`` beyond
+    (:func:`stage_tolerance`), ``room`` its keep row's (``slack`` unless
+    :func:`revshare.solve.stages.keep_room`). A locked entry (``worsen`` beyond
     the dual tolerance, pointing at a finite bound) is at that bound in every optimum
     (complementary slackness), whichever optimal dual the solver returned: the points of the
     stage's LP that meet these bounds are its optimal face. The keep row alone would let a
@@ -170,12 +176,12 @@ def face_bounds(
     depends on it (a slope of 1e-8 in the centre's money), is a large share of the revenue
     spent as the solver's tolerance, differently by each solver (CBC's tolerance is 2,000
     times HiGHS's; tests/test_solver_agreement.py). An entry with ``|worsen| >= 1`` is held
-    within ``slack`` by the keep row already, and gets no bound. The stage's own point
-    ``value`` stays inside the new bounds.
+    within ``slack`` by the keep row already, and gets no bound (``|worsen| >= room / slack``
+    with a wider keep row). The stage's own point ``value`` stays inside the new bounds.
 
     A slope within the dual tolerance is no lock: the solvers see that direction as flat,
     and the keep row still stops it at ``slack / slope``, differently by each solver."""
-    loose = np.abs(worsen) < 1.0
+    loose = np.abs(worsen) < (1.0 if room is None else room / slack)
     up = (worsen > DUAL_EPSILON) & np.isfinite(lower) & loose
     down = (worsen < -DUAL_EPSILON) & np.isfinite(upper) & loose
     lo, hi = lower.copy(), upper.copy()

@@ -191,11 +191,13 @@ class _PriceStages:
             return np.zeros(len(self.e.watched), dtype=bool)
         return self.e._pinned(sense, tol, self.v)
 
-    def keep(self, s: int, value: float, tol: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
         e = self.e
         expr, sense, _ = e.stages[s]
         keep = np.array([e.keep_rows[s]], dtype=np.int32)
-        e._set_rows(keep, *_keep_bounds(value - expr.constant, sense, tol))
+        e._set_rows(
+            keep, *_keep_bounds(value - expr.constant, sense, tol if room is None else room)
+        )
 
     def levels(self, groups: np.ndarray) -> np.ndarray:
         return self.x[self.e.z_cols[groups]]

@@ -74,10 +74,13 @@ class _PulpStages:
     """:class:`revshare.solve.stages.Executor` through PuLP: each stage is a solve of the
     model, and a kept optimum is a named row of the model."""
 
+    reopens = False  # kept optima and fixed groups are rows of the model
+
     def __init__(self, m: Model, config: SolverConfig, money: list[Stage]) -> None:
         self.m, self.config, self.money = m, config, money
         self.got = 0.0
         self.lex: _PulpRounds | None = None
+        self.kept: list[str] = []  # each kept stage's row
 
     def optimise(self, s: int) -> Status:
         stage = self.money[s]
@@ -101,22 +104,28 @@ class _PulpStages:
     def pinned(self, sense: int, tol: float) -> np.ndarray:
         return _pinned(self.m, self.m.prob, sense, tol, self.config)
 
-    def keep(self, s: int, value: float, tol: float) -> None:
+    def keep(self, s: int, value: float, tol: float, room: float | None = None) -> None:
+        room = tol if room is None else room
         stage, m = self.money[s], self.m
         if pin_allowed():  # the later stages keep this stage's optimal face, not just its value
-            _hold_face(m, m.prob, stage.sense, tol)
+            _hold_face(m, m.prob, stage.sense, tol, room)
         name = stage.name.split()[0]
         if stage.sense == pulp.LpMinimize:
-            m.add(stage.expression <= value + tol, "keep_optimum", name)
+            m.add(stage.expression <= value + room, "keep_optimum", name)
         else:
-            m.add(stage.expression >= value - tol, "keep_optimum", name)
+            m.add(stage.expression >= value - room, "keep_optimum", name)
+        self.kept.append(next(reversed(m.labels)))
 
     def levels(self, groups: np.ndarray) -> np.ndarray:
         return np.array([self.m.z[k].value() or 0.0 for k in groups])
 
     def rounds(self) -> tuple[_PulpRounds, np.ndarray]:
         self.lex = _PulpRounds(self.m, self.config)
+        self.lex.kept = self.kept
         return self.lex, np.arange(len(self.m.z))
+
+    def steepest(self) -> float:
+        return self.lex.steepest if self.lex is not None else 0.0
 
     def allocation(self, rounds: bool) -> tuple[np.ndarray, float, np.ndarray]:
         m = self.m  # the rounds' last solve left its values on the model's variables
@@ -140,6 +149,8 @@ class _PulpRounds:
         self.rows: dict[int, str] = {}
         self.value = 0.0
         self.binding: list[dict[str, Any]] = []
+        self.kept: list[str] = []  # the kept stages' rows
+        self.steepest = 0.0  # the largest |dual| of a kept row at a round's optimum
 
     def maximise(self, free: np.ndarray, stage: str) -> Status:
         m = self.m
@@ -154,6 +165,10 @@ class _PulpRounds:
         )
         if stage == "objective":
             self.binding = _binding(m, self.prob)
+        for name in self.kept:
+            self.steepest = max(
+                self.steepest, abs(self.prob.get_constraint_by_name(name).pi or 0.0)
+            )
         return Status.OPTIMAL
 
     def level(self) -> float:
@@ -189,11 +204,11 @@ class _PulpRounds:
             self.m.add(self.m.z[k] >= floor, "tiebreak_fix", self.m.groups["label"][k])
 
 
-def _hold_face(m: Model, prob: pulp.LpProblem, sense: int, tol: float) -> None:
+def _hold_face(m: Model, prob: pulp.LpProblem, sense: int, tol: float, room: float) -> None:
     """Hold the stage's optimal face (:func:`revshare.solve.plan.face_bounds`): each locked
     column or row gets a named row on its other side (the model's own bounds stay as built)."""
     _, lower, upper, value, worsen, variables = _stage(prob, sense)
-    lo, hi = face_bounds(lower, upper, value, worsen, tol)
+    lo, hi = face_bounds(lower, upper, value, worsen, tol, room)
     n = len(variables)
     constraints = list(prob.constraints())
     for j in np.flatnonzero((lo != lower) | (hi != upper)):
