@@ -122,8 +122,7 @@ class _InstanceStages:
         return self.x[self.watched[groups]]
 
     def rounds(self) -> tuple[_InstanceRounds, np.ndarray]:
-        self.lex = _InstanceRounds(self.m, self.inst, self.watched, self.config, self.x)
-        self.lex.kept = self.kept
+        self.lex = _InstanceRounds(self.m, self.inst, self.watched, self.config, self.x, self.kept)
         return self.lex, np.arange(len(self.m.z))
 
     def steepest(self) -> float:
@@ -191,7 +190,13 @@ class _InstanceRounds:
     (adding rows would make HiGHS factor its basis again every round)."""
 
     def __init__(
-        self, m: Model, inst: Instance, watched: np.ndarray, config: SolverConfig, start: np.ndarray
+        self,
+        m: Model,
+        inst: Instance,
+        watched: np.ndarray,
+        config: SolverConfig,
+        start: np.ndarray,
+        kept: list[int],
     ) -> None:
         self.m, self.inst, self.watched, self.config = m, inst, watched, config
         self.offsets = level_offsets(m)
@@ -212,7 +217,7 @@ class _InstanceRounds:
         )
         self.x = start  # the answer where the stages pinned every group
         self.binding: list[dict[str, Any]] = []
-        self.kept: list[int] = []  # the kept stages' rows
+        self.kept = kept  # the kept stages' rows
         self.steepest = 0.0  # the largest |dual| of a kept row at a round's optimum
 
     def maximise(self, free: np.ndarray, stage: str) -> Status:

@@ -120,8 +120,7 @@ class _PulpStages:
         return np.array([self.m.z[k].value() or 0.0 for k in groups])
 
     def rounds(self) -> tuple[_PulpRounds, np.ndarray]:
-        self.lex = _PulpRounds(self.m, self.config)
-        self.lex.kept = self.kept
+        self.lex = _PulpRounds(self.m, self.config, self.kept)
         return self.lex, np.arange(len(self.m.z))
 
     def steepest(self) -> float:
@@ -141,7 +140,7 @@ class _PulpRounds:
     with the free groups' level rows; a fixed group's row is added to the model itself, named,
     so an LP file written afterwards shows it."""
 
-    def __init__(self, m: Model, config: SolverConfig) -> None:
+    def __init__(self, m: Model, config: SolverConfig, kept: list[str]) -> None:
         self.m, self.config = m, config
         self.offsets = level_offsets(m)
         self.t = m.prob.add_variable("tiebreak_level")
@@ -149,7 +148,7 @@ class _PulpRounds:
         self.rows: dict[int, str] = {}
         self.value = 0.0
         self.binding: list[dict[str, Any]] = []
-        self.kept: list[str] = []  # the kept stages' rows
+        self.kept = kept  # the kept stages' rows
         self.steepest = 0.0  # the largest |dual| of a kept row at a round's optimum
 
     def maximise(self, free: np.ndarray, stage: str) -> Status:

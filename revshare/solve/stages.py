@@ -248,10 +248,9 @@ def solve(
     least = tiny_group_slack(m, config)
     senses = [(st.sense, st.name) for st in stages]
     ran = carry_out(lp, senses, in_rounds, least=least)
-    if (
-        ran.status is Status.OPTIMAL and ran.rounds and flat(lp.steepest())
-    ):  # the tolerance set the answer:
-        if not lp.reopens:  # solve again, the flat direction left to the rounds
+    if ran.status is Status.OPTIMAL and ran.rounds and flat(lp.steepest()):
+        # the tolerance set the answer: solve again, the flat direction left to the rounds
+        if not lp.reopens:
             raise flat_error(m)
         lp = open_lp(stages)
         first = ran.solves
